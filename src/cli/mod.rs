@@ -1,0 +1,105 @@
+//! The `deadrelu` command line (INTERFACE.md).
+//!
+//! Every command prints a readable report by default and, with `--json`, one JSON object
+//! on stdout and nothing else there (progress and logs go to stderr). Exit codes: 0
+//! success, 1 a check failed, 2 bad input (one line on stderr naming what is wrong).
+
+mod common;
+mod demo;
+mod inspect;
+
+pub use common::{CommonArgs, Mode, Setup};
+
+use clap::{Parser, Subcommand};
+
+/// Errors of the command line: each maps to an exit code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// Bad input: a flag, file, line or field (exit 2).
+    #[error("{0}")]
+    Input(String),
+    /// A check failed (exit 1).
+    #[error("{0}")]
+    CheckFailed(String),
+    /// Writing output failed (exit 2).
+    #[error("cannot write {path}: {reason}")]
+    Output {
+        /// The file.
+        path: String,
+        /// The cause.
+        reason: String,
+    },
+}
+
+impl CliError {
+    /// The process exit code of this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::CheckFailed(_) => 1,
+            _ => 2,
+        }
+    }
+    /// Wraps any displayable error as bad input, prefixed by the flag it came from.
+    pub fn input(flag: &str, e: impl std::fmt::Display) -> Self {
+        CliError::Input(format!("{flag}: {e}"))
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "deadrelu", version, about = "Checks, exactly and statistically, why SGD, Adam and relatives fail to reach global minimizers of ReLU networks (dead layers).")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Activity of theta on the data: inactive neurons, dead layers, constant realization, risk.
+    Inspect(inspect::InspectArgs),
+    /// A one-minute tour that needs no arguments.
+    Demo(demo::DemoArgs),
+}
+
+/// Runs the command line on the process arguments; returns the exit code.
+pub fn main() -> i32 {
+    run(std::env::args_os())
+}
+
+/// Runs the command line on `args` (the first is the program name); returns the exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                let _ = e.print();
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 };
+            }
+            let text = e.render().to_string();
+            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("bad arguments");
+            eprintln!("deadrelu: {}", first.trim_start_matches("error: "));
+            return 2;
+        }
+    };
+    let result = match cli.command {
+        Command::Inspect(a) => inspect::run(&a),
+        Command::Demo(a) => demo::run(&a),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("deadrelu: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Prints a JSON value on stdout as one line.
+pub(crate) fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string(v).expect("JSON values always serialize"));
+}

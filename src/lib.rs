@@ -1,0 +1,40 @@
+//! # deadrelu: why SGD, Adam and relatives fail to reach global minimizers of ReLU networks
+//!
+//! A ReLU network with a hidden layer whose neurons are all inactive on the data (every
+//! pre-activation `<= 0`) computes a constant function there, and the generalized gradient
+//! (backpropagation with `ReLU'(0) = 0`) is exactly zero for every parameter up to that
+//! layer. Every optimizer of the SGD family (SGD, momentum, Nesterov, Adagrad, RMSProp,
+//! Adam, Adamax, AMSGrad, Nadam, with zero initial state and no weight decay) then keeps
+//! those parameters frozen forever: the network stays constant, its risk never drops below
+//! the risk `V` of the best constant, while a better network exists. Under random
+//! initialization this happens with probability tending to one as the width of the first
+//! layer and the depth grow (Do, Hannibal, Jentzen 2024, arXiv 2410.10533).
+//!
+//! This crate checks the mechanism exactly (rational arithmetic, certified enclosures)
+//! and statistically (`f64` Monte Carlo). The definitions it follows are those of
+//! `MECHANISM.md`:
+//!
+//! ```text
+//! theta = (W_1, B_1, ..., W_L, B_L)      row-major W_k (l_k x l_{k-1}), PyTorch order
+//! z_1 = W_1 x + B_1,  a_k = ReLU(z_k),  z_{k+1} = W_{k+1} a_k + B_{k+1},  N(x) = z_L
+//! R(theta) = (1/M) sum_m |N(x_m) - y_m|^2,   V = (1/M) sum_m |y_m - mean(y)|^2
+//! ```
+//!
+//! ## Map of the modules
+//! - [`scalar`]: the Copy-free [`scalar::Scalar`] trait and its implementations (`f64`,
+//!   `BigRational`, `rug::Rational` under feature `gmp`, certified [`scalar::Interval`]s).
+//! - [`prec`]: every tolerance and precision, named.
+//! - [`net`]: architecture, parameter layout, forward pass, risk, generalized gradient;
+//!   [`net::init`]: seeded initialization schemes.
+//! - [`data`]: synthetic and CSV data sets, exact.
+//! - [`activity`]: inactive neurons and dead layers on data.
+//! - [`cli`]: the `deadrelu` command line (INTERFACE.md).
+
+#![warn(missing_docs)]
+
+pub mod activity;
+pub mod cli;
+pub mod data;
+pub mod net;
+pub mod prec;
+pub mod scalar;

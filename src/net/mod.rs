@@ -1,0 +1,384 @@
+//! Fully connected ReLU networks: architecture, parameter layout, realization, risk and
+//! the generalized gradient (MECHANISM.md, "Networks" and "Generalized gradient").
+//!
+//! Layout of `theta`, layer by layer for `k = 1..L`: the weight matrix `W_k`
+//! (`l_k x l_{k-1}`, row-major: row `j` holds the incoming weights of neuron `j`), then the
+//! bias vector `B_k`. This is the order of a PyTorch `nn.Sequential` of `nn.Linear`
+//! layers' `state_dict`.
+//!
+//! ```text
+//! z_1(x) = W_1 x + B_1,  a_k = ReLU(z_k),  z_{k+1} = W_{k+1} a_k + B_{k+1},  N(x) = z_L(x)
+//! R(theta) = (1/M) sum_m |N(x_m) - y_m|^2
+//! ```
+
+pub mod init;
+pub mod weights;
+
+use crate::data::Dataset;
+use crate::scalar::Scalar;
+
+/// Errors of the network module.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// Fewer than two layers (`L < 2`): there is no hidden layer.
+    #[error("architecture needs at least 3 widths l_0,l_1,l_2 (L >= 2), got {len}")]
+    TooShallow {
+        /// Number of widths given.
+        len: usize,
+    },
+    /// A width of zero.
+    #[error("width l_{index} is 0; every width must be >= 1")]
+    ZeroWidth {
+        /// 0-based index into `l_0..l_L`.
+        index: usize,
+    },
+    /// The parameter vector has the wrong length.
+    #[error("architecture {arch} has {expected} parameters, got {got}")]
+    ParamCount {
+        /// The architecture as `1,3,1`.
+        arch: String,
+        /// `D` of the architecture.
+        expected: usize,
+        /// Length offered.
+        got: usize,
+    },
+    /// The data do not fit the architecture.
+    #[error("data have {got} {what} per point but the architecture expects {expected}")]
+    DataShape {
+        /// `"inputs"` or `"outputs"`.
+        what: &'static str,
+        /// What the architecture expects.
+        expected: usize,
+        /// What the data have.
+        got: usize,
+    },
+    /// A batch index out of range, or an empty batch.
+    #[error("bad batch: {reason}")]
+    Batch {
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// An architecture `l = (l_0, ..., l_L)`, validated: `L >= 2`, all widths `>= 1`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "Vec<usize>", into = "Vec<usize>")]
+pub struct Arch {
+    widths: Vec<usize>,
+}
+
+impl TryFrom<Vec<usize>> for Arch {
+    type Error = NetError;
+    fn try_from(widths: Vec<usize>) -> Result<Self, NetError> {
+        Arch::new(widths)
+    }
+}
+
+impl From<Arch> for Vec<usize> {
+    fn from(arch: Arch) -> Self {
+        arch.widths
+    }
+}
+
+impl std::fmt::Display for Arch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.widths.iter().map(|w| w.to_string()).collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+impl Arch {
+    /// Validates the widths `l_0..l_L`.
+    ///
+    /// # Errors
+    /// [`NetError::TooShallow`] when fewer than 3 widths, [`NetError::ZeroWidth`] for a 0.
+    pub fn new(widths: Vec<usize>) -> Result<Self, NetError> {
+        if widths.len() < 3 {
+            return Err(NetError::TooShallow { len: widths.len() });
+        }
+        if let Some(index) = widths.iter().position(|&w| w == 0) {
+            return Err(NetError::ZeroWidth { index });
+        }
+        Ok(Self { widths })
+    }
+    /// The widths `l_0..l_L`.
+    pub fn widths(&self) -> &[usize] {
+        &self.widths
+    }
+    /// `L`, the number of affine layers.
+    pub fn depth(&self) -> usize {
+        self.widths.len() - 1
+    }
+    /// `l_0`.
+    pub fn inputs(&self) -> usize {
+        self.widths[0]
+    }
+    /// `l_L`.
+    pub fn outputs(&self) -> usize {
+        self.widths[self.depth()]
+    }
+    /// `l_k`.
+    pub fn width(&self, k: usize) -> usize {
+        self.widths[k]
+    }
+    /// The hidden layers `1..=L-1` (1-based).
+    pub fn hidden_layers(&self) -> std::ops::RangeInclusive<usize> {
+        1..=self.depth() - 1
+    }
+    /// `D = sum_k l_k (l_{k-1} + 1)`.
+    pub fn num_params(&self) -> usize {
+        self.widths.windows(2).map(|w| w[1] * (w[0] + 1)).sum()
+    }
+    /// Index in `theta` of the first entry of `W_k` (1-based `k`).
+    pub fn layer_offset(&self, k: usize) -> usize {
+        assert!((1..=self.depth()).contains(&k), "layer {k} out of 1..={}", self.depth());
+        self.widths[..k].windows(2).map(|w| w[1] * (w[0] + 1)).sum::<usize>()
+    }
+    /// Index of `W_k[j][i]` (1-based `k`, 0-based `j`, `i`).
+    pub fn weight_index(&self, k: usize, j: usize, i: usize) -> usize {
+        self.layer_offset(k) + j * self.widths[k - 1] + i
+    }
+    /// Index of `B_k[j]`.
+    pub fn bias_index(&self, k: usize, j: usize) -> usize {
+        self.layer_offset(k) + self.widths[k] * self.widths[k - 1] + j
+    }
+    /// The parameter range of layer `k` (its `W_k` and `B_k`).
+    pub fn layer_range(&self, k: usize) -> std::ops::Range<usize> {
+        let start = self.layer_offset(k);
+        start..start + self.widths[k] * (self.widths[k - 1] + 1)
+    }
+    /// For each coordinate of `theta`: `(layer k, is_bias, neuron j, input i)` with `i = 0`
+    /// for biases. Used to name coordinates in reports.
+    pub fn describe(&self, index: usize) -> (usize, bool, usize, usize) {
+        for k in 1..=self.depth() {
+            let r = self.layer_range(k);
+            if r.contains(&index) {
+                let local = index - r.start;
+                let nw = self.widths[k] * self.widths[k - 1];
+                return if local < nw {
+                    (k, false, local / self.widths[k - 1], local % self.widths[k - 1])
+                } else {
+                    (k, true, local - nw, 0)
+                };
+            }
+        }
+        panic!("parameter index {index} out of range {}", self.num_params());
+    }
+}
+
+/// A network: an architecture and its parameters in the layout of MECHANISM.md.
+#[derive(Debug, Clone)]
+pub struct Network<S: Scalar> {
+    arch: Arch,
+    params: Vec<S>,
+}
+
+/// The values of one forward pass at one input: `pre[k-1] = z_k` for `k = 1..L`.
+#[derive(Debug, Clone)]
+pub struct ForwardPass<S: Scalar> {
+    /// Pre-activations `z_1..z_L` (`z_L` is the output).
+    pub pre: Vec<Vec<S>>,
+}
+
+impl<S: Scalar> ForwardPass<S> {
+    /// The output `N(x) = z_L`.
+    pub fn output(&self) -> &[S] {
+        self.pre.last().expect("L >= 2")
+    }
+}
+
+impl<S: Scalar> Network<S> {
+    /// A network from parameters in the layout of MECHANISM.md.
+    ///
+    /// # Errors
+    /// [`NetError::ParamCount`] if `params.len() != arch.num_params()`.
+    pub fn new(arch: Arch, params: Vec<S>) -> Result<Self, NetError> {
+        if params.len() != arch.num_params() {
+            return Err(NetError::ParamCount {
+                arch: arch.to_string(),
+                expected: arch.num_params(),
+                got: params.len(),
+            });
+        }
+        Ok(Self { arch, params })
+    }
+    /// The architecture.
+    pub fn arch(&self) -> &Arch {
+        &self.arch
+    }
+    /// `theta`.
+    pub fn params(&self) -> &[S] {
+        &self.params
+    }
+    /// Consumes the network, giving `theta`.
+    pub fn into_params(self) -> Vec<S> {
+        self.params
+    }
+    /// Converts every parameter to another scalar type through its exact value (or
+    /// through `f64` for a non-exact source).
+    pub fn convert<T: Scalar>(&self) -> Network<T> {
+        let params = self
+            .params
+            .iter()
+            .map(|p| match p.to_rational() {
+                Some(q) => T::from_rational(&q),
+                None => T::from_f64(p.to_f64()).unwrap_or_else(|_| T::zero()),
+            })
+            .collect();
+        Network { arch: self.arch.clone(), params }
+    }
+
+    /// The affine map of layer `k` applied to `input` (`W_k input + B_k`).
+    pub fn affine(&self, k: usize, input: &[S]) -> Vec<S> {
+        let (rows, cols) = (self.arch.widths[k], self.arch.widths[k - 1]);
+        debug_assert_eq!(input.len(), cols);
+        let off = self.arch.layer_offset(k);
+        let w = &self.params[off..off + rows * cols];
+        let b = &self.params[off + rows * cols..off + rows * (cols + 1)];
+        (0..rows)
+            .map(|j| {
+                let row = &w[j * cols..(j + 1) * cols];
+                row.iter().zip(input).fold(b[j].clone(), |acc, (wji, xi)| {
+                    if wji.is_zero() || xi.is_zero() { acc } else { acc.add(&wji.mul(xi)) }
+                })
+            })
+            .collect()
+    }
+
+    /// Forward pass at `x`, keeping every pre-activation.
+    pub fn forward(&self, x: &[S]) -> ForwardPass<S> {
+        let mut pre = Vec::with_capacity(self.arch.depth());
+        let mut z = self.affine(1, x);
+        for k in 2..=self.arch.depth() {
+            let a: Vec<S> = z.iter().map(S::relu).collect();
+            pre.push(z);
+            z = self.affine(k, &a);
+        }
+        pre.push(z);
+        ForwardPass { pre }
+    }
+
+    /// The realization `N_theta(x)`.
+    pub fn output(&self, x: &[S]) -> Vec<S> {
+        self.forward(x).pre.pop().expect("L >= 2")
+    }
+
+    fn check_data(&self, data: &Dataset<S>) -> Result<(), NetError> {
+        if data.inputs() != self.arch.inputs() {
+            return Err(NetError::DataShape { what: "inputs", expected: self.arch.inputs(), got: data.inputs() });
+        }
+        if data.outputs() != self.arch.outputs() {
+            return Err(NetError::DataShape { what: "outputs", expected: self.arch.outputs(), got: data.outputs() });
+        }
+        Ok(())
+    }
+
+    fn check_batch(&self, data: &Dataset<S>, batch: Option<&[usize]>) -> Result<Vec<usize>, NetError> {
+        self.check_data(data)?;
+        let batch: Vec<usize> = match batch {
+            Some(b) => b.to_vec(),
+            None => (0..data.len()).collect(),
+        };
+        if batch.is_empty() {
+            return Err(NetError::Batch { reason: "empty batch (no data points)".into() });
+        }
+        if let Some(&bad) = batch.iter().find(|&&m| m >= data.len()) {
+            return Err(NetError::Batch { reason: format!("index {bad} >= {} data points", data.len()) });
+        }
+        Ok(batch)
+    }
+
+    /// The empirical risk over the whole data set (`batch = None`) or a mini-batch of
+    /// indices (repetitions count), `(1/|batch|) sum |N(x_m) - y_m|^2`.
+    ///
+    /// # Errors
+    /// [`NetError::DataShape`] if the data do not fit, [`NetError::Batch`] for an empty
+    /// batch or an index out of range.
+    pub fn risk(&self, data: &Dataset<S>, batch: Option<&[usize]>) -> Result<S, NetError> {
+        let batch = self.check_batch(data, batch)?;
+        let total = batch.iter().fold(S::zero(), |acc, &m| {
+            let out = self.output(data.x(m));
+            acc.add(&squared_error(&out, data.y(m)))
+        });
+        Ok(total.div(&S::from_int(batch.len() as i64)))
+    }
+
+    /// The risk and its generalized gradient (backpropagation with `ReLU'(0) = 0`) over the
+    /// whole data (`batch = None`) or a mini-batch.
+    ///
+    /// ```text
+    /// delta_L = (2/M) (z_L - y);  dR/dW_k = delta_k a_{k-1}^T;  dR/dB_k = delta_k
+    /// delta_{k-1} = ReLU'(z_{k-1}) * (W_k^T delta_k)
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Network::risk`].
+    pub fn risk_and_gradient(&self, data: &Dataset<S>, batch: Option<&[usize]>) -> Result<(S, Vec<S>), NetError> {
+        let batch = self.check_batch(data, batch)?;
+        let depth = self.arch.depth();
+        let count = S::from_int(batch.len() as i64);
+        let two_over_m = S::from_int(2).div(&count);
+        let mut grad = vec![S::zero(); self.params.len()];
+        let mut total = S::zero();
+        for &m in &batch {
+            let x = data.x(m);
+            let pass = self.forward(x);
+            let out = pass.output();
+            total = total.add(&squared_error(out, data.y(m)));
+            let mut delta: Vec<S> = out.iter().zip(data.y(m)).map(|(o, y)| two_over_m.mul(&o.sub(y))).collect();
+            for k in (1..=depth).rev() {
+                let cols = self.arch.widths[k - 1];
+                let input: Vec<S> = if k == 1 { x.to_vec() } else { pass.pre[k - 2].iter().map(S::relu).collect() };
+                for (j, d) in delta.iter().enumerate() {
+                    if d.is_zero() {
+                        continue;
+                    }
+                    for (i, a) in input.iter().enumerate() {
+                        let idx = self.arch.weight_index(k, j, i);
+                        grad[idx] = grad[idx].add(&d.mul(a));
+                    }
+                    let bidx = self.arch.bias_index(k, j);
+                    grad[bidx] = grad[bidx].add(d);
+                }
+                if k > 1 {
+                    delta = (0..cols)
+                        .map(|i| {
+                            let back = delta.iter().enumerate().fold(S::zero(), |acc, (j, d)| {
+                                if d.is_zero() { acc } else { acc.add(&self.params[self.arch.weight_index(k, j, i)].mul(d)) }
+                            });
+                            pass.pre[k - 2][i].relu_derivative().mul(&back)
+                        })
+                        .collect();
+                }
+            }
+        }
+        Ok((total.div(&count), grad))
+    }
+}
+
+/// `|a - b|^2`, the squared Euclidean distance.
+pub fn squared_error<S: Scalar>(a: &[S], b: &[S]) -> S {
+    a.iter().zip(b).fold(S::zero(), |acc, (p, q)| acc.add(&p.sub(q).square()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arch_validation() {
+        assert_eq!(Arch::new(vec![1, 2]), Err(NetError::TooShallow { len: 2 }));
+        assert_eq!(Arch::new(vec![1, 0, 1]), Err(NetError::ZeroWidth { index: 1 }));
+        let a = Arch::new(vec![2, 3, 1]).unwrap();
+        assert_eq!(a.num_params(), 3 * 3 + 1 * 4);
+        assert_eq!(a.weight_index(1, 2, 1), 5);
+        assert_eq!(a.bias_index(1, 2), 8);
+        assert_eq!(a.weight_index(2, 0, 2), 11);
+        assert_eq!(a.bias_index(2, 0), 12);
+        assert_eq!(a.describe(12), (2, true, 0, 0));
+        assert_eq!(a.describe(5), (1, false, 2, 1));
+        let e = Network::<f64>::new(a, vec![0.0; 3]).unwrap_err();
+        assert!(matches!(e, NetError::ParamCount { expected: 13, got: 3, .. }));
+    }
+}

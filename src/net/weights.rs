@@ -1,0 +1,95 @@
+//! Reading and writing theta as JSON: `{"arch":[..],"params":[..]}` in the layout of
+//! MECHANISM.md, entries as JSON numbers (read as the exact value of the double) or as
+//! exact strings (`"13/48"`, `"-0.1"`).
+
+use super::{Arch, NetError};
+use crate::scalar::{BigRational, parse_rational, rational_from_f64, rational_string};
+use std::path::{Path, PathBuf};
+
+/// Errors reading weights.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WeightsError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not JSON of the expected shape.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Architecture and parameter count disagree.
+    #[error("{path}: {source}")]
+    Net {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: NetError,
+    },
+}
+
+/// Reads an entry: a JSON number (its exact double value) or an exact string.
+///
+/// # Errors
+/// A message naming what is wrong.
+pub fn exact_from_json(v: &serde_json::Value) -> Result<BigRational, String> {
+    match v {
+        serde_json::Value::String(s) => parse_rational(s).map_err(|e| e.to_string()),
+        serde_json::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                return Ok(BigRational::from_integer(i.into()));
+            }
+            let f = n.as_f64().ok_or_else(|| format!("number {n} is not representable"))?;
+            rational_from_f64(f).map_err(|e| e.to_string())
+        }
+        other => Err(format!("expected a number or an exact string, got {other}")),
+    }
+}
+
+/// Reads `{"arch":[..],"params":[..]}` from `path`.
+///
+/// # Errors
+/// [`WeightsError`] naming the file and the offending entry.
+pub fn read_json(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| WeightsError::Io { path: path.into(), source })?;
+    let fmt = |reason: String| WeightsError::Format { path: path.into(), reason };
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| fmt(format!("not JSON: {e}")))?;
+    let widths = v
+        .get("arch")
+        .and_then(|a| a.as_array())
+        .ok_or_else(|| fmt("missing \"arch\" (a list of widths)".into()))?
+        .iter()
+        .enumerate()
+        .map(|(i, w)| w.as_u64().map(|w| w as usize).ok_or_else(|| fmt(format!("arch[{i}] = {w} is not a non-negative integer"))))
+        .collect::<Result<Vec<usize>, _>>()?;
+    let arch = Arch::new(widths).map_err(|source| WeightsError::Net { path: path.into(), source })?;
+    let params = v.get("params").and_then(|p| p.as_array()).ok_or_else(|| fmt("missing \"params\" (a list)".into()))?;
+    if params.len() != arch.num_params() {
+        return Err(WeightsError::Net {
+            path: path.into(),
+            source: NetError::ParamCount { arch: arch.to_string(), expected: arch.num_params(), got: params.len() },
+        });
+    }
+    let params = params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| exact_from_json(p).map_err(|e| fmt(format!("params[{i}]: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((arch, params))
+}
+
+/// The JSON object `{"arch":[..],"params":[..]}` with exact strings.
+pub fn to_json(arch: &Arch, params: &[BigRational]) -> serde_json::Value {
+    serde_json::json!({
+        "arch": arch.widths(),
+        "params": params.iter().map(rational_string).collect::<Vec<_>>(),
+    })
+}

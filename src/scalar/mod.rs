@@ -1,0 +1,307 @@
+//! The scalar layer: one Copy-free [`Scalar`] trait and its implementations.
+//!
+//! Every numerical routine of the crate (forward pass, risk, gradient, optimizers) is
+//! written once, generic over `S: Scalar`, and runs on
+//!
+//! - `f64` (fast, rounded; the Monte Carlo path),
+//! - [`BigRational`] from num-rational (exact, pure Rust, the default exact type),
+//! - `rug::Rational` (exact, GMP; cargo feature `gmp`),
+//! - [`Interval`] over an exact rational type (certified enclosures for the optimizers
+//!   that need square roots or real powers).
+//!
+//! Arithmetic is by reference (`a.add(&b)`), so big numbers are never copied implicitly.
+//! Hyperparameters are built from integer ratios ([`Scalar::from_ratio`]), never from an
+//! `f64` literal: `from_ratio(9, 10)` is exactly 9/10 in exact mode, while
+//! `from_f64(0.9)` would be the dyadic rational nearest to 0.9.
+
+mod bigrational;
+mod float;
+mod interval;
+#[cfg(feature = "gmp")]
+mod gmp;
+
+pub use interval::{DEFAULT_PREC, Interval, RationalField, Real, pow_ratio_enclosure, sqrt_enclosure};
+
+use num_bigint::BigInt;
+pub use num_rational::BigRational;
+use num_traits::{One, Zero};
+use std::fmt;
+
+/// Errors of the scalar layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScalarError {
+    /// A NaN or an infinity was offered where a finite number is required.
+    #[error("non-finite number {value} (NaN and infinities are not numbers here)")]
+    NonFinite {
+        /// The offending value as printed by Rust.
+        value: String,
+    },
+    /// A string could not be read as an exact number.
+    #[error("cannot read {text:?} as an exact number (expected an integer, a decimal like -0.25 or 1e-3, or a ratio p/q)")]
+    Unparsable {
+        /// The text that was offered.
+        text: String,
+    },
+    /// A ratio with denominator zero.
+    #[error("zero denominator in {text:?}")]
+    ZeroDenominator {
+        /// The text that was offered.
+        text: String,
+    },
+}
+
+/// The outcome of a sign test. Exact types always decide; an enclosure that contains
+/// zero in its interior (or is not a point at zero) may not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sign {
+    /// Strictly below zero.
+    Negative,
+    /// Exactly zero.
+    Zero,
+    /// Strictly above zero.
+    Positive,
+    /// The value is not known well enough to decide (an enclosure straddling zero, or a
+    /// NaN in `f64`).
+    Undecided,
+}
+
+impl Sign {
+    /// `Some(true)` when the value is `<= 0` for sure, `Some(false)` when it is `> 0` for
+    /// sure, `None` when undecided. This is the test "inactive" of MECHANISM.md.
+    pub fn is_nonpositive(self) -> Option<bool> {
+        match self {
+            Sign::Negative | Sign::Zero => Some(true),
+            Sign::Positive => Some(false),
+            Sign::Undecided => None,
+        }
+    }
+}
+
+/// A number type the network code is generic over.
+///
+/// Copy-free: arithmetic takes its operands by reference and returns a new value.
+///
+/// # Laws
+/// For exact implementations (`EXACT == true`) the operations are those of the ordered
+/// field of rationals: `add`/`mul` are associative and commutative, `mul` distributes over
+/// `add`, `zero`/`one` are neutral, `a.sub(&a)` is zero, `a.div(&a)` is one for non-zero
+/// `a`, and [`Scalar::sign`] never answers [`Sign::Undecided`]. For `f64` the same hold up
+/// to IEEE rounding. For enclosures ([`Interval`]) every operation is *inclusion
+/// isotone*: the result contains every exact result of operands drawn from the inputs;
+/// and operations on point operands whose exact result is rational give that point
+/// (no widening of values that are known exactly).
+///
+/// [`Scalar::relu`] and [`Scalar::relu_derivative`] follow MECHANISM.md:
+/// `ReLU(t) = max(t, 0)`, `ReLU'(t) = 1` if `t > 0`, else `0` (so `ReLU'(0) = 0`).
+pub trait Scalar: Clone + fmt::Debug + Send + Sync + 'static {
+    /// Whether values of this type are exact (rationals or certified enclosures).
+    const EXACT: bool;
+    /// A short name for reports: `"f64"`, `"bigrational"`, `"rug"`, `"interval"`.
+    const NAME: &'static str;
+
+    /// The additive neutral element.
+    fn zero() -> Self;
+    /// The multiplicative neutral element.
+    fn one() -> Self;
+    /// The integer `n`.
+    fn from_int(n: i64) -> Self;
+    /// The ratio `num / den`, exact for exact types, correctly rounded for `f64`.
+    ///
+    /// # Panics
+    /// **Panics if `den == 0`.** Callers use literal denominators.
+    fn from_ratio(num: i64, den: u64) -> Self;
+    /// The value of an exact rational: exact for exact types, nearest for `f64`.
+    fn from_rational(q: &BigRational) -> Self;
+    /// The exact value of a finite `f64` (its dyadic rational).
+    ///
+    /// # Errors
+    /// [`ScalarError::NonFinite`] for NaN and infinities.
+    fn from_f64(x: f64) -> Result<Self, ScalarError>;
+
+    /// `self + rhs`.
+    fn add(&self, rhs: &Self) -> Self;
+    /// `self - rhs`.
+    fn sub(&self, rhs: &Self) -> Self;
+    /// `self * rhs`.
+    fn mul(&self, rhs: &Self) -> Self;
+    /// `self / rhs`.
+    ///
+    /// # Panics
+    /// **Panics for exact types if `rhs` is zero** (or, for enclosures, may contain zero);
+    /// `f64` follows IEEE. The crate divides only by quantities it has made positive
+    /// (batch sizes, `eps`-shifted denominators).
+    fn div(&self, rhs: &Self) -> Self;
+    /// `-self`.
+    fn neg(&self) -> Self;
+    /// `|self|`.
+    fn abs(&self) -> Self;
+    /// The larger of `self` and `other` (for enclosures: the enclosure of the maximum).
+    fn max(&self, other: &Self) -> Self;
+
+    /// The sign of the value, [`Sign::Undecided`] when it cannot be decided.
+    fn sign(&self) -> Sign;
+    /// `max(self, 0)`.
+    fn relu(&self) -> Self;
+    /// The generalized derivative: `1` where `self > 0`, `0` where `self <= 0`; for an
+    /// undecided enclosure, the enclosure `[0, 1]`.
+    fn relu_derivative(&self) -> Self;
+
+    /// Whether the two values have the same representation (for exact types: are equal;
+    /// for `f64`: have the same bits; for enclosures: the same endpoints). Used to check
+    /// that frozen coordinates are *bit-identical*.
+    fn identical(&self, other: &Self) -> bool;
+    /// A nearby `f64` (the midpoint for enclosures).
+    fn to_f64(&self) -> f64;
+    /// The exact rational value, when the value is a single known rational.
+    fn to_rational(&self) -> Option<BigRational>;
+    /// The value as text: `"13/48"` for rationals (lowest terms, no `/1`), Rust's
+    /// shortest round-trip form for `f64`, `"[lo, hi]"` for a non-point enclosure.
+    fn to_exact_string(&self) -> String;
+
+    /// `self * self`.
+    fn square(&self) -> Self {
+        self.mul(self)
+    }
+    /// Whether the value is exactly zero.
+    fn is_zero(&self) -> bool {
+        self.sign() == Sign::Zero
+    }
+}
+
+/// Reads an exact rational from text: an integer (`-3`), a ratio (`13/48`, `-1/3`), or a
+/// decimal with optional exponent (`0.1`, `-2.5e-3`, `1E6`). Decimals are read exactly
+/// (`0.1` is 1/10, not the nearest double).
+///
+/// # Errors
+/// [`ScalarError::Unparsable`] for anything else (including `nan`, `inf`),
+/// [`ScalarError::ZeroDenominator`] for `p/0`.
+pub fn parse_rational(text: &str) -> Result<BigRational, ScalarError> {
+    let s = text.trim();
+    let bad = || ScalarError::Unparsable {
+        text: text.to_string(),
+    };
+    if s.is_empty() {
+        return Err(bad());
+    }
+    if let Some((p, q)) = s.split_once('/') {
+        let num: BigInt = parse_integer(p.trim()).ok_or_else(bad)?;
+        let den: BigInt = parse_integer(q.trim()).ok_or_else(bad)?;
+        if den.is_zero() {
+            return Err(ScalarError::ZeroDenominator {
+                text: text.to_string(),
+            });
+        }
+        return Ok(BigRational::new(num, den));
+    }
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(pos) => {
+            let exp: i64 = s[pos + 1..].parse().map_err(|_| bad())?;
+            (&s[..pos], exp)
+        }
+        None => (s, 0),
+    };
+    let (negative, digits) = match mantissa.as_bytes().first() {
+        Some(b'-') => (true, &mantissa[1..]),
+        Some(b'+') => (false, &mantissa[1..]),
+        _ => (false, mantissa),
+    };
+    let (int_part, frac_part) = digits.split_once('.').unwrap_or((digits, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return Err(bad());
+    }
+    if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    if exponent.abs() > 100_000 {
+        return Err(bad());
+    }
+    let all_digits = format!("{int_part}{frac_part}");
+    let mut value = BigRational::from_integer(all_digits.parse::<BigInt>().map_err(|_| bad())?);
+    let scale = exponent - frac_part.len() as i64;
+    let ten = BigInt::from(10u32);
+    let factor = BigRational::from_integer(num_traits::pow::pow(ten, scale.unsigned_abs() as usize));
+    if scale >= 0 {
+        value *= factor;
+    } else {
+        value /= factor;
+    }
+    Ok(if negative { -value } else { value })
+}
+
+fn parse_integer(s: &str) -> Option<BigInt> {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// The text of an exact rational: lowest terms, denominator omitted when it is 1.
+pub fn rational_string(q: &BigRational) -> String {
+    if q.denom().is_one() {
+        q.numer().to_string()
+    } else {
+        format!("{}/{}", q.numer(), q.denom())
+    }
+}
+
+/// Exact image of a finite `f64` as a [`BigRational`].
+///
+/// # Errors
+/// [`ScalarError::NonFinite`] for NaN and infinities.
+pub fn rational_from_f64(x: f64) -> Result<BigRational, ScalarError> {
+    BigRational::from_float(x).ok_or_else(|| ScalarError::NonFinite {
+        value: x.to_string(),
+    })
+}
+
+/// Converts a vector of `f64` to exact scalars.
+///
+/// # Errors
+/// [`ScalarError::NonFinite`] at the first non-finite entry.
+pub fn vec_from_f64<S: Scalar>(values: &[f64]) -> Result<Vec<S>, ScalarError> {
+    values.iter().map(|&v| S::from_f64(v)).collect()
+}
+
+/// Sum of a slice, left to right (an ordered reduction: deterministic in `f64`).
+pub fn sum<S: Scalar>(values: &[S]) -> S {
+    values.iter().fold(S::zero(), |acc, v| acc.add(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_rational_forms() {
+        let q = |n: i64, d: i64| BigRational::new(n.into(), d.into());
+        assert_eq!(parse_rational("-3").unwrap(), q(-3, 1));
+        assert_eq!(parse_rational("13/48").unwrap(), q(13, 48));
+        assert_eq!(parse_rational("2/-4").unwrap(), q(-1, 2));
+        assert_eq!(parse_rational("0.1").unwrap(), q(1, 10));
+        assert_eq!(parse_rational("-2.5e-3").unwrap(), q(-1, 400));
+        assert_eq!(parse_rational("1E2").unwrap(), q(100, 1));
+        assert_eq!(parse_rational(".5").unwrap(), q(1, 2));
+        assert_eq!(parse_rational("+7.").unwrap(), q(7, 1));
+        for bad in ["", "nan", "inf", "1/", "/2", "1.2.3", "e5", "1e", "--1", "0x10", "1/2/3"] {
+            assert!(matches!(parse_rational(bad), Err(ScalarError::Unparsable { .. })), "{bad}");
+        }
+        assert!(matches!(parse_rational("1/0"), Err(ScalarError::ZeroDenominator { .. })));
+    }
+
+    #[test]
+    fn rational_strings_are_lowest_terms() {
+        assert_eq!(rational_string(&BigRational::new(26.into(), 96.into())), "13/48");
+        assert_eq!(rational_string(&BigRational::new((-6).into(), 2.into())), "-3");
+        assert_eq!(rational_string(&BigRational::zero()), "0");
+    }
+
+    #[test]
+    fn f64_images_are_exact_and_reject_non_finite() {
+        assert_eq!(rational_from_f64(0.1).unwrap(), BigRational::new(3602879701896397i64.into(), 36028797018963968i64.into()));
+        assert!(matches!(rational_from_f64(f64::NAN), Err(ScalarError::NonFinite { .. })));
+        assert!(matches!(rational_from_f64(f64::INFINITY), Err(ScalarError::NonFinite { .. })));
+    }
+}
