@@ -77,17 +77,27 @@ impl<S: Scalar> Dataset<S> {
     /// # Errors
     /// [`DataError::Spec`] if the rows are ragged, empty, or `xs` and `ys` differ in count.
     pub fn from_rows(xs: Vec<Vec<S>>, ys: Vec<Vec<S>>) -> Result<Self, DataError> {
-        let bad = |reason: String| DataError::Spec { what: "data", spec: "rows".into(), reason };
+        let bad = |reason: String| DataError::Spec {
+            what: "data",
+            spec: "rows".into(),
+            reason,
+        };
         if xs.is_empty() || xs.len() != ys.len() {
-            return Err(bad(format!("{} inputs and {} outputs (need the same, >= 1)", xs.len(), ys.len())));
+            return Err(bad(format!(
+                "{} inputs and {} outputs (need the same, >= 1)",
+                xs.len(),
+                ys.len()
+            )));
         }
         let (d, o) = (xs[0].len(), ys[0].len());
         if d == 0 || o == 0 || xs.iter().any(|r| r.len() != d) || ys.iter().any(|r| r.len() != o) {
             return Err(bad("rows of unequal or zero length".into()));
         }
         let m = xs.len();
-        let x = Array2::from_shape_vec((m, d), xs.into_iter().flatten().collect()).map_err(|e| bad(e.to_string()))?;
-        let y = Array2::from_shape_vec((m, o), ys.into_iter().flatten().collect()).map_err(|e| bad(e.to_string()))?;
+        let x = Array2::from_shape_vec((m, d), xs.into_iter().flatten().collect())
+            .map_err(|e| bad(e.to_string()))?;
+        let y = Array2::from_shape_vec((m, o), ys.into_iter().flatten().collect())
+            .map_err(|e| bad(e.to_string()))?;
         Ok(Self { x, y })
     }
     /// Number of points `M`.
@@ -130,11 +140,17 @@ impl<S: Scalar> Dataset<S> {
             Some(q) => T::from_rational(&q),
             None => T::from_f64(s.to_f64()).unwrap_or_else(|_| T::zero()),
         };
-        Dataset { x: self.x.map(conv), y: self.y.map(conv) }
+        Dataset {
+            x: self.x.map(conv),
+            y: self.y.map(conv),
+        }
     }
     /// A subset of the points, in the given order.
     pub fn select(&self, rows: &[usize]) -> Self {
-        Self { x: self.x.select(ndarray::Axis(0), rows), y: self.y.select(ndarray::Axis(0), rows) }
+        Self {
+            x: self.x.select(ndarray::Axis(0), rows),
+            y: self.y.select(ndarray::Axis(0), rows),
+        }
     }
 
     /// `V = (1/M) sum_m |y_m - mean(y)|^2`, the risk of the best constant (MECHANISM.md,
@@ -142,9 +158,15 @@ impl<S: Scalar> Dataset<S> {
     pub fn best_constant(&self) -> (S, Vec<S>) {
         let m = S::from_int(self.len() as i64);
         let mean: Vec<S> = (0..self.outputs())
-            .map(|o| (0..self.len()).fold(S::zero(), |acc, r| acc.add(&self.y(r)[o])).div(&m))
+            .map(|o| {
+                (0..self.len())
+                    .fold(S::zero(), |acc, r| acc.add(&self.y(r)[o]))
+                    .div(&m)
+            })
             .collect();
-        let total = (0..self.len()).fold(S::zero(), |acc, r| acc.add(&crate::net::squared_error(self.y(r), &mean)));
+        let total = (0..self.len()).fold(S::zero(), |acc, r| {
+            acc.add(&crate::net::squared_error(self.y(r), &mean))
+        });
         (total.div(&m), mean)
     }
 }
@@ -167,7 +189,11 @@ pub enum Target {
 impl std::str::FromStr for Target {
     type Err = DataError;
     fn from_str(spec: &str) -> Result<Self, DataError> {
-        let bad = |reason: &str| DataError::Spec { what: "target", spec: spec.into(), reason: reason.into() };
+        let bad = |reason: &str| DataError::Spec {
+            what: "target",
+            spec: spec.into(),
+            reason: reason.into(),
+        };
         Ok(match spec {
             "abs" => Target::Abs,
             "square" => Target::Square,
@@ -184,17 +210,30 @@ impl std::str::FromStr for Target {
 impl Target {
     /// The exact target value at `x`.
     pub fn eval(&self, x: &[BigRational]) -> BigRational {
-        let l1 = || x.iter().fold(<BigRational as Zero>::zero(), |acc, v| acc + Signed::abs(v));
+        let l1 = || {
+            x.iter()
+                .fold(<BigRational as Zero>::zero(), |acc, v| acc + Signed::abs(v))
+        };
         match self {
             Target::Abs => l1(),
-            Target::Square => x.iter().fold(<BigRational as Zero>::zero(), |acc, v| acc + v * v),
+            Target::Square => x
+                .iter()
+                .fold(<BigRational as Zero>::zero(), |acc, v| acc + v * v),
             Target::Sin => {
-                let s: f64 = x.iter().map(|v| ToPrimitive::to_f64(v).unwrap_or(f64::NAN)).sum();
+                let s: f64 = x
+                    .iter()
+                    .map(|v| ToPrimitive::to_f64(v).unwrap_or(f64::NAN))
+                    .sum();
                 rational_from_f64(s.sin()).unwrap_or_else(|_| <BigRational as Zero>::zero())
             }
             Target::ReluBump => {
-                let v = BigRational::from_integer(1.into()) - BigRational::from_integer(2.into()) * l1();
-                if v.is_positive() { v } else { <BigRational as Zero>::zero() }
+                let v = BigRational::from_integer(1.into())
+                    - BigRational::from_integer(2.into()) * l1();
+                if v.is_positive() {
+                    v
+                } else {
+                    <BigRational as Zero>::zero()
+                }
             }
             Target::Const(c) => c.clone(),
         }
@@ -229,18 +268,29 @@ pub enum DataSpec {
 impl std::str::FromStr for DataSpec {
     type Err = DataError;
     fn from_str(spec: &str) -> Result<Self, DataError> {
-        let bad = |reason: String| DataError::Spec { what: "data", spec: spec.into(), reason };
+        let bad = |reason: String| DataError::Spec {
+            what: "data",
+            spec: spec.into(),
+            reason,
+        };
         let (kind, rest) = spec
             .split_once(':')
             .ok_or_else(|| bad("expected uniform:A,B:M, grid:A,B:M or csv:PATH".into()))?;
         if kind == "csv" {
             return Ok(DataSpec::Csv(PathBuf::from(rest)));
         }
-        let (range, count) = rest.rsplit_once(':').ok_or_else(|| bad("expected A,B:M".into()))?;
-        let (a, b) = range.split_once(',').ok_or_else(|| bad("expected A,B before :M".into()))?;
+        let (range, count) = rest
+            .rsplit_once(':')
+            .ok_or_else(|| bad("expected A,B:M".into()))?;
+        let (a, b) = range
+            .split_once(',')
+            .ok_or_else(|| bad("expected A,B before :M".into()))?;
         let a = parse_rational(a).map_err(|e| bad(e.to_string()))?;
         let b = parse_rational(b).map_err(|e| bad(e.to_string()))?;
-        let m: usize = count.trim().parse().map_err(|_| bad(format!("M = {count:?} is not a positive integer")))?;
+        let m: usize = count
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("M = {count:?} is not a positive integer")))?;
         if m == 0 {
             return Err(bad("M must be >= 1".into()));
         }
@@ -261,18 +311,34 @@ impl DataSpec {
     /// # Errors
     /// [`DataError`] for unreadable CSV files, wrong column counts, a grid or sample larger
     /// than [`MAX_POINTS`], a `uniform` range that is not finite in `f64`.
-    pub fn build(&self, inputs: usize, outputs: usize, target: &Target, data_seed: u64) -> Result<Dataset<BigRational>, DataError> {
-        let bad = |reason: String| DataError::Spec { what: "data", spec: format!("{self:?}"), reason };
+    pub fn build(
+        &self,
+        inputs: usize,
+        outputs: usize,
+        target: &Target,
+        data_seed: u64,
+    ) -> Result<Dataset<BigRational>, DataError> {
+        let bad = |reason: String| DataError::Spec {
+            what: "data",
+            spec: format!("{self:?}"),
+            reason,
+        };
         let xs: Vec<Vec<BigRational>> = match self {
             DataSpec::Csv(path) => return read_csv(path, inputs, outputs),
             DataSpec::Grid { a, b, m } => {
-                let total = (*m as u128).checked_pow(inputs as u32).filter(|&t| t <= MAX_POINTS as u128);
-                let total = total.ok_or_else(|| bad(format!("{m}^{inputs} grid points exceed {MAX_POINTS}")))? as usize;
+                let total = (*m as u128)
+                    .checked_pow(inputs as u32)
+                    .filter(|&t| t <= MAX_POINTS as u128);
+                let total = total
+                    .ok_or_else(|| bad(format!("{m}^{inputs} grid points exceed {MAX_POINTS}")))?
+                    as usize;
                 let axis: Vec<BigRational> = if *m == 1 {
                     vec![a.clone()]
                 } else {
                     let step = (b - a) / BigRational::from_integer((*m as i64 - 1).into());
-                    (0..*m).map(|i| a + &step * BigRational::from_integer((i as i64).into())).collect()
+                    (0..*m)
+                        .map(|i| a + &step * BigRational::from_integer((i as i64).into()))
+                        .collect()
                 };
                 (0..total)
                     .map(|mut idx| {
@@ -289,7 +355,10 @@ impl DataSpec {
                 if *m > MAX_POINTS {
                     return Err(bad(format!("{m} points exceed {MAX_POINTS}")));
                 }
-                let (af, bf) = (ToPrimitive::to_f64(a).unwrap_or(f64::NAN), ToPrimitive::to_f64(b).unwrap_or(f64::NAN));
+                let (af, bf) = (
+                    ToPrimitive::to_f64(a).unwrap_or(f64::NAN),
+                    ToPrimitive::to_f64(b).unwrap_or(f64::NAN),
+                );
                 if !(af.is_finite() && bf.is_finite()) {
                     return Err(bad("range not finite in f64".into()));
                 }
@@ -302,7 +371,8 @@ impl DataSpec {
                 };
                 let mut xs = Vec::with_capacity(*m);
                 for _ in 0..*m {
-                    let point: Result<Vec<BigRational>, ScalarError> = (0..inputs).map(|_| rational_from_f64(draw())).collect();
+                    let point: Result<Vec<BigRational>, ScalarError> =
+                        (0..inputs).map(|_| rational_from_f64(draw())).collect();
                     xs.push(point.map_err(|e| bad(e.to_string()))?);
                 }
                 xs
@@ -318,27 +388,57 @@ impl DataSpec {
 /// # Errors
 /// [`DataError::Io`] when the file cannot be read, [`DataError::Csv`] naming line and
 /// column for a malformed row or cell.
-pub fn read_csv(path: &Path, inputs: usize, outputs: usize) -> Result<Dataset<BigRational>, DataError> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.into(), source })?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).trim(csv::Trim::All).flexible(true).from_reader(file);
+pub fn read_csv(
+    path: &Path,
+    inputs: usize,
+    outputs: usize,
+) -> Result<Dataset<BigRational>, DataError> {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(file);
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     let want = inputs + outputs;
     for (row_no, record) in reader.records().enumerate() {
-        let csv_err = |line: u64, column: usize, reason: String| DataError::Csv { path: path.into(), line, column, reason };
+        let csv_err = |line: u64, column: usize, reason: String| DataError::Csv {
+            path: path.into(),
+            line,
+            column,
+            reason,
+        };
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(row_no as u64 + 1);
             csv_err(line, 0, e.to_string())
         })?;
-        let line = record.position().map(|p| p.line()).unwrap_or(row_no as u64 + 1);
+        let line = record
+            .position()
+            .map(|p| p.line())
+            .unwrap_or(row_no as u64 + 1);
         if record.iter().all(|c| c.is_empty()) {
             continue;
         }
-        let parsed: Vec<Result<BigRational, ScalarError>> = record.iter().map(parse_rational).collect();
-        if row_no == 0 && parsed.iter().any(|p| p.is_err()) && record.iter().all(|c| parse_rational(c).is_err()) {
+        let parsed: Vec<Result<BigRational, ScalarError>> =
+            record.iter().map(parse_rational).collect();
+        if row_no == 0
+            && parsed.iter().any(|p| p.is_err())
+            && record.iter().all(|c| parse_rational(c).is_err())
+        {
             continue; // header row
         }
         if record.len() != want {
-            return Err(csv_err(line, 0, format!("{} columns, expected {want} ({inputs} inputs + {outputs} outputs)", record.len())));
+            return Err(csv_err(
+                line,
+                0,
+                format!(
+                    "{} columns, expected {want} ({inputs} inputs + {outputs} outputs)",
+                    record.len()
+                ),
+            ));
         }
         let mut values = Vec::with_capacity(want);
         for (col, p) in parsed.into_iter().enumerate() {
@@ -349,7 +449,12 @@ pub fn read_csv(path: &Path, inputs: usize, outputs: usize) -> Result<Dataset<Bi
         ys.push(y);
     }
     if xs.is_empty() {
-        return Err(DataError::Csv { path: path.into(), line: 1, column: 0, reason: "no data rows".into() });
+        return Err(DataError::Csv {
+            path: path.into(),
+            line: 1,
+            column: 0,
+            reason: "no data rows".into(),
+        });
     }
     Dataset::from_rows(xs, ys)
 }
@@ -371,7 +476,11 @@ mod tests {
         assert_eq!(d.x(1)[0], q(-61, 63));
         assert_eq!(d.x(63)[0], q(1, 1));
         assert_eq!(d.y(1)[0], q(61, 63));
-        let d2 = "grid:0,1:3".parse::<DataSpec>().unwrap().build(2, 2, &Target::Square, 0).unwrap();
+        let d2 = "grid:0,1:3"
+            .parse::<DataSpec>()
+            .unwrap()
+            .build(2, 2, &Target::Square, 0)
+            .unwrap();
         assert_eq!(d2.len(), 9);
         assert_eq!(d2.x(5), &[q(1, 2), q(1, 1)]);
         assert_eq!(d2.y(5), &[q(5, 4), q(5, 4)]);
@@ -379,7 +488,11 @@ mod tests {
 
     #[test]
     fn best_constant_of_abs_grid() {
-        let d = "grid:-1,1:3".parse::<DataSpec>().unwrap().build(1, 1, &Target::Abs, 0).unwrap();
+        let d = "grid:-1,1:3"
+            .parse::<DataSpec>()
+            .unwrap()
+            .build(1, 1, &Target::Abs, 0)
+            .unwrap();
         // y = 1, 0, 1: mean 2/3, V = ((1/3)^2 + (2/3)^2 + (1/3)^2)/3 = 2/9
         let (v, mean) = d.best_constant();
         assert_eq!(mean, vec![q(2, 3)]);
@@ -388,11 +501,27 @@ mod tests {
 
     #[test]
     fn specs_reject_nonsense() {
-        for bad in ["grid:1,0:3", "grid:0,1:0", "grid:0,1", "foo:0,1:3", "uniform:a,1:3", "grid"] {
-            assert!(matches!(bad.parse::<DataSpec>(), Err(DataError::Spec { .. })), "{bad}");
+        for bad in [
+            "grid:1,0:3",
+            "grid:0,1:0",
+            "grid:0,1",
+            "foo:0,1:3",
+            "uniform:a,1:3",
+            "grid",
+        ] {
+            assert!(
+                matches!(bad.parse::<DataSpec>(), Err(DataError::Spec { .. })),
+                "{bad}"
+            );
         }
-        assert!(matches!("cos".parse::<Target>(), Err(DataError::Spec { .. })));
-        assert_eq!("const:1/3".parse::<Target>().unwrap(), Target::Const(q(1, 3)));
+        assert!(matches!(
+            "cos".parse::<Target>(),
+            Err(DataError::Spec { .. })
+        ));
+        assert_eq!(
+            "const:1/3".parse::<Target>().unwrap(),
+            Target::Const(q(1, 3))
+        );
     }
 
     #[test]

@@ -59,14 +59,22 @@ pub struct Activity {
 impl Activity {
     /// Inactive neuron count per hidden layer.
     pub fn inactive_per_layer(&self) -> Vec<usize> {
-        self.status.iter().map(|l| l.iter().filter(|s| **s == NeuronStatus::Inactive).count()).collect()
+        self.status
+            .iter()
+            .map(|l| l.iter().filter(|s| **s == NeuronStatus::Inactive).count())
+            .collect()
     }
     /// `[layer, neuron]` of every inactive neuron (1-based layer, 0-based neuron).
     pub fn inactive_neurons(&self) -> Vec<[usize; 2]> {
         self.status
             .iter()
             .enumerate()
-            .flat_map(|(k, l)| l.iter().enumerate().filter(|(_, s)| **s == NeuronStatus::Inactive).map(move |(j, _)| [k + 1, j]))
+            .flat_map(|(k, l)| {
+                l.iter()
+                    .enumerate()
+                    .filter(|(_, s)| **s == NeuronStatus::Inactive)
+                    .map(move |(j, _)| [k + 1, j])
+            })
             .collect()
     }
     /// The dead hidden layers (1-based).
@@ -84,7 +92,10 @@ impl Activity {
     }
     /// Whether some neuron is undecided.
     pub fn has_undecided(&self) -> bool {
-        self.status.iter().flatten().any(|s| *s == NeuronStatus::Undecided)
+        self.status
+            .iter()
+            .flatten()
+            .any(|s| *s == NeuronStatus::Undecided)
     }
     /// Whether the realization is constant on the data: proven by a dead layer (fact 1),
     /// or observed (all outputs identical).
@@ -97,13 +108,23 @@ impl Activity {
 ///
 /// # Errors
 /// [`NetError::DataShape`] if the inputs do not fit the architecture.
-pub fn activity_on_data<S: Scalar>(net: &Network<S>, data: &Dataset<S>) -> Result<Activity, NetError> {
+pub fn activity_on_data<S: Scalar>(
+    net: &Network<S>,
+    data: &Dataset<S>,
+) -> Result<Activity, NetError> {
     let arch = net.arch();
     if data.inputs() != arch.inputs() {
-        return Err(NetError::DataShape { what: "inputs", expected: arch.inputs(), got: data.inputs() });
+        return Err(NetError::DataShape {
+            what: "inputs",
+            expected: arch.inputs(),
+            got: data.inputs(),
+        });
     }
     let hidden: Vec<usize> = arch.hidden_layers().collect();
-    let mut status: Vec<Vec<NeuronStatus>> = hidden.iter().map(|&k| vec![NeuronStatus::Inactive; arch.width(k)]).collect();
+    let mut status: Vec<Vec<NeuronStatus>> = hidden
+        .iter()
+        .map(|&k| vec![NeuronStatus::Inactive; arch.width(k)])
+        .collect();
     let (mut exact_ties, mut near_tie_count, mut near_ties) = (0, 0, Vec::new());
     let mut first_output: Option<Vec<S>> = None;
     let mut outputs_identical = true;
@@ -118,7 +139,12 @@ pub fn activity_on_data<S: Scalar>(net: &Network<S>, data: &Dataset<S>) -> Resul
                 if !S::EXACT && sign != Sign::Zero && z.to_f64().abs() <= NEAR_TIE_F64 {
                     near_tie_count += 1;
                     if near_ties.len() < MAX_LISTED_TIES {
-                        near_ties.push(NearTie { layer: k, neuron: j, point: m, value: z.to_f64() });
+                        near_ties.push(NearTie {
+                            layer: k,
+                            neuron: j,
+                            point: m,
+                            value: z.to_f64(),
+                        });
                     }
                 }
                 let entry = &mut status[li][j];
@@ -139,7 +165,13 @@ pub fn activity_on_data<S: Scalar>(net: &Network<S>, data: &Dataset<S>) -> Resul
             }
         }
     }
-    Ok(Activity { status, exact_ties, near_tie_count, near_ties, outputs_identical })
+    Ok(Activity {
+        status,
+        exact_ties,
+        near_tie_count,
+        near_ties,
+        outputs_identical,
+    })
 }
 
 #[cfg(test)]
@@ -159,9 +191,13 @@ mod tests {
         let arch = Arch::new(vec![1, 2, 1, 1]).unwrap();
         let params = vec![q(1), q(-1), q(-1), q(0), q(1), q(1), q(0), q(2), q(3)];
         let net = Network::new(arch, params).unwrap();
-        let data = Dataset::from_rows(vec![vec![q(0)], vec![q(1)]], vec![vec![q(0)], vec![q(0)]]).unwrap();
+        let data =
+            Dataset::from_rows(vec![vec![q(0)], vec![q(1)]], vec![vec![q(0)], vec![q(0)]]).unwrap();
         let act = activity_on_data(&net, &data).unwrap();
-        assert_eq!(act.status[0], vec![NeuronStatus::Inactive, NeuronStatus::Inactive]);
+        assert_eq!(
+            act.status[0],
+            vec![NeuronStatus::Inactive, NeuronStatus::Inactive]
+        );
         assert_eq!(act.dead_layers(), vec![1, 2]);
         assert_eq!(act.exact_ties, 1 + 1 + 2); // z_{1,1}(0) = 0, z_{1,0}(1) = 0, layer 2 at both points
         assert!(act.constant_on_data());

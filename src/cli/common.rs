@@ -75,8 +75,14 @@ impl CommonArgs {
     /// # Errors
     /// [`CliError::Input`] naming `--init` or `--bias-init`.
     pub fn schemes(&self) -> Result<(InitScheme, BiasInit), CliError> {
-        let init: InitScheme = self.init.parse().map_err(|e| CliError::Input(format!("{e}")))?;
-        let bias: BiasInit = self.bias_init.parse().map_err(|e| CliError::Input(format!("{e}")))?;
+        let init: InitScheme = self
+            .init
+            .parse()
+            .map_err(|e| CliError::Input(format!("{e}")))?;
+        let bias: BiasInit = self
+            .bias_init
+            .parse()
+            .map_err(|e| CliError::Input(format!("{e}")))?;
         Ok((init, bias))
     }
 
@@ -85,7 +91,10 @@ impl CommonArgs {
     /// # Errors
     /// [`CliError::Input`] when missing or invalid.
     pub fn arch(&self) -> Result<Arch, CliError> {
-        let widths = self.arch.clone().ok_or_else(|| CliError::Input("--arch is required (e.g. --arch 1,8,8,1)".into()))?;
+        let widths = self
+            .arch
+            .clone()
+            .ok_or_else(|| CliError::Input("--arch is required (e.g. --arch 1,8,8,1)".into()))?;
         Arch::new(widths).map_err(|e| CliError::input("--arch", e))
     }
 
@@ -96,10 +105,16 @@ impl CommonArgs {
     pub fn setup(&self) -> Result<Setup, CliError> {
         let net = match &self.weights {
             Some(path) => {
-                let (arch, params) = weights::read_json(path).map_err(|e| CliError::input("--weights", e))?;
+                let (arch, params) =
+                    weights::read_json(path).map_err(|e| CliError::input("--weights", e))?;
                 if let Some(widths) = &self.arch {
                     if widths != arch.widths() {
-                        return Err(CliError::Input(format!("--arch {} disagrees with --weights architecture {arch}", Arch::new(widths.clone()).map(|a| a.to_string()).unwrap_or_else(|_| format!("{widths:?}")))));
+                        return Err(CliError::Input(format!(
+                            "--arch {} disagrees with --weights architecture {arch}",
+                            Arch::new(widths.clone())
+                                .map(|a| a.to_string())
+                                .unwrap_or_else(|_| format!("{widths:?}"))
+                        )));
                     }
                 }
                 Network::new(arch, params).map_err(|e| CliError::input("--weights", e))?
@@ -107,7 +122,8 @@ impl CommonArgs {
             None => {
                 let arch = self.arch()?;
                 let (init, bias) = self.schemes()?;
-                init_network(&arch, &init, &bias, self.seed).map_err(|e| CliError::input("--init", e))?
+                init_network(&arch, &init, &bias, self.seed)
+                    .map_err(|e| CliError::input("--init", e))?
             }
         };
         let data = self.dataset(net.arch())?;
@@ -119,8 +135,15 @@ impl CommonArgs {
     /// # Errors
     /// [`CliError::Input`] naming `--data`, `--target` or the CSV file and line.
     pub fn dataset(&self, arch: &Arch) -> Result<Dataset<BigRational>, CliError> {
-        let spec: DataSpec = self.data.parse().map_err(|e| CliError::input("--data", e))?;
-        let target: Target = self.target.parse().map_err(|e| CliError::input("--target", e))?;
-        spec.build(arch.inputs(), arch.outputs(), &target, self.data_seed).map_err(|e| CliError::input("--data", e))
+        let spec: DataSpec = self
+            .data
+            .parse()
+            .map_err(|e| CliError::input("--data", e))?;
+        let target: Target = self
+            .target
+            .parse()
+            .map_err(|e| CliError::input("--target", e))?;
+        spec.build(arch.inputs(), arch.outputs(), &target, self.data_seed)
+            .map_err(|e| CliError::input("--data", e))
     }
 }

@@ -25,36 +25,74 @@ pub const DEMO_ARCH: [usize; 12] = [1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1];
 /// Only if an internal step fails (reported, never a panic).
 pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     let arch = Arch::new(DEMO_ARCH.to_vec()).map_err(|e| CliError::input("demo", e))?;
-    let data = "grid:-1,1:64".parse::<DataSpec>().and_then(|s| s.build(1, 1, &Target::Abs, 0)).map_err(|e| CliError::input("demo", e))?;
-    println!("deadrelu demo: networks born dead, and why no optimizer of the SGD family can revive them");
-    println!("architecture {arch}, PyTorch default init, data: 64 grid points on [-1,1], target |x|");
+    let data = "grid:-1,1:64"
+        .parse::<DataSpec>()
+        .and_then(|s| s.build(1, 1, &Target::Abs, 0))
+        .map_err(|e| CliError::input("demo", e))?;
+    println!(
+        "deadrelu demo: networks born dead, and why no optimizer of the SGD family can revive them"
+    );
+    println!(
+        "architecture {arch}, PyTorch default init, data: 64 grid points on [-1,1], target |x|"
+    );
     println!();
     println!("1. Searching seeds for a network with a dead hidden layer (exact arithmetic):");
     let mut seed = args.seed;
     let (net, report) = loop {
-        let net = init_network::<BigRational>(&arch, &InitScheme::TorchDefault, &BiasInit::Default, seed).map_err(|e| CliError::input("demo", e))?;
+        let net =
+            init_network::<BigRational>(&arch, &InitScheme::TorchDefault, &BiasInit::Default, seed)
+                .map_err(|e| CliError::input("demo", e))?;
         let report = inspect_in::<BigRational>(&net, &data)?;
         let dead = report.activity.dead_layers();
-        println!("   seed {seed}: inactive neurons per hidden layer {:?}{}", report.activity.inactive_per_layer(), if dead.is_empty() { String::new() } else { format!("  -> dead layers {dead:?}") });
+        println!(
+            "   seed {seed}: inactive neurons per hidden layer {:?}{}",
+            report.activity.inactive_per_layer(),
+            if dead.is_empty() {
+                String::new()
+            } else {
+                format!("  -> dead layers {dead:?}")
+            }
+        );
         if !dead.is_empty() {
             break (net, report);
         }
         seed += 1;
         if seed > args.seed + 1000 {
-            return Err(CliError::CheckFailed("no dead network within 1000 seeds".into()));
+            return Err(CliError::CheckFailed(
+                "no dead network within 1000 seeds".into(),
+            ));
         }
     };
     let k = report.activity.first_dead_layer().unwrap_or(0);
     println!();
-    println!("2. Seed {seed}: hidden layer {k} is dead on all 64 points (every pre-activation <= 0, decided exactly).");
-    println!("   So the network is constant on the data: risk {} (exact), while the best constant has risk V = {}.", show(&report.risk), show(&report.best_constant_risk));
-    let (_, grad) = net.risk_and_gradient(&data, None).map_err(|e| CliError::input("demo", e))?;
+    println!(
+        "2. Seed {seed}: hidden layer {k} is dead on all 64 points (every pre-activation <= 0, decided exactly)."
+    );
+    println!(
+        "   So the network is constant on the data: risk {} (exact), while the best constant has risk V = {}.",
+        show(&report.risk),
+        show(&report.best_constant_risk)
+    );
+    let (_, grad) = net
+        .risk_and_gradient(&data, None)
+        .map_err(|e| CliError::input("demo", e))?;
     let upto = net.arch().layer_range(k).end + net.arch().width(k + 1) * net.arch().width(k);
-    let zero = grad.iter().take(upto).filter(|g| num_traits::Zero::is_zero(*g)).count();
-    println!("   Generalized gradient: {zero} of the first {upto} coordinates (layers 1..{k} and W_{}) are exactly 0.", k + 1);
+    let zero = grad
+        .iter()
+        .take(upto)
+        .filter(|g| num_traits::Zero::is_zero(*g))
+        .count();
+    println!(
+        "   Generalized gradient: {zero} of the first {upto} coordinates (layers 1..{k} and W_{}) are exactly 0.",
+        k + 1
+    );
     let f64_report = inspect_in::<f64>(&net, &data)?;
     println!();
-    println!("3. The same network in f64: dead layers {:?}, near ties {} (the float path agrees).", f64_report.activity.dead_layers(), f64_report.activity.near_tie_count);
+    println!(
+        "3. The same network in f64: dead layers {:?}, near ties {} (the float path agrees).",
+        f64_report.activity.dead_layers(),
+        f64_report.activity.near_tie_count
+    );
     println!();
     println!("Next: `deadrelu inspect --arch {arch} --seed {seed} --json`");
     Ok(())

@@ -29,20 +29,33 @@ pub struct InspectReport {
 }
 
 fn number<S: Scalar>(v: &S) -> Value {
-    if S::EXACT { Value::String(v.to_exact_string()) } else { json!(v.to_f64()) }
+    if S::EXACT {
+        Value::String(v.to_exact_string())
+    } else {
+        json!(v.to_f64())
+    }
 }
 
 /// Computes activity and risk in scalar type `S`.
 ///
 /// # Errors
 /// [`CliError::Input`] when the data do not fit the network.
-pub fn inspect_in<S: Scalar>(net: &Network<BigRational>, data: &Dataset<BigRational>) -> Result<InspectReport, CliError> {
+pub fn inspect_in<S: Scalar>(
+    net: &Network<BigRational>,
+    data: &Dataset<BigRational>,
+) -> Result<InspectReport, CliError> {
     let net: Network<S> = net.convert();
     let data: Dataset<S> = data.convert();
     let activity = activity_on_data(&net, &data).map_err(|e| CliError::input("--data", e))?;
-    let risk = net.risk(&data, None).map_err(|e| CliError::input("--data", e))?;
+    let risk = net
+        .risk(&data, None)
+        .map_err(|e| CliError::input("--data", e))?;
     let (v, _) = data.best_constant();
-    Ok(InspectReport { activity, risk: number(&risk), best_constant_risk: number(&v) })
+    Ok(InspectReport {
+        activity,
+        risk: number(&risk),
+        best_constant_risk: number(&v),
+    })
 }
 
 /// Runs `inspect`.
@@ -76,7 +89,12 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         print_json(&v);
         return Ok(());
     }
-    println!("network {arch} ({} parameters), {} data points, {} arithmetic", arch.num_params(), setup.data.len(), args.mode.name());
+    println!(
+        "network {arch} ({} parameters), {} data points, {} arithmetic",
+        arch.num_params(),
+        setup.data.len(),
+        args.mode.name()
+    );
     for (k, count) in arch.hidden_layers().zip(act.inactive_per_layer()) {
         let width = arch.width(k);
         let mark = if count == width { "  DEAD" } else { "" };
@@ -86,15 +104,30 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     if dead.is_empty() {
         println!("no dead layer: the mechanism does not apply to this theta");
     } else {
-        println!("dead layers: {dead:?}: the realization is constant on the data and every parameter up to layer {} and W_{} has zero gradient", dead[dead.len() - 1], dead[dead.len() - 1] + 1);
+        println!(
+            "dead layers: {dead:?}: the realization is constant on the data and every parameter up to layer {} and W_{} has zero gradient",
+            dead[dead.len() - 1],
+            dead[dead.len() - 1] + 1
+        );
     }
     println!("constant on data: {}", act.constant_on_data());
-    println!("risk: {}   best-constant risk V: {}", show(&report.risk), show(&report.best_constant_risk));
+    println!(
+        "risk: {}   best-constant risk V: {}",
+        show(&report.risk),
+        show(&report.best_constant_risk)
+    );
     if act.exact_ties > 0 {
-        println!("pre-activations exactly 0 (decided inactive, ReLU'(0) = 0): {}", act.exact_ties);
+        println!(
+            "pre-activations exactly 0 (decided inactive, ReLU'(0) = 0): {}",
+            act.exact_ties
+        );
     }
     if act.near_tie_count > 0 {
-        println!("near ties (|z| <= {:e}; the f64 decision is fragile there, try --mode exact): {}", crate::prec::NEAR_TIE_F64, act.near_tie_count);
+        println!(
+            "near ties (|z| <= {:e}; the f64 decision is fragile there, try --mode exact): {}",
+            crate::prec::NEAR_TIE_F64,
+            act.near_tie_count
+        );
     }
     Ok(())
 }

@@ -47,7 +47,11 @@ impl CliError {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "deadrelu", version, about = "Checks, exactly and statistically, why SGD, Adam and relatives fail to reach global minimizers of ReLU networks (dead layers).")]
+#[command(
+    name = "deadrelu",
+    version,
+    about = "Checks, exactly and statistically, why SGD, Adam and relatives fail to reach global minimizers of ReLU networks (dead layers)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,12 +80,24 @@ where
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
-                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 };
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    2
+                } else {
+                    0
+                };
             }
             let text = e.render().to_string();
-            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("bad arguments");
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("bad arguments");
             eprintln!("deadrelu: {}", first.trim_start_matches("error: "));
             return 2;
         }
@@ -101,5 +117,8 @@ where
 
 /// Prints a JSON value on stdout as one line.
 pub(crate) fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string(v).expect("JSON values always serialize"));
+    println!(
+        "{}",
+        serde_json::to_string(v).expect("JSON values always serialize")
+    );
 }

@@ -86,7 +86,11 @@ pub enum BiasInit {
 }
 
 fn positive(what: &'static str, spec: &str, text: &str) -> Result<BigRational, InitError> {
-    let bad = |reason: String| InitError::Spec { what, spec: spec.into(), reason };
+    let bad = |reason: String| InitError::Spec {
+        what,
+        spec: spec.into(),
+        reason,
+    };
     let v = parse_rational(text).map_err(|e| bad(e.to_string()))?;
     if !v.is_positive() {
         return Err(bad("the scale must be > 0".into()));
@@ -152,7 +156,11 @@ impl std::str::FromStr for BiasInit {
                 } else if let Some(s) = spec.strip_prefix("normal:") {
                     BiasInit::Normal(positive("--bias-init", spec, s)?)
                 } else if let Some(v) = spec.strip_prefix("const:") {
-                    let v = parse_rational(v).map_err(|e| InitError::Spec { what: "--bias-init", spec: spec.into(), reason: e.to_string() })?;
+                    let v = parse_rational(v).map_err(|e| InitError::Spec {
+                        what: "--bias-init",
+                        spec: spec.into(),
+                        reason: e.to_string(),
+                    })?;
                     BiasInit::Const(v)
                 } else {
                     return Err(InitError::Spec {
@@ -226,8 +234,12 @@ impl InitSampler {
                     InitScheme::TorchDefault => (EntryDist::uniform(1.0 / fan_in.sqrt()), true),
                     InitScheme::HeNormal => (EntryDist::normal((2.0 / fan_in).sqrt()), false),
                     InitScheme::HeUniform => (EntryDist::uniform((6.0 / fan_in).sqrt()), false),
-                    InitScheme::GlorotNormal => (EntryDist::normal((2.0 / (fan_in + fan_out)).sqrt()), false),
-                    InitScheme::GlorotUniform => (EntryDist::uniform((6.0 / (fan_in + fan_out)).sqrt()), false),
+                    InitScheme::GlorotNormal => {
+                        (EntryDist::normal((2.0 / (fan_in + fan_out)).sqrt()), false)
+                    }
+                    InitScheme::GlorotUniform => {
+                        (EntryDist::uniform((6.0 / (fan_in + fan_out)).sqrt()), false)
+                    }
                     InitScheme::LecunNormal => (EntryDist::normal((1.0 / fan_in).sqrt()), false),
                 };
                 let bias = match bias {
@@ -241,7 +253,10 @@ impl InitSampler {
                 (weight, bias)
             })
             .collect();
-        Self { arch: arch.clone(), layers }
+        Self {
+            arch: arch.clone(),
+            layers,
+        }
     }
 
     /// The distributions `(weights, biases)` of layer `k` (1-based).
@@ -277,7 +292,12 @@ impl InitSampler {
 ///
 /// # Errors
 /// [`InitError::Scalar`] if a draw is not finite (cannot happen for validated scales).
-pub fn init_network<S: Scalar>(arch: &Arch, scheme: &InitScheme, bias: &BiasInit, seed: u64) -> Result<Network<S>, InitError> {
+pub fn init_network<S: Scalar>(
+    arch: &Arch,
+    scheme: &InitScheme,
+    bias: &BiasInit,
+    seed: u64,
+) -> Result<Network<S>, InitError> {
     let theta = InitSampler::new(arch, scheme, bias).sample(&mut trial_rng(seed, 0));
     Ok(Network::new(arch.clone(), vec_from_f64(&theta)?)?)
 }
@@ -297,7 +317,7 @@ mod tests {
         assert_ne!(a, c);
         for k in 1..=2 {
             let bound = 1.0 / (arch.width(k - 1) as f64).sqrt();
-            assert!(a[arch.layer_range(k)].iter().all(|v| v.abs() <= bound));
+            assert!(a[arch.layer_range(k)].iter().all(|v| f64::abs(*v) <= bound));
         }
         // biases are drawn too
         assert!(a[arch.bias_index(1, 0)] != 0.0);
@@ -306,17 +326,29 @@ mod tests {
     #[test]
     fn he_has_zero_biases_unless_told() {
         let arch = Arch::new(vec![2, 3, 1]).unwrap();
-        let t = InitSampler::new(&arch, &InitScheme::HeNormal, &BiasInit::Default).sample(&mut trial_rng(1, 0));
+        let t = InitSampler::new(&arch, &InitScheme::HeNormal, &BiasInit::Default)
+            .sample(&mut trial_rng(1, 0));
         assert!((0..3).all(|j| t[arch.bias_index(1, j)] == 0.0));
-        let t = InitSampler::new(&arch, &InitScheme::HeNormal, &BiasInit::Const(BigRational::new(1.into(), 4.into()))).sample(&mut trial_rng(1, 0));
+        let t = InitSampler::new(
+            &arch,
+            &InitScheme::HeNormal,
+            &BiasInit::Const(BigRational::new(1.into(), 4.into())),
+        )
+        .sample(&mut trial_rng(1, 0));
         assert!((0..3).all(|j| t[arch.bias_index(1, j)] == 0.25));
     }
 
     #[test]
     fn bad_specs() {
         for bad in ["uniform:0", "uniform:-1", "normal:x", "kaiming", "uniform:"] {
-            assert!(matches!(bad.parse::<InitScheme>(), Err(InitError::Spec { .. })), "{bad}");
+            assert!(
+                matches!(bad.parse::<InitScheme>(), Err(InitError::Spec { .. })),
+                "{bad}"
+            );
         }
-        assert!(matches!("const:".parse::<BiasInit>(), Err(InitError::Spec { .. })));
+        assert!(matches!(
+            "const:".parse::<BiasInit>(),
+            Err(InitError::Spec { .. })
+        ));
     }
 }

@@ -132,8 +132,15 @@ impl Arch {
     }
     /// Index in `theta` of the first entry of `W_k` (1-based `k`).
     pub fn layer_offset(&self, k: usize) -> usize {
-        assert!((1..=self.depth()).contains(&k), "layer {k} out of 1..={}", self.depth());
-        self.widths[..k].windows(2).map(|w| w[1] * (w[0] + 1)).sum::<usize>()
+        assert!(
+            (1..=self.depth()).contains(&k),
+            "layer {k} out of 1..={}",
+            self.depth()
+        );
+        self.widths[..k]
+            .windows(2)
+            .map(|w| w[1] * (w[0] + 1))
+            .sum::<usize>()
     }
     /// Index of `W_k[j][i]` (1-based `k`, 0-based `j`, `i`).
     pub fn weight_index(&self, k: usize, j: usize, i: usize) -> usize {
@@ -157,7 +164,12 @@ impl Arch {
                 let local = index - r.start;
                 let nw = self.widths[k] * self.widths[k - 1];
                 return if local < nw {
-                    (k, false, local / self.widths[k - 1], local % self.widths[k - 1])
+                    (
+                        k,
+                        false,
+                        local / self.widths[k - 1],
+                        local % self.widths[k - 1],
+                    )
                 } else {
                     (k, true, local - nw, 0)
                 };
@@ -226,7 +238,10 @@ impl<S: Scalar> Network<S> {
                 None => T::from_f64(p.to_f64()).unwrap_or_else(|_| T::zero()),
             })
             .collect();
-        Network { arch: self.arch.clone(), params }
+        Network {
+            arch: self.arch.clone(),
+            params,
+        }
     }
 
     /// The affine map of layer `k` applied to `input` (`W_k input + B_k`).
@@ -240,7 +255,11 @@ impl<S: Scalar> Network<S> {
             .map(|j| {
                 let row = &w[j * cols..(j + 1) * cols];
                 row.iter().zip(input).fold(b[j].clone(), |acc, (wji, xi)| {
-                    if wji.is_zero() || xi.is_zero() { acc } else { acc.add(&wji.mul(xi)) }
+                    if wji.is_zero() || xi.is_zero() {
+                        acc
+                    } else {
+                        acc.add(&wji.mul(xi))
+                    }
                 })
             })
             .collect()
@@ -266,25 +285,41 @@ impl<S: Scalar> Network<S> {
 
     fn check_data(&self, data: &Dataset<S>) -> Result<(), NetError> {
         if data.inputs() != self.arch.inputs() {
-            return Err(NetError::DataShape { what: "inputs", expected: self.arch.inputs(), got: data.inputs() });
+            return Err(NetError::DataShape {
+                what: "inputs",
+                expected: self.arch.inputs(),
+                got: data.inputs(),
+            });
         }
         if data.outputs() != self.arch.outputs() {
-            return Err(NetError::DataShape { what: "outputs", expected: self.arch.outputs(), got: data.outputs() });
+            return Err(NetError::DataShape {
+                what: "outputs",
+                expected: self.arch.outputs(),
+                got: data.outputs(),
+            });
         }
         Ok(())
     }
 
-    fn check_batch(&self, data: &Dataset<S>, batch: Option<&[usize]>) -> Result<Vec<usize>, NetError> {
+    fn check_batch(
+        &self,
+        data: &Dataset<S>,
+        batch: Option<&[usize]>,
+    ) -> Result<Vec<usize>, NetError> {
         self.check_data(data)?;
         let batch: Vec<usize> = match batch {
             Some(b) => b.to_vec(),
             None => (0..data.len()).collect(),
         };
         if batch.is_empty() {
-            return Err(NetError::Batch { reason: "empty batch (no data points)".into() });
+            return Err(NetError::Batch {
+                reason: "empty batch (no data points)".into(),
+            });
         }
         if let Some(&bad) = batch.iter().find(|&&m| m >= data.len()) {
-            return Err(NetError::Batch { reason: format!("index {bad} >= {} data points", data.len()) });
+            return Err(NetError::Batch {
+                reason: format!("index {bad} >= {} data points", data.len()),
+            });
         }
         Ok(batch)
     }
@@ -314,7 +349,11 @@ impl<S: Scalar> Network<S> {
     ///
     /// # Errors
     /// As [`Network::risk`].
-    pub fn risk_and_gradient(&self, data: &Dataset<S>, batch: Option<&[usize]>) -> Result<(S, Vec<S>), NetError> {
+    pub fn risk_and_gradient(
+        &self,
+        data: &Dataset<S>,
+        batch: Option<&[usize]>,
+    ) -> Result<(S, Vec<S>), NetError> {
         let batch = self.check_batch(data, batch)?;
         let depth = self.arch.depth();
         let count = S::from_int(batch.len() as i64);
@@ -326,10 +365,18 @@ impl<S: Scalar> Network<S> {
             let pass = self.forward(x);
             let out = pass.output();
             total = total.add(&squared_error(out, data.y(m)));
-            let mut delta: Vec<S> = out.iter().zip(data.y(m)).map(|(o, y)| two_over_m.mul(&o.sub(y))).collect();
+            let mut delta: Vec<S> = out
+                .iter()
+                .zip(data.y(m))
+                .map(|(o, y)| two_over_m.mul(&o.sub(y)))
+                .collect();
             for k in (1..=depth).rev() {
                 let cols = self.arch.widths[k - 1];
-                let input: Vec<S> = if k == 1 { x.to_vec() } else { pass.pre[k - 2].iter().map(S::relu).collect() };
+                let input: Vec<S> = if k == 1 {
+                    x.to_vec()
+                } else {
+                    pass.pre[k - 2].iter().map(S::relu).collect()
+                };
                 for (j, d) in delta.iter().enumerate() {
                     if d.is_zero() {
                         continue;
@@ -345,7 +392,11 @@ impl<S: Scalar> Network<S> {
                     delta = (0..cols)
                         .map(|i| {
                             let back = delta.iter().enumerate().fold(S::zero(), |acc, (j, d)| {
-                                if d.is_zero() { acc } else { acc.add(&self.params[self.arch.weight_index(k, j, i)].mul(d)) }
+                                if d.is_zero() {
+                                    acc
+                                } else {
+                                    acc.add(&self.params[self.arch.weight_index(k, j, i)].mul(d))
+                                }
                             });
                             pass.pre[k - 2][i].relu_derivative().mul(&back)
                         })
@@ -359,7 +410,9 @@ impl<S: Scalar> Network<S> {
 
 /// `|a - b|^2`, the squared Euclidean distance.
 pub fn squared_error<S: Scalar>(a: &[S], b: &[S]) -> S {
-    a.iter().zip(b).fold(S::zero(), |acc, (p, q)| acc.add(&p.sub(q).square()))
+    a.iter()
+        .zip(b)
+        .fold(S::zero(), |acc, (p, q)| acc.add(&p.sub(q).square()))
 }
 
 #[cfg(test)]
@@ -369,7 +422,10 @@ mod tests {
     #[test]
     fn arch_validation() {
         assert_eq!(Arch::new(vec![1, 2]), Err(NetError::TooShallow { len: 2 }));
-        assert_eq!(Arch::new(vec![1, 0, 1]), Err(NetError::ZeroWidth { index: 1 }));
+        assert_eq!(
+            Arch::new(vec![1, 0, 1]),
+            Err(NetError::ZeroWidth { index: 1 })
+        );
         let a = Arch::new(vec![2, 3, 1]).unwrap();
         assert_eq!(a.num_params(), 3 * 3 + 1 * 4);
         assert_eq!(a.weight_index(1, 2, 1), 5);
@@ -379,6 +435,13 @@ mod tests {
         assert_eq!(a.describe(12), (2, true, 0, 0));
         assert_eq!(a.describe(5), (1, false, 2, 1));
         let e = Network::<f64>::new(a, vec![0.0; 3]).unwrap_err();
-        assert!(matches!(e, NetError::ParamCount { expected: 13, got: 3, .. }));
+        assert!(matches!(
+            e,
+            NetError::ParamCount {
+                expected: 13,
+                got: 3,
+                ..
+            }
+        ));
     }
 }

@@ -47,7 +47,9 @@ pub fn exact_from_json(v: &serde_json::Value) -> Result<BigRational, String> {
             if let Some(i) = n.as_i64() {
                 return Ok(BigRational::from_integer(i.into()));
             }
-            let f = n.as_f64().ok_or_else(|| format!("number {n} is not representable"))?;
+            let f = n
+                .as_f64()
+                .ok_or_else(|| format!("number {n} is not representable"))?;
             rational_from_f64(f).map_err(|e| e.to_string())
         }
         other => Err(format!("expected a number or an exact string, got {other}")),
@@ -59,23 +61,44 @@ pub fn exact_from_json(v: &serde_json::Value) -> Result<BigRational, String> {
 /// # Errors
 /// [`WeightsError`] naming the file and the offending entry.
 pub fn read_json(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| WeightsError::Io { path: path.into(), source })?;
-    let fmt = |reason: String| WeightsError::Format { path: path.into(), reason };
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| fmt(format!("not JSON: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|source| WeightsError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let fmt = |reason: String| WeightsError::Format {
+        path: path.into(),
+        reason,
+    };
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| fmt(format!("not JSON: {e}")))?;
     let widths = v
         .get("arch")
         .and_then(|a| a.as_array())
         .ok_or_else(|| fmt("missing \"arch\" (a list of widths)".into()))?
         .iter()
         .enumerate()
-        .map(|(i, w)| w.as_u64().map(|w| w as usize).ok_or_else(|| fmt(format!("arch[{i}] = {w} is not a non-negative integer"))))
+        .map(|(i, w)| {
+            w.as_u64()
+                .map(|w| w as usize)
+                .ok_or_else(|| fmt(format!("arch[{i}] = {w} is not a non-negative integer")))
+        })
         .collect::<Result<Vec<usize>, _>>()?;
-    let arch = Arch::new(widths).map_err(|source| WeightsError::Net { path: path.into(), source })?;
-    let params = v.get("params").and_then(|p| p.as_array()).ok_or_else(|| fmt("missing \"params\" (a list)".into()))?;
+    let arch = Arch::new(widths).map_err(|source| WeightsError::Net {
+        path: path.into(),
+        source,
+    })?;
+    let params = v
+        .get("params")
+        .and_then(|p| p.as_array())
+        .ok_or_else(|| fmt("missing \"params\" (a list)".into()))?;
     if params.len() != arch.num_params() {
         return Err(WeightsError::Net {
             path: path.into(),
-            source: NetError::ParamCount { arch: arch.to_string(), expected: arch.num_params(), got: params.len() },
+            source: NetError::ParamCount {
+                arch: arch.to_string(),
+                expected: arch.num_params(),
+                got: params.len(),
+            },
         });
     }
     let params = params

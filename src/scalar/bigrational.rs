@@ -50,7 +50,11 @@ impl Scalar for BigRational {
         Signed::abs(self)
     }
     fn max(&self, other: &Self) -> Self {
-        if self >= other { self.clone() } else { other.clone() }
+        if self >= other {
+            self.clone()
+        } else {
+            other.clone()
+        }
     }
     fn sign(&self) -> Sign {
         if self.is_positive() {
@@ -62,10 +66,18 @@ impl Scalar for BigRational {
         }
     }
     fn relu(&self) -> Self {
-        if self.is_positive() { self.clone() } else { Zero::zero() }
+        if self.is_positive() {
+            self.clone()
+        } else {
+            Zero::zero()
+        }
     }
     fn relu_derivative(&self) -> Self {
-        if self.is_positive() { One::one() } else { Zero::zero() }
+        if self.is_positive() {
+            One::one()
+        } else {
+            Zero::zero()
+        }
     }
     fn identical(&self, other: &Self) -> bool {
         self == other

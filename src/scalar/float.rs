@@ -28,7 +28,9 @@ impl Scalar for f64 {
         if x.is_finite() {
             Ok(x)
         } else {
-            Err(ScalarError::NonFinite { value: x.to_string() })
+            Err(ScalarError::NonFinite {
+                value: x.to_string(),
+            })
         }
     }
     fn add(&self, rhs: &Self) -> Self {

@@ -7,7 +7,9 @@ use rug::{Integer, Rational};
 use std::cmp::Ordering;
 
 fn to_big(q: &Rational) -> BigRational {
-    let parse = |i: &Integer| BigInt::parse_bytes(i.to_string_radix(16).as_bytes(), 16).expect("hex integer");
+    let parse = |i: &Integer| {
+        BigInt::parse_bytes(i.to_string_radix(16).as_bytes(), 16).expect("hex integer")
+    };
     BigRational::new(parse(q.numer()), parse(q.denom()))
 }
 
@@ -38,7 +40,9 @@ impl Scalar for Rational {
         from_big(q)
     }
     fn from_f64(x: f64) -> Result<Self, ScalarError> {
-        Rational::from_f64(x).ok_or_else(|| ScalarError::NonFinite { value: x.to_string() })
+        Rational::from_f64(x).ok_or_else(|| ScalarError::NonFinite {
+            value: x.to_string(),
+        })
     }
     fn add(&self, rhs: &Self) -> Self {
         Rational::from(self + rhs)
@@ -50,7 +54,10 @@ impl Scalar for Rational {
         Rational::from(self * rhs)
     }
     fn div(&self, rhs: &Self) -> Self {
-        assert!(rhs.cmp0() != Ordering::Equal, "rug::Rational division by zero");
+        assert!(
+            rhs.cmp0() != Ordering::Equal,
+            "rug::Rational division by zero"
+        );
         Rational::from(self / rhs)
     }
     fn neg(&self) -> Self {
@@ -60,7 +67,11 @@ impl Scalar for Rational {
         Rational::from(self.abs_ref())
     }
     fn max(&self, other: &Self) -> Self {
-        if self >= other { self.clone() } else { other.clone() }
+        if self >= other {
+            self.clone()
+        } else {
+            other.clone()
+        }
     }
     fn sign(&self) -> Sign {
         match self.cmp0() {
@@ -70,10 +81,18 @@ impl Scalar for Rational {
         }
     }
     fn relu(&self) -> Self {
-        if self.cmp0() == Ordering::Greater { self.clone() } else { Rational::new() }
+        if self.cmp0() == Ordering::Greater {
+            self.clone()
+        } else {
+            Rational::new()
+        }
     }
     fn relu_derivative(&self) -> Self {
-        if self.cmp0() == Ordering::Greater { Rational::from(1) } else { Rational::new() }
+        if self.cmp0() == Ordering::Greater {
+            Rational::from(1)
+        } else {
+            Rational::new()
+        }
     }
     fn identical(&self, other: &Self) -> bool {
         self == other
@@ -94,6 +113,10 @@ impl RationalField for Rational {
         self.cmp(other)
     }
     fn bit_size(&self) -> u64 {
-        u64::from(self.numer().significant_bits().max(self.denom().significant_bits()))
+        u64::from(
+            self.numer()
+                .significant_bits()
+                .max(self.denom().significant_bits()),
+        )
     }
 }

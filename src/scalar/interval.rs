@@ -34,7 +34,8 @@ pub trait RationalField: Scalar {
     }
     /// The exact value as a [`BigRational`].
     fn to_big(&self) -> BigRational {
-        self.to_rational().expect("an exact rational type always has a rational value")
+        self.to_rational()
+            .expect("an exact rational type always has a rational value")
     }
     /// Bit length of the larger of numerator and denominator.
     fn bit_size(&self) -> u64 {
@@ -85,24 +86,34 @@ pub fn sqrt_enclosure(q: &BigRational, bits: u32) -> (BigRational, BigRational) 
 
 /// Enclosure of `q^(p/r)` for `q > 0`, with width at most `2^-bits` (relative to the
 /// integer part) and a point when the result is found to be exact.
-pub fn pow_ratio_enclosure(q: &BigRational, p: u64, r: u64, bits: u32) -> (BigRational, BigRational) {
-    assert!(q.is_positive() && r > 0, "pow_ratio_enclosure needs q > 0 and r > 0");
+pub fn pow_ratio_enclosure(
+    q: &BigRational,
+    p: u64,
+    r: u64,
+    bits: u32,
+) -> (BigRational, BigRational) {
+    assert!(
+        q.is_positive() && r > 0,
+        "pow_ratio_enclosure needs q > 0 and r > 0"
+    );
     let g = num_integer::gcd(p, r);
     let (p, r) = (p / g.max(1), r / g.max(1));
     let qp = num_traits::pow::pow(q.clone(), p as usize);
     if r == 1 {
         return (qp.clone(), qp);
     }
-    // floor(root_r(floor(qp * 2^(bits r)))) / 2^bits <= qp^(1/r) < (that + 1) / 2^bits
+    let (rn, rd) = (qp.numer().nth_root(r as u32), qp.denom().nth_root(r as u32));
+    if &num_traits::pow::pow(rn.clone(), r as usize) == qp.numer()
+        && &num_traits::pow::pow(rd.clone(), r as usize) == qp.denom()
+    {
+        let root = BigRational::new(rn, rd);
+        return (root.clone(), root);
+    }
+    // Not a rational: floor(root_r(floor(qp * 2^(bits r)))) / 2^bits < qp^(1/r) < that + 2^-bits
     let scaled = (qp.numer() << (bits as usize * r as usize)) / qp.denom();
     let m = scaled.nth_root(r as u32);
     let den = BigInt::one() << bits as usize;
-    let exact = num_traits::pow::pow(m.clone(), r as usize) == scaled
-        && (qp.numer() << (bits as usize * r as usize)) % qp.denom() == BigInt::zero();
     let lo = BigRational::new(m.clone(), den.clone());
-    if exact {
-        return (lo.clone(), lo);
-    }
     (lo, BigRational::new(m + 1u32, den))
 }
 
@@ -123,7 +134,10 @@ impl<R: RationalField> Interval<R> {
     }
     /// The point interval `[x, x]`.
     pub fn point(x: R) -> Self {
-        Self { lo: x.clone(), hi: x }
+        Self {
+            lo: x.clone(),
+            hi: x,
+        }
     }
     /// Lower endpoint.
     pub fn lo(&self) -> &R {
@@ -162,7 +176,11 @@ impl<R: RationalField> Interval<R> {
         }
     }
     fn from_pair(a: R, b: R) -> Self {
-        if a.cmp_exact(&b) == Ordering::Greater { Self { lo: b, hi: a } } else { Self { lo: a, hi: b } }
+        if a.cmp_exact(&b) == Ordering::Greater {
+            Self { lo: b, hi: a }
+        } else {
+            Self { lo: a, hi: b }
+        }
     }
     fn hull(values: [R; 4]) -> Self {
         let mut lo = values[0].clone();
@@ -208,13 +226,19 @@ impl<R: RationalField> Scalar for Interval<R> {
         if rhs.is_zero() {
             return self.clone();
         }
-        Self { lo: self.lo.add(&rhs.lo), hi: self.hi.add(&rhs.hi) }
+        Self {
+            lo: self.lo.add(&rhs.lo),
+            hi: self.hi.add(&rhs.hi),
+        }
     }
     fn sub(&self, rhs: &Self) -> Self {
         if rhs.is_zero() {
             return self.clone();
         }
-        Self { lo: self.lo.sub(&rhs.hi), hi: self.hi.sub(&rhs.lo) }
+        Self {
+            lo: self.lo.sub(&rhs.hi),
+            hi: self.hi.sub(&rhs.lo),
+        }
     }
     fn mul(&self, rhs: &Self) -> Self {
         if self.is_zero() || rhs.is_zero() {
@@ -252,7 +276,10 @@ impl<R: RationalField> Scalar for Interval<R> {
         }
     }
     fn neg(&self) -> Self {
-        Self { lo: self.hi.neg(), hi: self.lo.neg() }
+        Self {
+            lo: self.hi.neg(),
+            hi: self.lo.neg(),
+        }
     }
     fn abs(&self) -> Self {
         match self.sign() {
@@ -264,13 +291,19 @@ impl<R: RationalField> Scalar for Interval<R> {
                 } else if self.hi.sign() != Sign::Positive {
                     self.neg()
                 } else {
-                    Self { lo: R::zero(), hi: self.lo.neg().max(&self.hi) }
+                    Self {
+                        lo: R::zero(),
+                        hi: self.lo.neg().max(&self.hi),
+                    }
                 }
             }
         }
     }
     fn max(&self, other: &Self) -> Self {
-        Self { lo: self.lo.max(&other.lo), hi: self.hi.max(&other.hi) }
+        Self {
+            lo: self.lo.max(&other.lo),
+            hi: self.hi.max(&other.hi),
+        }
     }
     fn sign(&self) -> Sign {
         match (self.lo.sign(), self.hi.sign()) {
@@ -281,7 +314,10 @@ impl<R: RationalField> Scalar for Interval<R> {
         }
     }
     fn relu(&self) -> Self {
-        Self { lo: self.lo.relu(), hi: self.hi.relu() }
+        Self {
+            lo: self.lo.relu(),
+            hi: self.hi.relu(),
+        }
     }
     fn relu_derivative(&self) -> Self {
         if self.lo.sign() == Sign::Positive {
@@ -289,7 +325,10 @@ impl<R: RationalField> Scalar for Interval<R> {
         } else if self.hi.sign() != Sign::Positive {
             Self::zero()
         } else {
-            Self { lo: R::zero(), hi: R::one() }
+            Self {
+                lo: R::zero(),
+                hi: R::one(),
+            }
         }
     }
     fn identical(&self, other: &Self) -> bool {
@@ -307,13 +346,20 @@ impl<R: RationalField> Scalar for Interval<R> {
     fn to_exact_string(&self) -> String {
         match self.point_value() {
             Some(p) => p.to_exact_string(),
-            None => format!("[{}, {}]", self.lo.to_exact_string(), self.hi.to_exact_string()),
+            None => format!(
+                "[{}, {}]",
+                self.lo.to_exact_string(),
+                self.hi.to_exact_string()
+            ),
         }
     }
     fn square(&self) -> Self {
         match self.abs() {
             a if a.is_point() => a.mul(&a),
-            a => Self { lo: a.lo.mul(&a.lo), hi: a.hi.mul(&a.hi) },
+            a => Self {
+                lo: a.lo.mul(&a.lo),
+                hi: a.hi.mul(&a.hi),
+            },
         }
     }
     fn is_zero(&self) -> bool {
@@ -358,18 +404,31 @@ impl<R: RationalField> Real for Interval<R> {
         let bits = DEFAULT_PREC;
         let lo = self.lo.to_big();
         // sqrt is defined on [0, inf): enclose it over the non-negative part.
-        let lo = if lo.is_negative() { <BigRational as Zero>::zero() } else { lo };
+        let lo = if lo.is_negative() {
+            <BigRational as Zero>::zero()
+        } else {
+            lo
+        };
         let (l, _) = sqrt_enclosure(&lo, bits);
         let (_, h) = sqrt_enclosure(&self.hi.to_big(), bits);
-        Self { lo: R::from_rational(&l), hi: R::from_rational(&h) }
+        Self {
+            lo: R::from_rational(&l),
+            hi: R::from_rational(&h),
+        }
     }
     fn pow_ratio(&self, p: u64, r: u64) -> Self {
-        assert!(self.sign() == Sign::Positive, "pow_ratio of a non-positive enclosure");
+        assert!(
+            self.sign() == Sign::Positive,
+            "pow_ratio of a non-positive enclosure"
+        );
         let bits = DEFAULT_PREC;
         // x -> x^(p/r) is increasing for x > 0 and p >= 0.
         let (l, _) = pow_ratio_enclosure(&self.lo.to_big(), p, r, bits);
         let (_, h) = pow_ratio_enclosure(&self.hi.to_big(), p, r, bits);
-        Self { lo: R::from_rational(&l), hi: R::from_rational(&h) }
+        Self {
+            lo: R::from_rational(&l),
+            hi: R::from_rational(&h),
+        }
     }
     fn tighten(&self) -> Self {
         self.round_outward(DEFAULT_PREC, crate::prec::ENCLOSURE_MAX_BITS)
@@ -409,7 +468,10 @@ mod tests {
         assert!(num_traits::pow::pow(lo.clone(), 250) <= target);
         assert!(num_traits::pow::pow(hi.clone(), 250) >= target);
         assert_eq!(pow_ratio_enclosure(&q(4, 9), 1, 2, 50), (q(2, 3), q(2, 3)));
-        assert_eq!(pow_ratio_enclosure(&q(2, 1), 500, 250, 50), (q(4, 1), q(4, 1)));
+        assert_eq!(
+            pow_ratio_enclosure(&q(2, 1), 500, 250, 50),
+            (q(4, 1), q(4, 1))
+        );
     }
 
     #[test]
@@ -417,7 +479,11 @@ mod tests {
         let a = Interval::<BigRational>::from_ratio(1, 3);
         let w = Interval::new(q(-1, 2), q(1, 2)).unwrap();
         assert!(a.mul(&a).is_point());
-        assert!(Interval::<BigRational>::zero().mul(&w).identical(&Interval::zero()));
+        assert!(
+            Interval::<BigRational>::zero()
+                .mul(&w)
+                .identical(&Interval::zero())
+        );
         assert!(a.sub(&Interval::zero().mul(&w)).identical(&a));
         assert_eq!(w.sign(), Sign::Undecided);
         assert!(w.relu_derivative().contains(&q(1, 2)));

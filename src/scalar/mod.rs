@@ -16,11 +16,13 @@
 
 mod bigrational;
 mod float;
-mod interval;
 #[cfg(feature = "gmp")]
 mod gmp;
+mod interval;
 
-pub use interval::{DEFAULT_PREC, Interval, RationalField, Real, pow_ratio_enclosure, sqrt_enclosure};
+pub use interval::{
+    DEFAULT_PREC, Interval, RationalField, Real, pow_ratio_enclosure, sqrt_enclosure,
+};
 
 use num_bigint::BigInt;
 pub use num_rational::BigRational;
@@ -38,7 +40,9 @@ pub enum ScalarError {
         value: String,
     },
     /// A string could not be read as an exact number.
-    #[error("cannot read {text:?} as an exact number (expected an integer, a decimal like -0.25 or 1e-3, or a ratio p/q)")]
+    #[error(
+        "cannot read {text:?} as an exact number (expected an integer, a decimal like -0.25 or 1e-3, or a ratio p/q)"
+    )]
     Unparsable {
         /// The text that was offered.
         text: String,
@@ -211,7 +215,9 @@ pub fn parse_rational(text: &str) -> Result<BigRational, ScalarError> {
     if int_part.is_empty() && frac_part.is_empty() {
         return Err(bad());
     }
-    if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+    if !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(bad());
     }
     if exponent.abs() > 100_000 {
@@ -221,7 +227,8 @@ pub fn parse_rational(text: &str) -> Result<BigRational, ScalarError> {
     let mut value = BigRational::from_integer(all_digits.parse::<BigInt>().map_err(|_| bad())?);
     let scale = exponent - frac_part.len() as i64;
     let ten = BigInt::from(10u32);
-    let factor = BigRational::from_integer(num_traits::pow::pow(ten, scale.unsigned_abs() as usize));
+    let factor =
+        BigRational::from_integer(num_traits::pow::pow(ten, scale.unsigned_abs() as usize));
     if scale >= 0 {
         value *= factor;
     } else {
@@ -285,23 +292,46 @@ mod tests {
         assert_eq!(parse_rational("1E2").unwrap(), q(100, 1));
         assert_eq!(parse_rational(".5").unwrap(), q(1, 2));
         assert_eq!(parse_rational("+7.").unwrap(), q(7, 1));
-        for bad in ["", "nan", "inf", "1/", "/2", "1.2.3", "e5", "1e", "--1", "0x10", "1/2/3"] {
-            assert!(matches!(parse_rational(bad), Err(ScalarError::Unparsable { .. })), "{bad}");
+        for bad in [
+            "", "nan", "inf", "1/", "/2", "1.2.3", "e5", "1e", "--1", "0x10", "1/2/3",
+        ] {
+            assert!(
+                matches!(parse_rational(bad), Err(ScalarError::Unparsable { .. })),
+                "{bad}"
+            );
         }
-        assert!(matches!(parse_rational("1/0"), Err(ScalarError::ZeroDenominator { .. })));
+        assert!(matches!(
+            parse_rational("1/0"),
+            Err(ScalarError::ZeroDenominator { .. })
+        ));
     }
 
     #[test]
     fn rational_strings_are_lowest_terms() {
-        assert_eq!(rational_string(&BigRational::new(26.into(), 96.into())), "13/48");
-        assert_eq!(rational_string(&BigRational::new((-6).into(), 2.into())), "-3");
-        assert_eq!(rational_string(&BigRational::zero()), "0");
+        assert_eq!(
+            rational_string(&BigRational::new(26.into(), 96.into())),
+            "13/48"
+        );
+        assert_eq!(
+            rational_string(&BigRational::new((-6).into(), 2.into())),
+            "-3"
+        );
+        assert_eq!(rational_string(&<BigRational as Zero>::zero()), "0");
     }
 
     #[test]
     fn f64_images_are_exact_and_reject_non_finite() {
-        assert_eq!(rational_from_f64(0.1).unwrap(), BigRational::new(3602879701896397i64.into(), 36028797018963968i64.into()));
-        assert!(matches!(rational_from_f64(f64::NAN), Err(ScalarError::NonFinite { .. })));
-        assert!(matches!(rational_from_f64(f64::INFINITY), Err(ScalarError::NonFinite { .. })));
+        assert_eq!(
+            rational_from_f64(0.1).unwrap(),
+            BigRational::new(3602879701896397i64.into(), 36028797018963968i64.into())
+        );
+        assert!(matches!(
+            rational_from_f64(f64::NAN),
+            Err(ScalarError::NonFinite { .. })
+        ));
+        assert!(matches!(
+            rational_from_f64(f64::INFINITY),
+            Err(ScalarError::NonFinite { .. })
+        ));
     }
 }

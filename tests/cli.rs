@@ -1,0 +1,147 @@
+//! The command line: JSON contract, exit codes, errors without panics.
+
+use std::process::Command;
+
+fn deadrelu(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_deadrelu"))
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let (code, out, err) = deadrelu(args);
+    assert_eq!(code, 0, "stderr: {err}");
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {out}"))
+}
+
+const ISSUE_ARGS: [&str; 11] = [
+    "inspect",
+    "--arch",
+    "1,3,3,3,3,3,1",
+    "--init",
+    "torch-default",
+    "--seed",
+    "11",
+    "--data",
+    "grid:-1,1:64",
+    "--target",
+    "abs",
+];
+
+#[test]
+fn inspect_json_contract_and_modes_agree() {
+    let mut args = ISSUE_ARGS.to_vec();
+    args.push("--json");
+    let exact = json(&args);
+    args.extend(["--mode", "f64"]);
+    let float = json(&args);
+    for key in [
+        "arch",
+        "mode",
+        "inactive_per_layer",
+        "inactive_neurons",
+        "dead_layers",
+        "constant_on_data",
+        "risk",
+    ] {
+        assert!(exact.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(exact["mode"], "exact");
+    assert_eq!(float["mode"], "f64");
+    assert!(exact["risk"].is_string() && float["risk"].is_number());
+    for key in [
+        "inactive_per_layer",
+        "inactive_neurons",
+        "dead_layers",
+        "constant_on_data",
+    ] {
+        assert_eq!(exact[key], float[key], "{key}");
+    }
+    assert_eq!(exact["best_constant_risk"], "341/3969");
+    assert_eq!(exact["arch"], serde_json::json!([1, 3, 3, 3, 3, 3, 1]));
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    for args in [
+        vec!["inspect", "--arch", "1,0,1"],
+        vec!["inspect", "--arch", "1,1"],
+        vec!["inspect", "--arch", "1,2,1", "--init", "kaiming"],
+        vec!["inspect", "--arch", "1,2,1", "--data", "grid:1,0:5"],
+        vec![
+            "inspect",
+            "--arch",
+            "1,2,1",
+            "--data",
+            "csv:/nonexistent.csv",
+        ],
+        vec!["inspect", "--arch", "1,2,1", "--target", "cos"],
+        vec![
+            "inspect",
+            "--arch",
+            "1,2,1",
+            "--weights",
+            "/nonexistent.json",
+        ],
+        vec!["inspect", "--arch", "1,x,1"],
+        vec!["inspect", "--bogus"],
+    ] {
+        let (code, out, err) = deadrelu(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?} printed on stdout: {out}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+}
+
+#[test]
+fn csv_errors_name_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("deadrelu-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.csv");
+    std::fs::write(&path, "x,y\n0.5,1/3\n0.25,abc\n").unwrap();
+    let spec = format!("csv:{}", path.display());
+    let (code, _, err) = deadrelu(&["inspect", "--arch", "1,2,1", "--data", &spec]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bad.csv:3:2"), "{err}");
+    let good = dir.join("good.csv");
+    std::fs::write(&good, "x,y\n-1,1\n0,0\n1/2,1/2\n").unwrap();
+    let spec = format!("csv:{}", good.display());
+    let v = json(&["inspect", "--arch", "1,2,1", "--data", &spec, "--json"]);
+    assert_eq!(v["data_points"], 3);
+    // y = (1, 0, 1/2): mean 1/2, V = (1/4 + 1/4 + 0)/3 = 1/6
+    assert_eq!(v["best_constant_risk"], "1/6");
+}
+
+#[test]
+fn weights_file_round_trip() {
+    let dir = std::env::temp_dir().join(format!("deadrelu-w-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("w.json");
+    // 1-2-1 with both hidden neurons dead on [-1,1]: biases -2
+    std::fs::write(
+        &path,
+        r#"{"arch":[1,2,1],"params":[1,"-1/2",-2,"-2",0.5,0.25,"1/3"]}"#,
+    )
+    .unwrap();
+    let v = json(&["inspect", "--weights", path.to_str().unwrap(), "--json"]);
+    assert_eq!(v["dead_layers"], serde_json::json!([1]));
+    assert_eq!(v["constant_on_data"], true);
+    std::fs::write(&path, r#"{"arch":[1,2,1],"params":[1,2]}"#).unwrap();
+    let (code, _, err) = deadrelu(&["inspect", "--weights", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("7 parameters"), "{err}");
+}
+
+#[test]
+fn demo_runs() {
+    let (code, out, err) = deadrelu(&["demo"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("dead"), "{out}");
+}
