@@ -36,5 +36,7 @@ pub mod activity;
 pub mod cli;
 pub mod data;
 pub mod net;
+pub mod optim;
 pub mod prec;
 pub mod scalar;
+pub mod train;

@@ -9,10 +9,10 @@ pub const NEAR_TIE_F64: f64 = 1e-9;
 pub const F64_AGREEMENT: f64 = 1e-9;
 
 /// Fractional bits of certified enclosures of square roots and powers, and the grid of
-/// outward rounding (`2^-128`).
-pub const ENCLOSURE_BITS: u32 = 128;
+/// outward rounding (`2^-96`).
+pub const ENCLOSURE_BITS: u32 = 96;
 
 /// An enclosure endpoint whose numerator or denominator exceeds this many bits is rounded
 /// outward to the `2^-ENCLOSURE_BITS` grid after an optimizer step. Frozen coordinates
 /// never change and are never rounded.
-pub const ENCLOSURE_MAX_BITS: u64 = 256;
+pub const ENCLOSURE_MAX_BITS: u64 = 160;

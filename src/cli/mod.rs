@@ -7,6 +7,7 @@
 mod common;
 mod demo;
 mod inspect;
+mod train;
 
 pub use common::{CommonArgs, Mode, Setup};
 
@@ -61,6 +62,8 @@ struct Cli {
 enum Command {
     /// Activity of theta on the data: inactive neurons, dead layers, constant realization, risk.
     Inspect(inspect::InspectArgs),
+    /// One training run with any optimizer, in f64 or exact (enclosure) arithmetic.
+    Train(train::TrainArgs),
     /// A one-minute tour that needs no arguments.
     Demo(demo::DemoArgs),
 }
@@ -104,6 +107,7 @@ where
     };
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(&a),
+        Command::Train(a) => train::run(&a),
         Command::Demo(a) => demo::run(&a),
     };
     match result {
@@ -121,4 +125,21 @@ pub(crate) fn print_json(v: &serde_json::Value) {
         "{}",
         serde_json::to_string(v).expect("JSON values always serialize")
     );
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal (hidden otherwise, so
+/// logs and CI output stay clean).
+pub(crate) fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
 }

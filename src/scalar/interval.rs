@@ -53,16 +53,32 @@ impl RationalField for BigRational {
     fn cmp_exact(&self, other: &Self) -> Ordering {
         self.cmp(other)
     }
+    fn bit_size(&self) -> u64 {
+        self.numer().bits().max(self.denom().bits())
+    }
     fn to_big(&self) -> BigRational {
         self.clone()
     }
 }
 
 fn round_dyadic_big(q: &BigRational, bits: u32, up: bool) -> BigRational {
-    let scale = BigInt::one() << bits;
-    let scaled = q * BigRational::from_integer(scale.clone());
-    let n = if up { scaled.ceil() } else { scaled.floor() };
-    BigRational::new(n.to_integer(), scale)
+    use num_integer::Integer;
+    // floor or ceil of numer * 2^bits / denom, then reduce the power of two: no gcd.
+    let shifted = q.numer() << bits as usize;
+    let (quot, rem) = shifted.div_mod_floor(q.denom());
+    let m = if up && !rem.is_zero() {
+        quot + 1u32
+    } else {
+        quot
+    };
+    if m.is_zero() {
+        return <BigRational as Zero>::zero();
+    }
+    let tz = m.trailing_zeros().unwrap_or(0).min(bits as u64);
+    BigRational::new_raw(
+        m >> tz as usize,
+        BigInt::one() << (bits as usize - tz as usize),
+    )
 }
 
 /// Enclosure `[lo, hi]` of `sqrt(q)` for `q >= 0`, with `hi - lo <= 2^-bits / denom(q)`;
@@ -181,6 +197,20 @@ impl<R: RationalField> Interval<R> {
         } else {
             Self { lo: a, hi: b }
         }
+        .bounded()
+    }
+    /// Keeps a non-point enclosure's endpoints bounded: rounds outward to the
+    /// `2^-DEFAULT_PREC` grid when they exceed `ENCLOSURE_MAX_BITS` bits. Points are
+    /// never rounded here (exact values stay exact).
+    fn bounded(self) -> Self {
+        let max = crate::prec::ENCLOSURE_MAX_BITS;
+        if (self.lo.bit_size() <= max && self.hi.bit_size() <= max) || self.is_point() {
+            return self;
+        }
+        Self {
+            lo: self.lo.round_dyadic(DEFAULT_PREC, false),
+            hi: self.hi.round_dyadic(DEFAULT_PREC, true),
+        }
     }
     fn hull(values: [R; 4]) -> Self {
         let mut lo = values[0].clone();
@@ -193,7 +223,7 @@ impl<R: RationalField> Interval<R> {
                 hi = v.clone();
             }
         }
-        Self { lo, hi }
+        Self { lo, hi }.bounded()
     }
     fn point_value(&self) -> Option<&R> {
         self.is_point().then_some(&self.lo)
@@ -230,6 +260,7 @@ impl<R: RationalField> Scalar for Interval<R> {
             lo: self.lo.add(&rhs.lo),
             hi: self.hi.add(&rhs.hi),
         }
+        .bounded()
     }
     fn sub(&self, rhs: &Self) -> Self {
         if rhs.is_zero() {
@@ -239,6 +270,7 @@ impl<R: RationalField> Scalar for Interval<R> {
             lo: self.lo.sub(&rhs.hi),
             hi: self.hi.sub(&rhs.lo),
         }
+        .bounded()
     }
     fn mul(&self, rhs: &Self) -> Self {
         if self.is_zero() || rhs.is_zero() {
@@ -359,7 +391,8 @@ impl<R: RationalField> Scalar for Interval<R> {
             a => Self {
                 lo: a.lo.mul(&a.lo),
                 hi: a.hi.mul(&a.hi),
-            },
+            }
+            .bounded(),
         }
     }
     fn is_zero(&self) -> bool {
