@@ -145,3 +145,52 @@ fn demo_runs() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("dead"), "{out}");
 }
+
+#[test]
+fn train_keeps_dead_network_constant() {
+    let base = [
+        "train",
+        "--arch",
+        "1,2,2,2,2,2,2,2,2,2,2,1",
+        "--init",
+        "torch-default",
+        "--seed",
+        "1",
+        "--data",
+        "grid:-1,1:64",
+        "--target",
+        "abs",
+        "--json",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--optimizer", "adam", "--steps", "2000"]);
+    let v = json(&args);
+    assert_eq!(v["dead_layers_initial"], serde_json::json!([3, 4]));
+    assert_eq!(v["frozen_up_to_dead_layer"], true);
+    assert_eq!(v["constant_on_data_final"], true);
+    assert_eq!(v["risk_final_not_below_best_constant"], true);
+    // layers 1..3 and W_4: 3 * (2 + 2) + 1 * ... = 4 + 6 + 6 + 4 = 20 coordinates at least
+    assert!(v["frozen_params"].as_u64().unwrap() >= 20);
+    let mut args = base.to_vec();
+    args.extend([
+        "--optimizer",
+        "sgd",
+        "--steps",
+        "5",
+        "--weight-decay",
+        "1/10",
+    ]);
+    let v = json(&args);
+    assert_eq!(v["frozen_up_to_dead_layer"], false);
+    let (code, _, err) = deadrelu(&[
+        "train",
+        "--arch",
+        "1,2,1",
+        "--optimizer",
+        "adam",
+        "--eps",
+        "0",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--eps"), "{err}");
+}

@@ -47,6 +47,8 @@ impl<S: Real> Optimizer<S> for Adadelta<S> {
             .map(|i| {
                 v[i] = ema(&self.rho, &v[i], &g[i].square());
                 if g[i].is_zero() {
+                    // delta = 0: u decays, theta stays
+                    u[i] = ema(&self.rho, &u[i], &S::zero());
                     return theta[i].clone();
                 }
                 let delta = u[i]
