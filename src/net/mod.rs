@@ -347,6 +347,12 @@ impl<S: Scalar> Network<S> {
     /// delta_{k-1} = ReLU'(z_{k-1}) * (W_k^T delta_k)
     /// ```
     ///
+    /// Points whose activation vector `a_j` is exactly zero at some hidden layer `j` (a
+    /// layer inactive at that point) share everything above `j`: the forward pass of
+    /// layers `j+1..L` is the same for all of them and their gradient below `j+1` is zero
+    /// (fact 2 pointwise), so the tail is computed once with the summed output error. This
+    /// is an identity, exact in rational arithmetic; it makes dead networks cheap.
+    ///
     /// # Errors
     /// As [`Network::risk`].
     pub fn risk_and_gradient(
@@ -360,51 +366,130 @@ impl<S: Scalar> Network<S> {
         let two_over_m = S::from_int(2).div(&count);
         let mut grad = vec![S::zero(); self.params.len()];
         let mut total = S::zero();
+        // tails[j]: (pre-activations of layers j+1..L from a zero a_j, summed output error)
+        let mut tails: Vec<Option<(Vec<Vec<S>>, Vec<S>)>> = vec![None; depth];
         for &m in &batch {
-            let x = data.x(m);
-            let pass = self.forward(x);
-            let out = pass.output();
-            total = total.add(&squared_error(out, data.y(m)));
-            let mut delta: Vec<S> = out
-                .iter()
-                .zip(data.y(m))
-                .map(|(o, y)| two_over_m.mul(&o.sub(y)))
-                .collect();
-            for k in (1..=depth).rev() {
-                let cols = self.arch.widths[k - 1];
-                let input: Vec<S> = if k == 1 {
-                    x.to_vec()
-                } else {
-                    pass.pre[k - 2].iter().map(S::relu).collect()
-                };
-                for (j, d) in delta.iter().enumerate() {
-                    if d.is_zero() {
-                        continue;
+            let (x, y) = (data.x(m), data.y(m));
+            let (pre, zero_layer) = self.forward_until_zero(x);
+            match zero_layer {
+                Some(j) => {
+                    let (tail, error) = tails[j].get_or_insert_with(|| {
+                        let zeros = vec![S::zero(); self.arch.widths[j]];
+                        (
+                            self.forward_from(j + 1, zeros),
+                            vec![S::zero(); self.arch.outputs()],
+                        )
+                    });
+                    let out = tail.last().expect("a tail has the output layer");
+                    total = total.add(&squared_error(out, y));
+                    for ((e, o), t) in error.iter_mut().zip(out).zip(y) {
+                        *e = e.add(&two_over_m.mul(&o.sub(t)));
                     }
-                    for (i, a) in input.iter().enumerate() {
-                        let idx = self.arch.weight_index(k, j, i);
-                        grad[idx] = grad[idx].add(&d.mul(a));
-                    }
-                    let bidx = self.arch.bias_index(k, j);
-                    grad[bidx] = grad[bidx].add(d);
                 }
-                if k > 1 {
-                    delta = (0..cols)
-                        .map(|i| {
-                            let back = delta.iter().enumerate().fold(S::zero(), |acc, (j, d)| {
-                                if d.is_zero() {
-                                    acc
-                                } else {
-                                    acc.add(&self.params[self.arch.weight_index(k, j, i)].mul(d))
-                                }
-                            });
-                            pass.pre[k - 2][i].relu_derivative().mul(&back)
-                        })
+                None => {
+                    let out = pre.last().expect("L >= 2");
+                    total = total.add(&squared_error(out, y));
+                    let delta = out
+                        .iter()
+                        .zip(y)
+                        .map(|(o, t)| two_over_m.mul(&o.sub(t)))
                         .collect();
+                    self.backprop(1, x, &pre, delta, &mut grad);
                 }
             }
         }
+        for (j, tail) in tails.into_iter().enumerate() {
+            if let Some((pre, error)) = tail {
+                let zeros = vec![S::zero(); self.arch.widths[j]];
+                self.backprop(j + 1, &zeros, &pre, error, &mut grad);
+            }
+        }
         Ok((total.div(&count), grad))
+    }
+
+    /// Forward pass that stops at the first hidden layer whose activation vector is
+    /// exactly zero: returns the pre-activations computed (`z_1..z_j`, or all of them)
+    /// and that layer `j`, if any.
+    fn forward_until_zero(&self, x: &[S]) -> (Vec<Vec<S>>, Option<usize>) {
+        let mut pre = Vec::with_capacity(self.arch.depth());
+        let mut z = self.affine(1, x);
+        for k in 1..self.arch.depth() {
+            let a: Vec<S> = z.iter().map(S::relu).collect();
+            pre.push(z);
+            if a.iter().all(S::is_zero) {
+                return (pre, Some(k));
+            }
+            z = self.affine(k + 1, &a);
+        }
+        pre.push(z);
+        (pre, None)
+    }
+
+    /// Pre-activations of layers `first..=L` given the input `a_{first-1}`.
+    fn forward_from(&self, first: usize, input: Vec<S>) -> Vec<Vec<S>> {
+        let mut pre = Vec::with_capacity(self.arch.depth() + 1 - first);
+        let mut z = self.affine(first, &input);
+        for k in first + 1..=self.arch.depth() {
+            let a: Vec<S> = z.iter().map(S::relu).collect();
+            pre.push(z);
+            z = self.affine(k, &a);
+        }
+        pre.push(z);
+        pre
+    }
+
+    /// Backpropagates `delta` (at the output) through layers `L..first`, where `pre`
+    /// holds `z_first..z_L` and `input` is `a_{first-1}`, adding into `grad`.
+    fn backprop(
+        &self,
+        first: usize,
+        input: &[S],
+        pre: &[Vec<S>],
+        mut delta: Vec<S>,
+        grad: &mut [S],
+    ) {
+        let depth = self.arch.depth();
+        let pre_of = |k: usize| &pre[k - first];
+        for k in (first..=depth).rev() {
+            let cols = self.arch.widths[k - 1];
+            let layer_input: Vec<S> = if k == first {
+                input.to_vec()
+            } else {
+                pre_of(k - 1).iter().map(S::relu).collect()
+            };
+            for (j, d) in delta.iter().enumerate() {
+                if d.is_zero() {
+                    continue;
+                }
+                for (i, a) in layer_input.iter().enumerate() {
+                    if !a.is_zero() {
+                        let idx = self.arch.weight_index(k, j, i);
+                        grad[idx] = grad[idx].add(&d.mul(a));
+                    }
+                }
+                let bidx = self.arch.bias_index(k, j);
+                grad[bidx] = grad[bidx].add(d);
+            }
+            if k == first || delta.iter().all(S::is_zero) {
+                break;
+            }
+            delta = (0..cols)
+                .map(|i| {
+                    let gate = pre_of(k - 1)[i].relu_derivative();
+                    if gate.is_zero() {
+                        return S::zero();
+                    }
+                    let back = delta.iter().enumerate().fold(S::zero(), |acc, (j, d)| {
+                        if d.is_zero() {
+                            acc
+                        } else {
+                            acc.add(&self.params[self.arch.weight_index(k, j, i)].mul(d))
+                        }
+                    });
+                    gate.mul(&back)
+                })
+                .collect();
+        }
     }
 }
 
