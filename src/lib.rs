@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod activity;
+pub mod audit;
 pub mod cli;
 pub mod data;
 pub mod net;

@@ -4,6 +4,7 @@
 //! on stdout and nothing else there (progress and logs go to stderr). Exit codes: 0
 //! success, 1 a check failed, 2 bad input (one line on stderr naming what is wrong).
 
+mod audit;
 mod common;
 mod demo;
 mod inspect;
@@ -64,6 +65,10 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// One training run with any optimizer, in f64 or exact (enclosure) arithmetic.
     Train(train::TrainArgs),
+    /// The exact mechanism audit of one run, with a certificate of non-convergence.
+    Audit(audit::AuditArgs),
+    /// Re-verifies a certificate from scratch (exit 0 valid, 1 invalid, 2 unreadable).
+    Check(audit::CheckArgs),
     /// A one-minute tour that needs no arguments.
     Demo(demo::DemoArgs),
 }
@@ -108,6 +113,8 @@ where
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(&a),
         Command::Train(a) => train::run(&a),
+        Command::Audit(a) => audit::run(&a),
+        Command::Check(a) => audit::check(&a),
         Command::Demo(a) => demo::run(&a),
     };
     match result {

@@ -1,0 +1,102 @@
+//! The versioned JSON certificate of non-convergence.
+//!
+//! Everything is an exact string. The *claims* (re-verified by [`super::checker`]):
+//! the architecture, the data, theta_0, the dead layer `k`, every pre-activation of
+//! layers 1..k at every data point (all `<= 0` on layer k), the constant value of the
+//! realization, `R(theta_0)`, `V`, the number of coordinates frozen by layer k, the
+//! witness theta* and its risk (`< V`). The *records* (the optimizer runs of the audit)
+//! document what was simulated; fact 3 is a theorem about the optimizer class, so the
+//! certificate's validity does not rest on them. A SHA-256 digest over the canonical
+//! JSON of claims and records makes any edit that leaves the claims true detectable too.
+
+use super::mechanism::AuditReport;
+use crate::data::Dataset;
+use crate::net::Network;
+use crate::scalar::{BigRational, rational_string};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// The format name.
+pub const FORMAT: &str = "deadrelu-certificate";
+/// The format version.
+pub const VERSION: u64 = 1;
+
+/// A certificate as JSON.
+#[derive(Debug, Clone)]
+pub struct Certificate(pub Value);
+
+fn strings(v: &[BigRational]) -> Vec<String> {
+    v.iter().map(rational_string).collect()
+}
+
+/// SHA-256 of the canonical JSON (sorted keys, no spaces) of `body` without `digest`.
+pub fn digest_of(body: &Value) -> String {
+    let mut copy = body.clone();
+    if let Some(map) = copy.as_object_mut() {
+        map.remove("digest");
+    }
+    let canonical = serde_json::to_string(&copy).expect("JSON values serialize");
+    let hash = Sha256::digest(canonical.as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Certificate {
+    /// Builds the certificate of a certified audit; `None` unless the verdict is
+    /// `non-convergence-certified`.
+    pub fn from_report(
+        net: &Network<BigRational>,
+        data: &Dataset<BigRational>,
+        report: &AuditReport,
+    ) -> Option<Self> {
+        let k = report.dead_layer?;
+        let (witness, witness_risk) = report.witness.as_ref()?;
+        let constant = report.constant_value.as_ref()?;
+        let preactivations: Vec<Vec<Vec<String>>> = (0..data.len())
+            .map(|m| {
+                net.forward(data.x(m)).pre[..k]
+                    .iter()
+                    .map(|z| strings(z))
+                    .collect()
+            })
+            .collect();
+        let runs: Vec<Value> = report
+            .runs
+            .iter()
+            .map(|r| {
+                json!({
+                    "name": r.resolved.kind.name(),
+                    "hyperparameters": r.resolved.to_json(),
+                    "steps": r.steps,
+                    "batch": r.batch,
+                    "batch_seed": r.batch_seed,
+                    "frozen": r.frozen,
+                    "layer_stayed_dead": r.layer_stayed_dead,
+                    "constant_realization": r.constant_realization,
+                    "risk_never_below_best_constant": r.risk_never_below_v,
+                })
+            })
+            .collect();
+        let mut body = json!({
+            "format": FORMAT,
+            "version": VERSION,
+            "claim": "non-convergence",
+            "arch": net.arch().widths(),
+            "data": {
+                "x": (0..data.len()).map(|m| strings(data.x(m))).collect::<Vec<_>>(),
+                "y": (0..data.len()).map(|m| strings(data.y(m))).collect::<Vec<_>>(),
+            },
+            "theta0": strings(net.params()),
+            "dead_layer": k,
+            "preactivations": preactivations,
+            "constant_value": strings(constant),
+            "risk_theta0": rational_string(&report.risk),
+            "best_constant_risk": rational_string(&report.best_constant_risk),
+            "frozen_coordinates": report.frozen_count,
+            "witness": {"theta": strings(witness.params()), "risk": rational_string(witness_risk)},
+            "records": {"generator": format!("deadrelu {}", env!("CARGO_PKG_VERSION")), "optimizer_runs": runs},
+        });
+        let digest = digest_of(&body);
+        body["digest"] = Value::String(digest);
+        Some(Self(body))
+    }
+}

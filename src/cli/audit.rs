@@ -1,0 +1,216 @@
+//! `deadrelu audit` and `deadrelu check`.
+
+use super::inspect::show;
+use super::train::OptimArgs;
+use super::{CliError, CommonArgs, print_json};
+use crate::audit::{AuditOptions, Certificate, CheckError, audit, check_certificate};
+use crate::optim::OptimizerKind;
+use crate::scalar::rational_string;
+use clap::Args;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// Options of `audit`.
+#[derive(Args, Debug, Clone)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Optimizers to run as a cross-check: all (the nine) or a list like adam,sgd.
+    #[arg(long, default_value = "all")]
+    pub optimizers: String,
+    /// Steps per optimizer run.
+    #[arg(long, default_value_t = 50)]
+    pub steps: u64,
+    /// Mini-batch size of the additional seeded mini-batch runs (0: full batches only).
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Seed of the mini-batch sampler.
+    #[arg(long, default_value_t = 0)]
+    pub batch_seed: u64,
+    #[command(flatten)]
+    pub optim: OptimArgs,
+    /// Write the certificate (JSON) here when the verdict is non-convergence-certified.
+    #[arg(long)]
+    pub certificate: Option<PathBuf>,
+}
+
+/// Options of `check`.
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// The certificate to re-verify.
+    pub path: PathBuf,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the audit and returns its JSON (shared with the demo).
+///
+/// # Errors
+/// [`CliError`] for bad options or an unwritable certificate.
+pub fn audit_json(args: &AuditArgs, quiet: bool) -> Result<Value, CliError> {
+    let kinds = OptimizerKind::parse_list(&args.optimizers)
+        .map_err(|e| CliError::input("--optimizers", e))?;
+    let hyper = args.optim.hyper()?;
+    for kind in &kinds {
+        hyper
+            .resolve(*kind)
+            .map_err(|e| CliError::Input(e.to_string()))?;
+    }
+    let setup = args.common.setup()?;
+    let options = AuditOptions {
+        optimizers: kinds,
+        hyper,
+        steps: args.steps,
+        batch: (args.batch > 0).then_some(args.batch),
+        batch_seed: args.batch_seed,
+    };
+    let runs_total = options.optimizers.len() as u64
+        * if options.batch.is_some_and(|b| b < setup.data.len()) {
+            2
+        } else {
+            1
+        };
+    let bar = super::progress_bar(runs_total, "exact optimizer runs");
+    let report = audit(&setup.net, &setup.data, &options, |what| {
+        bar.set_message(what.to_string());
+        bar.inc(1);
+        if !quiet && bar.is_hidden() && std::env::var_os("DEADRELU_LOG").is_some() {
+            eprintln!("audit: {what}");
+        }
+    })
+    .map_err(CliError::Input)?;
+    bar.finish_and_clear();
+    let mut certificate_path = Value::Null;
+    if let Some(path) = &args.certificate {
+        if let Some(cert) = Certificate::from_report(&setup.net, &setup.data, &report) {
+            let text = serde_json::to_string_pretty(&cert.0).expect("JSON values serialize");
+            std::fs::write(path, text + "\n").map_err(|e| CliError::Output {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            certificate_path = json!(path.display().to_string());
+        }
+    }
+    let strings =
+        |v: &[crate::scalar::BigRational]| v.iter().map(rational_string).collect::<Vec<_>>();
+    Ok(json!({
+        "arch": setup.net.arch().widths(),
+        "verdict": report.verdict.name(),
+        "reason": report.verdict.reason(),
+        "dead_layer": report.dead_layer,
+        "dead_layers": report.activity.dead_layers(),
+        "inactive_per_layer": report.activity.inactive_per_layer(),
+        "exact_ties": report.activity.exact_ties,
+        "constant_value": report.constant_value.as_deref().map(strings),
+        "risk": rational_string(&report.risk),
+        "best_constant_risk": rational_string(&report.best_constant_risk),
+        "witness_risk": report.witness.as_ref().map(|(_, r)| rational_string(r)),
+        "zero_gradient_coordinates": report.zero_gradient.len(),
+        "frozen_coordinates": report.frozen_count,
+        "params": setup.net.arch().num_params(),
+        "optimizers": report.runs.iter().map(|r| json!({
+            "name": r.resolved.kind.name(),
+            "steps": r.steps,
+            "batch": r.batch,
+            "frozen": r.frozen,
+            "layer_stayed_dead": r.layer_stayed_dead,
+            "constant_realization": r.constant_realization,
+            "risk_never_below_best_constant": r.risk_never_below_v,
+        })).collect::<Vec<_>>(),
+        "certificate": certificate_path,
+    }))
+}
+
+/// Runs `audit`.
+///
+/// # Errors
+/// [`CliError`] for bad options.
+pub fn run(args: &AuditArgs) -> Result<(), CliError> {
+    let v = audit_json(args, args.common.json)?;
+    if args.common.json {
+        print_json(&v);
+        return Ok(());
+    }
+    print_report(&v);
+    Ok(())
+}
+
+/// The readable audit report.
+pub fn print_report(v: &Value) {
+    println!("verdict: {}", v["verdict"].as_str().unwrap_or(""));
+    if let Some(reason) = v["reason"].as_str() {
+        println!("  reason: {reason}");
+    }
+    if v["dead_layer"].is_null() {
+        return;
+    }
+    println!(
+        "dead layers on the data (exact): {}; certificate uses layer {}",
+        v["dead_layers"], v["dead_layer"]
+    );
+    println!(
+        "constant value of the realization on the data: {}",
+        v["constant_value"]
+    );
+    println!("risk R(theta_0) = {}", show(&v["risk"]));
+    println!("best-constant risk V = {}", show(&v["best_constant_risk"]));
+    if let Some(w) = v["witness_risk"].as_str() {
+        println!(
+            "witness theta* has exact risk {w} < V: the infimum is below V, so no frozen trajectory reaches a global minimizer"
+        );
+    }
+    println!(
+        "frozen coordinates (layers 1..k and W_(k+1)): {} of {}",
+        v["frozen_coordinates"], v["params"]
+    );
+    for run in v["optimizers"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<9} {:>4} steps {:<12} frozen {}  layer dead throughout {}  constant {}  risk >= V {}",
+            run["name"].as_str().unwrap_or(""),
+            run["steps"],
+            run["batch"]
+                .as_u64()
+                .map(|b| format!("batch {b}"))
+                .unwrap_or_else(|| "full batch".into()),
+            run["frozen"],
+            run["layer_stayed_dead"],
+            run["constant_realization"],
+            run["risk_never_below_best_constant"]
+        );
+    }
+    if let Some(path) = v["certificate"].as_str() {
+        println!("certificate written to {path}; re-verify with `deadrelu check {path}`");
+    }
+}
+
+/// Runs `check`.
+///
+/// # Errors
+/// [`CliError::CheckFailed`] (exit 1) for a false claim, [`CliError::Input`] (exit 2)
+/// for an unreadable file.
+pub fn check(args: &CheckArgs) -> Result<(), CliError> {
+    let text = std::fs::read_to_string(&args.path)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", args.path.display())))?;
+    let result = check_certificate(&text);
+    if args.json {
+        let v = match &result {
+            Ok(summary) => json!({"valid": true, "summary": summary}),
+            Err(e) => json!({"valid": false, "error": e.to_string()}),
+        };
+        print_json(&v);
+    }
+    match result {
+        Ok(summary) => {
+            if !args.json {
+                println!("{summary}");
+            }
+            Ok(())
+        }
+        Err(e @ CheckError::ClaimFails { .. }) => Err(CliError::CheckFailed(format!(
+            "{}: {e}",
+            args.path.display()
+        ))),
+        Err(e) => Err(CliError::Input(format!("{}: {e}", args.path.display()))),
+    }
+}
