@@ -194,3 +194,48 @@ fn train_keeps_dead_network_constant() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--eps"), "{err}");
 }
+
+#[test]
+fn audit_and_check_commands() {
+    let dir = std::env::temp_dir().join(format!("deadrelu-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = dir.join("c.json");
+    let v = json(&[
+        "audit",
+        "--arch",
+        "1,2,2,2,2,2,2,2,2,2,2,1",
+        "--init",
+        "torch-default",
+        "--seed",
+        "1",
+        "--data",
+        "grid:-1,1:64",
+        "--target",
+        "abs",
+        "--steps",
+        "2",
+        "--batch",
+        "0",
+        "--certificate",
+        cert.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["verdict"], "non-convergence-certified");
+    assert_eq!(v["optimizers"].as_array().unwrap().len(), 9);
+    assert_eq!(v["best_constant_risk"], "341/3969");
+    let (code, out, err) = deadrelu(&["check", cert.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("valid"));
+    let text = std::fs::read_to_string(&cert).unwrap();
+    let mut c: serde_json::Value = serde_json::from_str(&text).unwrap();
+    c["best_constant_risk"] = serde_json::Value::from("1/10");
+    std::fs::write(&cert, c.to_string()).unwrap();
+    let (code, _, err) = deadrelu(&["check", cert.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("best_constant_risk"), "{err}");
+    std::fs::write(&cert, &text[..text.len() / 2]).unwrap();
+    let (code, _, err) = deadrelu(&["check", cert.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, _) = deadrelu(&["check", "/nonexistent/c.json"]);
+    assert_eq!(code, 2);
+}

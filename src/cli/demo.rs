@@ -94,6 +94,61 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         f64_report.activity.near_tie_count
     );
     println!();
-    println!("Next: `deadrelu inspect --arch {arch} --seed {seed} --json`");
+    println!(
+        "4. Exact audit: every optimizer of the paper for 10 exact steps (enclosure arithmetic),"
+    );
+    println!(
+        "   a witness theta* with exact risk < V, and a certificate re-verified by the independent checker:"
+    );
+    let cert_path = std::env::temp_dir().join(format!("deadrelu-demo-{}.json", std::process::id()));
+    let audit_args = super::audit::AuditArgs {
+        common: super::CommonArgs {
+            arch: Some(DEMO_ARCH.to_vec()),
+            init: "torch-default".into(),
+            bias_init: "default".into(),
+            seed,
+            weights: None,
+            data: "grid:-1,1:64".into(),
+            data_seed: 0,
+            target: "abs".into(),
+            json: false,
+        },
+        optimizers: "all".into(),
+        steps: 10,
+        batch: 0,
+        batch_seed: 0,
+        optim: super::train::OptimArgs::default(),
+        certificate: Some(cert_path.clone()),
+    };
+    let v = super::audit::audit_json(&audit_args, true)?;
+    println!("   verdict: {}", v["verdict"].as_str().unwrap_or(""));
+    if let Some(w) = v["witness_risk"].as_str() {
+        println!(
+            "   witness risk {w} < V = {}",
+            show(&v["best_constant_risk"])
+        );
+    }
+    let runs = v["optimizers"].as_array().cloned().unwrap_or_default();
+    let held = runs
+        .iter()
+        .filter(|r| r["frozen"] == true && r["constant_realization"] == true)
+        .count();
+    println!(
+        "   {held} of {} optimizer runs kept every frozen coordinate bit-identical and the realization constant",
+        runs.len()
+    );
+    let text = std::fs::read_to_string(&cert_path).map_err(|e| CliError::Output {
+        path: cert_path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    match crate::audit::check_certificate(&text) {
+        Ok(summary) => println!("   check: {summary}"),
+        Err(e) => println!("   check FAILED: {e}"),
+    }
+    let _ = std::fs::remove_file(&cert_path);
+    println!();
+    println!(
+        "Next: `deadrelu audit --arch {arch} --seed {seed} --steps 50 --certificate c.json` and `deadrelu check c.json`"
+    );
     Ok(())
 }

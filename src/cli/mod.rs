@@ -4,11 +4,11 @@
 //! on stdout and nothing else there (progress and logs go to stderr). Exit codes: 0
 //! success, 1 a check failed, 2 bad input (one line on stderr naming what is wrong).
 
-mod audit;
+pub(crate) mod audit;
 mod common;
 mod demo;
 mod inspect;
-mod train;
+pub(crate) mod train;
 
 pub use common::{CommonArgs, Mode, Setup};
 

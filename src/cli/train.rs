@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 /// Optimizer and hyperparameter flags (PyTorch's defaults when omitted).
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, Default)]
 pub struct OptimArgs {
     /// Learning rate (default: PyTorch's for the optimizer).
     #[arg(long)]

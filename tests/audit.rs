@@ -1,0 +1,254 @@
+//! The audit and the independent checker: known answers, tampering, malformed input.
+
+mod common;
+use common::q;
+use deadrelu::audit::{AuditOptions, Certificate, CheckError, Verdict, audit, check_certificate};
+use deadrelu::data::{DataSpec, Dataset, Target};
+use deadrelu::net::init::{BiasInit, InitScheme, init_network};
+use deadrelu::net::{Arch, Network};
+use deadrelu::optim::{Hyper, OptimizerKind};
+use deadrelu::scalar::BigRational;
+use deadrelu::train::{TrainConfig, train};
+use serde_json::Value;
+
+fn options(kinds: &[OptimizerKind], steps: u64) -> AuditOptions {
+    AuditOptions {
+        optimizers: kinds.to_vec(),
+        hyper: Hyper::default(),
+        steps,
+        batch: Some(4),
+        batch_seed: 1,
+    }
+}
+
+fn issue_net(points: usize) -> (Network<BigRational>, Dataset<BigRational>) {
+    let arch = Arch::new(vec![1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1]).unwrap();
+    let net = init_network(&arch, &InitScheme::TorchDefault, &BiasInit::Default, 1).unwrap();
+    let data = format!("grid:-1,1:{points}")
+        .parse::<DataSpec>()
+        .unwrap()
+        .build(1, 1, &Target::Abs, 0)
+        .unwrap();
+    (net, data)
+}
+
+fn certified(
+    net: &Network<BigRational>,
+    data: &Dataset<BigRational>,
+    kinds: &[OptimizerKind],
+) -> Value {
+    let report = audit(net, data, &options(kinds, 3), |_| {}).unwrap();
+    assert_eq!(
+        report.verdict,
+        Verdict::NonConvergenceCertified,
+        "{:?}",
+        report.verdict
+    );
+    for run in &report.runs {
+        assert!(
+            run.frozen && run.layer_stayed_dead && run.constant_realization,
+            "{}",
+            run.resolved.kind.name()
+        );
+    }
+    let cert = Certificate::from_report(net, data, &report).unwrap().0;
+    check_certificate(&cert.to_string()).expect("a fresh certificate checks");
+    cert
+}
+
+/// Every leaf that is a number (exact string or integer) with its JSON pointer.
+fn number_leaves(v: &Value, path: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .for_each(|(k, x)| number_leaves(x, format!("{path}/{k}"), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| number_leaves(x, format!("{path}/{i}"), out)),
+        Value::String(s) if deadrelu::scalar::parse_rational(s).is_ok() => out.push(path),
+        Value::Number(_) => out.push(path),
+        _ => {}
+    }
+}
+
+fn tampered(v: &Value) -> Value {
+    match v {
+        Value::String(s) => {
+            let q =
+                deadrelu::scalar::parse_rational(s).unwrap() + BigRational::new(1.into(), 3.into());
+            Value::String(deadrelu::scalar::rational_string(&q))
+        }
+        Value::Number(n) => Value::from(n.as_u64().map(|u| u + 1).unwrap_or(7)),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn issue_network_is_certified_and_every_single_tampering_fails() {
+    let (net, data) = issue_net(12);
+    let cert = certified(
+        &net,
+        &data,
+        &[
+            OptimizerKind::Adam,
+            OptimizerKind::Sgd,
+            OptimizerKind::Nadam,
+        ],
+    );
+    let mut leaves = Vec::new();
+    number_leaves(&cert, String::new(), &mut leaves);
+    assert!(leaves.len() > 150, "{} leaves", leaves.len());
+    for path in leaves {
+        if path == "/version" {
+            continue; // another version is unreadable (exit 2), checked below
+        }
+        let mut bad = cert.clone();
+        let slot = bad.pointer_mut(&path).unwrap();
+        *slot = tampered(slot);
+        match check_certificate(&bad.to_string()) {
+            Err(CheckError::ClaimFails { .. }) => {}
+            other => panic!("tampering {path} gave {other:?}"),
+        }
+    }
+    let mut bad = cert.clone();
+    bad["version"] = Value::from(2);
+    assert!(matches!(
+        check_certificate(&bad.to_string()),
+        Err(CheckError::Unreadable(_))
+    ));
+}
+
+#[test]
+fn malformed_certificates_are_unreadable_never_panics() {
+    let (net, data) = issue_net(6);
+    let text = certified(&net, &data, &[OptimizerKind::Sgd]).to_string();
+    for cut in [0, 1, text.len() / 3, text.len() / 2, text.len() - 1] {
+        assert!(
+            matches!(
+                check_certificate(&text[..cut]),
+                Err(CheckError::Unreadable(_))
+            ),
+            "cut at {cut}"
+        );
+    }
+    for junk in [
+        "",
+        "null",
+        "[]",
+        "{}",
+        r#"{"format":"deadrelu-certificate","version":1}"#,
+        "\u{0}",
+    ] {
+        assert!(
+            matches!(check_certificate(junk), Err(CheckError::Unreadable(_))),
+            "{junk:?}"
+        );
+    }
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["theta0"][0] = Value::from("1/0");
+    assert!(matches!(
+        check_certificate(&v.to_string()),
+        Err(CheckError::Unreadable(_))
+    ));
+    v["theta0"] = Value::from(vec!["1"; 3]);
+    assert!(matches!(
+        check_certificate(&v.to_string()),
+        Err(CheckError::ClaimFails {
+            claim: "theta0",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn live_network_is_not_applicable() {
+    let (_, data) = issue_net(8);
+    let arch = Arch::new(vec![1, 4, 1]).unwrap();
+    let net = init_network::<BigRational>(
+        &arch,
+        &InitScheme::Uniform(q(1, 1)),
+        &BiasInit::Const(q(3, 1)),
+        0,
+    )
+    .unwrap();
+    let report = audit(&net, &data, &options(&[OptimizerKind::Sgd], 2), |_| {}).unwrap();
+    assert!(matches!(
+        report.verdict,
+        Verdict::MechanismNotApplicable { .. }
+    ));
+    assert!(Certificate::from_report(&net, &data, &report).is_none());
+}
+
+/// Ties z = 0 exactly, two inputs and two outputs: layer 1 is dead with every
+/// pre-activation exactly 0 at some point.
+#[test]
+fn ties_multi_output_and_two_inputs() {
+    let arch = Arch::new(vec![2, 2, 3, 2]).unwrap();
+    let mut params = vec![q(0, 1); arch.num_params()];
+    // z_{1,0} = x_1 + x_2 - 1 <= 0 on [0, 1/2]^2 with equality at (1/2, 1/2); z_{1,1} = -x_1
+    params[arch.weight_index(1, 0, 0)] = q(1, 1);
+    params[arch.weight_index(1, 0, 1)] = q(1, 1);
+    params[arch.bias_index(1, 0)] = q(-1, 1);
+    params[arch.weight_index(1, 1, 0)] = q(-1, 1);
+    for (i, p) in params
+        .iter_mut()
+        .enumerate()
+        .skip(arch.layer_range(2).start)
+    {
+        *p = q(i as i64 - 10, 7);
+    }
+    let net = Network::new(arch, params).unwrap();
+    let data = "grid:0,1/2:3"
+        .parse::<DataSpec>()
+        .unwrap()
+        .build(2, 2, &Target::Square, 0)
+        .unwrap();
+    let cert = certified(&net, &data, &[OptimizerKind::Adam, OptimizerKind::Momentum]);
+    assert_eq!(cert["dead_layer"], 1);
+    assert_eq!(cert["constant_value"].as_array().unwrap().len(), 2);
+}
+
+/// The exact audit and the f64 training path agree about which runs stay constant.
+#[test]
+fn audit_agrees_with_f64_training() {
+    for seed in 0..6 {
+        let arch = Arch::new(vec![1, 2, 2, 2, 2, 2, 1]).unwrap();
+        let net =
+            init_network::<BigRational>(&arch, &InitScheme::TorchDefault, &BiasInit::Default, seed)
+                .unwrap();
+        let data = "grid:-1,1:8"
+            .parse::<DataSpec>()
+            .unwrap()
+            .build(1, 1, &Target::Abs, 0)
+            .unwrap();
+        let report = audit(&net, &data, &options(&[OptimizerKind::Adam], 4), |_| {}).unwrap();
+        let (netf, dataf): (Network<f64>, Dataset<f64>) = (net.convert(), data.convert());
+        let opt =
+            deadrelu::optim::build::<f64>(&Hyper::default().resolve(OptimizerKind::Adam).unwrap());
+        let run = train(
+            &netf,
+            &dataf,
+            opt.as_ref(),
+            &TrainConfig {
+                steps: 4,
+                batch: None,
+                batch_seed: 0,
+            },
+            None,
+            |_| {},
+        )
+        .unwrap();
+        let f64_constant = deadrelu::activity::activity_on_data(&run.last, &dataf)
+            .unwrap()
+            .constant_on_data();
+        let exact_dead = report.dead_layer.is_some();
+        if exact_dead {
+            assert!(
+                f64_constant,
+                "seed {seed}: exact says dead, f64 training left the constant"
+            );
+            assert!(report.runs.iter().all(|r| r.constant_realization));
+        }
+    }
+}
