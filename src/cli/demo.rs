@@ -68,10 +68,17 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     println!(
         "2. Seed {seed}: hidden layer {k} is dead on all 64 points (every pre-activation <= 0, decided exactly)."
     );
+    let approx = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|t| crate::scalar::parse_rational(t).ok())
+            .map(|q| crate::scalar::Scalar::to_f64(&q))
+            .unwrap_or(f64::NAN)
+    };
     println!(
-        "   So the network is constant on the data: risk {} (exact), while the best constant has risk V = {}.",
-        show(&report.risk),
-        show(&report.best_constant_risk)
+        "   So the network is constant on the data: risk {:.6} (exact rational in `inspect --json`), while the best constant has risk V = {} = {:.6}.",
+        approx(&report.risk),
+        show(&report.best_constant_risk),
+        approx(&report.best_constant_risk)
     );
     let (_, grad) = net
         .risk_and_gradient(&data, None)
