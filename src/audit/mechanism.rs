@@ -127,14 +127,64 @@ pub fn frozen_range(arch: &Arch, k: usize) -> std::ops::Range<usize> {
     0..arch.layer_range(k).end + arch.width(k + 1) * arch.width(k)
 }
 
+/// The least-squares fit of the targets by one feature `phi(x) = ReLU(s (x_i - t))`.
+struct FeatureFit {
+    mean_phi: BigRational,
+    var: BigRational,
+    /// Per output: `(mean(y_o), cov(phi, y_o))`.
+    outputs: Vec<(BigRational, BigRational)>,
+}
+
+impl FeatureFit {
+    /// `None` when the feature is constant on the data (`var = 0`).
+    fn new(data: &Dataset<BigRational>, i: usize, positive: bool, t: &BigRational) -> Option<Self> {
+        let m = BigRational::from_integer((data.len() as i64).into());
+        let phi: Vec<BigRational> = (0..data.len())
+            .map(|r| {
+                let d = &data.x(r)[i] - t;
+                let v = if positive { d } else { -d };
+                if v.is_positive() { v } else { zero() }
+            })
+            .collect();
+        let mean_phi = phi.iter().fold(zero(), |a, v| a + v) / &m;
+        let var = phi
+            .iter()
+            .fold(zero(), |a, v| a + (v - &mean_phi) * (v - &mean_phi))
+            / &m;
+        if Zero::is_zero(&var) {
+            return None;
+        }
+        let outputs = (0..data.outputs())
+            .map(|o| {
+                let mean_y = (0..data.len()).fold(zero(), |a, r| a + &data.y(r)[o]) / &m;
+                let cov = (0..data.len()).fold(zero(), |a, r| {
+                    a + (&phi[r] - &mean_phi) * (&data.y(r)[o] - &mean_y)
+                }) / &m;
+                (mean_y, cov)
+            })
+            .collect();
+        Some(Self {
+            mean_phi,
+            var,
+            outputs,
+        })
+    }
+
+    /// `V - R(fit) = sum_o cov_o^2 / var`.
+    fn gain(&self) -> BigRational {
+        self.outputs
+            .iter()
+            .fold(zero(), |acc, (_, cov)| acc + cov * cov / &self.var)
+    }
+}
+
 /// Builds the witness of the module docs, or `None` if no candidate feature correlates
 /// with the targets.
 pub fn constructive_witness(
     arch: &Arch,
     data: &Dataset<BigRational>,
 ) -> Option<(Network<BigRational>, BigRational)> {
-    let m = BigRational::from_integer((data.len() as i64).into());
-    let mut best: Option<(BigRational, usize, bool, BigRational)> = None; // (gain, i, sign, t)
+    let mut best: Option<(BigRational, usize, bool, BigRational, FeatureFit)> = None; // (gain, i, sign, t, fit)
     for i in 0..data.inputs() {
         let mut thresholds: Vec<BigRational> =
             (0..data.len()).map(|r| data.x(r)[i].clone()).collect();
@@ -142,63 +192,28 @@ pub fn constructive_witness(
         thresholds.dedup();
         for t in &thresholds {
             for positive in [true, false] {
-                let phi: Vec<BigRational> = (0..data.len())
-                    .map(|r| {
-                        let d = &data.x(r)[i] - t;
-                        let v = if positive { d } else { -d };
-                        if v.is_positive() { v } else { zero() }
-                    })
-                    .collect();
-                let mean_phi = phi.iter().fold(zero(), |a, v| a + v) / &m;
-                let var = phi
-                    .iter()
-                    .fold(zero(), |a, v| a + (v - &mean_phi) * (v - &mean_phi))
-                    / &m;
-                if Zero::is_zero(&var) {
+                let Some(fit) = FeatureFit::new(data, i, positive, t) else {
                     continue;
-                }
-                let gain = (0..data.outputs()).fold(zero(), |acc, o| {
-                    let mean_y = (0..data.len()).fold(zero(), |a, r| a + &data.y(r)[o]) / &m;
-                    let cov = (0..data.len()).fold(zero(), |a, r| {
-                        a + (&phi[r] - &mean_phi) * (&data.y(r)[o] - &mean_y)
-                    }) / &m;
-                    acc + &cov * &cov / &var
-                });
+                };
+                let gain = fit.gain();
                 if gain.is_positive() && best.as_ref().is_none_or(|b| gain > b.0) {
-                    best = Some((gain, i, positive, t.clone()));
+                    best = Some((gain, i, positive, t.clone(), fit));
                 }
             }
         }
     }
-    let (_, i, positive, t) = best?;
-    // phi and the least-squares output layer
-    let phi: Vec<BigRational> = (0..data.len())
-        .map(|r| {
-            let d = &data.x(r)[i] - &t;
-            let v = if positive { d } else { -d };
-            if v.is_positive() { v } else { zero() }
-        })
-        .collect();
-    let mean_phi = phi.iter().fold(zero(), |a, v| a + v) / &m;
-    let var = phi
-        .iter()
-        .fold(zero(), |a, v| a + (v - &mean_phi) * (v - &mean_phi))
-        / &m;
+    let (_, i, positive, t, fit) = best?;
     let mut params = vec![zero(); arch.num_params()];
     let one = BigRational::from_integer(1.into());
     params[arch.weight_index(1, 0, i)] = if positive { one.clone() } else { -one.clone() };
-    params[arch.bias_index(1, 0)] = if positive { -t.clone() } else { t.clone() };
+    params[arch.bias_index(1, 0)] = if positive { -t } else { t };
     for k in 2..arch.depth() {
         params[arch.weight_index(k, 0, 0)] = one.clone();
     }
     let last = arch.depth();
-    for o in 0..data.outputs() {
-        let mean_y = (0..data.len()).fold(zero(), |a, r| a + &data.y(r)[o]) / &m;
-        let cov = (0..data.len()).fold(zero(), |a, r| {
-            a + (&phi[r] - &mean_phi) * (&data.y(r)[o] - &mean_y)
-        }) / &m;
-        let beta = &cov / &var;
-        params[arch.bias_index(last, o)] = &mean_y - &beta * &mean_phi;
+    for (o, (mean_y, cov)) in fit.outputs.iter().enumerate() {
+        let beta = cov / &fit.var;
+        params[arch.bias_index(last, o)] = mean_y - &beta * &fit.mean_phi;
         params[arch.weight_index(last, o, 0)] = beta;
     }
     let net = Network::new(arch.clone(), params).ok()?;
