@@ -40,4 +40,5 @@ pub mod net;
 pub mod optim;
 pub mod prec;
 pub mod scalar;
+pub mod stats;
 pub mod train;

@@ -7,6 +7,7 @@
 pub(crate) mod audit;
 mod common;
 mod demo;
+mod estimate;
 mod inspect;
 pub(crate) mod train;
 
@@ -69,6 +70,12 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Re-verifies a certificate from scratch (exit 0 valid, 1 invalid, 2 unreadable).
     Check(audit::CheckArgs),
+    /// Monte Carlo in f64: how often networks are born dead, across widths, depths, schemes.
+    Estimate(estimate::EstimateArgs),
+    /// Exact probability that a first-layer neuron is inactive on a box, and lower bounds.
+    Bound(estimate::BoundArgs),
+    /// Merges `estimate --shard I/N --json` outputs into the result of one run.
+    Merge(estimate::MergeArgs),
     /// A one-minute tour that needs no arguments.
     Demo(demo::DemoArgs),
 }
@@ -115,6 +122,9 @@ where
         Command::Train(a) => train::run(&a),
         Command::Audit(a) => audit::run(&a),
         Command::Check(a) => audit::check(&a),
+        Command::Estimate(a) => estimate::run_estimate(&a),
+        Command::Bound(a) => estimate::run_bound(&a),
+        Command::Merge(a) => estimate::run_merge(&a),
         Command::Demo(a) => demo::run(&a),
     };
     match result {

@@ -66,6 +66,11 @@ pub enum InitScheme {
     GlorotUniform,
     /// `N(0, 1/fan_in)`.
     LecunNormal,
+    /// Randomized asymmetric initialization (Lu, Shin, Su, Karniadakis 2019): every entry
+    /// of a neuron's row `(W_j, B_j)` iid `N(0, 2/fan_in)`, then one entry, chosen
+    /// uniformly among the `fan_in + 1`, replaced by a draw of `Beta(2, 1)` (positive).
+    /// `--bias-init` is ignored (the bias is part of the row).
+    Rai,
 }
 
 /// Bias initialization (`--bias-init`).
@@ -111,6 +116,7 @@ impl std::str::FromStr for InitScheme {
             "glorot-normal" => InitScheme::GlorotNormal,
             "glorot-uniform" => InitScheme::GlorotUniform,
             "lecun-normal" => InitScheme::LecunNormal,
+            "rai" => InitScheme::Rai,
             _ => {
                 if let Some(c) = spec.strip_prefix("uniform:") {
                     InitScheme::Uniform(positive("--init", spec, c)?)
@@ -120,7 +126,7 @@ impl std::str::FromStr for InitScheme {
                     return Err(InitError::Spec {
                         what: "--init",
                         spec: spec.into(),
-                        reason: "expected uniform:C, normal:S, torch-default, he-normal, he-uniform, glorot-normal, glorot-uniform or lecun-normal".into(),
+                        reason: "expected uniform:C, normal:S, torch-default, he-normal, he-uniform, glorot-normal, glorot-uniform, lecun-normal or rai".into(),
                     });
                 }
             }
@@ -139,6 +145,7 @@ impl std::fmt::Display for InitScheme {
             InitScheme::GlorotNormal => f.write_str("glorot-normal"),
             InitScheme::GlorotUniform => f.write_str("glorot-uniform"),
             InitScheme::LecunNormal => f.write_str("lecun-normal"),
+            InitScheme::Rai => f.write_str("rai"),
         }
     }
 }
@@ -209,6 +216,7 @@ impl EntryDist {
 pub struct InitSampler {
     arch: Arch,
     layers: Vec<(EntryDist, EntryDist)>,
+    rai: bool,
 }
 
 /// The seeded generator of trial `trial` under `seed` (see the module docs).
@@ -241,8 +249,10 @@ impl InitSampler {
                         (EntryDist::uniform((6.0 / (fan_in + fan_out)).sqrt()), false)
                     }
                     InitScheme::LecunNormal => (EntryDist::normal((1.0 / fan_in).sqrt()), false),
+                    InitScheme::Rai => (EntryDist::normal((2.0 / fan_in).sqrt()), true),
                 };
                 let bias = match bias {
+                    _ if *scheme == InitScheme::Rai => weight,
                     BiasInit::Default if default_same => weight,
                     BiasInit::Default | BiasInit::Zero => EntryDist::Const(0.0),
                     BiasInit::Same => weight,
@@ -256,6 +266,7 @@ impl InitSampler {
         Self {
             arch: arch.clone(),
             layers,
+            rai: *scheme == InitScheme::Rai,
         }
     }
 
@@ -275,6 +286,20 @@ impl InitSampler {
             idx += rows * cols;
             for slot in &mut theta[idx..idx + rows] {
                 *slot = b.draw(rng);
+            }
+            if self.rai {
+                // one entry of each row (W_j, B_j) becomes a positive Beta(2, 1) draw
+                let beta = rand_distr::Beta::new(2.0, 1.0).expect("valid Beta parameters");
+                for j in 0..rows {
+                    let pick = rng.gen_range(0..=cols);
+                    let value = beta.sample(rng);
+                    let slot = if pick < cols {
+                        idx - rows * cols + j * cols + pick
+                    } else {
+                        idx + j
+                    };
+                    theta[slot] = value;
+                }
             }
             idx += rows;
         }

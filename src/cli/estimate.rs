@@ -1,0 +1,762 @@
+//! `deadrelu estimate`, `deadrelu bound` and `deadrelu merge`.
+
+use super::train::OptimArgs;
+use super::{CliError, print_json};
+use crate::data::{DataSpec, Dataset, Target};
+use crate::net::Arch;
+use crate::net::init::{BiasInit, InitSampler, InitScheme};
+use crate::optim::OptimizerKind;
+use crate::scalar::{BigRational, rational_string};
+use crate::stats::bound::{BiasTerm, bounds, exact_bias_term, p_inactive_uniform};
+use crate::stats::montecarlo::{Counts, McJob, run};
+use crate::stats::plot::{Curve, plot_curves};
+use crate::stats::wilson;
+use crate::train::TrainConfig;
+use clap::Args;
+use num_traits::ToPrimitive;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// Options of `estimate`.
+#[derive(Args, Debug, Clone)]
+pub struct EstimateArgs {
+    /// Widths l_0..l_L; with --widths/--depths it gives l_0, l_L and the defaults.
+    #[arg(long, value_delimiter = ',', default_value = "1,3,3,3,3,3,1")]
+    pub arch: Vec<usize>,
+    /// Initialization schemes, comma-separated (a sweep): torch-default,he-normal,rai,...
+    #[arg(long, default_value = "torch-default")]
+    pub init: String,
+    /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
+    #[arg(long, default_value = "default")]
+    pub bias_init: String,
+    /// Number of trials per configuration.
+    #[arg(long, default_value_t = 10_000)]
+    pub trials: u64,
+    /// Seed; trial i uses stream i of this seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Data: uniform:A,B:M, grid:A,B:M or csv:PATH.
+    #[arg(long, default_value = "grid:-1,1:64")]
+    pub data: String,
+    /// Seed of uniform data.
+    #[arg(long, default_value_t = 0)]
+    pub data_seed: u64,
+    /// Target of synthetic data (used by --train).
+    #[arg(long, default_value = "abs")]
+    pub target: String,
+    /// Sweep of hidden widths (every hidden layer gets the width), e.g. 2,3,5.
+    #[arg(long, value_delimiter = ',')]
+    pub widths: Option<Vec<usize>>,
+    /// Sweep of depths L (number of affine layers), e.g. 2..20 or 2,4,8.
+    #[arg(long)]
+    pub depths: Option<String>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Run only shard I of N (0-based), e.g. 0/4; combine with `deadrelu merge`.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Also train every trial and classify the outcome.
+    #[arg(long)]
+    pub train: bool,
+    /// Optimizer(s) for --train: a name, a list, or all.
+    #[arg(long, default_value = "adam")]
+    pub optimizer: String,
+    /// Steps for --train.
+    #[arg(long, default_value_t = 100)]
+    pub steps: u64,
+    /// Mini-batch size for --train (full batch when omitted).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    #[command(flatten)]
+    pub optim: OptimArgs,
+    /// Write a CSV table here.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Write an SVG plot (probability of a dead layer against depth, one curve per width).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_depths(text: &str) -> Result<Vec<usize>, CliError> {
+    let bad = || {
+        CliError::Input(format!(
+            "--depths {text:?}: expected a list like 2,4,8 or a range like 2..20"
+        ))
+    };
+    if let Some((a, b)) = text.split_once("..") {
+        let (a, b): (usize, usize) = (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        );
+        if a > b {
+            return Err(bad());
+        }
+        return Ok((a..=b).collect());
+    }
+    text.split(',')
+        .map(|s| s.trim().parse().map_err(|_| bad()))
+        .collect()
+}
+
+fn parse_shard(text: &str) -> Result<(u64, u64), CliError> {
+    let bad = || CliError::Input(format!("--shard {text:?}: expected I/N with 0 <= I < N"));
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u64, u64) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// The configurations of a sweep.
+fn configurations(args: &EstimateArgs) -> Result<Vec<(Arch, String)>, CliError> {
+    let base = Arch::new(args.arch.clone()).map_err(|e| CliError::input("--arch", e))?;
+    let (l0, ll) = (base.inputs(), base.outputs());
+    let widths = args.widths.clone();
+    let depths = args.depths.as_deref().map(parse_depths).transpose()?;
+    let mut archs = Vec::new();
+    match (widths, depths) {
+        (None, None) => archs.push(base.clone()),
+        (w, d) => {
+            let widths = w.unwrap_or_else(|| vec![base.width(1)]);
+            let depths = d.unwrap_or_else(|| vec![base.depth()]);
+            for &w in &widths {
+                for &l in &depths {
+                    let mut v = vec![l0];
+                    v.extend(std::iter::repeat_n(w, l.saturating_sub(1)));
+                    v.push(ll);
+                    archs.push(
+                        Arch::new(v)
+                            .map_err(|e| CliError::Input(format!("--widths/--depths: {e}")))?,
+                    );
+                }
+            }
+        }
+    }
+    let inits: Vec<String> = args.init.split(',').map(|s| s.trim().to_string()).collect();
+    Ok(archs
+        .into_iter()
+        .flat_map(|a| inits.iter().map(move |i| (a.clone(), i.clone())))
+        .collect())
+}
+
+fn data_box(data: &Dataset<BigRational>) -> (BigRational, BigRational) {
+    let mut all = data.x_matrix().iter();
+    let first = all.next().cloned().unwrap_or_default();
+    data.x_matrix()
+        .iter()
+        .fold((first.clone(), first), |(lo, hi), v| {
+            (
+                if *v < lo { v.clone() } else { lo },
+                if *v > hi { v.clone() } else { hi },
+            )
+        })
+}
+
+fn f(q: &BigRational) -> f64 {
+    q.to_f64().unwrap_or(f64::NAN)
+}
+
+/// The JSON of one configuration from its counts (shared by `estimate` and `merge`, so a
+/// merge gives exactly the output of one run).
+fn result_json(
+    arch: &Arch,
+    init: &str,
+    bias_init: &str,
+    counts: &Counts,
+    data: &Dataset<BigRational>,
+    training: Option<&str>,
+) -> Result<Value, CliError> {
+    let scheme: InitScheme = init.parse().map_err(|e| CliError::Input(format!("{e}")))?;
+    let bias: BiasInit = bias_init
+        .parse()
+        .map_err(|e| CliError::Input(format!("{e}")))?;
+    let (a, b) = data_box(data);
+    let bd = bounds(arch, &scheme, &bias, &a, &b);
+    let n = counts.trials;
+    let p_dead = counts.dead_layer as f64 / n.max(1) as f64;
+    let p_first = counts.first_layer_inactive as f64 / n.max(1) as f64;
+    let ci_dead = wilson(counts.dead_layer, n);
+    let ci_first = wilson(counts.first_layer_inactive, n);
+    let mut warnings = Vec::new();
+    if ci_dead[1] < f(&bd.dead_layer) {
+        warnings.push(format!(
+            "p_dead_layer's interval lies below the bound {}: a bug",
+            f(&bd.dead_layer)
+        ));
+    }
+    if let Some(bf) = &bd.first_layer_neuron {
+        if ci_first[1] < f(bf) {
+            warnings.push(format!(
+                "p_dead_first_layer_neuron's interval lies below the bound {}: a bug",
+                f(bf)
+            ));
+        }
+    }
+    let mean_inactive: Vec<f64> = counts
+        .inactive_hist
+        .iter()
+        .map(|h| {
+            h.iter()
+                .enumerate()
+                .map(|(c, k)| c as f64 * *k as f64)
+                .sum::<f64>()
+                / n.max(1) as f64
+        })
+        .collect();
+    let mut v = json!({
+        "arch": arch.widths(),
+        "init": init,
+        "bias_init": bias_init,
+        "trials": n,
+        "p_dead_layer": p_dead,
+        "ci95": ci_dead,
+        "bound_dead_layer": f(&bd.dead_layer),
+        "p_dead_first_layer_neuron": p_first,
+        "p_dead_first_layer_neuron_ci95": ci_first,
+        "bound_dead_first_layer_neuron": bd.first_layer_neuron.as_ref().map(f),
+        "p_neuron_inactive_on_box": bd.p.as_ref().map(rational_string),
+        "data_box": [rational_string(&a), rational_string(&b)],
+        "mean_inactive_per_layer": mean_inactive,
+        "counts": counts,
+        "warnings": warnings,
+    });
+    if let (Some(t), Some(name)) = (&counts.training, training) {
+        let frac = |k: u64| k as f64 / n.max(1) as f64;
+        v["training"] = json!({
+            "optimizer": name,
+            "dead_at_init": frac(t.dead_at_init),
+            "became_constant": frac(t.became_constant),
+            "above_best_constant": frac(t.above_best_constant),
+            "below_best_constant": frac(t.below_best_constant),
+            "diverged": frac(t.diverged),
+        });
+    }
+    Ok(v)
+}
+
+/// Runs `estimate`.
+///
+/// # Errors
+/// [`CliError`] for bad options or unwritable outputs.
+pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
+    let configs = configurations(args)?;
+    let (shard_i, shard_n) = args
+        .shard
+        .as_deref()
+        .map(parse_shard)
+        .transpose()?
+        .unwrap_or((0, 1));
+    let bias: BiasInit = args
+        .bias_init
+        .parse()
+        .map_err(|e| CliError::Input(format!("{e}")))?;
+    let spec: DataSpec = args
+        .data
+        .parse()
+        .map_err(|e| CliError::input("--data", e))?;
+    let target: Target = args
+        .target
+        .parse()
+        .map_err(|e| CliError::input("--target", e))?;
+    let optimizers = if args.train {
+        OptimizerKind::parse_list(&args.optimizer).map_err(|e| CliError::input("--optimizer", e))?
+    } else {
+        vec![]
+    };
+    let hyper = args.optim.hyper()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| CliError::Input(format!("--threads: {e}")))?;
+    let (start, end) = (
+        args.trials * shard_i / shard_n,
+        args.trials * (shard_i + 1) / shard_n,
+    );
+    let runs_per_config = optimizers.len().max(1) as u64;
+    let bar = super::progress_bar(
+        (end - start) * configs.len() as u64 * runs_per_config,
+        "trials",
+    );
+    let clock = std::time::Instant::now();
+    let mut results = Vec::new();
+    for (arch, init) in &configs {
+        let scheme: InitScheme = init.parse().map_err(|e| CliError::Input(format!("{e}")))?;
+        let data_exact = spec
+            .build(arch.inputs(), arch.outputs(), &target, args.data_seed)
+            .map_err(|e| CliError::input("--data", e))?;
+        let data: Dataset<f64> = data_exact.convert();
+        let sampler = InitSampler::new(arch, &scheme, &bias);
+        let kinds: Vec<Option<OptimizerKind>> = if optimizers.is_empty() {
+            vec![None]
+        } else {
+            optimizers.iter().copied().map(Some).collect()
+        };
+        for kind in kinds {
+            let resolved = kind
+                .map(|k| hyper.resolve(k))
+                .transpose()
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            let config = TrainConfig {
+                steps: args.steps,
+                batch: args.batch,
+                batch_seed: args.seed,
+            };
+            let job = McJob {
+                arch,
+                sampler: &sampler,
+                data: &data,
+                seed: args.seed,
+                trials: start..end,
+                training: resolved.as_ref().map(|r| (r, config.clone())),
+            };
+            let counts = pool.install(|| run(&job, &|n| bar.inc(n)));
+            let mut v = result_json(
+                arch,
+                init,
+                &args.bias_init,
+                &counts,
+                &data_exact,
+                kind.map(|k| k.name()),
+            )?;
+            for w in v["warnings"].as_array().cloned().unwrap_or_default() {
+                eprintln!(
+                    "deadrelu: warning: {} {init}: {}",
+                    arch,
+                    w.as_str().unwrap_or("")
+                );
+            }
+            v["shard"] = json!([shard_i, shard_n]);
+            results.push(v);
+        }
+    }
+    bar.finish_and_clear();
+    let secs = clock.elapsed().as_secs_f64();
+    let total_trials = (end - start) * configs.len() as u64 * runs_per_config;
+    eprintln!(
+        "deadrelu: {total_trials} trials in {secs:.3} s ({:.0} trials/s, {} threads)",
+        total_trials as f64 / secs.max(1e-9),
+        pool.current_num_threads()
+    );
+    let out = json!({
+        "command": "estimate",
+        "seed": args.seed,
+        "data": args.data,
+        "data_seed": args.data_seed,
+        "target": args.target,
+        "trials": args.trials,
+        "shard": [shard_i, shard_n],
+        "results": results,
+    });
+    emit(&out, args.json, args.csv.as_ref(), args.plot.as_ref())
+}
+
+fn emit(
+    out: &Value,
+    json_out: bool,
+    csv: Option<&PathBuf>,
+    plot: Option<&PathBuf>,
+) -> Result<(), CliError> {
+    let results = out["results"].as_array().cloned().unwrap_or_default();
+    if let Some(path) = csv {
+        let mut w = csv::Writer::from_path(path).map_err(|e| CliError::Output {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let header = [
+            "arch",
+            "init",
+            "trials",
+            "p_dead_layer",
+            "ci95_lo",
+            "ci95_hi",
+            "bound_dead_layer",
+            "p_dead_first_layer_neuron",
+            "first_ci95_lo",
+            "first_ci95_hi",
+            "bound_dead_first_layer_neuron",
+        ];
+        let mut rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+        for r in &results {
+            let arch = r["arch"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join("-")
+                })
+                .unwrap_or_default();
+            let s = |v: &Value| {
+                if v.is_null() {
+                    String::new()
+                } else {
+                    v.to_string().trim_matches('"').to_string()
+                }
+            };
+            rows.push(vec![
+                arch,
+                s(&r["init"]),
+                s(&r["trials"]),
+                s(&r["p_dead_layer"]),
+                s(&r["ci95"][0]),
+                s(&r["ci95"][1]),
+                s(&r["bound_dead_layer"]),
+                s(&r["p_dead_first_layer_neuron"]),
+                s(&r["p_dead_first_layer_neuron_ci95"][0]),
+                s(&r["p_dead_first_layer_neuron_ci95"][1]),
+                s(&r["bound_dead_first_layer_neuron"]),
+            ]);
+        }
+        for row in rows {
+            w.write_record(&row).map_err(|e| CliError::Output {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        }
+        w.flush().map_err(|e| CliError::Output {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    }
+    if let Some(path) = plot {
+        let mut curves: Vec<Curve> = Vec::new();
+        for r in &results {
+            let widths: Vec<u64> = r["arch"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
+                .unwrap_or_default();
+            let depth = widths.len().saturating_sub(1) as f64;
+            let label = format!(
+                "width {} {}",
+                widths.get(1).copied().unwrap_or(0),
+                r["init"].as_str().unwrap_or("")
+            );
+            let point = (
+                depth,
+                r["p_dead_layer"].as_f64().unwrap_or(0.0),
+                r["ci95"][0].as_f64().unwrap_or(0.0),
+                r["ci95"][1].as_f64().unwrap_or(1.0),
+                r["bound_dead_layer"].as_f64(),
+            );
+            match curves.iter_mut().find(|c| c.label == label) {
+                Some(c) => c.points.push(point),
+                None => curves.push(Curve {
+                    label,
+                    points: vec![point],
+                }),
+            }
+        }
+        plot_curves(
+            path,
+            "P(some hidden layer dead on the data)",
+            "depth L",
+            &curves,
+        )
+        .map_err(|reason| CliError::Output {
+            path: path.display().to_string(),
+            reason,
+        })?;
+    }
+    if json_out {
+        print_json(out);
+        return Ok(());
+    }
+    for r in &results {
+        let arch = r["arch"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
+        println!(
+            "{arch:<24} {:<14} trials {:>9}  P(dead layer) {:.4} [{:.4}, {:.4}] (bound {:.4})  P(first-layer neuron inactive) {:.4} [{:.4}, {:.4}]{}",
+            r["init"].as_str().unwrap_or(""),
+            r["trials"],
+            r["p_dead_layer"].as_f64().unwrap_or(f64::NAN),
+            r["ci95"][0].as_f64().unwrap_or(f64::NAN),
+            r["ci95"][1].as_f64().unwrap_or(f64::NAN),
+            r["bound_dead_layer"].as_f64().unwrap_or(f64::NAN),
+            r["p_dead_first_layer_neuron"].as_f64().unwrap_or(f64::NAN),
+            r["p_dead_first_layer_neuron_ci95"][0]
+                .as_f64()
+                .unwrap_or(f64::NAN),
+            r["p_dead_first_layer_neuron_ci95"][1]
+                .as_f64()
+                .unwrap_or(f64::NAN),
+            r["bound_dead_first_layer_neuron"]
+                .as_f64()
+                .map(|b| format!(" (bound {b:.4})"))
+                .unwrap_or_default(),
+        );
+        if let Some(t) = r.get("training") {
+            println!(
+                "    {} training: dead at init {:.4}, became constant {:.4}, stayed >= V {:.4}, went below V {:.4}, diverged {:.4}",
+                t["optimizer"].as_str().unwrap_or(""),
+                t["dead_at_init"].as_f64().unwrap_or(0.0),
+                t["became_constant"].as_f64().unwrap_or(0.0),
+                t["above_best_constant"].as_f64().unwrap_or(0.0),
+                t["below_best_constant"].as_f64().unwrap_or(0.0),
+                t["diverged"].as_f64().unwrap_or(0.0)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Options of `merge`.
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// JSON outputs of `estimate --shard I/N --json`, all shards of one run.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write a CSV table here.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Write an SVG plot here.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `merge`: sums the counts of all shards and prints exactly what one unsharded run
+/// would have printed.
+///
+/// # Errors
+/// [`CliError::Input`] for unreadable files, shards of different runs, or missing or
+/// repeated shards.
+pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
+    let mut docs = Vec::new();
+    for path in &args.files {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+        let v: Value = serde_json::from_str(&text)
+            .map_err(|e| CliError::Input(format!("{}: not JSON: {e}", path.display())))?;
+        if v["command"] != "estimate" {
+            return Err(CliError::Input(format!(
+                "{}: not the JSON of `deadrelu estimate --json`",
+                path.display()
+            )));
+        }
+        docs.push((path.clone(), v));
+    }
+    let first = docs[0].1.clone();
+    let n = first["shard"][1].as_u64().unwrap_or(1);
+    let mut seen = vec![false; n as usize];
+    for (path, v) in &docs {
+        for key in ["seed", "data", "data_seed", "target", "trials"] {
+            if v[key] != first[key] {
+                return Err(CliError::Input(format!(
+                    "{}: {key} differs from {}",
+                    path.display(),
+                    docs[0].0.display()
+                )));
+            }
+        }
+        let (i, ni) = (
+            v["shard"][0].as_u64().unwrap_or(u64::MAX),
+            v["shard"][1].as_u64().unwrap_or(0),
+        );
+        if ni != n || i >= n || std::mem::replace(&mut seen[i as usize], true) {
+            return Err(CliError::Input(format!(
+                "{}: shard {i}/{ni} does not fit the others (of {n}) or repeats",
+                path.display()
+            )));
+        }
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(CliError::Input(format!("shard {missing}/{n} is missing")));
+    }
+    let spec: DataSpec = first["data"]
+        .as_str()
+        .unwrap_or("")
+        .parse()
+        .map_err(|e| CliError::input("data", e))?;
+    let target: Target = first["target"]
+        .as_str()
+        .unwrap_or("")
+        .parse()
+        .map_err(|e| CliError::input("target", e))?;
+    let configs = first["results"].as_array().cloned().unwrap_or_default();
+    let mut results = Vec::new();
+    for (idx, r) in configs.iter().enumerate() {
+        let widths: Vec<usize> = r["arch"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_u64().map(|u| u as usize))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let arch = Arch::new(widths).map_err(|e| CliError::input("arch", e))?;
+        let mut total: Option<Counts> = None;
+        for (path, v) in &docs {
+            let rr = &v["results"][idx];
+            if rr["arch"] != r["arch"]
+                || rr["init"] != r["init"]
+                || rr["bias_init"] != r["bias_init"]
+            {
+                return Err(CliError::Input(format!(
+                    "{}: configuration {idx} differs",
+                    path.display()
+                )));
+            }
+            let c: Counts = serde_json::from_value(rr["counts"].clone())
+                .map_err(|e| CliError::Input(format!("{}: counts: {e}", path.display())))?;
+            total = Some(match total {
+                None => c,
+                Some(t) => t.add(&c),
+            });
+        }
+        let total = total.expect("at least one file");
+        let data_seed = first["data_seed"].as_u64().unwrap_or(0);
+        let data_exact = spec
+            .build(arch.inputs(), arch.outputs(), &target, data_seed)
+            .map_err(|e| CliError::input("data", e))?;
+        let training = r.get("training").and_then(|t| t["optimizer"].as_str());
+        let mut v = result_json(
+            &arch,
+            r["init"].as_str().unwrap_or(""),
+            r["bias_init"].as_str().unwrap_or("default"),
+            &total,
+            &data_exact,
+            training,
+        )?;
+        v["shard"] = json!([0, 1]);
+        results.push(v);
+    }
+    let mut out = first.clone();
+    out["shard"] = json!([0, 1]);
+    out["results"] = Value::Array(results);
+    emit(&out, args.json, args.csv.as_ref(), args.plot.as_ref())
+}
+
+/// Options of `bound`.
+#[derive(Args, Debug, Clone)]
+pub struct BoundArgs {
+    /// Initialization: uniform:C, torch-default, he-uniform, glorot-uniform (exact); normal schemes give no p.
+    #[arg(long, default_value = "torch-default")]
+    pub init: String,
+    /// Biases: zero, same, uniform:C, const:V (default: the scheme's own).
+    #[arg(long, default_value = "default")]
+    pub bias_init: String,
+    /// Input dimension d = l_0.
+    #[arg(long, default_value_t = 1)]
+    pub inputs: usize,
+    /// The box [A,B]^d.
+    #[arg(long, default_value = "-1,1", allow_hyphen_values = true)]
+    pub r#box: String,
+    /// First-layer width l_1, for P(at least one of l_1 neurons inactive).
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `bound`.
+///
+/// # Errors
+/// [`CliError::Input`] for bad options.
+pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
+    let scheme: InitScheme = args
+        .init
+        .parse()
+        .map_err(|e| CliError::Input(format!("{e}")))?;
+    let bias: BiasInit = args
+        .bias_init
+        .parse()
+        .map_err(|e| CliError::Input(format!("{e}")))?;
+    let (a, b) = args
+        .r#box
+        .split_once(',')
+        .ok_or_else(|| CliError::Input(format!("--box {:?}: expected A,B", args.r#box)))?;
+    let a = crate::scalar::parse_rational(a).map_err(|e| CliError::input("--box", e))?;
+    let b = crate::scalar::parse_rational(b).map_err(|e| CliError::input("--box", e))?;
+    if a > b {
+        return Err(CliError::Input("--box: A must be <= B".into()));
+    }
+    if args.inputs == 0 || args.inputs > 64 {
+        return Err(CliError::Input("--inputs: must be in 1..=64".into()));
+    }
+    let term: Option<BiasTerm> = if scheme == InitScheme::Rai {
+        None
+    } else {
+        exact_bias_term(&scheme, &bias)
+    };
+    let p = term.map(|t| p_inactive_uniform(args.inputs, &a, &b, &t));
+    let (p_lo, p_hi) = match &p {
+        Some(p) => enclose_f64(p),
+        None => (None, None),
+    };
+    let at_least_one = match (&p, args.width) {
+        (Some(p), Some(w)) => Some(
+            BigRational::from_integer(1.into())
+                - num_traits::pow::pow(BigRational::from_integer(1.into()) - p, w),
+        ),
+        _ => None,
+    };
+    let v = json!({
+        "init": args.init,
+        "bias_init": args.bias_init,
+        "inputs": args.inputs,
+        "box": [rational_string(&a), rational_string(&b)],
+        "p": p.as_ref().map(rational_string),
+        "p_lo": p_lo,
+        "p_hi": p_hi,
+        "width": args.width,
+        "p_at_least_one_dead": at_least_one.as_ref().map(rational_string),
+        "p_at_least_one_dead_f64": at_least_one.as_ref().map(f),
+        "note": if p.is_none() { Some("no exact p for this scheme (normal weights, rai, or a bias not a rational multiple of the weight scale)") } else { None },
+    });
+    if args.json {
+        print_json(&v);
+        return Ok(());
+    }
+    match &p {
+        Some(p) => println!(
+            "P(one first-layer neuron inactive on [{}, {}]^{}) = {} = {:.6}",
+            rational_string(&a),
+            rational_string(&b),
+            args.inputs,
+            rational_string(p),
+            f(p)
+        ),
+        None => println!(
+            "no exact p for {} with biases {} (see `deadrelu bound --help`)",
+            args.init, args.bias_init
+        ),
+    }
+    if let (Some(q), Some(w)) = (&at_least_one, args.width) {
+        println!(
+            "P(at least one of {w} first-layer neurons inactive) = {} = {:.6}",
+            rational_string(q),
+            f(q)
+        );
+    }
+    Ok(())
+}
+
+/// The doubles just below and above an exact rational.
+fn enclose_f64(q: &BigRational) -> (Option<f64>, Option<f64>) {
+    let x = f(q);
+    let exact = crate::scalar::rational_from_f64(x).ok();
+    match exact {
+        Some(e) if &e == q => (Some(x), Some(x)),
+        Some(e) if &e < q => (Some(x), Some(x.next_up())),
+        Some(_) => (Some(x.next_down()), Some(x)),
+        None => (None, None),
+    }
+}

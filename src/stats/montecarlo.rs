@@ -1,0 +1,398 @@
+//! Monte Carlo over initializations in `f64`: how often is a network born dead?
+//!
+//! Trial `i` draws theta from its own stream ([`crate::net::init::trial_rng`]`(seed, i)`),
+//! so results do not depend on how trials are split over threads or shards; counts are
+//! integers summed in any order, so the same seed gives the same counts on any thread
+//! count, and shards merge to exactly the counts of one run.
+//!
+//! The fast path ([`Simulator`]) decides activity exactly as
+//! [`crate::activity::activity_on_data`] does in `f64` (same operations in the same order),
+//! layer by layer over all points, and once a layer is dead it continues on the single
+//! constant vector every point then shares.
+
+use crate::data::Dataset;
+use crate::net::init::{InitSampler, trial_rng};
+use crate::net::{Arch, Network};
+use crate::optim::{Optimizer, Resolved, build};
+use crate::train::{TrainConfig, train};
+
+/// Integer tallies of a batch of trials for one configuration (mergeable).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    /// Trials run.
+    pub trials: u64,
+    /// Trials with some hidden layer dead on the data.
+    pub dead_layer: u64,
+    /// Trials with at least one first-layer neuron inactive on the data.
+    pub first_layer_inactive: u64,
+    /// `inactive_hist[k-1][c]`: trials with exactly `c` inactive neurons in hidden layer `k`.
+    pub inactive_hist: Vec<Vec<u64>>,
+    /// Training outcomes (when training): dead at init, became constant, stayed at or
+    /// above the best-constant risk, went below it, diverged.
+    pub training: Option<TrainingCounts>,
+}
+
+/// Outcomes of training runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TrainingCounts {
+    /// Some hidden layer dead at initialization (the mechanism).
+    pub dead_at_init: u64,
+    /// Alive at initialization, constant on the data at the end.
+    pub became_constant: u64,
+    /// Not constant, final risk `>= V`.
+    pub above_best_constant: u64,
+    /// Final risk `< V`.
+    pub below_best_constant: u64,
+    /// A non-finite risk appeared.
+    pub diverged: u64,
+}
+
+impl TrainingCounts {
+    fn add(&mut self, o: &Self) {
+        self.dead_at_init += o.dead_at_init;
+        self.became_constant += o.became_constant;
+        self.above_best_constant += o.above_best_constant;
+        self.below_best_constant += o.below_best_constant;
+        self.diverged += o.diverged;
+    }
+}
+
+impl Counts {
+    /// Zero counts for an architecture.
+    pub fn zero(arch: &Arch, training: bool) -> Self {
+        Self {
+            trials: 0,
+            dead_layer: 0,
+            first_layer_inactive: 0,
+            inactive_hist: arch
+                .hidden_layers()
+                .map(|k| vec![0; arch.width(k) + 1])
+                .collect(),
+            training: training.then(TrainingCounts::default),
+        }
+    }
+    /// Adds another tally of the same configuration.
+    pub fn add(mut self, other: &Self) -> Self {
+        self.trials += other.trials;
+        self.dead_layer += other.dead_layer;
+        self.first_layer_inactive += other.first_layer_inactive;
+        for (a, b) in self.inactive_hist.iter_mut().zip(&other.inactive_hist) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        if let (Some(a), Some(b)) = (self.training.as_mut(), other.training.as_ref()) {
+            a.add(b);
+        }
+        self
+    }
+}
+
+/// The fast `f64` dead-layer detector for one architecture and data set.
+pub struct Simulator<'a> {
+    arch: &'a Arch,
+    sampler: &'a InitSampler,
+    /// Inputs, feature-major: `xs[i * m + point]`.
+    xs: Vec<f64>,
+    m: usize,
+    theta: Vec<f64>,
+    cur: Vec<f64>,
+    next: Vec<f64>,
+    constant: Vec<f64>,
+    /// Inactive neurons per hidden layer of the last trial.
+    pub inactive: Vec<usize>,
+}
+
+impl<'a> Simulator<'a> {
+    /// Prepares buffers for `data` (only its inputs are used).
+    pub fn new(arch: &'a Arch, sampler: &'a InitSampler, data: &Dataset<f64>) -> Self {
+        let (m, d) = (data.len(), data.inputs());
+        let mut xs = vec![0.0; d * m];
+        for p in 0..m {
+            for (i, v) in data.x(p).iter().enumerate() {
+                xs[i * m + p] = *v;
+            }
+        }
+        let widest = arch.widths().iter().copied().max().unwrap_or(1);
+        Self {
+            arch,
+            sampler,
+            xs,
+            m,
+            theta: vec![0.0; arch.num_params()],
+            cur: vec![0.0; widest * m],
+            next: vec![0.0; widest * m],
+            constant: Vec::with_capacity(widest),
+            inactive: vec![0; arch.depth() - 1],
+        }
+    }
+
+    /// Draws theta for trial `i` and decides activity; returns whether some hidden layer
+    /// is dead. `self.inactive` holds the per-layer counts, `self.theta()` the draw.
+    pub fn run_trial(&mut self, seed: u64, trial: u64) -> bool {
+        let mut rng = trial_rng(seed, trial);
+        self.sampler.sample_into(&mut rng, &mut self.theta);
+        let (arch, m) = (self.arch, self.m);
+        let mut dead = false;
+        let mut constant_mode = false;
+        let mut offset = 0;
+        for k in 1..arch.depth() {
+            let (rows, cols) = (arch.width(k), arch.width(k - 1));
+            let w = &self.theta[offset..offset + rows * cols];
+            let b = &self.theta[offset + rows * cols..offset + rows * (cols + 1)];
+            offset += rows * (cols + 1);
+            let mut inactive = 0;
+            if constant_mode {
+                let input = std::mem::take(&mut self.constant);
+                self.constant = (0..rows)
+                    .map(|j| {
+                        let z = (0..cols).fold(b[j], |acc, i| {
+                            if w[j * cols + i] == 0.0 || input[i] == 0.0 {
+                                acc
+                            } else {
+                                acc + w[j * cols + i] * input[i]
+                            }
+                        });
+                        if z <= 0.0 {
+                            inactive += 1;
+                        }
+                        if z > 0.0 { z } else { 0.0 }
+                    })
+                    .collect();
+            } else {
+                let input: &[f64] = if k == 1 {
+                    &self.xs
+                } else {
+                    &self.cur[..cols * m]
+                };
+                let out = &mut self.next[..rows * m];
+                for j in 0..rows {
+                    let row = &mut out[j * m..(j + 1) * m];
+                    if dense_relu(&w[j * cols..(j + 1) * cols], b[j], input, row) == 0 {
+                        inactive += 1;
+                    }
+                }
+                std::mem::swap(&mut self.cur, &mut self.next);
+            }
+            self.inactive[k - 1] = inactive;
+            if inactive == rows {
+                dead = true;
+                if !constant_mode {
+                    constant_mode = true;
+                    self.constant = vec![0.0; rows];
+                }
+            }
+        }
+        dead
+    }
+
+    /// theta of the last trial.
+    pub fn theta(&self) -> &[f64] {
+        &self.theta
+    }
+}
+
+/// `row[p] = ReLU(b + sum_i w[i] * input[i*m + p])` for every point `p` (same order of
+/// operations as the generic forward pass, no zero skipping: adding `w * 0 = +-0` changes
+/// no comparison with 0); returns the number of points with a positive pre-activation.
+/// Dispatches to a kernel unrolled over the fan-in for small fan-ins, compiled for AVX2
+/// too when the processor has it (plain multiply and add, never FMA, so the rounding is
+/// that of the generic code).
+#[inline]
+fn dense_relu(w: &[f64], b: f64, input: &[f64], row: &mut [f64]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor supports AVX2, checked just above.
+            return unsafe { dense_relu_avx2(w, b, input, row) };
+        }
+    }
+    dense_relu_dispatch(w, b, input, row)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dense_relu_avx2(w: &[f64], b: f64, input: &[f64], row: &mut [f64]) -> usize {
+    dense_relu_dispatch(w, b, input, row)
+}
+
+#[inline(always)]
+fn dense_relu_dispatch(w: &[f64], b: f64, input: &[f64], row: &mut [f64]) -> usize {
+    match w.len() {
+        1 => dense_relu_fixed::<1>(w, b, input, row),
+        2 => dense_relu_fixed::<2>(w, b, input, row),
+        3 => dense_relu_fixed::<3>(w, b, input, row),
+        4 => dense_relu_fixed::<4>(w, b, input, row),
+        5 => dense_relu_fixed::<5>(w, b, input, row),
+        6 => dense_relu_fixed::<6>(w, b, input, row),
+        8 => dense_relu_fixed::<8>(w, b, input, row),
+        _ => dense_relu_any(w, b, input, row),
+    }
+}
+
+#[inline(always)]
+fn dense_relu_fixed<const C: usize>(w: &[f64], b: f64, input: &[f64], row: &mut [f64]) -> usize {
+    const LANES: usize = 8;
+    let m = row.len();
+    let ws: [f64; C] = std::array::from_fn(|i| w[i]);
+    let ins: [&[f64]; C] = std::array::from_fn(|i| &input[i * m..(i + 1) * m]);
+    let mut positive = 0usize;
+    let blocks = m / LANES;
+    for blk in 0..blocks {
+        let base = blk * LANES;
+        let mut z = [b; LANES];
+        for i in 0..C {
+            let xs: &[f64; LANES] = ins[i][base..base + LANES]
+                .try_into()
+                .expect("a block of LANES");
+            for l in 0..LANES {
+                z[l] += ws[i] * xs[l];
+            }
+        }
+        let out: &mut [f64; LANES] = (&mut row[base..base + LANES])
+            .try_into()
+            .expect("a block of LANES");
+        for l in 0..LANES {
+            let keep = z[l] > 0.0;
+            positive += keep as usize;
+            out[l] = if keep { z[l] } else { 0.0 };
+        }
+    }
+    for p in blocks * LANES..m {
+        let mut z = b;
+        for i in 0..C {
+            z += ws[i] * ins[i][p];
+        }
+        let keep = z > 0.0;
+        positive += keep as usize;
+        row[p] = if keep { z } else { 0.0 };
+    }
+    positive
+}
+
+#[inline(always)]
+fn dense_relu_any(w: &[f64], b: f64, input: &[f64], row: &mut [f64]) -> usize {
+    let m = row.len();
+    row.fill(b);
+    for (i, wi) in w.iter().enumerate() {
+        for (z, x) in row.iter_mut().zip(&input[i * m..(i + 1) * m]) {
+            *z += wi * x;
+        }
+    }
+    let mut positive = 0usize;
+    for z in row.iter_mut() {
+        let keep = *z > 0.0;
+        positive += keep as usize;
+        *z = if keep { *z } else { 0.0 };
+    }
+    positive
+}
+
+/// One Monte Carlo configuration.
+pub struct McJob<'a> {
+    /// Architecture.
+    pub arch: &'a Arch,
+    /// Sampler of theta.
+    pub sampler: &'a InitSampler,
+    /// The data, in `f64`.
+    pub data: &'a Dataset<f64>,
+    /// Seed.
+    pub seed: u64,
+    /// Trials `start..end` (a shard of all trials).
+    pub trials: std::ops::Range<u64>,
+    /// Training per trial, when asked: optimizer and steps.
+    pub training: Option<(&'a Resolved, TrainConfig)>,
+}
+
+/// Trials per parallel work item.
+pub const CHUNK: u64 = 2048;
+
+/// Runs the trials of `job` in parallel (rayon's current pool), calling `tick` after each
+/// chunk with the number of trials done in it. Deterministic: see the module docs.
+pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
+    use rayon::prelude::*;
+    let (start, end) = (job.trials.start, job.trials.end);
+    let chunks = (end.saturating_sub(start)).div_ceil(CHUNK);
+    let v = job.training.as_ref().map(|_| job.data.best_constant().0);
+    (0..chunks)
+        .into_par_iter()
+        .map(|c| {
+            let mut sim = Simulator::new(job.arch, job.sampler, job.data);
+            let mut counts = Counts::zero(job.arch, job.training.is_some());
+            let opt: Option<Box<dyn Optimizer<f64>>> =
+                job.training.as_ref().map(|(r, _)| build::<f64>(r));
+            let lo = start + c * CHUNK;
+            let hi = (lo + CHUNK).min(end);
+            for trial in lo..hi {
+                let dead = sim.run_trial(job.seed, trial);
+                counts.trials += 1;
+                counts.dead_layer += dead as u64;
+                counts.first_layer_inactive += (sim.inactive[0] > 0) as u64;
+                for (hist, &n) in counts.inactive_hist.iter_mut().zip(&sim.inactive) {
+                    hist[n] += 1;
+                }
+                if let (Some((_, config)), Some(opt), Some(v), Some(t)) =
+                    (&job.training, &opt, &v, counts.training.as_mut())
+                {
+                    if dead {
+                        t.dead_at_init += 1;
+                        continue;
+                    }
+                    let net = Network::new(job.arch.clone(), sim.theta().to_vec())
+                        .expect("sampler fills D parameters");
+                    match train(&net, job.data, opt.as_ref(), config, None, |_| {}) {
+                        Ok(run) if run.diverged || !run.risk_final.is_finite() => t.diverged += 1,
+                        Ok(run) if run.risk_final < *v => t.below_best_constant += 1,
+                        Ok(run) => {
+                            let constant = crate::activity::activity_on_data(&run.last, job.data)
+                                .map(|a| a.constant_on_data())
+                                .unwrap_or(false);
+                            if constant {
+                                t.became_constant += 1;
+                            } else {
+                                t.above_best_constant += 1;
+                            }
+                        }
+                        Err(_) => t.diverged += 1,
+                    }
+                }
+            }
+            tick(hi - lo);
+            counts
+        })
+        .reduce(
+            || Counts::zero(job.arch, job.training.is_some()),
+            |a, b| a.add(&b),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{DataSpec, Target};
+    use crate::net::init::{BiasInit, InitScheme};
+
+    /// The fast path decides exactly as the generic activity code in f64.
+    #[test]
+    fn fast_path_matches_generic_activity() {
+        let arch = Arch::new(vec![2, 3, 2, 3, 1]).unwrap();
+        let sampler = InitSampler::new(&arch, &InitScheme::TorchDefault, &BiasInit::Default);
+        let data: Dataset<f64> = "grid:-1,1:5"
+            .parse::<DataSpec>()
+            .unwrap()
+            .build(2, 1, &Target::Abs, 0)
+            .unwrap()
+            .convert();
+        let mut sim = Simulator::new(&arch, &sampler, &data);
+        let mut dead_seen = 0;
+        for trial in 0..400 {
+            let dead = sim.run_trial(9, trial);
+            let net = Network::new(arch.clone(), sim.theta().to_vec()).unwrap();
+            let act = crate::activity::activity_on_data(&net, &data).unwrap();
+            assert_eq!(dead, !act.dead_layers().is_empty(), "trial {trial}");
+            assert_eq!(sim.inactive, act.inactive_per_layer(), "trial {trial}");
+            dead_seen += dead as u32;
+        }
+        assert!(dead_seen > 10);
+    }
+}
