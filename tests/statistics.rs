@@ -1,0 +1,207 @@
+//! Monte Carlo: exact probabilities, determinism across threads and shards, interval
+//! coverage, training outcomes, the CLI.
+
+use std::process::Command;
+
+fn deadrelu(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_deadrelu"))
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let (code, out, err) = deadrelu(args);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(out.trim()).unwrap()
+}
+
+/// On a 1-D grid that includes the endpoints, a first-layer neuron is inactive on the data
+/// iff it is inactive on the box, so the estimate must cover the exact 1 - (1 - 1/4)^3.
+#[test]
+fn first_layer_estimate_covers_exact_probability() {
+    let v = json(&[
+        "estimate",
+        "--arch",
+        "1,3,3,1",
+        "--trials",
+        "40000",
+        "--data",
+        "grid:-1,1:9",
+        "--json",
+        "--seed",
+        "5",
+    ]);
+    let r = &v["results"][0];
+    let exact = 1.0 - 0.75f64.powi(3);
+    let ci = r["p_dead_first_layer_neuron_ci95"].as_array().unwrap();
+    assert!(
+        ci[0].as_f64().unwrap() <= exact && exact <= ci[1].as_f64().unwrap(),
+        "{ci:?} vs {exact}"
+    );
+    assert_eq!(r["bound_dead_first_layer_neuron"].as_f64().unwrap(), exact);
+    assert_eq!(r["p_neuron_inactive_on_box"], "1/4");
+    // the first layer is dead with probability exactly (1/4)^3 on such data, and the
+    // estimate of "some layer dead" cannot be below the bound
+    assert!(r["ci95"][1].as_f64().unwrap() >= r["bound_dead_layer"].as_f64().unwrap());
+    assert!(r["warnings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn same_result_on_any_thread_count_and_shards_merge_exactly() {
+    let base = [
+        "estimate",
+        "--arch",
+        "1,2,2,2,1",
+        "--trials",
+        "5000",
+        "--seed",
+        "3",
+        "--data",
+        "grid:-1,1:16",
+        "--json",
+        "--widths",
+        "2,3",
+        "--depths",
+        "3..4",
+    ];
+    let mut one = base.to_vec();
+    one.extend(["--threads", "1"]);
+    let mut two = base.to_vec();
+    two.extend(["--threads", "2"]);
+    let (a, b) = (json(&one), json(&two));
+    assert_eq!(a, b);
+    assert_eq!(a["results"].as_array().unwrap().len(), 4);
+    let dir = std::env::temp_dir().join(format!("deadrelu-shards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for i in 0..3 {
+        let mut args = base.to_vec();
+        let shard = format!("{i}/3");
+        args.extend(["--shard", &shard]);
+        let (code, out, err) = deadrelu(&args);
+        assert_eq!(code, 0, "{err}");
+        let path = dir.join(format!("s{i}.json"));
+        std::fs::write(&path, out).unwrap();
+        files.push(path.to_string_lossy().to_string());
+    }
+    let mut merge = vec!["merge", "--json"];
+    merge.extend(files.iter().map(|s| s.as_str()));
+    assert_eq!(json(&merge), a);
+    let (code, _, err) = deadrelu(&["merge", &files[0], &files[1]]);
+    assert_eq!(code, 2, "a missing shard must be an error: {err}");
+    assert!(err.contains("missing"), "{err}");
+}
+
+/// Wilson intervals cover a known Bernoulli probability in about 95% of repetitions.
+#[test]
+fn wilson_coverage_on_a_known_bernoulli() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let (p, n, reps) = (0.3, 200u64, 2000);
+    let covered = (0..reps)
+        .filter(|_| {
+            let k = (0..n).filter(|_| rng.gen_bool(p)).count() as u64;
+            let [lo, hi] = deadrelu::stats::wilson(k, n);
+            lo <= p && p <= hi
+        })
+        .count();
+    let rate = covered as f64 / reps as f64;
+    assert!((0.93..=0.97).contains(&rate), "coverage {rate}");
+}
+
+#[test]
+fn training_outcomes_are_classified() {
+    let v = json(&[
+        "estimate",
+        "--arch",
+        "1,2,2,2,1",
+        "--trials",
+        "60",
+        "--data",
+        "grid:-1,1:8",
+        "--train",
+        "--optimizer",
+        "adam,sgd",
+        "--steps",
+        "20",
+        "--json",
+    ]);
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        let t = &r["training"];
+        let total: f64 = [
+            "dead_at_init",
+            "became_constant",
+            "above_best_constant",
+            "below_best_constant",
+            "diverged",
+        ]
+        .iter()
+        .map(|k| t[k].as_f64().unwrap())
+        .sum();
+        assert!((total - 1.0).abs() < 1e-12, "{t}");
+        assert_eq!(
+            t["dead_at_init"].as_f64().unwrap(),
+            r["p_dead_layer"].as_f64().unwrap()
+        );
+    }
+}
+
+#[test]
+fn bound_command_and_plot() {
+    let v = json(&[
+        "bound",
+        "--init",
+        "uniform:1",
+        "--inputs",
+        "2",
+        "--box",
+        "0,1",
+        "--json",
+    ]);
+    assert_eq!(v["p"], "13/48");
+    assert!(
+        v["p_lo"].as_f64().unwrap() <= 13.0 / 48.0 && 13.0 / 48.0 <= v["p_hi"].as_f64().unwrap()
+    );
+    let v = json(&["bound", "--init", "he-normal", "--json"]);
+    assert!(v["p"].is_null());
+    let dir = std::env::temp_dir().join(format!("deadrelu-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("p.svg");
+    let csv = dir.join("p.csv");
+    let (code, _, err) = deadrelu(&[
+        "estimate",
+        "--trials",
+        "500",
+        "--widths",
+        "2,3",
+        "--depths",
+        "2..5",
+        "--init",
+        "torch-default,rai",
+        "--plot",
+        svg.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.starts_with("<svg") && text.contains("width 3 rai"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+    assert_eq!(
+        std::fs::read_to_string(&csv).unwrap().lines().count(),
+        1 + 2 * 4 * 2
+    );
+    let (code, _, _) = deadrelu(&["estimate", "--shard", "3/3"]);
+    assert_eq!(code, 2);
+}
