@@ -43,7 +43,8 @@ pub struct CommonArgs {
     /// Seed of the initialization (trial 0 of its ChaCha8 stream family).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Theta from a JSON file {"arch":[..],"params":[..]} instead of --init.
+    /// Theta from a file instead of --init: JSON {"arch":[..],"params":[..]}, or a PyTorch
+    /// nn.Sequential of nn.Linear saved as .safetensors (f32/f64, read exactly).
     #[arg(long)]
     pub weights: Option<PathBuf>,
     /// Data: uniform:A,B:M, grid:A,B:M or csv:PATH.
@@ -105,8 +106,12 @@ impl CommonArgs {
     pub fn setup(&self) -> Result<Setup, CliError> {
         let net = match &self.weights {
             Some(path) => {
-                let (arch, params) =
-                    weights::read_json(path).map_err(|e| CliError::input("--weights", e))?;
+                let (arch, params) = if path.extension().is_some_and(|e| e == "safetensors") {
+                    crate::net::safetensors_import::read_safetensors(path)
+                        .map_err(|e| CliError::input("--weights", e))?
+                } else {
+                    weights::read_json(path).map_err(|e| CliError::input("--weights", e))?
+                };
                 if let Some(widths) = &self.arch {
                     if widths != arch.widths() {
                         return Err(CliError::Input(format!(
