@@ -24,7 +24,11 @@ pub fn wilson(k: u64, n: u64) -> [f64; 2] {
     let d = 1.0 + z2 / n;
     let c = (p + z2 / (2.0 * n)) / d;
     let h = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / d;
-    [(c - h).max(0.0), (c + h).min(1.0)]
+    // at k = 0 (k = n) the lower (upper) end is exactly 0 (1); rounding would leave a
+    // residue of the order of 1e-18 there
+    let lo = if k == 0.0 { 0.0 } else { (c - h).max(0.0) };
+    let hi = if k == n { 1.0 } else { (c + h).min(1.0) };
+    [lo, hi]
 }
 
 #[cfg(test)]

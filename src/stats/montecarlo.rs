@@ -194,7 +194,7 @@ impl<'a> Simulator<'a> {
 
 /// `row[p] = ReLU(b + sum_i w[i] * input[i*m + p])` for every point `p` (same order of
 /// operations as the generic forward pass, no zero skipping: adding `w * 0 = +-0` changes
-/// no comparison with 0); returns the number of points with a positive pre-activation.
+/// no comparison with 0); returns a non-zero number iff some point has a positive pre-activation.
 /// Dispatches to a kernel unrolled over the fan-in for small fan-ins, compiled for AVX2
 /// too when the processor has it (plain multiply and add, never FMA, so the rounding is
 /// that of the generic code).
@@ -236,7 +236,7 @@ fn dense_relu_fixed<const C: usize>(w: &[f64], b: f64, input: &[f64], row: &mut 
     let m = row.len();
     let ws: [f64; C] = std::array::from_fn(|i| w[i]);
     let ins: [&[f64]; C] = std::array::from_fn(|i| &input[i * m..(i + 1) * m]);
-    let mut positive = 0usize;
+    let mut largest = [f64::NEG_INFINITY; LANES];
     let blocks = m / LANES;
     for blk in 0..blocks {
         let base = blk * LANES;
@@ -253,21 +253,21 @@ fn dense_relu_fixed<const C: usize>(w: &[f64], b: f64, input: &[f64], row: &mut 
             .try_into()
             .expect("a block of LANES");
         for l in 0..LANES {
-            let keep = z[l] > 0.0;
-            positive += keep as usize;
-            out[l] = if keep { z[l] } else { 0.0 };
+            // max(z, 0) is ReLU up to the sign of a zero, which no comparison sees
+            out[l] = z[l].max(0.0);
+            largest[l] = largest[l].max(z[l]);
         }
     }
+    let mut top = largest.iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v));
     for p in blocks * LANES..m {
         let mut z = b;
         for i in 0..C {
             z += ws[i] * ins[i][p];
         }
-        let keep = z > 0.0;
-        positive += keep as usize;
-        row[p] = if keep { z } else { 0.0 };
+        row[p] = z.max(0.0);
+        top = top.max(z);
     }
-    positive
+    (top > 0.0) as usize
 }
 
 #[inline(always)]
