@@ -99,6 +99,8 @@ pub struct Simulator<'a> {
     cur: Vec<f64>,
     next: Vec<f64>,
     constant: Vec<f64>,
+    active_in: Vec<usize>,
+    active_out: Vec<usize>,
     /// Inactive neurons per hidden layer of the last trial.
     pub inactive: Vec<usize>,
 }
@@ -123,6 +125,8 @@ impl<'a> Simulator<'a> {
             cur: vec![0.0; widest * m],
             next: vec![0.0; widest * m],
             constant: Vec::with_capacity(widest),
+            active_in: Vec::with_capacity(widest),
+            active_out: Vec::with_capacity(widest),
             inactive: vec![0; arch.depth() - 1],
         }
     }
@@ -161,18 +165,22 @@ impl<'a> Simulator<'a> {
                     .collect();
             } else {
                 let input: &[f64] = if k == 1 {
+                    self.active_in.clear();
+                    self.active_in.extend(0..cols);
                     &self.xs
                 } else {
                     &self.cur[..cols * m]
                 };
-                let out = &mut self.next[..rows * m];
-                for j in 0..rows {
-                    let row = &mut out[j * m..(j + 1) * m];
-                    if dense_relu(&w[j * cols..(j + 1) * cols], b[j], input, row) == 0 {
-                        inactive += 1;
-                    }
-                }
+                inactive = dense_layer(
+                    w,
+                    b,
+                    input,
+                    &self.active_in,
+                    &mut self.next[..rows * m],
+                    &mut self.active_out,
+                );
                 std::mem::swap(&mut self.cur, &mut self.next);
+                std::mem::swap(&mut self.active_in, &mut self.active_out);
             }
             self.inactive[k - 1] = inactive;
             if inactive == rows {
@@ -192,50 +200,105 @@ impl<'a> Simulator<'a> {
     }
 }
 
-/// `row[p] = ReLU(b + sum_i w[i] * input[i*m + p])` for every point `p` (same order of
-/// operations as the generic forward pass, no zero skipping: adding `w * 0 = +-0` changes
-/// no comparison with 0); returns a non-zero number iff some point has a positive pre-activation.
-/// Dispatches to a kernel unrolled over the fan-in for small fan-ins, compiled for AVX2
-/// too when the processor has it (plain multiply and add, never FMA, so the rounding is
-/// that of the generic code).
+/// One dense layer on all points: `out[j*m + p] = ReLU(b[j] + sum_i w[j*cols + i] *
+/// input[i*m + p])`, summing only over the inputs in `active_in` (the others are zero at
+/// every point, and the generic forward pass skips zero products too), in ascending order
+/// as the generic code does. Writes the neurons with some positive pre-activation to
+/// `active_out` and returns the number of the others (inactive on every point). Compiled
+/// for AVX2 too and chosen at run time (plain multiply and add, never FMA, so the
+/// rounding is that of the generic code).
 #[inline]
-fn dense_relu(w: &[f64], b: f64, input: &[f64], row: &mut [f64]) -> usize {
+fn dense_layer(
+    w: &[f64],
+    b: &[f64],
+    input: &[f64],
+    active_in: &[usize],
+    out: &mut [f64],
+    active_out: &mut Vec<usize>,
+) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the processor supports AVX2, checked just above.
-            return unsafe { dense_relu_avx2(w, b, input, row) };
+            return unsafe { dense_layer_avx2(w, b, input, active_in, out, active_out) };
         }
     }
-    dense_relu_dispatch(w, b, input, row)
+    dense_layer_generic(w, b, input, active_in, out, active_out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn dense_relu_avx2(w: &[f64], b: f64, input: &[f64], row: &mut [f64]) -> usize {
-    dense_relu_dispatch(w, b, input, row)
+fn dense_layer_avx2(
+    w: &[f64],
+    b: &[f64],
+    input: &[f64],
+    active_in: &[usize],
+    out: &mut [f64],
+    active_out: &mut Vec<usize>,
+) -> usize {
+    dense_layer_generic(w, b, input, active_in, out, active_out)
 }
 
+/// Fan-ins up to this size use the unrolled kernels with stack buffers.
+const SMALL_FAN_IN: usize = 8;
+
 #[inline(always)]
-fn dense_relu_dispatch(w: &[f64], b: f64, input: &[f64], row: &mut [f64]) -> usize {
-    match w.len() {
-        1 => dense_relu_fixed::<1>(w, b, input, row),
-        2 => dense_relu_fixed::<2>(w, b, input, row),
-        3 => dense_relu_fixed::<3>(w, b, input, row),
-        4 => dense_relu_fixed::<4>(w, b, input, row),
-        5 => dense_relu_fixed::<5>(w, b, input, row),
-        6 => dense_relu_fixed::<6>(w, b, input, row),
-        8 => dense_relu_fixed::<8>(w, b, input, row),
-        _ => dense_relu_any(w, b, input, row),
+fn dense_layer_generic(
+    w: &[f64],
+    b: &[f64],
+    input: &[f64],
+    active_in: &[usize],
+    out: &mut [f64],
+    active_out: &mut Vec<usize>,
+) -> usize {
+    let rows = b.len();
+    let cols = w.len() / rows;
+    let m = out.len() / rows;
+    active_out.clear();
+    let c = active_in.len();
+    let mut ins: [&[f64]; SMALL_FAN_IN] = [&[]; SMALL_FAN_IN];
+    if c <= SMALL_FAN_IN {
+        for (slot, &i) in ins.iter_mut().zip(active_in) {
+            *slot = &input[i * m..(i + 1) * m];
+        }
     }
+    for j in 0..rows {
+        let row = &mut out[j * m..(j + 1) * m];
+        let wj = &w[j * cols..(j + 1) * cols];
+        let positive = if c <= SMALL_FAN_IN {
+            let mut ws = [0.0; SMALL_FAN_IN];
+            for (slot, &i) in ws.iter_mut().zip(active_in) {
+                *slot = wj[i];
+            }
+            match c {
+                1 => dense_relu_fixed::<1>(&ws, b[j], &ins, row),
+                2 => dense_relu_fixed::<2>(&ws, b[j], &ins, row),
+                3 => dense_relu_fixed::<3>(&ws, b[j], &ins, row),
+                4 => dense_relu_fixed::<4>(&ws, b[j], &ins, row),
+                5 => dense_relu_fixed::<5>(&ws, b[j], &ins, row),
+                6 => dense_relu_fixed::<6>(&ws, b[j], &ins, row),
+                7 => dense_relu_fixed::<7>(&ws, b[j], &ins, row),
+                _ => dense_relu_fixed::<8>(&ws, b[j], &ins, row),
+            }
+        } else {
+            dense_relu_any(wj, b[j], input, active_in, row)
+        };
+        if positive {
+            active_out.push(j);
+        }
+    }
+    rows - active_out.len()
 }
 
 #[inline(always)]
-fn dense_relu_fixed<const C: usize>(w: &[f64], b: f64, input: &[f64], row: &mut [f64]) -> usize {
+fn dense_relu_fixed<const C: usize>(
+    ws: &[f64; SMALL_FAN_IN],
+    b: f64,
+    ins: &[&[f64]; SMALL_FAN_IN],
+    row: &mut [f64],
+) -> bool {
     const LANES: usize = 8;
     let m = row.len();
-    let ws: [f64; C] = std::array::from_fn(|i| w[i]);
-    let ins: [&[f64]; C] = std::array::from_fn(|i| &input[i * m..(i + 1) * m]);
     let mut largest = [f64::NEG_INFINITY; LANES];
     let blocks = m / LANES;
     for blk in 0..blocks {
@@ -253,37 +316,38 @@ fn dense_relu_fixed<const C: usize>(w: &[f64], b: f64, input: &[f64], row: &mut 
             .try_into()
             .expect("a block of LANES");
         for l in 0..LANES {
-            // max(z, 0) is ReLU up to the sign of a zero, which no comparison sees
-            out[l] = z[l].max(0.0);
-            largest[l] = largest[l].max(z[l]);
+            out[l] = if z[l] > 0.0 { z[l] } else { 0.0 };
+            largest[l] = if z[l] > largest[l] { z[l] } else { largest[l] };
         }
     }
-    let mut top = largest.iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v));
+    let mut top = largest
+        .iter()
+        .fold(f64::NEG_INFINITY, |a, &v| if v > a { v } else { a });
     for p in blocks * LANES..m {
         let mut z = b;
         for i in 0..C {
             z += ws[i] * ins[i][p];
         }
-        row[p] = z.max(0.0);
-        top = top.max(z);
+        row[p] = if z > 0.0 { z } else { 0.0 };
+        top = if z > top { z } else { top };
     }
-    (top > 0.0) as usize
+    top > 0.0
 }
 
 #[inline(always)]
-fn dense_relu_any(w: &[f64], b: f64, input: &[f64], row: &mut [f64]) -> usize {
+fn dense_relu_any(wj: &[f64], b: f64, input: &[f64], active_in: &[usize], row: &mut [f64]) -> bool {
     let m = row.len();
     row.fill(b);
-    for (i, wi) in w.iter().enumerate() {
+    for &i in active_in {
+        let wi = wj[i];
         for (z, x) in row.iter_mut().zip(&input[i * m..(i + 1) * m]) {
             *z += wi * x;
         }
     }
-    let mut positive = 0usize;
+    let mut positive = false;
     for z in row.iter_mut() {
-        let keep = *z > 0.0;
-        positive += keep as usize;
-        *z = if keep { *z } else { 0.0 };
+        positive |= *z > 0.0;
+        *z = if *z > 0.0 { *z } else { 0.0 };
     }
     positive
 }
