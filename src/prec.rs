@@ -16,3 +16,11 @@ pub const ENCLOSURE_BITS: u32 = 96;
 /// outward to the `2^-ENCLOSURE_BITS` grid after an optimizer step. Frozen coordinates
 /// never change and are never rounded.
 pub const ENCLOSURE_MAX_BITS: u64 = 160;
+
+/// Significant bits of a rounded endpoint of a [`crate::scalar::DyadicInterval`] (the
+/// enclosure type of exact trajectories).
+pub const DYADIC_MANTISSA_BITS: u64 = 128;
+
+/// An exact dyadic point whose mantissa grows beyond this many bits is widened to an
+/// enclosure of [`DYADIC_MANTISSA_BITS`] bits.
+pub const DYADIC_MAX_POINT_BITS: u64 = 512;

@@ -6,7 +6,7 @@ use deadrelu::data::{DataSpec, Dataset, Target};
 use deadrelu::net::init::{BiasInit, InitScheme, init_network};
 use deadrelu::net::{Arch, Network};
 use deadrelu::optim::{Hyper, Optimizer, OptimizerKind, build};
-use deadrelu::scalar::{BigRational, Interval, Real, Scalar};
+use deadrelu::scalar::{BigRational, DyadicInterval, Interval, Real, Scalar};
 use deadrelu::train::{TrainConfig, train};
 
 fn optimizer<S: Real>(kind: OptimizerKind, hyper: &Hyper) -> Box<dyn Optimizer<S>> {
@@ -65,6 +65,11 @@ fn frozen_property_f64() {
 #[test]
 fn frozen_property_interval() {
     check_frozen_property::<Interval<BigRational>>();
+}
+
+#[test]
+fn frozen_property_dyadic_interval() {
+    check_frozen_property::<DyadicInterval>();
 }
 
 #[cfg(feature = "gmp")]
@@ -307,5 +312,42 @@ fn f64_matches_exact_path() {
             assert!(re.last.params()[i].is_point());
         }
         assert_eq!(rf.moved, re.moved, "{}", kind.name());
+        // the dyadic enclosures (the exact mode of train and audit) agree too
+        let (netd, datad, _) = dead_setup::<DyadicInterval>();
+        let rd = train(
+            &netd,
+            &datad,
+            optimizer::<DyadicInterval>(kind, &Hyper::default()).as_ref(),
+            &config,
+            None,
+            |_| {},
+        )
+        .unwrap();
+        for ((f, d), e) in rf
+            .last
+            .params()
+            .iter()
+            .zip(rd.last.params())
+            .zip(re.last.params())
+        {
+            assert!(
+                (f - d.to_f64()).abs() <= deadrelu::prec::F64_AGREEMENT * (1.0 + f.abs()),
+                "{}: {f} vs {}",
+                kind.name(),
+                d.to_exact_string()
+            );
+            let (lo, hi) = (d.lo(), d.hi());
+            assert!(
+                lo <= hi && (e.hi() >= &lo && e.lo() <= &hi),
+                "{}: the two enclosures must overlap",
+                kind.name()
+            );
+        }
+        for i in 0..frozen_end {
+            assert!(
+                rd.last.params()[i].identical(&netd.params()[i]) && rd.last.params()[i].is_point()
+            );
+        }
+        assert_eq!(rf.moved, rd.moved, "{}", kind.name());
     }
 }

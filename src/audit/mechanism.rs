@@ -20,7 +20,7 @@ use crate::activity::{Activity, activity_on_data};
 use crate::data::Dataset;
 use crate::net::{Arch, Network};
 use crate::optim::{Hyper, OptimizerKind, Resolved, build};
-use crate::scalar::{BigRational, Interval, Scalar, Sign};
+use crate::scalar::{BigRational, DyadicInterval, Scalar, Sign};
 use crate::train::{TrainConfig, train};
 use num_traits::{Signed, Zero};
 
@@ -221,15 +221,19 @@ pub fn constructive_witness(
     Some((net, risk))
 }
 
+/// One exact optimizer run in enclosure arithmetic ([`DyadicInterval`]), checking the
+/// mechanism at every step.
+#[allow(clippy::too_many_arguments)]
 fn run_optimizer(
-    net: &Network<Interval<BigRational>>,
-    data: &Dataset<Interval<BigRational>>,
+    exact: (&Network<BigRational>, &Dataset<BigRational>),
+    net: &Network<DyadicInterval>,
+    data: &Dataset<DyadicInterval>,
     resolved: &Resolved,
     config: &TrainConfig,
     k: usize,
-    v: &Interval<BigRational>,
+    v: &DyadicInterval,
 ) -> Result<OptimizerRun, crate::net::NetError> {
-    let opt = build::<Interval<BigRational>>(resolved);
+    let opt = build::<DyadicInterval>(resolved);
     let frozen = frozen_range(net.arch(), k);
     let theta0 = net.params().to_vec();
     let (mut is_frozen, mut dead, mut constant, mut not_below) = (true, true, true, Some(true));
@@ -241,17 +245,26 @@ fn run_optimizer(
             .all(|(a, b)| a.identical(b));
         is_frozen &= unchanged;
         // Layer k's pre-activations are a function of the frozen coordinates and the data
-        // only: while those are bit-identical to theta_0, the layer is the same dead layer
-        // (and fact 1 makes the realization constant). Recompute directly whenever they
-        // are not, and at the last step in any case.
+        // only: while those are bit-identical to theta_0 the layer is the same dead layer,
+        // decided exactly (on theta_0's exact values), and fact 1 makes the realization
+        // constant. Whenever they are not, recompute in enclosure arithmetic. Checked at
+        // the last step in any case.
         if !unchanged || view.step == config.steps {
-            let act = Network::new(arch.clone(), view.theta.to_vec())
-                .ok()
-                .and_then(|n| activity_on_data(&n, data).ok());
-            match act {
-                Some(act) => {
-                    dead &= act.dead_layers().contains(&k);
-                    constant &= act.constant_on_data();
+            let found = if unchanged {
+                activity_on_data(exact.0, exact.1).ok().map(|act| {
+                    let d = act.dead_layers().contains(&k);
+                    (d, d)
+                })
+            } else {
+                Network::new(arch.clone(), view.theta.to_vec())
+                    .ok()
+                    .and_then(|n| activity_on_data(&n, data).ok())
+                    .map(|act| (act.dead_layers().contains(&k), act.constant_on_data()))
+            };
+            match found {
+                Some((d, c)) => {
+                    dead &= d;
+                    constant &= c;
                 }
                 None => (dead, constant) = (false, false),
             }
@@ -340,9 +353,9 @@ pub fn audit(
         Some((_, wr)) if *wr >= v => reasons.push("the witness does not beat V".to_string()),
         _ => {}
     }
-    let net_i: Network<Interval<BigRational>> = net.convert();
-    let data_i: Dataset<Interval<BigRational>> = data.convert();
-    let v_i = Interval::point(v.clone());
+    let net_i: Network<DyadicInterval> = net.convert();
+    let data_i: Dataset<DyadicInterval> = data.convert();
+    let v_i = DyadicInterval::from_rational(&v);
     let mut runs = Vec::new();
     for kind in &options.optimizers {
         let resolved = options.hyper.resolve(*kind).map_err(|e| e.to_string())?;
@@ -367,7 +380,7 @@ pub fn audit(
                     .map(|b| format!("mini-batch {b}"))
                     .unwrap_or_else(|| "full batch".into())
             ));
-            let run = run_optimizer(&net_i, &data_i, &resolved, &config, k, &v_i)
+            let run = run_optimizer((net, data), &net_i, &data_i, &resolved, &config, k, &v_i)
                 .map_err(|e| e.to_string())?;
             if !(run.frozen && run.layer_stayed_dead && run.constant_realization)
                 || run.risk_never_below_v == Some(false)

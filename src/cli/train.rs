@@ -6,7 +6,7 @@ use crate::activity::activity_on_data;
 use crate::data::Dataset;
 use crate::net::Network;
 use crate::optim::{Hyper, OptimizerKind, Resolved, build, parse_hyper};
-use crate::scalar::{BigRational, Interval, Real, Scalar, Sign};
+use crate::scalar::{BigRational, DyadicInterval, Real, Scalar, Sign};
 use crate::train::{TrainConfig, train};
 use clap::Args;
 use serde_json::{Value, json};
@@ -133,10 +133,19 @@ pub fn run_in<S: Real>(
     config: &TrainConfig,
     trace: Option<&PathBuf>,
 ) -> Result<RunSummary, CliError> {
+    let data_exact = data;
     let net: Network<S> = net.convert();
     let data: Dataset<S> = data.convert();
     let opt = build::<S>(resolved);
     let (v, _) = data.best_constant();
+    // V itself is reported exactly (from the exact data), whatever S is
+    let v_report = if S::EXACT {
+        Value::String(crate::scalar::rational_string(
+            &data_exact.best_constant().0,
+        ))
+    } else {
+        number(&v)
+    };
     let act0 = activity_on_data(&net, &data).map_err(|e| CliError::input("--data", e))?;
     let mut writer = match trace {
         Some(path) => Some(std::io::BufWriter::new(
@@ -190,7 +199,7 @@ pub fn run_in<S: Real>(
         "scalar": S::NAME,
         "risk_initial": number(&run.risk_initial),
         "risk_final": number(&run.risk_final),
-        "best_constant_risk": number(&v),
+        "best_constant_risk": v_report,
         "risk_final_not_below_best_constant": not_below,
         "frozen_params": run.frozen_count(),
         "params": arch.num_params(),
@@ -241,7 +250,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
             &config,
             args.trace.as_ref(),
         )?,
-        Mode::Exact => run_in::<Interval<BigRational>>(
+        Mode::Exact => run_in::<DyadicInterval>(
             &setup.net,
             &setup.data,
             &resolved,

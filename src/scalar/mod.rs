@@ -15,11 +15,13 @@
 //! `from_f64(0.9)` would be the dyadic rational nearest to 0.9.
 
 mod bigrational;
+mod dyadic;
 mod float;
 #[cfg(feature = "gmp")]
 mod gmp;
 mod interval;
 
+pub use dyadic::{Dyadic, DyadicInterval};
 pub use interval::{
     DEFAULT_PREC, Interval, RationalField, Real, pow_ratio_enclosure, sqrt_enclosure,
 };

@@ -1,0 +1,515 @@
+//! Certified enclosures with dyadic endpoints (`m * 2^e`), rounded outward to a fixed
+//! number of significant bits: the fast enclosure type of exact trajectories.
+//!
+//! [`super::Interval`] over `BigRational` normalizes every result by a gcd, which
+//! dominates the cost of exact training. Here addition and multiplication of endpoints
+//! are exact integer operations (shift, add, multiply) and results are rounded outward
+//! to [`MANTISSA_BITS`] significant bits, in the manner of MPFR interval arithmetic, in
+//! pure Rust. Points stay points as long as they are exact and small: a point result
+//! whose mantissa exceeds [`MAX_POINT_BITS`] is widened to an enclosure, and a value that
+//! is not dyadic (`1/10`, `2/63`) enters as the tightest enclosure at that precision.
+//! Multiplying by an exact zero gives an exact zero, and subtracting an exact zero leaves
+//! a value untouched, so a coordinate whose gradient history is exactly zero stays
+//! bit-identical.
+
+use super::{
+    BigRational, Real, Scalar, ScalarError, Sign, pow_ratio_enclosure, rational_from_f64,
+    rational_string,
+};
+use num_bigint::BigInt;
+use num_integer::Integer;
+use num_traits::{One, Zero};
+use std::cmp::Ordering;
+
+/// Significant bits of a rounded endpoint.
+pub const MANTISSA_BITS: u64 = crate::prec::DYADIC_MANTISSA_BITS;
+/// A point whose mantissa grows beyond this many bits is widened to an enclosure.
+pub const MAX_POINT_BITS: u64 = crate::prec::DYADIC_MAX_POINT_BITS;
+
+/// An exact dyadic number `m * 2^e`, normalized (`m` odd, or `m = 0` and `e = 0`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dyadic {
+    m: BigInt,
+    e: i64,
+}
+
+impl Dyadic {
+    fn new(m: BigInt, e: i64) -> Self {
+        if m.is_zero() {
+            return Self { m, e: 0 };
+        }
+        let tz = m.trailing_zeros().unwrap_or(0);
+        if tz == 0 {
+            Self { m, e }
+        } else {
+            Self {
+                m: m >> tz as usize,
+                e: e + tz as i64,
+            }
+        }
+    }
+    fn zero() -> Self {
+        Self {
+            m: BigInt::zero(),
+            e: 0,
+        }
+    }
+    fn int(n: i64) -> Self {
+        Self::new(BigInt::from(n), 0)
+    }
+    fn bits(&self) -> u64 {
+        self.m.bits()
+    }
+    fn sign(&self) -> Sign {
+        match self.m.sign() {
+            num_bigint::Sign::Minus => Sign::Negative,
+            num_bigint::Sign::NoSign => Sign::Zero,
+            num_bigint::Sign::Plus => Sign::Positive,
+        }
+    }
+    fn is_zero(&self) -> bool {
+        self.m.is_zero()
+    }
+    fn neg(&self) -> Self {
+        Self {
+            m: -self.m.clone(),
+            e: self.e,
+        }
+    }
+    fn add(&self, o: &Self) -> Self {
+        if self.is_zero() {
+            return o.clone();
+        }
+        if o.is_zero() {
+            return self.clone();
+        }
+        let e = self.e.min(o.e);
+        let a = &self.m << (self.e - e) as usize;
+        let b = &o.m << (o.e - e) as usize;
+        Self::new(a + b, e)
+    }
+    fn sub(&self, o: &Self) -> Self {
+        self.add(&o.neg())
+    }
+    fn mul(&self, o: &Self) -> Self {
+        if self.is_zero() || o.is_zero() {
+            return Self::zero();
+        }
+        // odd * odd is odd: already normalized
+        Self {
+            m: &self.m * &o.m,
+            e: self.e + o.e,
+        }
+    }
+    fn cmp(&self, o: &Self) -> Ordering {
+        match self.sub(o).sign() {
+            Sign::Negative => Ordering::Less,
+            Sign::Zero => Ordering::Equal,
+            _ => Ordering::Greater,
+        }
+    }
+    fn min(a: &Self, b: &Self) -> Self {
+        if a.cmp(b) == Ordering::Greater {
+            b.clone()
+        } else {
+            a.clone()
+        }
+    }
+    fn max(a: &Self, b: &Self) -> Self {
+        if a.cmp(b) == Ordering::Less {
+            b.clone()
+        } else {
+            a.clone()
+        }
+    }
+    /// Rounds to at most `bits` significant bits, down (towards -inf) or up.
+    fn round(&self, bits: u64, up: bool) -> Self {
+        let have = self.bits();
+        if have <= bits {
+            return self.clone();
+        }
+        let shift = (have - bits) as usize;
+        // BigInt >> rounds towards -inf
+        let m = if up {
+            -((-self.m.clone()) >> shift)
+        } else {
+            &self.m >> shift
+        };
+        Self::new(m, self.e + shift as i64)
+    }
+    /// The exact value.
+    pub fn to_rational(&self) -> BigRational {
+        if self.e >= 0 {
+            BigRational::from_integer(&self.m << self.e as usize)
+        } else {
+            BigRational::new(self.m.clone(), BigInt::one() << (-self.e) as usize)
+        }
+    }
+    /// The dyadic of `bits` significant bits just below (or above) `q`; exact if `q` is a
+    /// dyadic of at most that many bits.
+    fn from_rational_round(q: &BigRational, bits: u64, up: bool) -> Self {
+        if Zero::is_zero(q) {
+            return Self::zero();
+        }
+        let (n, d) = (q.numer(), q.denom());
+        // choose e with |q| / 2^e having bits+1 integer bits: e = bits(n) - bits(d) - bits - 1
+        let e = n.bits() as i64 - d.bits() as i64 - bits as i64 - 1;
+        let (num, den) = if e >= 0 {
+            (n.clone(), d << e as usize)
+        } else {
+            (n << (-e) as usize, d.clone())
+        };
+        let (quot, rem) = num.div_mod_floor(&den);
+        let m = if up && !rem.is_zero() { quot + 1 } else { quot };
+        Self::new(m, e).round(bits, up)
+    }
+    fn is_dyadic(q: &BigRational) -> bool {
+        let d = q.denom();
+        (d & (d - BigInt::one())).is_zero()
+    }
+    fn from_rational_exact(q: &BigRational) -> Option<Self> {
+        if !Self::is_dyadic(q) {
+            return None;
+        }
+        let shift = q.denom().trailing_zeros().unwrap_or(0) as i64;
+        Some(Self::new(q.numer().clone(), -shift))
+    }
+    fn to_f64(&self) -> f64 {
+        num_traits::ToPrimitive::to_f64(&self.to_rational()).unwrap_or(f64::NAN)
+    }
+}
+
+/// A closed interval `[lo, hi]` with dyadic endpoints; see the module docs.
+#[derive(Clone, Debug)]
+pub struct DyadicInterval {
+    lo: Dyadic,
+    hi: Dyadic,
+}
+
+impl DyadicInterval {
+    fn point(d: Dyadic) -> Self {
+        Self {
+            lo: d.clone(),
+            hi: d,
+        }
+    }
+    /// Whether `lo == hi`.
+    pub fn is_point(&self) -> bool {
+        self.lo == self.hi
+    }
+    /// Lower endpoint (exact).
+    pub fn lo(&self) -> BigRational {
+        self.lo.to_rational()
+    }
+    /// Upper endpoint (exact).
+    pub fn hi(&self) -> BigRational {
+        self.hi.to_rational()
+    }
+    /// Rounds a result outward: non-points to `MANTISSA_BITS`, points only when they grew
+    /// beyond `MAX_POINT_BITS`.
+    fn bounded(lo: Dyadic, hi: Dyadic) -> Self {
+        if lo == hi {
+            if lo.bits() <= MAX_POINT_BITS {
+                return Self { lo, hi };
+            }
+            return Self {
+                lo: lo.round(MANTISSA_BITS, false),
+                hi: hi.round(MANTISSA_BITS, true),
+            };
+        }
+        Self {
+            lo: lo.round(MANTISSA_BITS, false),
+            hi: hi.round(MANTISSA_BITS, true),
+        }
+    }
+    fn hull(values: [Dyadic; 4]) -> (Dyadic, Dyadic) {
+        let mut lo = values[0].clone();
+        let mut hi = values[0].clone();
+        for v in &values[1..] {
+            lo = Dyadic::min(&lo, v);
+            hi = Dyadic::max(&hi, v);
+        }
+        (lo, hi)
+    }
+    fn div_bound(a: &Dyadic, b: &Dyadic, up: bool) -> Dyadic {
+        Dyadic::from_rational_round(&(a.to_rational() / b.to_rational()), MANTISSA_BITS, up)
+    }
+}
+
+impl Scalar for DyadicInterval {
+    const EXACT: bool = true;
+    const NAME: &'static str = "dyadic-interval";
+
+    fn zero() -> Self {
+        Self::point(Dyadic::zero())
+    }
+    fn one() -> Self {
+        Self::point(Dyadic::int(1))
+    }
+    fn from_int(n: i64) -> Self {
+        Self::point(Dyadic::int(n))
+    }
+    fn from_ratio(num: i64, den: u64) -> Self {
+        assert!(den != 0, "from_ratio: zero denominator");
+        Self::from_rational(&BigRational::new(num.into(), den.into()))
+    }
+    fn from_rational(q: &BigRational) -> Self {
+        match Dyadic::from_rational_exact(q) {
+            Some(d) if d.bits() <= MAX_POINT_BITS => Self::point(d),
+            _ => Self {
+                lo: Dyadic::from_rational_round(q, MANTISSA_BITS, false),
+                hi: Dyadic::from_rational_round(q, MANTISSA_BITS, true),
+            },
+        }
+    }
+    fn from_f64(x: f64) -> Result<Self, ScalarError> {
+        Ok(Self::from_rational(&rational_from_f64(x)?))
+    }
+    fn add(&self, rhs: &Self) -> Self {
+        if rhs.is_zero() {
+            return self.clone();
+        }
+        if self.is_zero() {
+            return rhs.clone();
+        }
+        Self::bounded(self.lo.add(&rhs.lo), self.hi.add(&rhs.hi))
+    }
+    fn sub(&self, rhs: &Self) -> Self {
+        if rhs.is_zero() {
+            return self.clone();
+        }
+        Self::bounded(self.lo.sub(&rhs.hi), self.hi.sub(&rhs.lo))
+    }
+    fn mul(&self, rhs: &Self) -> Self {
+        if self.is_zero() || rhs.is_zero() {
+            return Self::zero();
+        }
+        if self.is_point() && rhs.is_point() {
+            let p = self.lo.mul(&rhs.lo);
+            return Self::bounded(p.clone(), p);
+        }
+        let (lo, hi) = Self::hull([
+            self.lo.mul(&rhs.lo),
+            self.lo.mul(&rhs.hi),
+            self.hi.mul(&rhs.lo),
+            self.hi.mul(&rhs.hi),
+        ]);
+        Self::bounded(lo, hi)
+    }
+    fn div(&self, rhs: &Self) -> Self {
+        assert!(
+            matches!(rhs.sign(), Sign::Positive | Sign::Negative),
+            "interval division by an enclosure that may contain zero"
+        );
+        if self.is_zero() {
+            return Self::zero();
+        }
+        if self.is_point() && rhs.is_point() {
+            let q = self.lo.to_rational() / rhs.lo.to_rational();
+            return Self::from_rational(&q);
+        }
+        let pairs = [
+            (&self.lo, &rhs.lo),
+            (&self.lo, &rhs.hi),
+            (&self.hi, &rhs.lo),
+            (&self.hi, &rhs.hi),
+        ];
+        let lows = pairs.map(|(a, b)| Self::div_bound(a, b, false));
+        let highs = pairs.map(|(a, b)| Self::div_bound(a, b, true));
+        let lo = lows
+            .iter()
+            .skip(1)
+            .fold(lows[0].clone(), |acc, v| Dyadic::min(&acc, v));
+        let hi = highs
+            .iter()
+            .skip(1)
+            .fold(highs[0].clone(), |acc, v| Dyadic::max(&acc, v));
+        Self { lo, hi }
+    }
+    fn neg(&self) -> Self {
+        Self {
+            lo: self.hi.neg(),
+            hi: self.lo.neg(),
+        }
+    }
+    fn abs(&self) -> Self {
+        match (self.lo.sign(), self.hi.sign()) {
+            (Sign::Negative, Sign::Positive) => Self {
+                lo: Dyadic::zero(),
+                hi: Dyadic::max(&self.lo.neg(), &self.hi),
+            },
+            (_, Sign::Negative | Sign::Zero) => self.neg(),
+            _ => self.clone(),
+        }
+    }
+    fn max(&self, other: &Self) -> Self {
+        Self {
+            lo: Dyadic::max(&self.lo, &other.lo),
+            hi: Dyadic::max(&self.hi, &other.hi),
+        }
+    }
+    fn sign(&self) -> Sign {
+        match (self.lo.sign(), self.hi.sign()) {
+            (Sign::Positive, _) => Sign::Positive,
+            (_, Sign::Negative) => Sign::Negative,
+            (Sign::Zero, Sign::Zero) => Sign::Zero,
+            _ => Sign::Undecided,
+        }
+    }
+    fn relu(&self) -> Self {
+        let clamp = |d: &Dyadic| {
+            if d.sign() == Sign::Positive {
+                d.clone()
+            } else {
+                Dyadic::zero()
+            }
+        };
+        Self {
+            lo: clamp(&self.lo),
+            hi: clamp(&self.hi),
+        }
+    }
+    fn relu_derivative(&self) -> Self {
+        if self.lo.sign() == Sign::Positive {
+            Self::one()
+        } else if self.hi.sign() != Sign::Positive {
+            Self::zero()
+        } else {
+            Self {
+                lo: Dyadic::zero(),
+                hi: Dyadic::int(1),
+            }
+        }
+    }
+    fn identical(&self, other: &Self) -> bool {
+        self.lo == other.lo && self.hi == other.hi
+    }
+    fn to_f64(&self) -> f64 {
+        if self.is_point() {
+            return self.lo.to_f64();
+        }
+        (self.lo.to_f64() + self.hi.to_f64()) / 2.0
+    }
+    fn to_rational(&self) -> Option<BigRational> {
+        self.is_point().then(|| self.lo.to_rational())
+    }
+    fn to_exact_string(&self) -> String {
+        if self.is_point() {
+            rational_string(&self.lo.to_rational())
+        } else {
+            format!(
+                "[{}, {}]",
+                rational_string(&self.lo.to_rational()),
+                rational_string(&self.hi.to_rational())
+            )
+        }
+    }
+    fn square(&self) -> Self {
+        let a = self.abs();
+        if a.is_point() {
+            return a.mul(&a);
+        }
+        Self::bounded(a.lo.mul(&a.lo), a.hi.mul(&a.hi))
+    }
+    fn is_zero(&self) -> bool {
+        self.lo.is_zero() && self.hi.is_zero()
+    }
+}
+
+fn sqrt_round(d: &Dyadic, up: bool) -> Dyadic {
+    if d.sign() != Sign::Positive {
+        return Dyadic::zero();
+    }
+    // make the exponent even and give the root MANTISSA_BITS + 1 bits
+    let (mut m, mut e) = (d.m.clone(), d.e);
+    if e.rem_euclid(2) != 0 {
+        m <<= 1;
+        e -= 1;
+    }
+    let extra = (2 * (MANTISSA_BITS + 1))
+        .saturating_sub(m.bits())
+        .div_ceil(2) as i64;
+    let scaled = m << (2 * extra) as usize;
+    let s = scaled.sqrt();
+    let exact = &s * &s == scaled;
+    let root = if up && !exact { s + 1 } else { s };
+    Dyadic::new(root, e / 2 - extra).round(MANTISSA_BITS, up)
+}
+
+impl Real for DyadicInterval {
+    fn sqrt(&self) -> Self {
+        Self {
+            lo: sqrt_round(&self.lo, false),
+            hi: sqrt_round(&self.hi, true),
+        }
+    }
+    fn pow_ratio(&self, p: u64, r: u64) -> Self {
+        assert!(
+            self.sign() == Sign::Positive,
+            "pow_ratio of a non-positive enclosure"
+        );
+        let bits = MANTISSA_BITS as u32 + 8;
+        let (l, _) = pow_ratio_enclosure(&self.lo.to_rational(), p, r, bits);
+        let (_, h) = pow_ratio_enclosure(&self.hi.to_rational(), p, r, bits);
+        Self {
+            lo: Dyadic::from_rational_round(&l, MANTISSA_BITS, false),
+            hi: Dyadic::from_rational_round(&h, MANTISSA_BITS, true),
+        }
+    }
+    fn tighten(&self) -> Self {
+        Self::bounded(self.lo.clone(), self.hi.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(n: i64, d: i64) -> BigRational {
+        BigRational::new(n.into(), d.into())
+    }
+
+    fn contains(i: &DyadicInterval, x: &BigRational) -> bool {
+        &i.lo() <= x && x <= &i.hi()
+    }
+
+    #[test]
+    fn enclosures_contain_the_exact_results() {
+        let a = DyadicInterval::from_rational(&q(1, 3));
+        let b = DyadicInterval::from_rational(&q(-2, 7));
+        assert!(!a.is_point() && contains(&a, &q(1, 3)));
+        assert!(contains(&a.mul(&b), &q(-2, 21)));
+        assert!(contains(&a.add(&b), &q(1, 21)));
+        assert!(contains(&a.div(&b), &q(-7, 6)));
+        assert!(contains(&b.square(), &q(4, 49)));
+        let two = DyadicInterval::from_int(2);
+        let r = two.sqrt();
+        assert!(r.lo() * r.lo() <= q(2, 1) && r.hi() * r.hi() >= q(2, 1));
+        assert!(r.hi() - r.lo() < BigRational::new(1.into(), BigInt::one() << 120));
+        assert!(DyadicInterval::from_ratio(9, 4).sqrt().is_point());
+        let p = DyadicInterval::from_ratio(24, 25).pow_ratio(3, 250);
+        let x = (24.0f64 / 25.0).powf(3.0 / 250.0);
+        assert!(p.lo().to_f64() <= x + 1e-15 && p.hi().to_f64() >= x - 1e-15);
+    }
+
+    #[test]
+    fn dyadic_points_stay_exact_and_zero_annihilates() {
+        let a = DyadicInterval::from_f64(0.375).unwrap();
+        let b = DyadicInterval::from_f64(-1.25).unwrap();
+        assert!(a.is_point() && a.mul(&b).is_point());
+        assert_eq!(a.mul(&b).to_rational(), Some(q(-15, 32)));
+        let wide = DyadicInterval::from_rational(&q(1, 3));
+        assert!(
+            DyadicInterval::zero()
+                .mul(&wide)
+                .identical(&DyadicInterval::zero())
+        );
+        assert!(a.sub(&DyadicInterval::zero().mul(&wide)).identical(&a));
+        assert_eq!(
+            DyadicInterval::from_rational(&q(-1, 2))
+                .relu_derivative()
+                .to_rational(),
+            Some(q(0, 1))
+        );
+    }
+}
