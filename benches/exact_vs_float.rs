@@ -1,14 +1,24 @@
-//! Forward pass + generalized gradient over a data set: f64 against exact rationals,
-//! parameterised by width and data size, seeded.
+//! Criterion benches, seeded, parameterised by width, depth and data size:
+//! - `risk_and_gradient`: forward pass + generalized gradient over a data set, in f64,
+//!   BigRational, the dyadic enclosures of exact trajectories and (feature `gmp`) rug;
+//! - `optimizer_step`: one step of every optimizer on a theta of D coordinates;
+//! - `trajectory`: T exact (enclosure) steps against T f64 steps;
+//! - `dead_layer_detection`: activity on the data, generic exact and f64, and the Monte
+//!   Carlo fast path;
+//! - `monte_carlo`: trials per second of `estimate`'s kernel.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use deadrelu::activity::activity_on_data;
 use deadrelu::data::{DataSpec, Dataset, Target};
-use deadrelu::net::init::{BiasInit, InitScheme, init_network};
+use deadrelu::net::init::{BiasInit, InitSampler, InitScheme, init_network};
 use deadrelu::net::{Arch, Network};
-use deadrelu::scalar::{BigRational, Scalar};
+use deadrelu::optim::{Hyper, OptimizerKind, build};
+use deadrelu::scalar::{BigRational, DyadicInterval, Real, Scalar};
+use deadrelu::stats::montecarlo::Simulator;
+use deadrelu::train::{TrainConfig, train};
 
-fn setup<S: Scalar>(width: usize, points: usize) -> (Network<S>, Dataset<S>) {
-    let arch = Arch::new(vec![1, width, width, width, 1]).unwrap();
+fn setup<S: Scalar>(widths: &[usize], points: usize) -> (Network<S>, Dataset<S>) {
+    let arch = Arch::new(widths.to_vec()).unwrap();
     let net: Network<BigRational> =
         init_network(&arch, &InitScheme::TorchDefault, &BiasInit::Default, 1).unwrap();
     let data = format!("grid:-1,1:{points}")
@@ -19,23 +29,44 @@ fn setup<S: Scalar>(width: usize, points: usize) -> (Network<S>, Dataset<S>) {
     (net.convert(), data.convert())
 }
 
+fn label(widths: &[usize], points: usize) -> String {
+    format!(
+        "{}/M={points}",
+        widths
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join("-")
+    )
+}
+
+const SIZES: [(&[usize], usize); 3] = [
+    (&[1, 4, 4, 4, 1], 16),
+    (&[1, 8, 8, 8, 1], 64),
+    (&[1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1], 64),
+];
+
 fn gradient(c: &mut Criterion) {
     let mut group = c.benchmark_group("risk_and_gradient");
     group.sample_size(10);
-    for &(width, points) in &[(4usize, 16usize), (8, 64)] {
+    for (widths, points) in SIZES {
         group.throughput(Throughput::Elements(points as u64));
-        let id = format!("1-{width}-{width}-{width}-1/M={points}");
-        let (nf, df) = setup::<f64>(width, points);
+        let id = label(widths, points);
+        let (nf, df) = setup::<f64>(widths, points);
         group.bench_with_input(BenchmarkId::new("f64", &id), &(), |b, _| {
             b.iter(|| nf.risk_and_gradient(&df, None).unwrap())
         });
-        let (ne, de) = setup::<BigRational>(width, points);
+        let (ne, de) = setup::<BigRational>(widths, points);
         group.bench_with_input(BenchmarkId::new("bigrational", &id), &(), |b, _| {
             b.iter(|| ne.risk_and_gradient(&de, None).unwrap())
         });
+        let (nd, dd) = setup::<DyadicInterval>(widths, points);
+        group.bench_with_input(BenchmarkId::new("dyadic-interval", &id), &(), |b, _| {
+            b.iter(|| nd.risk_and_gradient(&dd, None).unwrap())
+        });
         #[cfg(feature = "gmp")]
         {
-            let (ng, dg) = setup::<rug::Rational>(width, points);
+            let (ng, dg) = setup::<rug::Rational>(widths, points);
             group.bench_with_input(BenchmarkId::new("rug", &id), &(), |b, _| {
                 b.iter(|| ng.risk_and_gradient(&dg, None).unwrap())
             });
@@ -44,5 +75,135 @@ fn gradient(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, gradient);
+fn step_of<S: Real>(
+    c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    dim: usize,
+) {
+    let theta: Vec<S> = (0..dim)
+        .map(|i| S::from_ratio(i as i64 % 7 - 3, 8))
+        .collect();
+    let grad: Vec<S> = (0..dim)
+        .map(|i| S::from_ratio(i as i64 % 5 - 2, 16))
+        .collect();
+    for kind in OptimizerKind::NINE {
+        let opt = build::<S>(&Hyper::default().resolve(kind).unwrap());
+        let state = opt.step(&theta, &grad, opt.init(dim)).1;
+        c.bench_with_input(
+            BenchmarkId::new(format!("{}/{}", S::NAME, kind.name()), dim),
+            &(),
+            |b, _| b.iter(|| opt.step(&theta, &grad, state.clone())),
+        );
+    }
+}
+
+fn optimizer_step(c: &mut Criterion) {
+    let mut group = c.benchmark_group("optimizer_step");
+    group.sample_size(10);
+    for dim in [161usize] {
+        group.throughput(Throughput::Elements(dim as u64));
+        step_of::<f64>(&mut group, dim);
+        step_of::<DyadicInterval>(&mut group, dim);
+    }
+    group.finish();
+}
+
+fn trajectory(c: &mut Criterion) {
+    let mut group = c.benchmark_group("trajectory");
+    group.sample_size(10);
+    let widths: &[usize] = &[1, 8, 8, 8, 1];
+    for steps in [5u64, 20] {
+        let config = TrainConfig {
+            steps,
+            batch: None,
+            batch_seed: 0,
+        };
+        for kind in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+            let resolved = Hyper::default().resolve(kind).unwrap();
+            let (nf, df) = setup::<f64>(widths, 64);
+            let of = build::<f64>(&resolved);
+            group.bench_with_input(
+                BenchmarkId::new(format!("f64/{}", kind.name()), steps),
+                &(),
+                |b, _| b.iter(|| train(&nf, &df, of.as_ref(), &config, None, |_| {}).unwrap()),
+            );
+            let (nd, dd) = setup::<DyadicInterval>(widths, 64);
+            let od = build::<DyadicInterval>(&resolved);
+            group.bench_with_input(
+                BenchmarkId::new(format!("dyadic-interval/{}", kind.name()), steps),
+                &(),
+                |b, _| b.iter(|| train(&nd, &dd, od.as_ref(), &config, None, |_| {}).unwrap()),
+            );
+        }
+    }
+    group.finish();
+}
+
+fn dead_layer_detection(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dead_layer_detection");
+    group.sample_size(10);
+    for (widths, points) in SIZES {
+        let id = label(widths, points);
+        let (nf, df) = setup::<f64>(widths, points);
+        group.bench_with_input(BenchmarkId::new("generic-f64", &id), &(), |b, _| {
+            b.iter(|| activity_on_data(&nf, &df).unwrap())
+        });
+        let (ne, de) = setup::<BigRational>(widths, points);
+        group.bench_with_input(BenchmarkId::new("generic-bigrational", &id), &(), |b, _| {
+            b.iter(|| activity_on_data(&ne, &de).unwrap())
+        });
+        let arch = Arch::new(widths.to_vec()).unwrap();
+        let sampler = InitSampler::new(&arch, &InitScheme::TorchDefault, &BiasInit::Default);
+        let mut sim = Simulator::new(&arch, &sampler, &df);
+        let mut trial = 0u64;
+        group.bench_with_input(BenchmarkId::new("montecarlo-trial", &id), &(), |b, _| {
+            b.iter(|| {
+                trial += 1;
+                sim.run_trial(1, trial)
+            })
+        });
+    }
+    group.finish();
+}
+
+fn monte_carlo(c: &mut Criterion) {
+    let mut group = c.benchmark_group("monte_carlo");
+    group.sample_size(10);
+    let trials = 20_000u64;
+    for widths in [
+        &[1usize, 3, 3, 3, 3, 3, 1][..],
+        &[1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1][..],
+    ] {
+        let arch = Arch::new(widths.to_vec()).unwrap();
+        let (_, data) = setup::<f64>(widths, 64);
+        let sampler = InitSampler::new(&arch, &InitScheme::TorchDefault, &BiasInit::Default);
+        group.throughput(Throughput::Elements(trials));
+        group.bench_with_input(
+            BenchmarkId::new("estimate-kernel", label(widths, 64)),
+            &(),
+            |b, _| {
+                b.iter(|| {
+                    let job = deadrelu::stats::montecarlo::McJob {
+                        arch: &arch,
+                        sampler: &sampler,
+                        data: &data,
+                        seed: 3,
+                        trials: 0..trials,
+                        training: None,
+                    };
+                    deadrelu::stats::montecarlo::run(&job, &|_| {})
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    gradient,
+    optimizer_step,
+    trajectory,
+    dead_layer_detection,
+    monte_carlo
+);
 criterion_main!(benches);

@@ -396,6 +396,13 @@ impl Hyper {
                 if kind == Nadam {
                     let psi = or(&self.momentum_decay, ratio(4, 1000));
                     check("momentum-decay", &psi, !psi.is_negative(), "must be >= 0")?;
+                    let fits = |v: &num_bigint::BigInt| v.bits() <= 32;
+                    check(
+                        "momentum-decay",
+                        &psi,
+                        fits(psi.numer()) && fits(psi.denom()),
+                        "numerator and denominator must be below 2^32",
+                    )?;
                     values.push(("momentum_decay", psi));
                 }
             }

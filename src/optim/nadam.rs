@@ -19,7 +19,8 @@ pub struct Nadam<S: Real> {
     beta1: S,
     beta2: S,
     eps: S,
-    psi: (u64, u64),
+    /// `0.96^psi`, enclosed once; `0.96^(t psi)` is its `t`-th power.
+    decay_root: S,
     weight_decay: S,
 }
 
@@ -38,19 +39,21 @@ impl<S: Real> Nadam<S> {
                 .to_u32()
                 .expect("momentum_decay denominator fits u32") as u64,
         );
+        let decay_root = S::from_ratio(24, 25).pow_ratio(psi.0, psi.1);
         Self {
             lr,
             beta1,
             beta2,
             eps,
-            psi,
+            decay_root,
             weight_decay,
         }
     }
 
-    /// `mu_t = b1 (1 - 0.5 * (24/25)^(t psi))`.
+    /// `mu_t = b1 (1 - 0.5 * (24/25)^(t psi))`, with `(24/25)^(t psi) = ((24/25)^psi)^t`
+    /// (one root, enclosed at construction, then exact products).
     pub fn mu(&self, t: u64) -> S {
-        let decay = S::from_ratio(24, 25).pow_ratio(t * self.psi.0, self.psi.1);
+        let decay = super::powi(&self.decay_root, t);
         self.beta1
             .mul(&S::one().sub(&S::from_ratio(1, 2).mul(&decay)))
     }

@@ -231,8 +231,16 @@ impl DyadicInterval {
         }
         (lo, hi)
     }
+    /// `a / b` rounded down or up to `MANTISSA_BITS` significant bits, by one integer
+    /// division (no gcd).
     fn div_bound(a: &Dyadic, b: &Dyadic, up: bool) -> Dyadic {
-        Dyadic::from_rational_round(&(a.to_rational() / b.to_rational()), MANTISSA_BITS, up)
+        if a.is_zero() {
+            return Dyadic::zero();
+        }
+        let shift = (MANTISSA_BITS + 2 + b.bits()).saturating_sub(a.bits()) as usize;
+        let (quot, rem) = (&a.m << shift).div_mod_floor(&b.m);
+        let m = if up && !rem.is_zero() { quot + 1 } else { quot };
+        Dyadic::new(m, a.e - b.e - shift as i64).round(MANTISSA_BITS, up)
     }
 }
 
@@ -305,8 +313,11 @@ impl Scalar for DyadicInterval {
             return Self::zero();
         }
         if self.is_point() && rhs.is_point() {
-            let q = self.lo.to_rational() / rhs.lo.to_rational();
-            return Self::from_rational(&q);
+            // a point when the quotient is exact at this precision
+            return Self {
+                lo: Self::div_bound(&self.lo, &rhs.lo, false),
+                hi: Self::div_bound(&self.lo, &rhs.lo, true),
+            };
         }
         let pairs = [
             (&self.lo, &rhs.lo),
