@@ -1,24 +1,7 @@
 //! The command line: JSON contract, exit codes, errors without panics.
 
-use std::process::Command;
-
-fn deadrelu(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_deadrelu"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let (code, out, err) = deadrelu(args);
-    assert_eq!(code, 0, "stderr: {err}");
-    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {out}"))
-}
+mod common;
+use common::{deadrelu, json};
 
 const ISSUE_ARGS: [&str; 11] = [
     "inspect",

@@ -1,26 +1,16 @@
 //! Importing PyTorch weights (safetensors) and auditing them exactly.
 
+mod common;
+use common::deadrelu;
+
 use deadrelu::net::safetensors_import::{ImportError, read_safetensors};
 use safetensors::tensor::{Dtype, TensorView};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
-}
-
-fn deadrelu(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_deadrelu"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 #[test]

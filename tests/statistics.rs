@@ -1,25 +1,8 @@
 //! Monte Carlo: exact probabilities, determinism across threads and shards, interval
 //! coverage, training outcomes, the CLI.
 
-use std::process::Command;
-
-fn deadrelu(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_deadrelu"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let (code, out, err) = deadrelu(args);
-    assert_eq!(code, 0, "{err}");
-    serde_json::from_str(out.trim()).unwrap()
-}
+mod common;
+use common::{deadrelu, json};
 
 /// On a 1-D grid that includes the endpoints, a first-layer neuron is inactive on the data
 /// iff it is inactive on the box, so the estimate must cover the exact 1 - (1 - 1/4)^3.

@@ -48,7 +48,7 @@ pub struct CheckArgs {
 ///
 /// # Errors
 /// [`CliError`] for bad options or an unwritable certificate.
-pub fn audit_json(args: &AuditArgs, quiet: bool) -> Result<Value, CliError> {
+pub fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
     let kinds = OptimizerKind::parse_list(&args.optimizers)
         .map_err(|e| CliError::input("--optimizers", e))?;
     let hyper = args.optim.hyper()?;
@@ -75,9 +75,6 @@ pub fn audit_json(args: &AuditArgs, quiet: bool) -> Result<Value, CliError> {
     let report = audit(&setup.net, &setup.data, &options, |what| {
         bar.set_message(what.to_string());
         bar.inc(1);
-        if !quiet && bar.is_hidden() && std::env::var_os("DEADRELU_LOG").is_some() {
-            eprintln!("audit: {what}");
-        }
     })
     .map_err(CliError::Input)?;
     bar.finish_and_clear();
@@ -127,7 +124,7 @@ pub fn audit_json(args: &AuditArgs, quiet: bool) -> Result<Value, CliError> {
 /// # Errors
 /// [`CliError`] for bad options.
 pub fn run(args: &AuditArgs) -> Result<(), CliError> {
-    let v = audit_json(args, args.common.json)?;
+    let v = audit_json(args)?;
     if args.common.json {
         print_json(&v);
         return Ok(());

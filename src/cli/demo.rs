@@ -127,7 +127,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         optim: super::train::OptimArgs::default(),
         certificate: Some(cert_path.clone()),
     };
-    let v = super::audit::audit_json(&audit_args, true)?;
+    let v = super::audit::audit_json(&audit_args)?;
     println!("   verdict: {}", v["verdict"].as_str().unwrap_or(""));
     if let Some(w) = v["witness_risk"].as_str() {
         println!(

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::process::Command;
+
 use deadrelu::data::Dataset;
 use deadrelu::net::{Arch, Network};
 use deadrelu::scalar::{BigRational, Scalar};
@@ -30,4 +32,24 @@ pub fn small_net<S: Scalar>() -> (Network<S>, Dataset<S>) {
     )
     .unwrap();
     (net, data)
+}
+
+/// Runs the `deadrelu` binary: (exit code, stdout, stderr).
+pub fn deadrelu(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_deadrelu"))
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// Runs the binary, expects exit 0 and one JSON object on stdout.
+pub fn json(args: &[&str]) -> serde_json::Value {
+    let (code, out, err) = deadrelu(args);
+    assert_eq!(code, 0, "stderr: {err}");
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {out}"))
 }
