@@ -8,6 +8,8 @@
 //! one, and every pre-activation with `|z| <= NEAR_TIE_F64` is reported as a *near tie*
 //! where rounding could flip it. Enclosures may leave a neuron *undecided*.
 
+pub mod domain;
+
 use crate::data::Dataset;
 use crate::net::{NetError, Network};
 use crate::prec::NEAR_TIE_F64;

@@ -16,6 +16,67 @@ pub struct InspectArgs {
     /// Arithmetic: exact rationals or f64.
     #[arg(long, value_enum, default_value_t = Mode::Exact)]
     pub mode: Mode,
+    /// Also decide, exactly, which hidden layers are dead on the input box [A,B]^d.
+    #[arg(long, allow_hyphen_values = true)]
+    pub domain: Option<String>,
+    /// Most sub-boxes the box decision may explore per layer before answering unknown.
+    #[arg(long, default_value_t = 20_000)]
+    pub box_budget: usize,
+}
+
+/// Parses `box:A,B`.
+///
+/// # Errors
+/// [`CliError::Input`] naming `--domain`.
+pub fn parse_domain(text: &str) -> Result<(BigRational, BigRational), CliError> {
+    let bad = || CliError::Input(format!("--domain {text:?}: expected box:A,B with A <= B"));
+    let rest = text.strip_prefix("box:").ok_or_else(bad)?;
+    let (a, b) = rest.split_once(',').ok_or_else(bad)?;
+    let a = crate::scalar::parse_rational(a).map_err(|e| CliError::input("--domain", e))?;
+    let b = crate::scalar::parse_rational(b).map_err(|e| CliError::input("--domain", e))?;
+    if a > b {
+        return Err(bad());
+    }
+    Ok((a, b))
+}
+
+/// The exact decision of every hidden layer on the box, as JSON.
+pub fn domain_json(
+    net: &Network<BigRational>,
+    a: &BigRational,
+    b: &BigRational,
+    budget: usize,
+) -> Value {
+    use crate::activity::domain::{
+        BoxDecision, cube, decide_dead_on_box, first_layer_inactive_on_box,
+    };
+    let arch = net.arch();
+    let region = cube(a, b, arch.inputs());
+    let first: Vec<usize> = (0..arch.width(1))
+        .filter(|&j| first_layer_inactive_on_box(net, j, a, b))
+        .collect();
+    let mut dead = Vec::new();
+    let layers: Vec<Value> = arch
+        .hidden_layers()
+        .map(|k| match decide_dead_on_box(net, k, &region, budget) {
+            BoxDecision::Dead { leaves } => {
+                dead.push(k);
+                json!({"layer": k, "status": "dead", "proof": "interval bounds on sub-boxes covering the box", "sub_boxes": leaves.len()})
+            }
+            BoxDecision::Alive { witness, neuron, value } => json!({
+                "layer": k, "status": "alive", "neuron": neuron,
+                "witness": witness.iter().map(crate::scalar::rational_string).collect::<Vec<_>>(),
+                "preactivation": crate::scalar::rational_string(&value),
+            }),
+            BoxDecision::Unknown { reason } => json!({"layer": k, "status": "unknown", "reason": reason}),
+        })
+        .collect();
+    json!({
+        "box": [crate::scalar::rational_string(a), crate::scalar::rational_string(b)],
+        "first_layer_inactive_neurons": first,
+        "dead_layers": dead,
+        "layers": layers,
+    })
 }
 
 /// The findings of `inspect` in one scalar type.
@@ -83,6 +144,10 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             "best_constant_risk": report.best_constant_risk,
             "exact_ties": act.exact_ties,
         });
+        if let Some(domain) = &args.domain {
+            let (a, b) = parse_domain(domain)?;
+            v["domain"] = domain_json(&setup.net, &a, &b, args.box_budget);
+        }
         if args.mode == Mode::F64 {
             v["near_ties"] = json!({"tolerance": crate::prec::NEAR_TIE_F64, "count": act.near_tie_count, "first": act.near_ties});
         }
@@ -121,6 +186,40 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             "pre-activations exactly 0 (decided inactive, ReLU'(0) = 0): {}",
             act.exact_ties
         );
+    }
+    if let Some(domain) = &args.domain {
+        let (a, b) = parse_domain(domain)?;
+        let d = domain_json(&setup.net, &a, &b, args.box_budget);
+        println!(
+            "on the box [{}, {}]^{} (exact):",
+            show(&d["box"][0]),
+            show(&d["box"][1]),
+            arch.inputs()
+        );
+        println!(
+            "  first-layer neurons inactive on the box (closed form): {}",
+            d["first_layer_inactive_neurons"]
+        );
+        for l in d["layers"].as_array().into_iter().flatten() {
+            match l["status"].as_str() {
+                Some("dead") => println!(
+                    "  layer {}: DEAD on the box ({} sub-boxes, each proven by interval bounds)",
+                    l["layer"], l["sub_boxes"]
+                ),
+                Some("alive") => println!(
+                    "  layer {}: alive, neuron {} has pre-activation {} at x = {}",
+                    l["layer"],
+                    l["neuron"],
+                    show(&l["preactivation"]),
+                    l["witness"]
+                ),
+                _ => println!(
+                    "  layer {}: unknown ({})",
+                    l["layer"],
+                    l["reason"].as_str().unwrap_or("")
+                ),
+            }
+        }
     }
     if act.near_tie_count > 0 {
         println!(
