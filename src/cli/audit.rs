@@ -150,7 +150,7 @@ pub fn print_report(v: &Value) {
         "constant value of the realization on the data: {}",
         v["constant_value"]
     );
-    println!("risk R(theta_0) = {}", show(&v["risk"]));
+    println!("risk R(theta_0) = {}", super::inspect::brief(&v["risk"]));
     println!("best-constant risk V = {}", show(&v["best_constant_risk"]));
     if let Some(w) = v["witness_risk"].as_str() {
         println!(

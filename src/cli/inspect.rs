@@ -178,8 +178,8 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     println!("constant on data: {}", act.constant_on_data());
     println!(
         "risk: {}   best-constant risk V: {}",
-        show(&report.risk),
-        show(&report.best_constant_risk)
+        brief(&report.risk),
+        brief(&report.best_constant_risk)
     );
     if act.exact_ties > 0 {
         println!(
@@ -235,5 +235,18 @@ pub(crate) fn show(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+/// An exact string when it is short, else its decimal value with a pointer to `--json`.
+pub(crate) fn brief(v: &Value) -> String {
+    match v.as_str() {
+        Some(text) if text.len() > 40 => {
+            let approx = crate::scalar::parse_rational(text)
+                .map(|q| crate::scalar::Scalar::to_f64(&q))
+                .unwrap_or(f64::NAN);
+            format!("{approx:.6} (exact rational in --json)")
+        }
+        _ => show(v),
     }
 }
