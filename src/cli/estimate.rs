@@ -70,6 +70,13 @@ pub struct EstimateArgs {
     pub batch: Option<usize>,
     #[command(flatten)]
     pub optim: OptimArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Where the results of `estimate` and `merge` go.
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
     /// Write a CSV table here.
     #[arg(long)]
     pub csv: Option<PathBuf>,
@@ -355,15 +362,11 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         "shard": [shard_i, shard_n],
         "results": results,
     });
-    emit(&out, args.json, args.csv.as_ref(), args.plot.as_ref())
+    emit(&out, &args.report)
 }
 
-fn emit(
-    out: &Value,
-    json_out: bool,
-    csv: Option<&PathBuf>,
-    plot: Option<&PathBuf>,
-) -> Result<(), CliError> {
+fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
+    let (json_out, csv, plot) = (report.json, report.csv.as_ref(), report.plot.as_ref());
     let results = out["results"].as_array().cloned().unwrap_or_default();
     if let Some(path) = csv {
         let mut w = csv::Writer::from_path(path).map_err(|e| CliError::Output {
@@ -520,15 +523,8 @@ pub struct MergeArgs {
     /// JSON outputs of `estimate --shard I/N --json`, all shards of one run.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Write a CSV table here.
-    #[arg(long)]
-    pub csv: Option<PathBuf>,
-    /// Write an SVG plot here.
-    #[arg(long)]
-    pub plot: Option<PathBuf>,
-    /// Print one JSON object on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// Runs `merge`: sums the counts of all shards and prints exactly what one unsharded run
@@ -640,7 +636,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
     let mut out = first.clone();
     out["shard"] = json!([0, 1]);
     out["results"] = Value::Array(results);
-    emit(&out, args.json, args.csv.as_ref(), args.plot.as_ref())
+    emit(&out, &args.report)
 }
 
 /// Options of `bound`.

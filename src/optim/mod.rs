@@ -144,18 +144,16 @@ pub enum OptimizerKind {
 }
 
 impl OptimizerKind {
-    /// The nine optimizers of the paper, in its order.
-    pub const NINE: [OptimizerKind; 9] = [
-        OptimizerKind::Sgd,
-        OptimizerKind::Momentum,
-        OptimizerKind::Nesterov,
-        OptimizerKind::Adagrad,
-        OptimizerKind::Rmsprop,
-        OptimizerKind::Adam,
-        OptimizerKind::Adamax,
-        OptimizerKind::Amsgrad,
-        OptimizerKind::Nadam,
-    ];
+    /// The nine optimizers of the paper, in its order (the first nine of [`Self::ALL`]).
+    pub const NINE: [OptimizerKind; 9] = {
+        let mut nine = [OptimizerKind::Sgd; 9];
+        let mut i = 0;
+        while i < 9 {
+            nine[i] = Self::ALL[i];
+            i += 1;
+        }
+        nine
+    };
     /// All ten implemented (the nine and Adadelta).
     pub const ALL: [OptimizerKind; 10] = [
         OptimizerKind::Sgd,

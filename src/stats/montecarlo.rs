@@ -141,7 +141,11 @@ impl<'a> Simulator<'a> {
         if self.base_rng.as_ref().is_none_or(|(s, _)| *s != seed) {
             self.base_rng = Some((seed, trial_rng(seed, 0)));
         }
-        let mut rng = self.base_rng.as_ref().map(|(_, r)| r.clone()).expect("set just above");
+        let mut rng = self
+            .base_rng
+            .as_ref()
+            .map(|(_, r)| r.clone())
+            .expect("set just above");
         rng.set_stream(trial);
         self.sampler.sample_into(&mut rng, &mut self.theta);
         let (arch, m) = (self.arch, self.m);
@@ -307,7 +311,10 @@ fn dense_relu_fixed<const C: usize>(
 ) -> bool {
     const LANES: usize = 8;
     let m = row.len();
-    assert!(ins[..C].iter().all(|r| r.len() == m), "every input row has one value per point");
+    assert!(
+        ins[..C].iter().all(|r| r.len() == m),
+        "every input row has one value per point"
+    );
     let mut largest = [f64::NEG_INFINITY; LANES];
     let blocks = m / LANES;
     for blk in 0..blocks {
