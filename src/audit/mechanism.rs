@@ -225,7 +225,7 @@ pub fn constructive_witness(
 /// mechanism at every step.
 #[allow(clippy::too_many_arguments)]
 fn run_optimizer(
-    exact: (&Network<BigRational>, &Dataset<BigRational>),
+    exact_dead_at_start: bool,
     net: &Network<DyadicInterval>,
     data: &Dataset<DyadicInterval>,
     resolved: &Resolved,
@@ -246,15 +246,12 @@ fn run_optimizer(
         is_frozen &= unchanged;
         // Layer k's pre-activations are a function of the frozen coordinates and the data
         // only: while those are bit-identical to theta_0 the layer is the same dead layer,
-        // decided exactly (on theta_0's exact values), and fact 1 makes the realization
+        // as decided exactly on theta_0 by the audit itself, and fact 1 makes the realization
         // constant. Whenever they are not, recompute in enclosure arithmetic. Checked at
         // the last step in any case.
         if !unchanged || view.step == config.steps {
             let found = if unchanged {
-                activity_on_data(exact.0, exact.1).ok().map(|act| {
-                    let d = act.dead_layers().contains(&k);
-                    (d, d)
-                })
+                Some((exact_dead_at_start, exact_dead_at_start))
             } else {
                 Network::new(arch.clone(), view.theta.to_vec())
                     .ok()
@@ -353,6 +350,7 @@ pub fn audit(
         Some((_, wr)) if *wr >= v => reasons.push("the witness does not beat V".to_string()),
         _ => {}
     }
+    let exact_dead_at_start = activity.dead_layers().contains(&k);
     let net_i: Network<DyadicInterval> = net.convert();
     let data_i: Dataset<DyadicInterval> = data.convert();
     let v_i = DyadicInterval::from_rational(&v);
@@ -380,8 +378,16 @@ pub fn audit(
                     .map(|b| format!("mini-batch {b}"))
                     .unwrap_or_else(|| "full batch".into())
             ));
-            let run = run_optimizer((net, data), &net_i, &data_i, &resolved, &config, k, &v_i)
-                .map_err(|e| e.to_string())?;
+            let run = run_optimizer(
+                exact_dead_at_start,
+                &net_i,
+                &data_i,
+                &resolved,
+                &config,
+                k,
+                &v_i,
+            )
+            .map_err(|e| e.to_string())?;
             if !(run.frozen && run.layer_stayed_dead && run.constant_realization)
                 || run.risk_never_below_v == Some(false)
             {

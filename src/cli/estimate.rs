@@ -167,6 +167,27 @@ fn data_box(data: &Dataset<BigRational>) -> (BigRational, BigRational) {
         })
 }
 
+/// The widths `l_0..l_L` of a result's `arch` field.
+fn arch_widths(r: &Value) -> Vec<usize> {
+    r["arch"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_u64().map(|u| u as usize))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The widths joined by `sep`.
+fn arch_label(r: &Value, sep: &str) -> String {
+    arch_widths(r)
+        .iter()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 fn f(q: &BigRational) -> f64 {
     q.to_f64().unwrap_or(f64::NAN)
 }
@@ -388,15 +409,7 @@ fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
         ];
         let mut rows = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
         for r in &results {
-            let arch = r["arch"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|x| x.to_string())
-                        .collect::<Vec<_>>()
-                        .join("-")
-                })
-                .unwrap_or_default();
+            let arch = arch_label(r, "-");
             let s = |v: &Value| {
                 if v.is_null() {
                     String::new()
@@ -432,10 +445,7 @@ fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
     if let Some(path) = plot {
         let mut curves: Vec<Curve> = Vec::new();
         for r in &results {
-            let widths: Vec<u64> = r["arch"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
-                .unwrap_or_default();
+            let widths = arch_widths(r);
             let depth = widths.len().saturating_sub(1) as f64;
             let label = format!(
                 "width {} {}",
@@ -473,15 +483,7 @@ fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
         return Ok(());
     }
     for r in &results {
-        let arch = r["arch"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default();
+        let arch = arch_label(r, ",");
         println!(
             "{arch:<24} {:<14} trials {:>9}  P(dead layer) {:.4} [{:.4}, {:.4}] (bound {:.4})  P(first-layer neuron inactive) {:.4} [{:.4}, {:.4}]{}",
             r["init"].as_str().unwrap_or(""),
@@ -588,14 +590,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
     let configs = first["results"].as_array().cloned().unwrap_or_default();
     let mut results = Vec::new();
     for (idx, r) in configs.iter().enumerate() {
-        let widths: Vec<usize> = r["arch"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_u64().map(|u| u as usize))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let widths = arch_widths(r);
         let arch = Arch::new(widths).map_err(|e| CliError::input("arch", e))?;
         let mut total: Option<Counts> = None;
         for (path, v) in &docs {
