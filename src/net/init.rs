@@ -305,11 +305,94 @@ impl InitSampler {
         }
     }
 
+    /// Fills `theta[..n]` with the first `n` entries of the draw [`Self::sample_into`]
+    /// makes, bit for bit (the entries after `n` are left as they are). When every entry
+    /// up to `n` is uniform or constant (and the scheme is not `rai`), it reads all the
+    /// generator words it needs in one `fill_bytes` and converts them with the same
+    /// `Uniform` distributions: the generator yields its `u64`s as consecutive pairs of
+    /// little-endian `u32` words either way, so the draws are identical (tested). Otherwise
+    /// it draws entry by entry. `scratch` is reused between calls.
+    pub fn sample_prefix_into(
+        &self,
+        rng: &mut ChaCha8Rng,
+        theta: &mut [f64],
+        n: usize,
+        scratch: &mut Vec<u8>,
+    ) {
+        let uniform_only = !self.rai
+            && self
+                .layers
+                .iter()
+                .all(|(w, b)| !matches!(w, EntryDist::Normal(_)) && !matches!(b, EntryDist::Normal(_)));
+        if !uniform_only {
+            let mut full = vec![0.0; self.arch.num_params()];
+            self.sample_into(rng, &mut full);
+            theta[..n].copy_from_slice(&full[..n]);
+            return;
+        }
+        // the entries of theta[..n] in layout order, as runs (count, distribution)
+        let runs = self.layers.iter().enumerate().scan(n, |left, (k, (w, b))| {
+            let (rows, cols) = (self.arch.width(k + 1), self.arch.width(k));
+            let weights = (rows * cols).min(*left);
+            let biases = rows.min(*left - weights);
+            *left -= weights + biases;
+            Some([(weights, *w), (biases, *b)])
+        });
+        let draws: usize = runs
+            .clone()
+            .flatten()
+            .filter(|(_, d)| matches!(d, EntryDist::Uniform(_)))
+            .map(|(count, _)| count)
+            .sum();
+        scratch.clear();
+        scratch.resize(8 * draws, 0);
+        rand::RngCore::fill_bytes(rng, scratch);
+        let mut words = scratch
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("chunks of 8 bytes")));
+        let mut idx = 0;
+        for (count, dist) in runs.flatten() {
+            let slots = &mut theta[idx..idx + count];
+            match &dist {
+                EntryDist::Uniform(u) => {
+                    for (slot, word) in slots.iter_mut().zip(&mut words) {
+                        *slot = u.sample(&mut OneWord(word));
+                    }
+                }
+                EntryDist::Const(v) => slots.fill(*v),
+                EntryDist::Normal(_) => unreachable!("excluded above"),
+            }
+            idx += count;
+        }
+    }
+
     /// One draw of theta as `f64`.
     pub fn sample<R: Rng>(&self, rng: &mut R) -> Vec<f64> {
         let mut theta = vec![0.0; self.arch.num_params()];
         self.sample_into(rng, &mut theta);
         theta
+    }
+}
+
+/// A generator that yields one given `u64`: `Uniform<f64>` (rand 0.8.5) consumes exactly
+/// one `next_u64` per sample, so sampling from `OneWord(w)` is sampling with the word `w`.
+struct OneWord(u64);
+
+impl rand::RngCore for OneWord {
+    fn next_u32(&mut self) -> u32 {
+        self.0 as u32
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for (d, s) in dest.iter_mut().zip(self.0.to_le_bytes().iter().cycle()) {
+            *d = *s;
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+        self.fill_bytes(dest);
+        Ok(())
     }
 }
 
@@ -346,6 +429,37 @@ mod tests {
         }
         // biases are drawn too
         assert!(a[arch.bias_index(1, 0)] != 0.0);
+    }
+
+    /// The bulk path draws bit for bit what entry-by-entry sampling draws, for every
+    /// prefix, across many generator refills, and falls back for normal and rai schemes.
+    #[test]
+    fn prefix_sampling_is_the_same_draw() {
+        let arch = Arch::new(vec![3, 40, 7, 5, 2]).unwrap();
+        let d = arch.num_params();
+        let cases: Vec<(&str, &str)> = vec![
+            ("torch-default", "default"),
+            ("uniform:2.5", "default"),
+            ("he-uniform", "default"),
+            ("glorot-uniform", "uniform:0.1"),
+            ("glorot-uniform", "const:0.25"),
+            ("he-normal", "default"),
+            ("normal:1", "default"),
+            ("rai", "default"),
+        ];
+        let mut scratch = Vec::new();
+        for (scheme, bias) in cases {
+            let s = InitSampler::new(&arch, &scheme.parse().unwrap(), &bias.parse().unwrap());
+            for trial in [0, 1, 17] {
+                let full = s.sample(&mut trial_rng(5, trial));
+                for n in [0, 1, 119, 120, 160, 161, 200, d - 1, d] {
+                    let mut theta = vec![f64::NAN; d];
+                    s.sample_prefix_into(&mut trial_rng(5, trial), &mut theta, n, &mut scratch);
+                    assert_eq!(&theta[..n], &full[..n], "{scheme} {bias} trial {trial} n {n}");
+                    assert!(theta[n..].iter().all(|v| v.is_nan()), "nothing past n");
+                }
+            }
+        }
     }
 
     #[test]

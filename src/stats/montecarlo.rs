@@ -98,12 +98,15 @@ pub struct Simulator<'a> {
     theta: Vec<f64>,
     cur: Vec<f64>,
     next: Vec<f64>,
-    constant: Vec<f64>,
     active_in: Vec<usize>,
     active_out: Vec<usize>,
     /// The generator of `seed` before any stream is chosen (cloning it and setting the
     /// stream gives exactly `trial_rng(seed, trial)`, without re-expanding the seed).
     base_rng: Option<(u64, rand_chacha::ChaCha8Rng)>,
+    /// How many entries of theta each trial draws: up to the last hidden layer, or all of
+    /// them (see [`Simulator::full_theta`]).
+    draw_len: usize,
+    scratch: Vec<u8>,
     /// Inactive neurons per hidden layer of the last trial.
     pub inactive: Vec<usize>,
 }
@@ -127,16 +130,26 @@ impl<'a> Simulator<'a> {
             theta: vec![0.0; arch.num_params()],
             cur: vec![0.0; widest * m],
             next: vec![0.0; widest * m],
-            constant: Vec::with_capacity(widest),
             active_in: Vec::with_capacity(widest),
             active_out: Vec::with_capacity(widest),
             base_rng: None,
+            draw_len: arch.num_params() - arch.width(arch.depth()) * (arch.width(arch.depth() - 1) + 1),
+            scratch: Vec::new(),
             inactive: vec![0; arch.depth() - 1],
         }
     }
 
+    /// Draws the output layer too, so that [`Simulator::theta`] is the whole draw (the
+    /// decision needs only the hidden layers, and skipping the output layer's entries
+    /// changes nothing before them).
+    pub fn full_theta(mut self) -> Self {
+        self.draw_len = self.theta.len();
+        self
+    }
+
     /// Draws theta for trial `i` and decides activity; returns whether some hidden layer
-    /// is dead. `self.inactive` holds the per-layer counts, `self.theta()` the draw.
+    /// is dead. `self.inactive` holds the per-layer counts, `self.theta()` the draw (its
+    /// output layer only after [`Simulator::full_theta`]).
     pub fn run_trial(&mut self, seed: u64, trial: u64) -> bool {
         if self.base_rng.as_ref().is_none_or(|(s, _)| *s != seed) {
             self.base_rng = Some((seed, trial_rng(seed, 0)));
@@ -147,7 +160,8 @@ impl<'a> Simulator<'a> {
             .map(|(_, r)| r.clone())
             .expect("set just above");
         rng.set_stream(trial);
-        self.sampler.sample_into(&mut rng, &mut self.theta);
+        self.sampler
+            .sample_prefix_into(&mut rng, &mut self.theta, self.draw_len, &mut self.scratch);
         let (arch, m) = (self.arch, self.m);
         let mut dead = false;
         let mut constant_mode = false;
@@ -159,22 +173,22 @@ impl<'a> Simulator<'a> {
             offset += rows * (cols + 1);
             let mut inactive = 0;
             if constant_mode {
-                let input = std::mem::take(&mut self.constant);
-                self.constant = (0..rows)
-                    .map(|j| {
-                        let z = (0..cols).fold(b[j], |acc, i| {
-                            if w[j * cols + i] == 0.0 || input[i] == 0.0 {
-                                acc
-                            } else {
-                                acc + w[j * cols + i] * input[i]
-                            }
-                        });
-                        if z <= 0.0 {
-                            inactive += 1;
+                // the single activation vector every point shares, in `next`
+                let (input, out) = (&self.cur[..cols], &mut self.next[..rows]);
+                for (j, slot) in out.iter_mut().enumerate() {
+                    let z = (0..cols).fold(b[j], |acc, i| {
+                        if w[j * cols + i] == 0.0 || input[i] == 0.0 {
+                            acc
+                        } else {
+                            acc + w[j * cols + i] * input[i]
                         }
-                        if z > 0.0 { z } else { 0.0 }
-                    })
-                    .collect();
+                    });
+                    if z <= 0.0 {
+                        inactive += 1;
+                    }
+                    *slot = if z > 0.0 { z } else { 0.0 };
+                }
+                std::mem::swap(&mut self.cur, &mut self.next);
             } else {
                 let input: &[f64] = if k == 1 {
                     self.active_in.clear();
@@ -199,7 +213,7 @@ impl<'a> Simulator<'a> {
                 dead = true;
                 if !constant_mode {
                     constant_mode = true;
-                    self.constant = vec![0.0; rows];
+                    self.cur[..rows].fill(0.0);
                 }
             }
         }
@@ -397,6 +411,9 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
         .into_par_iter()
         .map(|c| {
             let mut sim = Simulator::new(job.arch, job.sampler, job.data);
+            if job.training.is_some() {
+                sim = sim.full_theta();
+            }
             let mut counts = Counts::zero(job.arch, job.training.is_some());
             let opt: Option<Box<dyn Optimizer<f64>>> =
                 job.training.as_ref().map(|(r, _)| build::<f64>(r));
@@ -462,7 +479,7 @@ mod tests {
             .build(2, 1, &Target::Abs, 0)
             .unwrap()
             .convert();
-        let mut sim = Simulator::new(&arch, &sampler, &data);
+        let mut sim = Simulator::new(&arch, &sampler, &data).full_theta();
         let mut dead_seen = 0;
         for trial in 0..400 {
             let dead = sim.run_trial(9, trial);
