@@ -305,62 +305,74 @@ impl InitSampler {
         }
     }
 
-    /// Fills `theta[..n]` with the first `n` entries of the draw [`Self::sample_into`]
-    /// makes, bit for bit (the entries after `n` are left as they are). When every entry
-    /// up to `n` is uniform or constant (and the scheme is not `rai`), it reads all the
-    /// generator words it needs in one `fill_bytes` and converts them with the same
-    /// `Uniform` distributions: the generator yields its `u64`s as consecutive pairs of
-    /// little-endian `u32` words either way, so the draws are identical (tested). Otherwise
-    /// it draws entry by entry. `scratch` is reused between calls.
-    pub fn sample_prefix_into(
-        &self,
-        rng: &mut ChaCha8Rng,
-        theta: &mut [f64],
-        n: usize,
-        scratch: &mut Vec<u8>,
-    ) {
-        let uniform_only = !self.rai
-            && self
-                .layers
-                .iter()
-                .all(|(w, b)| !matches!(w, EntryDist::Normal(_)) && !matches!(b, EntryDist::Normal(_)));
-        if !uniform_only {
-            let mut full = vec![0.0; self.arch.num_params()];
-            self.sample_into(rng, &mut full);
-            theta[..n].copy_from_slice(&full[..n]);
-            return;
+    /// A plan for drawing the first `n` entries of theta in bulk, when every one of them
+    /// is uniform or constant (and the scheme is not `rai`); `None` otherwise. See
+    /// [`InitSampler::sample_planned`].
+    pub fn bulk_plan(&self, n: usize) -> Option<DrawPlan> {
+        if self.rai
+            || self.layers.iter().any(|(w, b)| {
+                matches!(w, EntryDist::Normal(_)) || matches!(b, EntryDist::Normal(_))
+            })
+        {
+            return None;
         }
-        // the entries of theta[..n] in layout order, as runs (count, distribution)
-        let runs = self.layers.iter().enumerate().scan(n, |left, (k, (w, b))| {
+        let mut runs = Vec::new();
+        let mut left = n.min(self.arch.num_params());
+        for (k, (w, b)) in self.layers.iter().enumerate() {
             let (rows, cols) = (self.arch.width(k + 1), self.arch.width(k));
-            let weights = (rows * cols).min(*left);
-            let biases = rows.min(*left - weights);
-            *left -= weights + biases;
-            Some([(weights, *w), (biases, *b)])
-        });
-        let draws: usize = runs
-            .clone()
-            .flatten()
+            let weights = (rows * cols).min(left);
+            let biases = rows.min(left - weights);
+            left -= weights + biases;
+            runs.extend(
+                [(weights, *w), (biases, *b)]
+                    .into_iter()
+                    .filter(|r| r.0 > 0),
+            );
+        }
+        let draws = runs
+            .iter()
             .filter(|(_, d)| matches!(d, EntryDist::Uniform(_)))
             .map(|(count, _)| count)
             .sum();
+        Some(DrawPlan { runs, draws })
+    }
+
+    /// Fills the first entries of `theta` (as many as the plan covers) with exactly the
+    /// entries [`InitSampler::sample_into`] draws, bit for bit, leaving the rest as they
+    /// are. It reads all the generator words it needs with one `fill_bytes` and converts
+    /// them with the same `Uniform` distributions: the generator yields its `u64`s as
+    /// consecutive pairs of little-endian `u32` words either way, so the draws are
+    /// identical (tested for every prefix and scheme). `scratch` is reused between calls.
+    pub fn sample_planned(
+        &self,
+        plan: &DrawPlan,
+        rng: &mut ChaCha8Rng,
+        theta: &mut [f64],
+        scratch: &mut Vec<u8>,
+    ) {
         scratch.clear();
-        scratch.resize(8 * draws, 0);
+        scratch.resize(8 * plan.draws, 0);
         rand::RngCore::fill_bytes(rng, scratch);
         let mut words = scratch
             .chunks_exact(8)
             .map(|c| u64::from_le_bytes(c.try_into().expect("chunks of 8 bytes")));
         let mut idx = 0;
-        for (count, dist) in runs.flatten() {
+        for (count, dist) in &plan.runs {
             let slots = &mut theta[idx..idx + count];
-            match &dist {
+            match dist {
                 EntryDist::Uniform(u) => {
                     for (slot, word) in slots.iter_mut().zip(&mut words) {
                         *slot = u.sample(&mut OneWord(word));
                     }
                 }
                 EntryDist::Const(v) => slots.fill(*v),
-                EntryDist::Normal(_) => unreachable!("excluded above"),
+                EntryDist::Normal(n) => {
+                    // bulk_plan never admits a normal run; drawing it from the generator
+                    // keeps this total anyway
+                    for slot in slots.iter_mut() {
+                        *slot = n.sample(rng);
+                    }
+                }
             }
             idx += count;
         }
@@ -372,6 +384,14 @@ impl InitSampler {
         self.sample_into(rng, &mut theta);
         theta
     }
+}
+
+/// Runs of theta entries `(count, distribution)` in layout order; see
+/// [`InitSampler::bulk_plan`].
+#[derive(Debug, Clone)]
+pub struct DrawPlan {
+    runs: Vec<(usize, EntryDist)>,
+    draws: usize,
 }
 
 /// A generator that yields one given `u64`: `Uniform<f64>` (rand 0.8.5) consumes exactly
@@ -450,12 +470,22 @@ mod tests {
         let mut scratch = Vec::new();
         for (scheme, bias) in cases {
             let s = InitSampler::new(&arch, &scheme.parse().unwrap(), &bias.parse().unwrap());
-            for trial in [0, 1, 17] {
-                let full = s.sample(&mut trial_rng(5, trial));
-                for n in [0, 1, 119, 120, 160, 161, 200, d - 1, d] {
+            let bulk = !matches!(scheme, "he-normal" | "normal:1" | "rai");
+            for n in [0, 1, 119, 120, 160, 161, 200, d - 1, d] {
+                let Some(plan) = s.bulk_plan(n) else {
+                    assert!(!bulk, "{scheme} has a bulk plan");
+                    continue;
+                };
+                assert!(bulk, "{scheme} {bias} has no bulk plan");
+                for trial in [0, 1, 17] {
+                    let full = s.sample(&mut trial_rng(5, trial));
                     let mut theta = vec![f64::NAN; d];
-                    s.sample_prefix_into(&mut trial_rng(5, trial), &mut theta, n, &mut scratch);
-                    assert_eq!(&theta[..n], &full[..n], "{scheme} {bias} trial {trial} n {n}");
+                    s.sample_planned(&plan, &mut trial_rng(5, trial), &mut theta, &mut scratch);
+                    assert_eq!(
+                        &theta[..n],
+                        &full[..n],
+                        "{scheme} {bias} trial {trial} n {n}"
+                    );
                     assert!(theta[n..].iter().all(|v| v.is_nan()), "nothing past n");
                 }
             }
