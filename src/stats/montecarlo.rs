@@ -449,14 +449,10 @@ fn dense_relu_fixed<const C: usize>(
                 out[l] = if z[l] > 0.0 { z[l] } else { 0.0 };
             }
         } else if largest.iter().any(|&v| v > 0.0) {
-            return largest
-                .iter()
-                .fold(f64::NEG_INFINITY, |a, &v| if v > a { v } else { a });
+            return max_of_lanes(largest);
         }
     }
-    let mut top = largest
-        .iter()
-        .fold(f64::NEG_INFINITY, |a, &v| if v > a { v } else { a });
+    let mut top = max_of_lanes(largest);
     for p in blocks * LANES..m {
         let mut z = b;
         for i in 0..C {
@@ -466,6 +462,18 @@ fn dense_relu_fixed<const C: usize>(
         top = if z > top { z } else { top };
     }
     top
+}
+
+/// The largest of eight lanes, by halving (vector maxima instead of a chain of seven
+/// scalar ones).
+#[inline(always)]
+fn max_of_lanes(mut v: [f64; 8]) -> f64 {
+    for half in [4, 2, 1] {
+        for l in 0..half {
+            v[l] = if v[l + half] > v[l] { v[l + half] } else { v[l] };
+        }
+    }
+    v[0]
 }
 
 /// Writes the ReLU row and returns the largest pre-activation.
