@@ -18,6 +18,7 @@ fn options(kinds: &[OptimizerKind], steps: u64) -> AuditOptions {
         steps,
         batch: Some(4),
         batch_seed: 1,
+        layer: None,
     }
 }
 
@@ -251,4 +252,94 @@ fn audit_agrees_with_f64_training() {
             assert!(report.runs.iter().all(|r| r.constant_realization));
         }
     }
+}
+
+/// `audit --domain box:-1,1` on the seed certifies non-convergence on the whole
+/// box (the layer is in fact dead on [-1000, 1000] too, and the checker agrees); `check`
+/// replays the box proof; false box claims are rejected even with a renewed digest; a live network is not applicable; data outside the box are refused.
+#[test]
+fn box_certificate_via_the_cli() {
+    use deadrelu::audit::certificate::digest_of;
+    let dir = std::env::temp_dir().join(format!("deadrelu-box-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("box.json");
+    let p = path.to_str().unwrap();
+    let v = common::json(&[
+        "audit",
+        "--arch",
+        "1,2,2,2,2,2,2,2,2,2,2,1",
+        "--seed",
+        "1",
+        "--domain",
+        "box:-1,1",
+        "--steps",
+        "5",
+        "--optimizers",
+        "adam,sgd",
+        "--batch",
+        "0",
+        "--certificate",
+        p,
+        "--json",
+    ]);
+    assert_eq!(v["verdict"], "non-convergence-certified");
+    assert_eq!(v["domain"]["layer"], 4);
+    assert_eq!(v["dead_layer"], 4);
+    let (code, out, err) = common::deadrelu(&["check", p]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("dead on the whole box [-1, 1]^1"), "{out}");
+    let cert: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let redigest = |mut c: Value| {
+        c["digest"] = Value::String(digest_of(&c));
+        c.to_string()
+    };
+    let mut other_layer = cert.clone();
+    other_layer["domain"]["layer"] = Value::from(3);
+    let mut excludes_data = cert.clone();
+    excludes_data["domain"]["box"] = serde_json::json!(["0", "1"]);
+    let mut larger = cert.clone();
+    larger["domain"]["box"] = serde_json::json!(["-1000", "1000"]);
+    assert!(check_certificate(&redigest(larger)).is_ok());
+    let mut ends_early = cert.clone();
+    ends_early["domain"]["proof"]["tree"] = serde_json::json!([{"split": [0, "0"]}, "ibp"]);
+    for bad in [other_layer, excludes_data, ends_early] {
+        match check_certificate(&redigest(bad.clone())) {
+            Err(CheckError::ClaimFails {
+                claim: "domain", ..
+            }) => {}
+            other => panic!("{} gave {other:?}", bad["domain"]),
+        }
+    }
+    // a live network: not applicable, no certificate
+    let live = dir.join("live.json");
+    let v = common::json(&[
+        "audit",
+        "--arch",
+        "1,8,1",
+        "--seed",
+        "0",
+        "--domain",
+        "box:-1,1",
+        "--steps",
+        "2",
+        "--certificate",
+        live.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["verdict"], "mechanism-not-applicable");
+    assert_eq!(v["domain"]["layers"][0]["status"], "alive");
+    assert!(!live.exists());
+    // data outside the box
+    let (code, _, err) = common::deadrelu(&[
+        "audit",
+        "--arch",
+        "1,2,2,1",
+        "--domain",
+        "box:0,1",
+        "--data",
+        "grid:-1,1:4",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("outside the box"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -11,15 +11,21 @@
 //!   box, re-checkable by one forward pass), or the sub-box is bisected along its longest
 //!   side. The leaves of a `dead` answer cover the box and are each proven by IBP.
 //!
-//! Limits: splitting decides every case in which the largest pre-activation of the layer
-//! over the box is not exactly 0 (IBP bounds converge to the true range as boxes
-//! shrink); when the maximum is exactly 0 (a tie on the boundary of activity) it may not
-//! terminate, and the budget of boxes turns the answer into `unknown` with that reason.
-//! The cost grows like `(1/width)^d`: meant for `d <= 3` and small networks.
+//! - When splitting runs out of its budget (it decides every case in which the largest
+//!   pre-activation of the layer over the box is not exactly 0, since IBP bounds converge
+//!   to the true range as boxes shrink, but not a maximum of exactly 0), the complete
+//!   phase method of [`super::phases`] decides, with an exact LP by vertex enumeration.
+//!
+//! Limits: splitting costs grow like `(1/width)^d`, the phase method's like the number of
+//! linear pieces of the network on the box times `C(n, d-1)` exact solves for `n`
+//! constraints; both are meant for `d <= 3` (the phase method takes `d <= 4`) and small
+//! networks, and both stop at a budget with `unknown` and the reason.
 
+use super::phases::{PhaseDecision, PhaseTree, decide_by_phases};
 use crate::net::Network;
 use crate::scalar::{BigRational, Interval, Scalar, Sign};
 use num_traits::{Signed, Zero};
+use serde_json::{Value, json};
 
 /// An axis-aligned box: `(lo, hi)` per input coordinate.
 pub type InputBox = Vec<(BigRational, BigRational)>;
@@ -66,14 +72,113 @@ pub fn ibp_bounds(
     out
 }
 
+/// The bisection tree of a proof by input splitting: every leaf box is proven inactive
+/// by [`ibp_bounds`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum SplitTree {
+    /// Interval bounds prove every neuron of the layer `<= 0` on this box.
+    Leaf,
+    /// The box is cut at `x_axis = at` into a low and a high part.
+    Split {
+        /// Coordinate (0-based).
+        axis: usize,
+        /// Where.
+        at: BigRational,
+        /// The part with `x_axis <= at`.
+        low: Box<SplitTree>,
+        /// The part with `x_axis >= at`.
+        high: Box<SplitTree>,
+    },
+}
+
+impl SplitTree {
+    /// Leaf boxes.
+    pub fn regions(&self) -> usize {
+        match self {
+            SplitTree::Leaf => 1,
+            SplitTree::Split { low, high, .. } => low.regions() + high.regions(),
+        }
+    }
+}
+
+/// How a `dead` answer is proven.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeadProof {
+    /// Sub-boxes covering the box, each proven by interval bounds.
+    Split(SplitTree),
+    /// Phase regions covering the box, each proven by an exact LP (vertex enumeration).
+    Phases(PhaseTree),
+}
+
+impl DeadProof {
+    /// The method's name (as in certificates).
+    pub fn method(&self) -> &'static str {
+        match self {
+            DeadProof::Split(_) => "input-splitting",
+            DeadProof::Phases(_) => "phase-branching",
+        }
+    }
+    /// Regions of the proof (leaf boxes or phase regions).
+    pub fn regions(&self) -> usize {
+        match self {
+            DeadProof::Split(t) => t.regions(),
+            DeadProof::Phases(t) => t.regions(),
+        }
+    }
+    /// The proof as JSON: `{"method", "regions", "tree"}` with the tree as a flat list in
+    /// prefix order (so any depth parses): for input splitting `{"split": [axis, "at"]}`
+    /// (followed by the low then the high part) or `"ibp"`; for phase branching
+    /// `{"branch": [layer, neuron]}` (followed by the inactive then the active part) or
+    /// `"forced"`.
+    pub fn to_json(&self) -> Value {
+        let mut nodes = Vec::new();
+        match self {
+            DeadProof::Split(t) => flatten_split(t, &mut nodes),
+            DeadProof::Phases(t) => flatten_phases(t, &mut nodes),
+        }
+        json!({"method": self.method(), "regions": self.regions(), "tree": nodes})
+    }
+}
+
+fn flatten_split(t: &SplitTree, out: &mut Vec<Value>) {
+    match t {
+        SplitTree::Leaf => out.push(json!("ibp")),
+        SplitTree::Split {
+            axis,
+            at,
+            low,
+            high,
+        } => {
+            out.push(json!({"split": [axis, crate::scalar::rational_string(at)]}));
+            flatten_split(low, out);
+            flatten_split(high, out);
+        }
+    }
+}
+
+fn flatten_phases(t: &PhaseTree, out: &mut Vec<Value>) {
+    match t {
+        PhaseTree::Leaf => out.push(json!("forced")),
+        PhaseTree::Branch {
+            layer,
+            neuron,
+            inactive,
+            active,
+        } => {
+            out.push(json!({"branch": [layer, neuron]}));
+            flatten_phases(inactive, out);
+            flatten_phases(active, out);
+        }
+    }
+}
+
 /// The answer of [`decide_dead_on_box`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum BoxDecision {
-    /// Every neuron of the layer is inactive on the whole box: the leaves of the split,
-    /// each proven by IBP.
+    /// Every neuron of the layer is inactive on the whole box.
     Dead {
-        /// The sub-boxes (they cover the box).
-        leaves: Vec<InputBox>,
+        /// The proof.
+        proof: DeadProof,
     },
     /// Some neuron is active at an exact point of the box.
     Alive {
@@ -96,67 +201,116 @@ fn centre(region: &InputBox) -> Vec<BigRational> {
     region.iter().map(|(lo, hi)| (lo + hi) / &two).collect()
 }
 
-/// Decides whether hidden layer `k` is dead on `region` (see the module docs), exploring
-/// at most `budget` sub-boxes.
+/// Most sub-boxes input splitting explores before the phase method takes over.
+pub const SPLIT_BUDGET: usize = 1024;
+
+/// Deepest nesting of bisections (keeps the recursion and the proof shallow).
+const MAX_SPLIT_DEPTH: usize = 96;
+
+enum SplitStop {
+    Alive(Vec<BigRational>, usize, BigRational),
+    Budget,
+}
+
+fn split_search(
+    net: &Network<BigRational>,
+    k: usize,
+    current: InputBox,
+    depth: usize,
+    explored: &mut usize,
+    budget: usize,
+) -> Result<SplitTree, SplitStop> {
+    *explored += 1;
+    if *explored > budget || depth > MAX_SPLIT_DEPTH {
+        return Err(SplitStop::Budget);
+    }
+    let bounds = ibp_bounds(net, &current, k);
+    let open: Vec<usize> = bounds[k - 1]
+        .iter()
+        .enumerate()
+        .filter(|(_, z)| z.hi().is_positive())
+        .map(|(j, _)| j)
+        .collect();
+    if open.is_empty() {
+        return Ok(SplitTree::Leaf);
+    }
+    let point = centre(&current);
+    let pass = net.forward(&point);
+    if let Some(&j) = open
+        .iter()
+        .find(|&&j| pass.pre[k - 1][j].sign() == Sign::Positive)
+    {
+        let value = pass.pre[k - 1][j].clone();
+        return Err(SplitStop::Alive(point, j, value));
+    }
+    let axis = (0..current.len())
+        .max_by(|&x, &y| (&current[x].1 - &current[x].0).cmp(&(&current[y].1 - &current[y].0)))
+        .unwrap_or(0);
+    if Zero::is_zero(&(&current[axis].1 - &current[axis].0)) {
+        // a single point where nothing is active, yet IBP (exact on a point) disagrees:
+        // cannot happen; give up rather than claim anything
+        return Err(SplitStop::Budget);
+    }
+    let at = (&current[axis].0 + &current[axis].1) / BigRational::from_integer(2.into());
+    let mut left = current.clone();
+    let mut right = current;
+    left[axis].1 = at.clone();
+    right[axis].0 = at.clone();
+    let low = split_search(net, k, left, depth + 1, explored, budget)?;
+    let high = split_search(net, k, right, depth + 1, explored, budget)?;
+    Ok(SplitTree::Split {
+        axis,
+        at,
+        low: Box::new(low),
+        high: Box::new(high),
+    })
+}
+
+/// Decides whether hidden layer `k` is dead on `region` (see the module docs): input
+/// splitting with interval bounds on at most `min(budget, SPLIT_BUDGET)` sub-boxes, then, if that did not
+/// decide, the complete phase method ([`super::phases`]) on at most `budget` regions.
 pub fn decide_dead_on_box(
     net: &Network<BigRational>,
     k: usize,
     region: &InputBox,
     budget: usize,
 ) -> BoxDecision {
-    let mut stack = vec![region.clone()];
-    let mut leaves = Vec::new();
-    let mut explored = 0usize;
-    while let Some(current) = stack.pop() {
-        explored += 1;
-        if explored > budget {
-            return BoxDecision::Unknown {
-                reason: format!(
-                    "{budget} sub-boxes explored without a decision (the largest pre-activation of layer {k} may be exactly 0 on the box, or the network is too large for input splitting)"
-                ),
+    let mut explored = 0;
+    let split_budget = budget.min(SPLIT_BUDGET);
+    match split_search(net, k, region.clone(), 0, &mut explored, split_budget) {
+        Ok(tree) => {
+            return BoxDecision::Dead {
+                proof: DeadProof::Split(tree),
             };
         }
-        let bounds = ibp_bounds(net, &current, k);
-        let open: Vec<usize> = bounds[k - 1]
-            .iter()
-            .enumerate()
-            .filter(|(_, z)| z.hi().is_positive())
-            .map(|(j, _)| j)
-            .collect();
-        if open.is_empty() {
-            leaves.push(current);
-            continue;
-        }
-        let point = centre(&current);
-        let pass = net.forward(&point);
-        if let Some(&j) = open
-            .iter()
-            .find(|&&j| pass.pre[k - 1][j].sign() == Sign::Positive)
-        {
+        Err(SplitStop::Alive(witness, neuron, value)) => {
             return BoxDecision::Alive {
-                witness: point,
-                neuron: j,
-                value: pass.pre[k - 1][j].clone(),
+                witness,
+                neuron,
+                value,
             };
         }
-        let axis = (0..current.len())
-            .max_by(|&x, &y| (&current[x].1 - &current[x].0).cmp(&(&current[y].1 - &current[y].0)))
-            .unwrap_or(0);
-        if Zero::is_zero(&(&current[axis].1 - &current[axis].0)) {
-            // a single point, and the forward pass there found nothing active: IBP on a
-            // point is exact, so this cannot happen; treat it as proven to stay sound
-            leaves.push(current);
-            continue;
-        }
-        let mid = (&current[axis].0 + &current[axis].1) / BigRational::from_integer(2.into());
-        let mut left = current.clone();
-        let mut right = current;
-        left[axis].1 = mid.clone();
-        right[axis].0 = mid;
-        stack.push(right);
-        stack.push(left);
+        Err(SplitStop::Budget) => {}
     }
-    BoxDecision::Dead { leaves }
+    match decide_by_phases(net, k, region, budget) {
+        PhaseDecision::Dead(tree) => BoxDecision::Dead {
+            proof: DeadProof::Phases(tree),
+        },
+        PhaseDecision::Alive {
+            witness,
+            neuron,
+            value,
+        } => BoxDecision::Alive {
+            witness,
+            neuron,
+            value,
+        },
+        PhaseDecision::Unknown(why) => BoxDecision::Unknown {
+            reason: format!(
+                "input splitting used {explored} sub-boxes without a decision (the largest pre-activation may be exactly 0 on the box), and then: {why}"
+            ),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -213,7 +367,7 @@ mod tests {
         }
         // on [-1/2, 1/2] it is dead (|x| - 3/4 <= -1/4) and splitting proves it
         match decide_dead_on_box(&net, 2, &cube(&q(-1, 2), &q(1, 2), 1), 1000) {
-            BoxDecision::Dead { leaves } => assert!(!leaves.is_empty()),
+            BoxDecision::Dead { proof } => assert!(proof.regions() >= 1),
             other => panic!("{other:?}"),
         }
     }

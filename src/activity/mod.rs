@@ -9,6 +9,7 @@
 //! where rounding could flip it. Enclosures may leave a neuron *undecided*.
 
 pub mod domain;
+pub mod phases;
 
 use crate::data::Dataset;
 use crate::net::{NetError, Network};

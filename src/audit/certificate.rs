@@ -41,6 +41,21 @@ pub fn digest_of(body: &Value) -> String {
 }
 
 impl Certificate {
+    /// Adds the claim that layer `k` (the certificate's dead layer) is dead on the whole
+    /// box `[a,b]^d`, with its proof ([`crate::activity::domain::DeadProof::to_json`]),
+    /// and renews the digest. The checker then also verifies that every data point lies
+    /// in the box and replays the proof.
+    pub fn with_domain(mut self, a: &BigRational, b: &BigRational, k: usize, proof: Value) -> Self {
+        self.0["domain"] = json!({
+            "box": [rational_string(a), rational_string(b)],
+            "layer": k,
+            "proof": proof,
+        });
+        let digest = digest_of(&self.0);
+        self.0["digest"] = Value::String(digest);
+        self
+    }
+
     /// Builds the certificate of a certified audit; `None` unless the verdict is
     /// `non-convergence-certified`.
     pub fn from_report(

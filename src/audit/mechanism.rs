@@ -37,6 +37,9 @@ pub struct AuditOptions {
     pub batch: Option<usize>,
     /// Seed of the mini-batch sampler.
     pub batch_seed: u64,
+    /// The dead layer to certify (it must be dead on the data); `None`: the deepest one.
+    /// `audit --domain` passes the layer proven dead on the whole box.
+    pub layer: Option<usize>,
 }
 
 /// The audit's conclusion.
@@ -308,7 +311,14 @@ pub fn audit(
         .collect();
     let arch = net.arch();
     let dead = activity.dead_layers();
-    let Some(&k) = dead.last() else {
+    if let Some(k) = options.layer {
+        if !dead.contains(&k) {
+            return Err(format!(
+                "layer {k} was asked for, but it is not dead on the data (dead layers: {dead:?})"
+            ));
+        }
+    }
+    let Some(&k) = options.layer.as_ref().or(dead.last()) else {
         let counts = activity.inactive_per_layer();
         let parts: Vec<String> = arch
             .hidden_layers()

@@ -13,5 +13,5 @@ pub mod checker;
 pub mod mechanism;
 
 pub use certificate::Certificate;
-pub use checker::{CheckError, check_certificate};
+pub use checker::{CheckError, check_alive_witness, check_box_proof, check_certificate};
 pub use mechanism::{AuditOptions, AuditReport, Verdict, audit, constructive_witness};

@@ -1,11 +1,13 @@
 //! `deadrelu audit` and `deadrelu check`.
 
-use super::inspect::show;
+use super::common::Setup;
+use super::inspect::{decision_json, parse_domain, show};
 use super::train::OptimArgs;
 use super::{CliError, CommonArgs, print_json};
+use crate::activity::domain::{BoxDecision, DeadProof, cube, decide_dead_on_box};
 use crate::audit::{AuditOptions, Certificate, CheckError, audit, check_certificate};
 use crate::optim::OptimizerKind;
-use crate::scalar::rational_string;
+use crate::scalar::{BigRational, rational_string};
 use clap::Args;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -32,6 +34,13 @@ pub struct AuditArgs {
     /// Write the certificate (JSON) here when the verdict is non-convergence-certified.
     #[arg(long)]
     pub certificate: Option<PathBuf>,
+    /// Certify on the whole input box [A,B]^d (box:A,B): the deepest hidden layer proven
+    /// dead on the box is the one certified, and the certificate carries the proof.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Most sub-boxes or phase regions the box decision may explore per layer.
+    #[arg(long, default_value_t = 20_000)]
+    pub box_budget: usize,
 }
 
 /// Options of `check`.
@@ -58,12 +67,20 @@ pub fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
             .map_err(|e| CliError::Input(e.to_string()))?;
     }
     let setup = args.common.setup()?;
+    let domain = match &args.domain {
+        Some(text) => match box_layer(&setup, text, args.box_budget)? {
+            Ok(found) => Some(found),
+            Err(not_applicable) => return Ok(not_applicable),
+        },
+        None => None,
+    };
     let options = AuditOptions {
         optimizers: kinds,
         hyper,
         steps: args.steps,
         batch: (args.batch > 0).then_some(args.batch),
         batch_seed: args.batch_seed,
+        layer: domain.as_ref().map(|d| d.layer),
     };
     let runs_total = options.optimizers.len() as u64
         * if options.batch.is_some_and(|b| b < setup.data.len()) {
@@ -80,7 +97,10 @@ pub fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
     bar.finish_and_clear();
     let mut certificate_path = Value::Null;
     if let Some(path) = &args.certificate {
-        if let Some(cert) = Certificate::from_report(&setup.net, &setup.data, &report) {
+        if let Some(mut cert) = Certificate::from_report(&setup.net, &setup.data, &report) {
+            if let Some(d) = &domain {
+                cert = cert.with_domain(&d.a, &d.b, d.layer, d.proof.to_json());
+            }
             let text = serde_json::to_string_pretty(&cert.0).expect("JSON values serialize");
             std::fs::write(path, text + "\n").map_err(|e| CliError::Output {
                 path: path.display().to_string(),
@@ -116,7 +136,79 @@ pub fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
             "risk_never_below_best_constant": r.risk_never_below_v,
         })).collect::<Vec<_>>(),
         "certificate": certificate_path,
+        "domain": domain.as_ref().map(|d| d.json.clone()),
     }))
+}
+
+/// The layer of `audit --domain`: the deepest hidden layer proven dead on the box.
+struct BoxLayer {
+    a: BigRational,
+    b: BigRational,
+    layer: usize,
+    proof: DeadProof,
+    json: Value,
+}
+
+/// Decides the hidden layers on the box, deepest first, until one is dead. `Ok(Err(v))`
+/// is the report when none is (the mechanism does not apply on the box).
+fn box_layer(
+    setup: &Setup,
+    text: &str,
+    budget: usize,
+) -> Result<Result<BoxLayer, Value>, CliError> {
+    let (a, b) = parse_domain(text)?;
+    let (net, data) = (&setup.net, &setup.data);
+    let arch = net.arch();
+    if let Some(m) = (0..data.len()).find(|&m| data.x(m).iter().any(|x| *x < a || *x > b)) {
+        return Err(CliError::Input(format!(
+            "--domain {text}: data point {m} lies outside the box, so the box proof would not cover the data"
+        )));
+    }
+    let region = cube(&a, &b, arch.inputs());
+    let bar = super::progress_bar(
+        (arch.depth() - 1) as u64,
+        "box decisions (deepest layer first)",
+    );
+    let mut layers = Vec::new();
+    let mut found = None;
+    for k in arch.hidden_layers().rev() {
+        bar.set_message(format!("layer {k}"));
+        let decision = decide_dead_on_box(net, k, &region, budget);
+        bar.inc(1);
+        layers.push(decision_json(k, &decision));
+        if let BoxDecision::Dead { proof } = decision {
+            found = Some((k, proof));
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    let box_text = [rational_string(&a), rational_string(&b)];
+    match found {
+        Some((layer, proof)) => {
+            let json = json!({
+                "box": box_text, "layer": layer, "method": proof.method(),
+                "regions": proof.regions(), "layers": layers,
+            });
+            Ok(Ok(BoxLayer {
+                a,
+                b,
+                layer,
+                proof,
+                json,
+            }))
+        }
+        None => Ok(Err(json!({
+            "arch": arch.widths(),
+            "verdict": "mechanism-not-applicable",
+            "reason": format!(
+                "no hidden layer is proven dead on the whole box [{}, {}]^{} (see domain.layers)",
+                box_text[0], box_text[1], arch.inputs()
+            ),
+            "dead_layer": null,
+            "certificate": null,
+            "domain": {"box": box_text, "layer": null, "layers": layers},
+        }))),
+    }
 }
 
 /// Runs `audit`.
@@ -140,6 +232,9 @@ pub fn print_report(v: &Value) {
         println!("  reason: {reason}");
     }
     if v["dead_layer"].is_null() {
+        for l in v["domain"]["layers"].as_array().into_iter().flatten() {
+            println!("  {}", super::inspect::decision_line(l));
+        }
         return;
     }
     println!(
@@ -174,6 +269,17 @@ pub fn print_report(v: &Value) {
             run["layer_stayed_dead"],
             run["constant_realization"],
             run["risk_never_below_best_constant"]
+        );
+    }
+    if let Some(d) = v["domain"].as_object() {
+        println!(
+            "on the whole box [{}, {}]^{}: layer {} is dead ({}, regions: {}, each proven exactly), so the mechanism holds for every data set in the box",
+            show(&d["box"][0]),
+            show(&d["box"][1]),
+            v["arch"][0],
+            d["layer"],
+            show(&d["method"]),
+            d["regions"]
         );
     }
     if let Some(path) = v["certificate"].as_str() {

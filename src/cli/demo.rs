@@ -126,6 +126,8 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         batch_seed: 0,
         optim: super::train::OptimArgs::default(),
         certificate: Some(cert_path.clone()),
+        domain: None,
+        box_budget: 20_000,
     };
     let v = super::audit::audit_json(&audit_args)?;
     println!("   verdict: {}", v["verdict"].as_str().unwrap_or(""));

@@ -40,6 +40,52 @@ pub fn parse_domain(text: &str) -> Result<(BigRational, BigRational), CliError> 
     Ok((a, b))
 }
 
+/// One layer's box decision as JSON.
+pub fn decision_json(k: usize, decision: &crate::activity::domain::BoxDecision) -> Value {
+    use crate::activity::domain::BoxDecision;
+    match decision {
+        BoxDecision::Dead { proof } => {
+            json!({"layer": k, "status": "dead", "proof": proof.method(), "regions": proof.regions()})
+        }
+        BoxDecision::Alive {
+            witness,
+            neuron,
+            value,
+        } => json!({
+            "layer": k, "status": "alive", "neuron": neuron,
+            "witness": witness.iter().map(crate::scalar::rational_string).collect::<Vec<_>>(),
+            "preactivation": crate::scalar::rational_string(value),
+        }),
+        BoxDecision::Unknown { reason } => {
+            json!({"layer": k, "status": "unknown", "reason": reason})
+        }
+    }
+}
+
+/// One line describing a layer's box decision (from [`decision_json`]).
+pub fn decision_line(l: &Value) -> String {
+    match l["status"].as_str() {
+        Some("dead") => format!(
+            "layer {}: DEAD on the box ({}: {} regions, each proven exactly)",
+            l["layer"],
+            show(&l["proof"]),
+            l["regions"]
+        ),
+        Some("alive") => format!(
+            "layer {}: alive, neuron {} has pre-activation {} at x = {}",
+            l["layer"],
+            l["neuron"],
+            show(&l["preactivation"]),
+            l["witness"]
+        ),
+        _ => format!(
+            "layer {}: unknown ({})",
+            l["layer"],
+            l["reason"].as_str().unwrap_or("")
+        ),
+    }
+}
+
 /// The exact decision of every hidden layer on the box, as JSON.
 pub fn domain_json(
     net: &Network<BigRational>,
@@ -58,17 +104,12 @@ pub fn domain_json(
     let mut dead = Vec::new();
     let layers: Vec<Value> = arch
         .hidden_layers()
-        .map(|k| match decide_dead_on_box(net, k, &region, budget) {
-            BoxDecision::Dead { leaves } => {
+        .map(|k| {
+            let decision = decide_dead_on_box(net, k, &region, budget);
+            if matches!(decision, BoxDecision::Dead { .. }) {
                 dead.push(k);
-                json!({"layer": k, "status": "dead", "proof": "interval bounds on sub-boxes covering the box", "sub_boxes": leaves.len()})
             }
-            BoxDecision::Alive { witness, neuron, value } => json!({
-                "layer": k, "status": "alive", "neuron": neuron,
-                "witness": witness.iter().map(crate::scalar::rational_string).collect::<Vec<_>>(),
-                "preactivation": crate::scalar::rational_string(&value),
-            }),
-            BoxDecision::Unknown { reason } => json!({"layer": k, "status": "unknown", "reason": reason}),
+            decision_json(k, &decision)
         })
         .collect();
     json!({
@@ -201,24 +242,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             d["first_layer_inactive_neurons"]
         );
         for l in d["layers"].as_array().into_iter().flatten() {
-            match l["status"].as_str() {
-                Some("dead") => println!(
-                    "  layer {}: DEAD on the box ({} sub-boxes, each proven by interval bounds)",
-                    l["layer"], l["sub_boxes"]
-                ),
-                Some("alive") => println!(
-                    "  layer {}: alive, neuron {} has pre-activation {} at x = {}",
-                    l["layer"],
-                    l["neuron"],
-                    show(&l["preactivation"]),
-                    l["witness"]
-                ),
-                _ => println!(
-                    "  layer {}: unknown ({})",
-                    l["layer"],
-                    l["reason"].as_str().unwrap_or("")
-                ),
-            }
+            println!("  {}", decision_line(l));
         }
     }
     if act.near_tie_count > 0 {

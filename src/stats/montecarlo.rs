@@ -470,7 +470,11 @@ fn dense_relu_fixed<const C: usize>(
 fn max_of_lanes(mut v: [f64; 8]) -> f64 {
     for half in [4, 2, 1] {
         for l in 0..half {
-            v[l] = if v[l + half] > v[l] { v[l + half] } else { v[l] };
+            v[l] = if v[l + half] > v[l] {
+                v[l + half]
+            } else {
+                v[l]
+            };
         }
     }
     v[0]
@@ -580,7 +584,6 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
 mod tests {
     use super::*;
     use crate::data::{DataSpec, Target};
-    use crate::net::init::{BiasInit, InitScheme};
 
     /// The fast path decides exactly as the generic activity code in f64.
     #[test]
