@@ -188,3 +188,81 @@ fn bound_command_and_plot() {
     let (code, _, _) = deadrelu(&["estimate", "--shard", "3/3"]);
     assert_eq!(code, 2);
 }
+
+/// `estimate --domain box:0,1` decides exactly on the box: with uniform:1 weights and
+/// biases on two inputs a first-layer neuron is inactive on [0,1]^2 with probability
+/// exactly 13/48, so the single hidden layer of 2-4-1 is dead with (13/48)^4 and some
+/// neuron inactive with 1 - (35/48)^4; both estimates are within four standard errors. Threads and shards
+/// give the same counts, and `merge` keeps the box.
+#[test]
+fn estimate_on_a_box_covers_exact_probabilities_and_merges() {
+    let base = [
+        "estimate",
+        "--arch",
+        "2,4,1",
+        "--init",
+        "uniform:1",
+        "--domain",
+        "box:0,1",
+        "--trials",
+        "20000",
+        "--seed",
+        "2",
+        "--json",
+    ];
+    let v = json(&base);
+    let r = &v["results"][0];
+    assert_eq!(r["p_neuron_inactive_on_box"], "13/48");
+    assert_eq!(r["box"], serde_json::json!(["0", "1"]));
+    assert!(r["data_box"].is_null());
+    assert_eq!(r["p_undecided"], 0.0);
+    // within four standard errors (a fixed seed; the 95% intervals' coverage is tested on
+    // a known Bernoulli above)
+    let near = |estimate: &serde_json::Value, p: f64| {
+        let se = (p * (1.0 - p) / 20000.0).sqrt();
+        (estimate.as_f64().unwrap() - p).abs() <= 4.0 * se
+    };
+    let p: f64 = 13.0 / 48.0;
+    assert!(
+        near(&r["p_dead_layer"], p.powi(4)),
+        "{} vs {}",
+        r["p_dead_layer"],
+        p.powi(4)
+    );
+    let first = 1.0 - (1.0 - p).powi(4);
+    assert!(near(&r["p_dead_first_layer_neuron"], first));
+    // deeper layers on the box: threads and shards agree exactly
+    let deep = [
+        "estimate",
+        "--arch",
+        "2,3,3,3,1",
+        "--domain",
+        "box:-1,1",
+        "--trials",
+        "300",
+        "--seed",
+        "4",
+        "--json",
+    ];
+    let one = json(&[&deep[..], &["--threads", "1"]].concat());
+    let two = json(&[&deep[..], &["--threads", "2"]].concat());
+    assert_eq!(one, two);
+    assert!(one["results"][0]["counts"]["dead_layer"].as_u64().unwrap() > 0);
+    let dir = std::env::temp_dir().join(format!("deadrelu-boxshards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for i in 0..2 {
+        let shard = format!("{i}/2");
+        let (code, out, err) = deadrelu(&[&deep[..], &["--shard", &shard]].concat());
+        assert_eq!(code, 0, "{err}");
+        let path = dir.join(format!("b{i}.json"));
+        std::fs::write(&path, out).unwrap();
+        files.push(path.to_string_lossy().to_string());
+    }
+    let merged = json(&["merge", "--json", &files[0], &files[1]]);
+    assert_eq!(merged, two);
+    let (code, _, err) = deadrelu(&[&base[..], &["--train"]].concat());
+    assert_eq!(code, 2);
+    assert!(err.contains("--domain"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

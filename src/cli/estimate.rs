@@ -9,6 +9,7 @@ use crate::optim::OptimizerKind;
 use crate::scalar::{BigRational, rational_string};
 use crate::stats::bound::{BiasTerm, bounds, exact_bias_term, p_inactive_uniform};
 use crate::stats::montecarlo::{Counts, McJob, run};
+use crate::stats::onbox::{BoxJob, run_box};
 use crate::stats::plot::{Curve, plot_curves};
 use crate::stats::wilson;
 use crate::train::TrainConfig;
@@ -70,6 +71,14 @@ pub struct EstimateArgs {
     pub batch: Option<usize>,
     #[command(flatten)]
     pub optim: OptimArgs,
+    /// Decide deadness on the whole input box [A,B]^d (box:A,B) instead of on the data,
+    /// exactly per trial (the data are then not used).
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// With --domain: most sub-boxes or phase regions per layer decision; a trial that runs
+    /// out is counted as undecided.
+    #[arg(long, default_value_t = 2_000)]
+    pub box_budget: usize,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -199,15 +208,15 @@ fn result_json(
     init: &str,
     bias_init: &str,
     counts: &Counts,
-    data: &Dataset<BigRational>,
+    (a, b): &(BigRational, BigRational),
+    on_box: bool,
     training: Option<&str>,
 ) -> Result<Value, CliError> {
     let scheme: InitScheme = init.parse().map_err(|e| CliError::Input(format!("{e}")))?;
     let bias: BiasInit = bias_init
         .parse()
         .map_err(|e| CliError::Input(format!("{e}")))?;
-    let (a, b) = data_box(data);
-    let bd = bounds(arch, &scheme, &bias, &a, &b);
+    let bd = bounds(arch, &scheme, &bias, a, b);
     let n = counts.trials;
     let p_dead = counts.dead_layer as f64 / n.max(1) as f64;
     let p_first = counts.first_layer_inactive as f64 / n.max(1) as f64;
@@ -228,15 +237,17 @@ fn result_json(
             ));
         }
     }
-    let mean_inactive: Vec<f64> = counts
-        .inactive_hist
-        .iter()
-        .map(|h| {
-            h.iter()
-                .enumerate()
-                .map(|(c, k)| c as f64 * *k as f64)
-                .sum::<f64>()
-                / n.max(1) as f64
+    // on a box only the first layer is counted neuron by neuron: the others are null
+    let mean_inactive: Vec<Option<f64>> = arch
+        .hidden_layers()
+        .map(|k| {
+            counts.inactive_hist.get(k - 1).map(|h| {
+                h.iter()
+                    .enumerate()
+                    .map(|(c, k)| c as f64 * *k as f64)
+                    .sum::<f64>()
+                    / n.max(1) as f64
+            })
         })
         .collect();
     let mut v = json!({
@@ -251,11 +262,22 @@ fn result_json(
         "p_dead_first_layer_neuron_ci95": ci_first,
         "bound_dead_first_layer_neuron": bd.first_layer_neuron.as_ref().map(f),
         "p_neuron_inactive_on_box": bd.p.as_ref().map(rational_string),
-        "data_box": [rational_string(&a), rational_string(&b)],
+        "data_box": (!on_box).then(|| [rational_string(a), rational_string(b)]),
+        "box": on_box.then(|| [rational_string(a), rational_string(b)]),
         "mean_inactive_per_layer": mean_inactive,
         "counts": counts,
         "warnings": warnings,
     });
+    if let Some(u) = counts.undecided {
+        // the probability lies in [p_dead_layer, p_dead_layer + p_undecided]
+        v["p_undecided"] = json!(u as f64 / n.max(1) as f64);
+        if u > 0 {
+            warnings.push(format!(
+                "{u} trials undecided within --box-budget: p_dead_layer is then a lower estimate"
+            ));
+            v["warnings"] = json!(warnings);
+        }
+    }
     if let (Some(t), Some(name)) = (&counts.training, training) {
         let frac = |k: u64| k as f64 / n.max(1) as f64;
         v["training"] = json!({
@@ -300,6 +322,17 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         vec![]
     };
     let hyper = args.optim.hyper()?;
+    let domain = args
+        .domain
+        .as_deref()
+        .map(super::inspect::parse_domain)
+        .transpose()?;
+    if domain.is_some() && args.train {
+        return Err(CliError::Input(
+            "--train with --domain: training runs on the data; estimate the box without --train"
+                .into(),
+        ));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
@@ -345,13 +378,32 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
                 trials: start..end,
                 training: resolved.as_ref().map(|r| (r, config.clone())),
             };
-            let counts = pool.install(|| run(&job, &|n| bar.inc(n)));
+            let (counts, region) = match &domain {
+                Some((a, b)) => {
+                    let job = BoxJob {
+                        arch,
+                        sampler: &sampler,
+                        a,
+                        b,
+                        seed: args.seed,
+                        trials: start..end,
+                        budget: args.box_budget,
+                    };
+                    let counts = pool.install(|| run_box(&job, &|n| bar.inc(n)));
+                    (counts, (a.clone(), b.clone()))
+                }
+                None => (
+                    pool.install(|| run(&job, &|n| bar.inc(n))),
+                    data_box(&data_exact),
+                ),
+            };
             let mut v = result_json(
                 arch,
                 init,
                 &args.bias_init,
                 &counts,
-                &data_exact,
+                &region,
+                domain.is_some(),
                 kind.map(|k| k.name()),
             )?;
             for w in v["warnings"].as_array().cloned().unwrap_or_default() {
@@ -377,6 +429,7 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         "command": "estimate",
         "seed": args.seed,
         "data": args.data,
+        "domain": args.domain,
         "data_seed": args.data_seed,
         "target": args.target,
         "trials": args.trials,
@@ -504,6 +557,15 @@ fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
                 .map(|b| format!(" (bound {b:.4})"))
                 .unwrap_or_default(),
         );
+        if let Some(b) = r["box"].as_array() {
+            println!(
+                "    decided exactly on the whole box [{}, {}]^{}; undecided within the budget: {:.4}",
+                b[0].as_str().unwrap_or(""),
+                b[1].as_str().unwrap_or(""),
+                arch_widths(r).first().copied().unwrap_or(0),
+                r["p_undecided"].as_f64().unwrap_or(0.0)
+            );
+        }
         if let Some(t) = r.get("training") {
             println!(
                 "    {} training: dead at init {:.4}, became constant {:.4}, stayed >= V {:.4}, went below V {:.4}, diverged {:.4}",
@@ -554,7 +616,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
     let n = first["shard"][1].as_u64().unwrap_or(1);
     let mut seen = vec![false; n as usize];
     for (path, v) in &docs {
-        for key in ["seed", "data", "data_seed", "target", "trials"] {
+        for key in ["seed", "data", "domain", "data_seed", "target", "trials"] {
             if v[key] != first[key] {
                 return Err(CliError::Input(format!(
                     "{}: {key} differs from {}",
@@ -617,12 +679,18 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
             .build(arch.inputs(), arch.outputs(), &target, data_seed)
             .map_err(|e| CliError::input("data", e))?;
         let training = r.get("training").and_then(|t| t["optimizer"].as_str());
+        let domain = first["domain"]
+            .as_str()
+            .map(super::inspect::parse_domain)
+            .transpose()?;
+        let region = domain.clone().unwrap_or_else(|| data_box(&data_exact));
         let mut v = result_json(
             &arch,
             r["init"].as_str().unwrap_or(""),
             r["bias_init"].as_str().unwrap_or("default"),
             &total,
-            &data_exact,
+            &region,
+            domain.is_some(),
             training,
         )?;
         v["shard"] = json!([0, 1]);

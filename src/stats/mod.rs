@@ -3,6 +3,7 @@
 
 pub mod bound;
 pub mod montecarlo;
+pub mod onbox;
 pub mod plot;
 
 /// The 0.975 quantile of the standard normal (two-sided 95%).

@@ -30,6 +30,10 @@ pub struct Counts {
     /// Training outcomes (when training): dead at init, became constant, stayed at or
     /// above the best-constant risk, went below it, diverged.
     pub training: Option<TrainingCounts>,
+    /// On a box ([`super::onbox`]): trials where no layer was proven dead and some
+    /// decision ran out of its budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undecided: Option<u64>,
 }
 
 /// Outcomes of training runs.
@@ -69,6 +73,7 @@ impl Counts {
                 .map(|k| vec![0; arch.width(k) + 1])
                 .collect(),
             training: training.then(TrainingCounts::default),
+            undecided: None,
         }
     }
     /// Adds another tally of the same configuration.
@@ -83,6 +88,9 @@ impl Counts {
         }
         if let (Some(a), Some(b)) = (self.training.as_mut(), other.training.as_ref()) {
             a.add(b);
+        }
+        if let (Some(a), Some(b)) = (self.undecided.as_mut(), other.undecided) {
+            *a += b;
         }
         self
     }
