@@ -36,6 +36,7 @@ pub mod activity;
 pub mod audit;
 pub mod cli;
 pub mod data;
+pub mod export;
 pub mod net;
 pub mod optim;
 pub mod prec;

@@ -8,6 +8,7 @@ pub(crate) mod audit;
 mod common;
 mod demo;
 mod estimate;
+mod export;
 mod inspect;
 pub(crate) mod train;
 
@@ -78,6 +79,10 @@ enum Command {
     Merge(estimate::MergeArgs),
     /// A one-minute tour that needs no arguments.
     Demo(demo::DemoArgs),
+    /// Writes the network up to a hidden layer (ONNX, .nnet) and the VNN-LIB query
+    /// "some neuron of the layer is active somewhere in the box" for other verifiers.
+    #[command(name = "export-vnnlib")]
+    ExportVnnlib(export::ExportArgs),
 }
 
 /// Runs the command line on the process arguments; returns the exit code.
@@ -126,6 +131,7 @@ where
         Command::Bound(a) => estimate::run_bound(&a),
         Command::Merge(a) => estimate::run_merge(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::ExportVnnlib(a) => export::run(&a),
     };
     match result {
         Ok(()) => 0,
