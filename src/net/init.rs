@@ -323,15 +323,20 @@ impl InitSampler {
             let weights = (rows * cols).min(left);
             let biases = rows.min(left - weights);
             left -= weights + biases;
-            runs.extend(
-                [(weights, *w), (biases, *b)]
-                    .into_iter()
-                    .filter(|r| r.0 > 0),
-            );
+            for (count, dist) in [(weights, *w), (biases, *b)] {
+                let entry = match dist {
+                    EntryDist::Uniform(u) => PlanEntry::Uniform(u),
+                    EntryDist::Const(v) => PlanEntry::Const(v),
+                    EntryDist::Normal(_) => return None,
+                };
+                if count > 0 {
+                    runs.push((count, entry));
+                }
+            }
         }
         let draws = runs
             .iter()
-            .filter(|(_, d)| matches!(d, EntryDist::Uniform(_)))
+            .filter(|(_, d)| matches!(d, PlanEntry::Uniform(_)))
             .map(|(count, _)| count)
             .sum();
         Some(DrawPlan { runs, draws })
@@ -353,29 +358,10 @@ impl InitSampler {
         scratch.clear();
         scratch.resize(8 * plan.draws, 0);
         rand::RngCore::fill_bytes(rng, scratch);
-        let mut words = scratch
+        let words = scratch
             .chunks_exact(8)
             .map(|c| u64::from_le_bytes(c.try_into().expect("chunks of 8 bytes")));
-        let mut idx = 0;
-        for (count, dist) in &plan.runs {
-            let slots = &mut theta[idx..idx + count];
-            match dist {
-                EntryDist::Uniform(u) => {
-                    for (slot, word) in slots.iter_mut().zip(&mut words) {
-                        *slot = u.sample(&mut OneWord(word));
-                    }
-                }
-                EntryDist::Const(v) => slots.fill(*v),
-                EntryDist::Normal(n) => {
-                    // bulk_plan never admits a normal run; drawing it from the generator
-                    // keeps this total anyway
-                    for slot in slots.iter_mut() {
-                        *slot = n.sample(rng);
-                    }
-                }
-            }
-            idx += count;
-        }
+        plan.fill(words, theta);
     }
 
     /// One draw of theta as `f64`.
@@ -386,12 +372,44 @@ impl InitSampler {
     }
 }
 
+/// A run of theta entries in a [`DrawPlan`].
+#[derive(Debug, Clone, Copy)]
+enum PlanEntry {
+    Uniform(Uniform<f64>),
+    Const(f64),
+}
+
 /// Runs of theta entries `(count, distribution)` in layout order; see
 /// [`InitSampler::bulk_plan`].
 #[derive(Debug, Clone)]
 pub struct DrawPlan {
-    runs: Vec<(usize, EntryDist)>,
+    runs: Vec<(usize, PlanEntry)>,
     draws: usize,
+}
+
+impl DrawPlan {
+    /// How many generator `u64`s one draw consumes.
+    pub fn draws(&self) -> usize {
+        self.draws
+    }
+
+    /// Fills the first entries of `theta` from the generator's `u64`s in order (one per
+    /// uniform entry), exactly as sampling from the generator does.
+    pub fn fill(&self, mut words: impl Iterator<Item = u64>, theta: &mut [f64]) {
+        let mut idx = 0;
+        for (count, entry) in &self.runs {
+            let slots = &mut theta[idx..idx + count];
+            match entry {
+                PlanEntry::Uniform(u) => {
+                    for (slot, word) in slots.iter_mut().zip(&mut words) {
+                        *slot = u.sample(&mut OneWord(word));
+                    }
+                }
+                PlanEntry::Const(v) => slots.fill(*v),
+            }
+            idx += count;
+        }
+    }
 }
 
 /// A generator that yields one given `u64`: `Uniform<f64>` (rand 0.8.5) consumes exactly

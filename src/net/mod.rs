@@ -12,6 +12,7 @@
 //! ```
 
 pub mod init;
+pub mod lanes;
 pub mod safetensors_import;
 pub mod weights;
 

@@ -12,6 +12,7 @@
 
 use crate::data::Dataset;
 use crate::net::init::{DrawPlan, InitSampler, trial_rng};
+use crate::net::lanes::{LANES, key_of, keystreams, lane_u64s};
 use crate::net::{Arch, Network};
 use crate::optim::{Optimizer, Resolved, build};
 use crate::train::{TrainConfig, train};
@@ -181,6 +182,26 @@ impl<'a> Simulator<'a> {
     /// is dead. `self.inactive` holds the per-layer counts, `self.theta()` the draw (its
     /// output layer only after [`Simulator::full_theta`]).
     pub fn run_trial(&mut self, seed: u64, trial: u64) -> bool {
+        self.draw(seed, trial);
+        self.decide()
+    }
+
+    /// The bulk draw plan, when the scheme has one (uniform and constant entries only).
+    pub fn plan(&self) -> Option<&DrawPlan> {
+        self.plan.as_ref()
+    }
+
+    /// Like [`Simulator::run_trial`] with the trial's generator output given: its first
+    /// `plan.draws()` `u64`s (as [`crate::net::lanes`] computes them for eight trials at
+    /// once). Needs a plan.
+    pub fn run_trial_from_words(&mut self, words: &[u64]) -> bool {
+        let plan = self.plan.as_ref().expect("a bulk plan");
+        plan.fill(words.iter().copied(), &mut self.theta);
+        self.decide()
+    }
+
+    /// Draws theta of trial `trial` of `seed`.
+    fn draw(&mut self, seed: u64, trial: u64) {
         if self.base_rng.as_ref().is_none_or(|(s, _)| *s != seed) {
             self.base_rng = Some((seed, trial_rng(seed, 0)));
         }
@@ -197,6 +218,10 @@ impl<'a> Simulator<'a> {
             }
             None => self.sampler.sample_into(&mut rng, &mut self.theta),
         }
+    }
+
+    /// Decides activity of the drawn theta (see [`Simulator::run_trial`]).
+    fn decide(&mut self) -> bool {
         let (arch, m) = (self.arch, self.m);
         let mut dead = false;
         let mut constant_mode = false;
@@ -545,8 +570,23 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                 job.training.as_ref().map(|(r, _)| build::<f64>(r));
             let lo = start + c * CHUNK;
             let hi = (lo + CHUNK).min(end);
+            // with a bulk plan, the generator words of eight trials at a time
+            let key = key_of(&trial_rng(job.seed, 0));
+            let blocks = sim.plan().map(|p| (2 * p.draws()).div_ceil(16));
+            let mut words = vec![[[0u32; LANES]; 16]; blocks.unwrap_or(0)];
+            let mut draws = vec![0u64; sim.plan().map_or(0, |p| p.draws())];
             for trial in lo..hi {
-                let dead = sim.run_trial(job.seed, trial);
+                let lane = ((trial - lo) % LANES as u64) as usize;
+                let dead = if blocks.is_some() {
+                    if lane == 0 {
+                        let streams = std::array::from_fn(|l| trial + l as u64);
+                        keystreams(&key, &streams, &mut words);
+                    }
+                    lane_u64s(&words, lane, &mut draws);
+                    sim.run_trial_from_words(&draws)
+                } else {
+                    sim.run_trial(job.seed, trial)
+                };
                 counts.trials += 1;
                 counts.dead_layer += dead as u64;
                 counts.first_layer_inactive += (sim.inactive[0] > 0) as u64;
@@ -592,6 +632,46 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
 mod tests {
     use super::*;
     use crate::data::{DataSpec, Target};
+
+    /// `run` (eight trials' generator words at a time, in parallel) counts exactly what
+    /// trial-by-trial simulation counts, for ranges that do not start or end on a group
+    /// of eight, with and without a bulk plan.
+    #[test]
+    fn batched_streams_count_as_single_trials() {
+        let arch = Arch::new(vec![1, 3, 3, 3, 1]).unwrap();
+        let data: Dataset<f64> = "grid:-1,1:16"
+            .parse::<DataSpec>()
+            .unwrap()
+            .build(1, 1, &Target::Abs, 0)
+            .unwrap()
+            .convert();
+        for scheme in ["torch-default", "he-normal"] {
+            let sampler =
+                InitSampler::new(&arch, &scheme.parse().unwrap(), &"default".parse().unwrap());
+            let job = McJob {
+                arch: &arch,
+                sampler: &sampler,
+                data: &data,
+                seed: 21,
+                trials: 3..2061,
+                training: None,
+            };
+            let counts = run(&job, &|_| {});
+            let mut sim = Simulator::new(&arch, &sampler, &data);
+            assert_eq!(sim.plan().is_some(), scheme == "torch-default");
+            let mut single = Counts::zero(&arch, false);
+            for trial in 3..2061 {
+                let dead = sim.run_trial(21, trial);
+                single.trials += 1;
+                single.dead_layer += dead as u64;
+                single.first_layer_inactive += (sim.inactive[0] > 0) as u64;
+                for (hist, &n) in single.inactive_hist.iter_mut().zip(&sim.inactive) {
+                    hist[n] += 1;
+                }
+            }
+            assert_eq!(counts, single, "{scheme}");
+        }
+    }
 
     /// The fast path decides exactly as the generic activity code in f64.
     #[test]

@@ -1,0 +1,161 @@
+//! The ChaCha8 keystreams of eight streams at once, word for word those of
+//! `rand_chacha::ChaCha8Rng` (0.3.1) after `set_stream`.
+//!
+//! The Monte Carlo draws theta for trials `i..i+8` from streams `i..i+8` of one seed.
+//! `rand_chacha` computes four blocks of one stream per call (SIMD across the rows of a
+//! block); here each of the sixteen state words is a vector of eight lanes, one per
+//! stream, so a double round is 32 lane-wise add/xor/rotate steps on eight blocks at
+//! once. Nothing else changes: the key is the generator's seed (`get_seed`), word 12-13
+//! the 64-bit block counter from 0, words 14-15 the stream, eight rounds, and the input
+//! state added at the end (RFC 7539's layout with a 64-bit counter and nonce, as
+//! `rand_chacha` uses it). A test compares every word with `rand_chacha`.
+
+/// Streams computed together.
+pub const LANES: usize = 8;
+
+/// One state word in every lane.
+pub type V = [u32; LANES];
+
+/// One block of the eight streams: word `w` of lane `l` is `block[w][l]`.
+pub type Block = [V; 16];
+
+#[inline(always)]
+fn add(a: &mut V, b: &V) {
+    for l in 0..LANES {
+        a[l] = a[l].wrapping_add(b[l]);
+    }
+}
+
+#[inline(always)]
+fn xor_rot(d: &mut V, a: &V, r: u32) {
+    for l in 0..LANES {
+        d[l] = (d[l] ^ a[l]).rotate_left(r);
+    }
+}
+
+#[inline(always)]
+fn quarter(x: &mut [V; 16], a: usize, b: usize, c: usize, d: usize) {
+    let (mut va, mut vb, mut vc, mut vd) = (x[a], x[b], x[c], x[d]);
+    add(&mut va, &vb);
+    xor_rot(&mut vd, &va, 16);
+    add(&mut vc, &vd);
+    xor_rot(&mut vb, &vc, 12);
+    add(&mut va, &vb);
+    xor_rot(&mut vd, &va, 8);
+    add(&mut vc, &vd);
+    xor_rot(&mut vb, &vc, 7);
+    (x[a], x[b], x[c], x[d]) = (va, vb, vc, vd);
+}
+
+/// Writes block `b` of stream `streams[l]` under `key` to `out[b][w][l]`, for every
+/// block of `out` and lane `l`.
+#[inline(always)]
+fn blocks_generic(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Block]) {
+    const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+    let mut init = [[0u32; LANES]; 16];
+    for (w, s) in SIGMA.iter().enumerate() {
+        init[w] = [*s; LANES];
+    }
+    for (w, k) in key.iter().enumerate() {
+        init[4 + w] = [*k; LANES];
+    }
+    for l in 0..LANES {
+        init[14][l] = streams[l] as u32;
+        init[15][l] = (streams[l] >> 32) as u32;
+    }
+    for (b, block) in out.iter_mut().enumerate() {
+        init[12] = [b as u32; LANES];
+        init[13] = [((b as u64) >> 32) as u32; LANES];
+        let mut x = init;
+        for _ in 0..4 {
+            quarter(&mut x, 0, 4, 8, 12);
+            quarter(&mut x, 1, 5, 9, 13);
+            quarter(&mut x, 2, 6, 10, 14);
+            quarter(&mut x, 3, 7, 11, 15);
+            quarter(&mut x, 0, 5, 10, 15);
+            quarter(&mut x, 1, 6, 11, 12);
+            quarter(&mut x, 2, 7, 8, 13);
+            quarter(&mut x, 3, 4, 9, 14);
+        }
+        for (w, word) in x.iter_mut().enumerate() {
+            add(word, &init[w]);
+        }
+        *block = x;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl")]
+fn blocks_avx512(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Block]) {
+    blocks_generic(key, streams, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn blocks_avx2(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Block]) {
+    blocks_generic(key, streams, out);
+}
+
+/// The first `out.len()` blocks of the keystreams of eight streams of one key: word `w`
+/// of block `b` of stream `streams[l]` is `out[b][w][l]`. Vectorized with AVX2 where the
+/// processor has it (AVX-512VL preferred: 32 vector registers hold the state without
+/// spilling, and rotates are one instruction).
+pub fn keystreams(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Block]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the processor supports AVX-512F and VL, checked just above.
+            unsafe { blocks_avx512(key, streams, out) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor supports AVX2, checked just above.
+            unsafe { blocks_avx2(key, streams, out) };
+            return;
+        }
+    }
+    blocks_generic(key, streams, out);
+}
+
+/// The `u64`s lane `l` yields (as `rand_chacha`'s `next_u64`: word `2i` low, `2i+1`
+/// high), as many as `buf` holds (at most eight per block).
+pub fn lane_u64s(out: &[Block], l: usize, buf: &mut [u64]) {
+    for (i, slot) in buf.iter_mut().enumerate() {
+        let (block, w) = (&out[i / 8], 2 * (i % 8));
+        *slot = u64::from(block[w][l]) | (u64::from(block[w + 1][l]) << 32);
+    }
+}
+
+/// The key words of a `rand_chacha` generator (its seed, little endian).
+pub fn key_of(rng: &rand_chacha::ChaCha8Rng) -> [u32; 8] {
+    let seed = rng.get_seed();
+    std::array::from_fn(|i| u32::from_le_bytes(seed[4 * i..4 * i + 4].try_into().expect("4 bytes")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::init::trial_rng;
+    use rand::RngCore;
+
+    #[test]
+    fn same_words_as_rand_chacha() {
+        for seed in [0u64, 1, 12345, u64::MAX] {
+            let key = key_of(&trial_rng(seed, 0));
+            for first in [0u64, 8, 1 << 33, u64::MAX - 7] {
+                let streams: [u64; LANES] = std::array::from_fn(|l| first.wrapping_add(l as u64));
+                let mut out = vec![[[0u32; LANES]; 16]; 9];
+                keystreams(&key, &streams, &mut out);
+                for l in 0..LANES {
+                    let mut rng = trial_rng(seed, streams[l]);
+                    let expected: Vec<u64> = (0..8 * 9).map(|_| rng.next_u64()).collect();
+                    let mut got = vec![0; 8 * 9];
+                    lane_u64s(&out, l, &mut got);
+                    assert_eq!(got, expected, "seed {seed} stream {}", streams[l]);
+                }
+            }
+        }
+    }
+}
