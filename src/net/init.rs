@@ -184,8 +184,8 @@ impl std::str::FromStr for BiasInit {
 /// One layer's distribution of an entry.
 #[derive(Debug, Clone, Copy)]
 pub enum EntryDist {
-    /// `U(lo, hi)`, half-open.
-    Uniform(Uniform<f64>),
+    /// `U(-c, c)`, half-open, and `c`.
+    Uniform(Uniform<f64>, f64),
     /// `N(0, s^2)`.
     Normal(Normal<f64>),
     /// A constant (no draw).
@@ -194,7 +194,7 @@ pub enum EntryDist {
 
 impl EntryDist {
     fn uniform(c: f64) -> Self {
-        EntryDist::Uniform(Uniform::new(-c, c))
+        EntryDist::Uniform(Uniform::new(-c, c), c)
     }
     fn normal(s: f64) -> Self {
         EntryDist::Normal(Normal::new(0.0, s).expect("validated positive finite scale"))
@@ -203,7 +203,7 @@ impl EntryDist {
     #[inline]
     pub fn draw<R: Rng>(&self, rng: &mut R) -> f64 {
         match self {
-            EntryDist::Uniform(u) => u.sample(rng),
+            EntryDist::Uniform(u, _) => u.sample(rng),
             EntryDist::Normal(n) => n.sample(rng),
             EntryDist::Const(v) => *v,
         }
@@ -325,7 +325,7 @@ impl InitSampler {
             left -= weights + biases;
             for (count, dist) in [(weights, *w), (biases, *b)] {
                 let entry = match dist {
-                    EntryDist::Uniform(u) => PlanEntry::Uniform(u),
+                    EntryDist::Uniform(u, c) => PlanEntry::Uniform(u, uniform_parts(&u, -c, c)),
                     EntryDist::Const(v) => PlanEntry::Const(v),
                     EntryDist::Normal(_) => return None,
                 };
@@ -336,7 +336,7 @@ impl InitSampler {
         }
         let draws = runs
             .iter()
-            .filter(|(_, d)| matches!(d, PlanEntry::Uniform(_)))
+            .filter(|(_, d)| matches!(d, PlanEntry::Uniform(..)))
             .map(|(count, _)| count)
             .sum();
         Some(DrawPlan { runs, draws })
@@ -372,11 +372,47 @@ impl InitSampler {
     }
 }
 
-/// A run of theta entries in a [`DrawPlan`].
+/// A run of theta entries in a [`DrawPlan`]. A uniform run keeps rand's distribution and,
+/// when they reproduce it bit for bit (checked when the plan is made), its `scale` and
+/// `low`, so that eight trials can be converted at once.
 #[derive(Debug, Clone, Copy)]
 enum PlanEntry {
-    Uniform(Uniform<f64>),
+    Uniform(Uniform<f64>, Option<(f64, f64)>),
     Const(f64),
+}
+
+/// rand 0.8.5's `UniformFloat<f64>::sample` from the generator's `u64` `w`, given the
+/// distribution's `scale` and `low`: a value in `[1, 2)` from the top 52 bits, minus 1,
+/// times `scale`, plus `low`.
+#[inline(always)]
+fn uniform_from_word(w: u64, scale: f64, low: f64) -> f64 {
+    let one_two = f64::from_bits((w >> 12) | 0x3FF0_0000_0000_0000);
+    (one_two - 1.0) * scale + low
+}
+
+/// The `scale` and `low` of `Uniform::<f64>::new(low, high)` as rand 0.8.5 computes them
+/// (`high - low`, lowered until the largest sample stays below `high`), if they reproduce
+/// `dist` on a set of probe words (otherwise the plan samples through `dist`).
+fn uniform_parts(dist: &Uniform<f64>, low: f64, high: f64) -> Option<(f64, f64)> {
+    let max_rand = f64::from_bits((u64::MAX >> 12) | 0x3FF0_0000_0000_0000) - 1.0;
+    let mut scale = high - low;
+    while scale.is_finite() && scale > 0.0 && scale * max_rand + low >= high {
+        scale = f64::from_bits(scale.to_bits() - 1);
+    }
+    let probes = [
+        0,
+        1 << 12,
+        1 << 63,
+        u64::MAX,
+        0x9E37_79B9_7F4A_7C15,
+        0x0123_4567_89AB_CDEF,
+    ];
+    probes
+        .iter()
+        .all(|&w| {
+            uniform_from_word(w, scale, low).to_bits() == dist.sample(&mut OneWord(w)).to_bits()
+        })
+        .then_some((scale, low))
 }
 
 /// Runs of theta entries `(count, distribution)` in layout order; see
@@ -400,7 +436,7 @@ impl DrawPlan {
         for (count, entry) in &self.runs {
             let slots = &mut theta[idx..idx + count];
             match entry {
-                PlanEntry::Uniform(u) => {
+                PlanEntry::Uniform(u, _) => {
                     for (slot, word) in slots.iter_mut().zip(&mut words) {
                         *slot = u.sample(&mut OneWord(word));
                     }
@@ -409,6 +445,48 @@ impl DrawPlan {
             }
             idx += count;
         }
+    }
+
+    /// [`DrawPlan::fill`] for eight trials at once: `words[i][l]` is the `i`-th `u64` of
+    /// trial `l`'s generator, and `thetas[e][l]` receives entry `e` of its theta (bit for
+    /// bit the same values; tested).
+    #[inline(always)]
+    pub fn fill_lanes(&self, words: &[[u64; 8]], thetas: &mut [[f64; 8]]) {
+        let mut idx = 0;
+        let mut next = 0;
+        for (count, entry) in &self.runs {
+            let slots = &mut thetas[idx..idx + count];
+            match entry {
+                PlanEntry::Uniform(_, Some((scale, low))) => {
+                    for (slot, w) in slots.iter_mut().zip(&words[next..next + count]) {
+                        for l in 0..8 {
+                            slot[l] = uniform_from_word(w[l], *scale, *low);
+                        }
+                    }
+                    next += count;
+                }
+                PlanEntry::Uniform(u, None) => {
+                    for (slot, w) in slots.iter_mut().zip(&words[next..next + count]) {
+                        for l in 0..8 {
+                            slot[l] = u.sample(&mut OneWord(w[l]));
+                        }
+                    }
+                    next += count;
+                }
+                PlanEntry::Const(v) => slots.fill([*v; 8]),
+            }
+            idx += count;
+        }
+    }
+
+    /// Entries of theta the plan covers.
+    pub fn len(&self) -> usize {
+        self.runs.iter().map(|(count, _)| count).sum()
+    }
+
+    /// Whether the plan covers no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -505,6 +583,24 @@ mod tests {
                         "{scheme} {bias} trial {trial} n {n}"
                     );
                     assert!(theta[n..].iter().all(|v| v.is_nan()), "nothing past n");
+                }
+                // eight trials at once: the same values, and the fast conversion is used
+                assert!(
+                    plan.runs
+                        .iter()
+                        .all(|(_, e)| !matches!(e, PlanEntry::Uniform(_, None)))
+                );
+                let mut rngs: Vec<_> = (0..8).map(|l| trial_rng(5, 40 + l)).collect();
+                let words: Vec<[u64; 8]> = (0..plan.draws())
+                    .map(|_| std::array::from_fn(|l| rand::RngCore::next_u64(&mut rngs[l])))
+                    .collect();
+                let mut thetas = vec![[f64::NAN; 8]; plan.len()];
+                plan.fill_lanes(&words, &mut thetas);
+                assert_eq!(plan.len(), n);
+                for l in 0..8 {
+                    let full = s.sample(&mut trial_rng(5, 40 + l as u64));
+                    let got: Vec<f64> = thetas.iter().map(|t| t[l]).collect();
+                    assert_eq!(&got[..], &full[..n], "{scheme} {bias} lane {l} n {n}");
                 }
             }
         }

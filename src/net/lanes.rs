@@ -16,8 +16,8 @@ pub const LANES: usize = 8;
 /// One state word in every lane.
 pub type V = [u32; LANES];
 
-/// One block of the eight streams: word `w` of lane `l` is `block[w][l]`.
-pub type Block = [V; 16];
+/// The `i`-th `u64` of every lane.
+pub type Words = [u64; LANES];
 
 #[inline(always)]
 fn add(a: &mut V, b: &V) {
@@ -47,10 +47,10 @@ fn quarter(x: &mut [V; 16], a: usize, b: usize, c: usize, d: usize) {
     (x[a], x[b], x[c], x[d]) = (va, vb, vc, vd);
 }
 
-/// Writes block `b` of stream `streams[l]` under `key` to `out[b][w][l]`, for every
-/// block of `out` and lane `l`.
+/// Writes `u64` `i` of stream `streams[l]` under `key` (words `2i` and `2i+1`) to
+/// `out[i][l]`, for all `i < out.len()` (a multiple of 8, one block per 8).
 #[inline(always)]
-fn blocks_generic(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Block]) {
+fn blocks_generic(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) {
     const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
     let mut init = [[0u32; LANES]; 16];
     for (w, s) in SIGMA.iter().enumerate() {
@@ -63,7 +63,7 @@ fn blocks_generic(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Block]) {
         init[14][l] = streams[l] as u32;
         init[15][l] = (streams[l] >> 32) as u32;
     }
-    for (b, block) in out.iter_mut().enumerate() {
+    for (b, block) in out.chunks_exact_mut(8).enumerate() {
         init[12] = [b as u32; LANES];
         init[13] = [((b as u64) >> 32) as u32; LANES];
         let mut x = init;
@@ -80,27 +80,33 @@ fn blocks_generic(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Block]) {
         for (w, word) in x.iter_mut().enumerate() {
             add(word, &init[w]);
         }
-        *block = x;
+        for (i, pair) in block.iter_mut().enumerate() {
+            for l in 0..LANES {
+                pair[l] = u64::from(x[2 * i][l]) | (u64::from(x[2 * i + 1][l]) << 32);
+            }
+        }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl")]
-fn blocks_avx512(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Block]) {
+fn blocks_avx512(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) {
     blocks_generic(key, streams, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn blocks_avx2(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Block]) {
+fn blocks_avx2(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) {
     blocks_generic(key, streams, out);
 }
 
-/// The first `out.len()` blocks of the keystreams of eight streams of one key: word `w`
-/// of block `b` of stream `streams[l]` is `out[b][w][l]`. Vectorized with AVX2 where the
-/// processor has it (AVX-512VL preferred: 32 vector registers hold the state without
-/// spilling, and rotates are one instruction).
-pub fn keystreams(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Block]) {
+/// The first `out.len()` `u64`s (a multiple of 8) of the keystreams of eight streams of
+/// one key, as `rand_chacha`'s `next_u64` yields them (word `2i` low, `2i+1` high):
+/// `u64` `i` of stream `streams[l]` is `out[i][l]`. Vectorized where the processor has it
+/// (AVX-512VL preferred: 32 vector registers hold the state without spilling, and rotates
+/// are one instruction; else AVX2).
+pub fn keystreams(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) {
+    assert!(out.len() % 8 == 0, "whole blocks of 8 u64s");
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f")
@@ -117,15 +123,6 @@ pub fn keystreams(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Block]) {
         }
     }
     blocks_generic(key, streams, out);
-}
-
-/// The `u64`s lane `l` yields (as `rand_chacha`'s `next_u64`: word `2i` low, `2i+1`
-/// high), as many as `buf` holds (at most eight per block).
-pub fn lane_u64s(out: &[Block], l: usize, buf: &mut [u64]) {
-    for (i, slot) in buf.iter_mut().enumerate() {
-        let (block, w) = (&out[i / 8], 2 * (i % 8));
-        *slot = u64::from(block[w][l]) | (u64::from(block[w + 1][l]) << 32);
-    }
 }
 
 /// The key words of a `rand_chacha` generator (its seed, little endian).
@@ -146,13 +143,12 @@ mod tests {
             let key = key_of(&trial_rng(seed, 0));
             for first in [0u64, 8, 1 << 33, u64::MAX - 7] {
                 let streams: [u64; LANES] = std::array::from_fn(|l| first.wrapping_add(l as u64));
-                let mut out = vec![[[0u32; LANES]; 16]; 9];
+                let mut out = vec![[0u64; LANES]; 8 * 9];
                 keystreams(&key, &streams, &mut out);
                 for l in 0..LANES {
                     let mut rng = trial_rng(seed, streams[l]);
                     let expected: Vec<u64> = (0..8 * 9).map(|_| rng.next_u64()).collect();
-                    let mut got = vec![0; 8 * 9];
-                    lane_u64s(&out, l, &mut got);
+                    let got: Vec<u64> = out.iter().map(|w| w[l]).collect();
                     assert_eq!(got, expected, "seed {seed} stream {}", streams[l]);
                 }
             }

@@ -12,7 +12,7 @@
 
 use crate::data::Dataset;
 use crate::net::init::{DrawPlan, InitSampler, trial_rng};
-use crate::net::lanes::{LANES, key_of, keystreams, lane_u64s};
+use crate::net::lanes::{LANES, key_of, keystreams};
 use crate::net::{Arch, Network};
 use crate::optim::{Optimizer, Resolved, build};
 use crate::train::{TrainConfig, train};
@@ -191,12 +191,13 @@ impl<'a> Simulator<'a> {
         self.plan.as_ref()
     }
 
-    /// Like [`Simulator::run_trial`] with the trial's generator output given: its first
-    /// `plan.draws()` `u64`s (as [`crate::net::lanes`] computes them for eight trials at
-    /// once). Needs a plan.
-    pub fn run_trial_from_words(&mut self, words: &[u64]) -> bool {
-        let plan = self.plan.as_ref().expect("a bulk plan");
-        plan.fill(words.iter().copied(), &mut self.theta);
+    /// Like [`Simulator::run_trial`] with theta given: entry `e` is `thetas[e][lane]` (as
+    /// [`DrawPlan::fill_lanes`] makes them for eight trials at once), for the entries the
+    /// plan covers.
+    pub fn run_trial_from_lanes(&mut self, thetas: &[[f64; LANES]], lane: usize) -> bool {
+        for (t, v) in self.theta.iter_mut().zip(thetas) {
+            *t = v[lane];
+        }
         self.decide()
     }
 
@@ -532,6 +533,22 @@ fn dense_relu_any(wj: &[f64], b: f64, input: &[f64], active_in: &[usize], row: &
     top
 }
 
+/// [`DrawPlan::fill_lanes`] compiled for the vector units the processor has.
+fn fill_lanes(plan: &DrawPlan, words: &[[u64; LANES]], thetas: &mut [[f64; LANES]]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        fn avx2(plan: &DrawPlan, words: &[[u64; LANES]], thetas: &mut [[f64; LANES]]) {
+            plan.fill_lanes(words, thetas);
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor supports AVX2, checked just above.
+            return unsafe { avx2(plan, words, thetas) };
+        }
+    }
+    plan.fill_lanes(words, thetas);
+}
+
 /// One Monte Carlo configuration.
 pub struct McJob<'a> {
     /// Architecture.
@@ -570,22 +587,24 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                 job.training.as_ref().map(|(r, _)| build::<f64>(r));
             let lo = start + c * CHUNK;
             let hi = (lo + CHUNK).min(end);
-            // with a bulk plan, the generator words of eight trials at a time
+            // with a bulk plan, the generator words and thetas of eight trials at a time
             let key = key_of(&trial_rng(job.seed, 0));
-            let blocks = sim.plan().map(|p| (2 * p.draws()).div_ceil(16));
-            let mut words = vec![[[0u32; LANES]; 16]; blocks.unwrap_or(0)];
-            let mut draws = vec![0u64; sim.plan().map_or(0, |p| p.draws())];
+            let plan = sim.plan().cloned();
+            let mut words =
+                vec![[0u64; LANES]; plan.as_ref().map_or(0, |p| p.draws().div_ceil(8) * 8)];
+            let mut thetas = vec![[0.0; LANES]; plan.as_ref().map_or(0, |p| p.len())];
             for trial in lo..hi {
                 let lane = ((trial - lo) % LANES as u64) as usize;
-                let dead = if blocks.is_some() {
-                    if lane == 0 {
-                        let streams = std::array::from_fn(|l| trial + l as u64);
-                        keystreams(&key, &streams, &mut words);
+                let dead = match &plan {
+                    Some(plan) => {
+                        if lane == 0 {
+                            let streams = std::array::from_fn(|l| trial + l as u64);
+                            keystreams(&key, &streams, &mut words);
+                            fill_lanes(plan, &words, &mut thetas);
+                        }
+                        sim.run_trial_from_lanes(&thetas, lane)
                     }
-                    lane_u64s(&words, lane, &mut draws);
-                    sim.run_trial_from_words(&draws)
-                } else {
-                    sim.run_trial(job.seed, trial)
+                    None => sim.run_trial(job.seed, trial),
                 };
                 counts.trials += 1;
                 counts.dead_layer += dead as u64;
