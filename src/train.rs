@@ -109,10 +109,10 @@ pub fn train<S: Real>(
             Some((r, _)) => r.clone(),
             None => current.risk(data, None)?,
         };
-        if let Some(f) = floor {
-            if risk.sub(f).sign() == crate::scalar::Sign::Negative {
-                below.push(step);
-            }
+        if let Some(f) = floor
+            && risk.sub(f).sign() == crate::scalar::Sign::Negative
+        {
+            below.push(step);
         }
         if !S::EXACT && !risk.to_f64().is_finite() {
             diverged = true;

@@ -667,17 +667,17 @@ impl Replay<'_> {
             self.forced(&region, &mut at, end, &mut prev, &mut cur)?;
             for j in 0..self.widths[self.k] {
                 let f = self.form(self.k, j, &prev);
-                if let Some((_, hi)) = region.range(&f) {
-                    if hi.is_positive() {
-                        return Err(fails(
-                            "domain",
-                            format!(
-                                "neuron {j} of layer {} reaches {} on a region",
-                                self.k,
-                                show(&hi)
-                            ),
-                        ));
-                    }
+                if let Some((_, hi)) = region.range(&f)
+                    && hi.is_positive()
+                {
+                    return Err(fails(
+                        "domain",
+                        format!(
+                            "neuron {j} of layer {} reaches {} on a region",
+                            self.k,
+                            show(&hi)
+                        ),
+                    ));
                 }
             }
             return Ok(1);

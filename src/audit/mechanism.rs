@@ -311,12 +311,12 @@ pub fn audit(
         .collect();
     let arch = net.arch();
     let dead = activity.dead_layers();
-    if let Some(k) = options.layer {
-        if !dead.contains(&k) {
-            return Err(format!(
-                "layer {k} was asked for, but it is not dead on the data (dead layers: {dead:?})"
-            ));
-        }
+    if let Some(k) = options.layer
+        && !dead.contains(&k)
+    {
+        return Err(format!(
+            "layer {k} was asked for, but it is not dead on the data (dead layers: {dead:?})"
+        ));
     }
     let Some(&k) = options.layer.as_ref().or(dead.last()) else {
         let counts = activity.inactive_per_layer();
@@ -430,6 +430,10 @@ pub fn audit(
     })
 }
 
+fn zero() -> BigRational {
+    <BigRational as Zero>::zero()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,8 +466,4 @@ mod tests {
             .unwrap();
         assert!(constructive_witness(&Arch::new(vec![1, 2, 1]).unwrap(), &data).is_none());
     }
-}
-
-fn zero() -> BigRational {
-    <BigRational as Zero>::zero()
 }

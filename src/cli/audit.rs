@@ -96,18 +96,18 @@ pub fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
     .map_err(CliError::Input)?;
     bar.finish_and_clear();
     let mut certificate_path = Value::Null;
-    if let Some(path) = &args.certificate {
-        if let Some(mut cert) = Certificate::from_report(&setup.net, &setup.data, &report) {
-            if let Some(d) = &domain {
-                cert = cert.with_domain(&d.a, &d.b, d.layer, d.proof.to_json());
-            }
-            let text = serde_json::to_string_pretty(&cert.0).expect("JSON values serialize");
-            std::fs::write(path, text + "\n").map_err(|e| CliError::Output {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            certificate_path = json!(path.display().to_string());
+    if let Some(path) = &args.certificate
+        && let Some(mut cert) = Certificate::from_report(&setup.net, &setup.data, &report)
+    {
+        if let Some(d) = &domain {
+            cert = cert.with_domain(&d.a, &d.b, d.layer, d.proof.to_json());
         }
+        let text = serde_json::to_string_pretty(&cert.0).expect("JSON values serialize");
+        std::fs::write(path, text + "\n").map_err(|e| CliError::Output {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        certificate_path = json!(path.display().to_string());
     }
     let strings =
         |v: &[crate::scalar::BigRational]| v.iter().map(rational_string).collect::<Vec<_>>();

@@ -112,15 +112,15 @@ impl CommonArgs {
                 } else {
                     weights::read_json(path).map_err(|e| CliError::input("--weights", e))?
                 };
-                if let Some(widths) = &self.arch {
-                    if widths != arch.widths() {
-                        return Err(CliError::Input(format!(
-                            "--arch {} disagrees with --weights architecture {arch}",
-                            Arch::new(widths.clone())
-                                .map(|a| a.to_string())
-                                .unwrap_or_else(|_| format!("{widths:?}"))
-                        )));
-                    }
+                if let Some(widths) = &self.arch
+                    && widths != arch.widths()
+                {
+                    return Err(CliError::Input(format!(
+                        "--arch {} disagrees with --weights architecture {arch}",
+                        Arch::new(widths.clone())
+                            .map(|a| a.to_string())
+                            .unwrap_or_else(|_| format!("{widths:?}"))
+                    )));
                 }
                 Network::new(arch, params).map_err(|e| CliError::input("--weights", e))?
             }

@@ -229,13 +229,13 @@ fn result_json(
             f(&bd.dead_layer)
         ));
     }
-    if let Some(bf) = &bd.first_layer_neuron {
-        if ci_first[1] < f(bf) {
-            warnings.push(format!(
-                "p_dead_first_layer_neuron's interval lies below the bound {}: a bug",
-                f(bf)
-            ));
-        }
+    if let Some(bf) = &bd.first_layer_neuron
+        && ci_first[1] < f(bf)
+    {
+        warnings.push(format!(
+            "p_dead_first_layer_neuron's interval lies below the bound {}: a bug",
+            f(bf)
+        ));
     }
     // on a box only the first layer is counted neuron by neuron: the others are null
     let mean_inactive: Vec<Option<f64>> = arch

@@ -169,10 +169,10 @@ pub fn run_in<S: Real>(
     })
     .map_err(|e| CliError::input("--batch", e))?;
     progress.finish_and_clear();
-    if let Some(w) = writer.as_mut() {
-        if let Err(e) = w.flush() {
-            write_error.get_or_insert(e.to_string());
-        }
+    if let Some(w) = writer.as_mut()
+        && let Err(e) = w.flush()
+    {
+        write_error.get_or_insert(e.to_string());
     }
     if let (Some(reason), Some(path)) = (write_error, trace) {
         return Err(CliError::Output {

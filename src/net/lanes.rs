@@ -106,7 +106,7 @@ fn blocks_avx2(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) {
 /// (AVX-512VL preferred: 32 vector registers hold the state without spilling, and rotates
 /// are one instruction; else AVX2).
 pub fn keystreams(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) {
-    assert!(out.len() % 8 == 0, "whole blocks of 8 u64s");
+    assert!(out.len().is_multiple_of(8), "whole blocks of 8 u64s");
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f")

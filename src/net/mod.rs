@@ -514,7 +514,7 @@ mod tests {
             Err(NetError::ZeroWidth { index: 1 })
         );
         let a = Arch::new(vec![2, 3, 1]).unwrap();
-        assert_eq!(a.num_params(), 3 * 3 + 1 * 4);
+        assert_eq!(a.num_params(), 3 * 3 + 4);
         assert_eq!(a.weight_index(1, 2, 1), 5);
         assert_eq!(a.bias_index(1, 2), 8);
         assert_eq!(a.weight_index(2, 0, 2), 11);

@@ -145,7 +145,7 @@ fn cdf_sum_uniforms(widths: &[(BigRational, usize)], s: &BigRational) -> BigRati
                 .zip(&choice)
                 .fold(BigInt::one(), |acc, ((_, m), &c)| acc * binomial(*m, c));
             let term = BigRational::from_integer(coef) * num_traits::pow::pow(x, n);
-            if taken % 2 == 0 {
+            if taken.is_multiple_of(2) {
                 sum += term;
             } else {
                 sum -= term;
