@@ -237,13 +237,9 @@ impl<'a> Simulator<'a> {
                 // the single activation vector every point shares, in `next`
                 let (input, out) = (&self.cur[..cols], &mut self.next[..rows]);
                 for (j, slot) in out.iter_mut().enumerate() {
-                    let z = (0..cols).fold(b[j], |acc, i| {
-                        if w[j * cols + i] == 0.0 || input[i] == 0.0 {
-                            acc
-                        } else {
-                            acc + w[j * cols + i] * input[i]
-                        }
-                    });
+                    // the generic pass skips zero products; adding them instead changes
+                    // at most the sign of a zero sum (no branch on the often-zero inputs)
+                    let z = (0..cols).fold(b[j], |acc, i| acc + w[j * cols + i] * input[i]);
                     if z <= 0.0 {
                         inactive += 1;
                     }
