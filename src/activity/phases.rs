@@ -419,15 +419,20 @@ pub fn decide_by_phases(
     match search.explore(Polytope::from_box(region), (1, 0), identity, Vec::new()) {
         Ok(tree) => PhaseDecision::Dead(tree),
         Err(Stop::Alive(witness, neuron)) => {
+            // the affine form is exact on the closed region, so the forward pass agrees;
+            // a witness is only ever claimed after that forward pass confirms it
             let value = net.forward(&witness).pre[k - 1][neuron].clone();
-            debug_assert!(
-                value.is_positive(),
-                "the affine form is exact on the region"
-            );
-            PhaseDecision::Alive {
-                witness,
-                neuron,
-                value,
+            if value.is_positive() {
+                PhaseDecision::Alive {
+                    witness,
+                    neuron,
+                    value,
+                }
+            } else {
+                PhaseDecision::Unknown(format!(
+                    "internal inconsistency: an affine form is positive at a vertex where the forward pass gives {} (please report)",
+                    crate::scalar::rational_string(&value)
+                ))
             }
         }
         Err(Stop::Budget) => PhaseDecision::Unknown(format!(
