@@ -103,6 +103,12 @@ pub fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
             cert = cert.with_domain(&d.a, &d.b, d.layer, d.proof.to_json());
         }
         let text = serde_json::to_string_pretty(&cert.0).expect("JSON values serialize");
+        // the independent checker must accept what is written
+        if let Err(e) = check_certificate(&text) {
+            return Err(CliError::Input(format!(
+                "internal error: the certificate fails its own check ({e}); not written, please report"
+            )));
+        }
         std::fs::write(path, text + "\n").map_err(|e| CliError::Output {
             path: path.display().to_string(),
             reason: e.to_string(),
