@@ -370,14 +370,6 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
                 batch: args.batch,
                 batch_seed: args.seed,
             };
-            let job = McJob {
-                arch,
-                sampler: &sampler,
-                data: &data,
-                seed: args.seed,
-                trials: start..end,
-                training: resolved.as_ref().map(|r| (r, config.clone())),
-            };
             let (counts, region) = match &domain {
                 Some((a, b)) => {
                     let job = BoxJob {
@@ -392,10 +384,20 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
                     let counts = pool.install(|| run_box(&job, &|n| bar.inc(n)));
                     (counts, (a.clone(), b.clone()))
                 }
-                None => (
-                    pool.install(|| run(&job, &|n| bar.inc(n))),
-                    data_box(&data_exact),
-                ),
+                None => {
+                    let job = McJob {
+                        arch,
+                        sampler: &sampler,
+                        data: &data,
+                        seed: args.seed,
+                        trials: start..end,
+                        training: resolved.as_ref().map(|r| (r, config.clone())),
+                    };
+                    (
+                        pool.install(|| run(&job, &|n| bar.inc(n))),
+                        data_box(&data_exact),
+                    )
+                }
             };
             let mut v = result_json(
                 arch,

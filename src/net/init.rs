@@ -309,13 +309,11 @@ impl InitSampler {
     /// is uniform or constant (and the scheme is not `rai`); `None` otherwise. See
     /// [`InitSampler::sample_planned`].
     pub fn bulk_plan(&self, n: usize) -> Option<DrawPlan> {
-        if self.rai
-            || self.layers.iter().any(|(w, b)| {
-                matches!(w, EntryDist::Normal(_)) || matches!(b, EntryDist::Normal(_))
-            })
-        {
+        if self.rai {
             return None;
         }
+        // every layer is visited (entries past n as empty runs), so a normal
+        // distribution anywhere gives None below
         let mut runs = Vec::new();
         let mut left = n.min(self.arch.num_params());
         for (k, (w, b)) in self.layers.iter().enumerate() {
