@@ -477,6 +477,21 @@ impl DrawPlan {
         }
     }
 
+    /// The largest magnitude any entry the plan covers can take (`c` for `U(-c, c)`).
+    pub fn max_abs(&self) -> f64 {
+        self.runs
+            .iter()
+            .map(|(_, entry)| match entry {
+                PlanEntry::Uniform(u, _) => {
+                    // the support of `U(-c, c)` as rand draws it is within [-c, c)
+                    let probe = |w| f64::abs(u.sample(&mut OneWord(w)));
+                    probe(0).max(probe(u64::MAX))
+                }
+                PlanEntry::Const(v) => f64::abs(*v),
+            })
+            .fold(0.0, f64::max)
+    }
+
     /// Entries of theta the plan covers.
     pub fn len(&self) -> usize {
         self.runs.iter().map(|(count, _)| count).sum()

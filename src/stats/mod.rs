@@ -5,6 +5,7 @@ pub mod bound;
 pub mod montecarlo;
 pub mod onbox;
 pub mod plot;
+pub mod trial_lanes;
 
 /// The 0.975 quantile of the standard normal (two-sided 95%).
 pub const Z95: f64 = 1.959963984540054;

@@ -15,6 +15,7 @@ use crate::net::init::{DrawPlan, InitSampler, trial_rng};
 use crate::net::lanes::{LANES, key_of, keystreams};
 use crate::net::{Arch, Network};
 use crate::optim::{Optimizer, Resolved, build};
+use super::trial_lanes::LaneDecider;
 use crate::train::{TrainConfig, train};
 
 /// Integer tallies of a batch of trials for one configuration (mergeable).
@@ -589,6 +590,30 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
             let mut words =
                 vec![[0u64; LANES]; plan.as_ref().map_or(0, |p| p.draws().div_ceil(8) * 8)];
             let mut thetas = vec![[0.0; LANES]; plan.as_ref().map_or(0, |p| p.len())];
+            // without training, eight trials are decided together, one per lane
+            let lanes = match (&plan, &job.training) {
+                (Some(plan), None) => LaneDecider::new(job.arch, plan, job.data),
+                _ => None,
+            };
+            if let (Some(mut lanes), Some(plan)) = (lanes, &plan) {
+                for group in (lo..hi).step_by(LANES) {
+                    let streams = std::array::from_fn(|l| group + l as u64);
+                    keystreams(&key, &streams, &mut words);
+                    fill_lanes(plan, &words, &mut thetas);
+                    lanes.decide(&thetas);
+                    // the last group may reach past `hi`: its extra lanes are not counted
+                    for l in 0..LANES.min((hi - group) as usize) {
+                        counts.trials += 1;
+                        counts.dead_layer += lanes.dead[l] as u64;
+                        counts.first_layer_inactive += (lanes.inactive[0][l] > 0) as u64;
+                        for (hist, n) in counts.inactive_hist.iter_mut().zip(&lanes.inactive) {
+                            hist[n[l] as usize] += 1;
+                        }
+                    }
+                }
+                tick(hi - lo);
+                return counts;
+            }
             for trial in lo..hi {
                 let lane = ((trial - lo) % LANES as u64) as usize;
                 let dead = match &plan {
