@@ -78,6 +78,19 @@ impl Counts {
             undecided: None,
         }
     }
+    /// Counts one trial: whether some hidden layer is dead, and the number of inactive
+    /// neurons per hidden layer.
+    fn tally(&mut self, dead: bool, inactive: impl Iterator<Item = u32>) {
+        self.trials += 1;
+        self.dead_layer += dead as u64;
+        for (k, (hist, n)) in self.inactive_hist.iter_mut().zip(inactive).enumerate() {
+            if k == 0 {
+                self.first_layer_inactive += (n > 0) as u64;
+            }
+            hist[n as usize] += 1;
+        }
+    }
+
     /// Adds another tally of the same configuration.
     pub fn add(mut self, other: &Self) -> Self {
         self.trials += other.trials;
@@ -590,9 +603,13 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
             let mut words =
                 vec![[0u64; LANES]; plan.as_ref().map_or(0, |p| p.draws().div_ceil(8) * 8)];
             let mut thetas = vec![[0.0; LANES]; plan.as_ref().map_or(0, |p| p.len())];
-            // without training, eight trials are decided together, one per lane
-            let lanes = match (&plan, &job.training) {
-                (Some(plan), None) => LaneDecider::new(job.arch, plan, job.data),
+            // without training, eight trials are decided together, one per lane, when no
+            // value can overflow (see `trial_lanes`); schemes without a bulk plan draw
+            // trial by trial, which costs more than the decision (deciding those in lanes
+            // was measured no faster)
+            let lanes = match (&job.training, &plan) {
+                (None, Some(plan)) => LaneDecider::new(job.arch, job.data)
+                    .filter(|lanes| lanes.safe(plan.max_abs())),
                 _ => None,
             };
             if let (Some(mut lanes), Some(plan)) = (lanes, &plan) {
@@ -603,12 +620,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                     lanes.decide(&thetas);
                     // the last group may reach past `hi`: its extra lanes are not counted
                     for l in 0..LANES.min((hi - group) as usize) {
-                        counts.trials += 1;
-                        counts.dead_layer += lanes.dead[l] as u64;
-                        counts.first_layer_inactive += (lanes.inactive[0][l] > 0) as u64;
-                        for (hist, n) in counts.inactive_hist.iter_mut().zip(&lanes.inactive) {
-                            hist[n[l] as usize] += 1;
-                        }
+                        counts.tally(lanes.dead[l], lanes.inactive.iter().map(|n| n[l]));
                     }
                 }
                 tick(hi - lo);
@@ -627,12 +639,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                     }
                     None => sim.run_trial(job.seed, trial),
                 };
-                counts.trials += 1;
-                counts.dead_layer += dead as u64;
-                counts.first_layer_inactive += (sim.inactive[0] > 0) as u64;
-                for (hist, &n) in counts.inactive_hist.iter_mut().zip(&sim.inactive) {
-                    hist[n] += 1;
-                }
+                counts.tally(dead, sim.inactive.iter().map(|&n| n as u32));
                 if let (Some((_, config)), Some(opt), Some(v), Some(t)) =
                     (&job.training, &opt, &v, counts.training.as_mut())
                 {

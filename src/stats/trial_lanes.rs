@@ -16,13 +16,13 @@
 //! generic pass skips a product whose factor is zero, where a lane adds it. With finite
 //! factors that product is `±0`, and adding it changes at most the sign of a zero sum,
 //! which neither `z > 0` nor the `ReLU` distinguishes. A product `0 * inf` would be NaN
-//! instead, so [`LaneDecider::new`] declines (returns `None`) unless a bound computed from
-//! the largest parameter magnitude and the largest input shows that no value can overflow.
+//! instead, so the caller decides in lanes only parameters for which [`LaneDecider::safe`]
+//! holds: a bound computed from the largest parameter magnitude and the largest input
+//! shows that no value can overflow.
 //! Tests compare every count with the single-trial path.
 
 use crate::data::Dataset;
 use crate::net::Arch;
-use crate::net::init::DrawPlan;
 use crate::net::lanes::LANES;
 
 /// One value in each of the eight lanes.
@@ -32,12 +32,21 @@ type Lanes = [f64; LANES];
 pub struct LaneDecider {
     /// Per hidden layer: rows, columns, offset of its weights in theta.
     layers: Vec<(usize, usize, usize)>,
-    /// Points.
+    /// Points, and how many go through the layers together (a tile: the activations of
+    /// a tile stay in the processor's cache whatever the number of points).
     m: usize,
-    /// Inputs, point-major (`xs[p * d + i]`), the same in every lane.
+    tile: usize,
+    /// Inputs, point-major (`xs[p * d + i]`), the same in every lane, and their largest
+    /// magnitude.
     xs: Vec<Lanes>,
+    x_abs: f64,
+    /// Entries of theta up to the last hidden layer.
+    params: usize,
+    /// Activations of the tile, point-major, before and after the current layer.
     cur: Vec<Lanes>,
     next: Vec<Lanes>,
+    /// Per hidden neuron (layer by layer), its largest pre-activation so far.
+    top: Vec<Lanes>,
     /// `inactive[k - 1][l]`: inactive neurons of hidden layer `k` in lane `l` after
     /// [`LaneDecider::decide`].
     pub inactive: Vec<[u32; LANES]>,
@@ -46,48 +55,60 @@ pub struct LaneDecider {
 }
 
 impl LaneDecider {
-    /// Prepares the decider, or `None` when an overflow cannot be ruled out for
-    /// parameters drawn by `plan` (see the module docs) or the plan does not cover the
-    /// hidden layers.
-    pub fn new(arch: &Arch, plan: &DrawPlan, data: &Dataset<f64>) -> Option<Self> {
+    /// Prepares the decider for `data` (`None` when it has no point).
+    pub fn new(arch: &Arch, data: &Dataset<f64>) -> Option<Self> {
         let (m, d) = (data.len(), data.inputs());
-        let hidden: Vec<usize> = arch.hidden_layers().collect();
-        let needed: usize = hidden
-            .iter()
-            .map(|&k| arch.width(k) * (arch.width(k - 1) + 1))
-            .sum();
-        if plan.len() < needed || m == 0 {
+        if m == 0 {
             return None;
         }
+        let hidden: Vec<usize> = arch.hidden_layers().collect();
         let mut xs = Vec::with_capacity(m * d);
-        let mut bound = 0.0f64;
+        let mut x_abs = 0.0f64;
         for p in 0..m {
             for &v in data.x(p) {
                 xs.push([v; LANES]);
-                bound = bound.max(v.abs());
-            }
-        }
-        // |z_j| <= |b_j| + sum_i |w_ji| |x_i| <= e (1 + cols * bound) in exact arithmetic;
-        // doubling per layer covers the rounding of the few operations many times over
-        let e = plan.max_abs();
-        for &k in &hidden {
-            bound = 2.0 * e * (1.0 + arch.width(k - 1) as f64 * bound);
-            if !(bound < 1e300) {
-                return None;
+                x_abs = x_abs.max(v.abs());
             }
         }
         let widest = hidden.iter().map(|&k| arch.width(k)).max().unwrap_or(0);
+        // about 128 KiB of activations per buffer
+        let tile = (TILE_VALUES / widest.max(1)).max(4).min(m);
         Some(Self {
             layers: hidden
                 .iter()
                 .map(|&k| (arch.width(k), arch.width(k - 1), arch.layer_offset(k)))
                 .collect(),
             m,
+            tile,
+            x_abs,
+            params: hidden
+                .iter()
+                .map(|&k| arch.width(k) * (arch.width(k - 1) + 1))
+                .sum(),
             xs,
-            cur: vec![[0.0; LANES]; m * widest],
-            next: vec![[0.0; LANES]; m * widest],
+            cur: vec![[0.0; LANES]; tile * widest],
+            next: vec![[0.0; LANES]; tile * widest],
+            top: vec![[0.0; LANES]; hidden.iter().map(|&k| arch.width(k)).sum()],
             inactive: vec![[0; LANES]; hidden.len()],
             dead: [false; LANES],
+        })
+    }
+
+    /// Entries of theta the decision reads (up to the last hidden layer).
+    pub fn params(&self) -> usize {
+        self.params
+    }
+
+    /// Whether no value can overflow when no parameter exceeds `max_abs` in magnitude
+    /// (see the module docs); decide only such parameters.
+    pub fn safe(&self, max_abs: f64) -> bool {
+        // |z_j| <= |b_j| + sum_i |w_ji| |x_i| <= e (1 + cols * bound) in exact arithmetic,
+        // and so is every partial sum; doubling per layer covers the rounding of the
+        // operations many times over
+        let mut bound = self.x_abs;
+        self.layers.iter().all(|&(_, cols, _)| {
+            bound = 2.0 * max_abs * (1.0 + cols as f64 * bound);
+            bound < 1e300
         })
     }
 
@@ -95,6 +116,7 @@ impl LaneDecider {
     /// `thetas[e][l]`); the results are in [`LaneDecider::inactive`] and
     /// [`LaneDecider::dead`].
     pub fn decide(&mut self, thetas: &[Lanes]) {
+        assert!(thetas.len() >= self.params, "theta up to the last hidden layer");
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
@@ -123,49 +145,72 @@ impl LaneDecider {
 
     #[inline(always)]
     fn decide_generic(&mut self, thetas: &[Lanes]) {
-        let m = self.m;
+        let (m, tile, d) = (self.m, self.tile, self.xs.len() / self.m);
         let last = self.layers.len();
-        self.dead = [false; LANES];
-        for (idx, &(rows, cols, off)) in self.layers.iter().enumerate() {
-            let w = &thetas[off..off + rows * cols];
-            let b = &thetas[off + rows * cols..off + rows * (cols + 1)];
-            let input = if idx == 0 {
-                &self.xs[..]
-            } else {
-                &self.cur[..m * cols]
-            };
-            let out = &mut self.next[..m * rows];
-            // the last hidden layer's rows are not read again
-            let keep = idx + 1 < last;
-            let inactive = &mut self.inactive[idx];
-            *inactive = [0; LANES];
-            macro_rules! fixed {
-                ($c:literal) => {
-                    if keep {
-                        layer_fixed::<$c, true>(w, b, input, out, inactive)
-                    } else {
-                        layer_fixed::<$c, false>(w, b, input, out, inactive)
-                    }
+        self.top.fill([f64::NEG_INFINITY; LANES]);
+        // layer by layer over a tile of points, tile after tile: a point's pre-activations
+        // do not depend on the other points, and each neuron's largest pre-activation
+        // is carried over from tile to tile
+        for start in (0..m).step_by(tile) {
+            let points = tile.min(m - start);
+            let mut tops = &mut self.top[..];
+            for (idx, &(rows, cols, off)) in self.layers.iter().enumerate() {
+                let w = &thetas[off..off + rows * cols];
+                let b = &thetas[off + rows * cols..off + rows * (cols + 1)];
+                let input = if idx == 0 {
+                    &self.xs[start * d..(start + points) * d]
+                } else {
+                    &self.cur[..points * cols]
                 };
+                let out = &mut self.next[..points * rows];
+                let (top, rest) = tops.split_at_mut(rows);
+                tops = rest;
+                // the last hidden layer's rows are not read again
+                let keep = idx + 1 < last;
+                macro_rules! fixed {
+                    ($c:literal) => {
+                        if keep {
+                            layer_fixed::<$c, true>(w, b, input, out, top)
+                        } else {
+                            layer_fixed::<$c, false>(w, b, input, out, top)
+                        }
+                    };
+                }
+                match cols {
+                    1 => fixed!(1),
+                    2 => fixed!(2),
+                    3 => fixed!(3),
+                    4 => fixed!(4),
+                    5 => fixed!(5),
+                    6 => fixed!(6),
+                    7 => fixed!(7),
+                    8 => fixed!(8),
+                    _ => layer_any(w, b, cols, input, out, keep, top),
+                }
+                std::mem::swap(&mut self.cur, &mut self.next);
             }
-            match cols {
-                1 => fixed!(1),
-                2 => fixed!(2),
-                3 => fixed!(3),
-                4 => fixed!(4),
-                5 => fixed!(5),
-                6 => fixed!(6),
-                7 => fixed!(7),
-                8 => fixed!(8),
-                _ => layer_any(w, b, cols, input, out, keep, inactive),
+        }
+        self.dead = [false; LANES];
+        let mut tops = &self.top[..];
+        for (&(rows, _, _), inactive) in self.layers.iter().zip(&mut self.inactive) {
+            let (top, rest) = tops.split_at(rows);
+            tops = rest;
+            *inactive = [0; LANES];
+            // inactive: no positive pre-activation at any point
+            for t in top {
+                for (n, v) in inactive.iter_mut().zip(t) {
+                    *n += 1 - (*v > 0.0) as u32;
+                }
             }
-            for l in 0..LANES {
-                self.dead[l] |= inactive[l] as usize == rows;
+            for (dead, n) in self.dead.iter_mut().zip(inactive.iter()) {
+                *dead |= *n as usize == rows;
             }
-            std::mem::swap(&mut self.cur, &mut self.next);
         }
     }
 }
+
+/// Activations per buffer in a tile (8 lanes of 8 bytes each: 128 KiB).
+const TILE_VALUES: usize = 2048;
 
 /// `z > top ? z : top` lane by lane.
 #[inline(always)]
@@ -181,14 +226,6 @@ fn relu(z: &Lanes) -> Lanes {
     std::array::from_fn(|l| if z[l] > 0.0 { z[l] } else { 0.0 })
 }
 
-/// Adds the lanes whose largest pre-activation is not positive to `inactive`.
-#[inline(always)]
-fn tally(top: &Lanes, inactive: &mut [u32; LANES]) {
-    for l in 0..LANES {
-        inactive[l] += !(top[l] > 0.0) as u32;
-    }
-}
-
 /// `b + w_1 x_1 + ... + w_C x_C` lane by lane, in this order.
 #[inline(always)]
 fn pre<const C: usize>(b: &Lanes, w: &[Lanes; C], x: &[Lanes]) -> Lanes {
@@ -202,15 +239,15 @@ fn pre<const C: usize>(b: &Lanes, w: &[Lanes; C], x: &[Lanes]) -> Lanes {
 }
 
 /// One layer with `C` inputs per point: `out[p * rows + j] = ReLU(b_j + sum_i w_ji
-/// input[p * C + i])` (written only when `KEEP`), counting per lane the rows with no
-/// positive pre-activation.
+/// input[p * C + i])` (written only when `KEEP`), raising `top[j]` to row `j`'s largest
+/// pre-activation.
 #[inline(always)]
 fn layer_fixed<const C: usize, const KEEP: bool>(
     w: &[Lanes],
     b: &[Lanes],
     input: &[Lanes],
     out: &mut [Lanes],
-    inactive: &mut [u32; LANES],
+    top: &mut [Lanes],
 ) {
     let rows = b.len();
     for (j, bj) in b.iter().enumerate() {
@@ -218,12 +255,12 @@ fn layer_fixed<const C: usize, const KEEP: bool>(
         // two running maxima, of the even and the odd points, so that consecutive points
         // do not wait on each other's maximum (no closure here: it would not inherit the
         // caller's target features)
-        let (mut top, mut odd) = ([f64::NEG_INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+        let (mut even, mut odd) = (top[j], [f64::NEG_INFINITY; LANES]);
         let pairs = input.chunks_exact(2 * C);
         let rest = pairs.remainder();
         for (q, x) in pairs.enumerate() {
             let (z0, z1) = (pre::<C>(bj, &wj, &x[..C]), pre::<C>(bj, &wj, &x[C..]));
-            max_into(&mut top, &z0);
+            max_into(&mut even, &z0);
             max_into(&mut odd, &z1);
             if KEEP {
                 out[2 * q * rows + j] = relu(&z0);
@@ -232,13 +269,13 @@ fn layer_fixed<const C: usize, const KEEP: bool>(
         }
         if !rest.is_empty() {
             let z = pre::<C>(bj, &wj, rest);
-            max_into(&mut top, &z);
+            max_into(&mut even, &z);
             if KEEP {
                 out[(input.len() / C - 1) * rows + j] = relu(&z);
             }
         }
-        max_into(&mut top, &odd);
-        tally(&top, inactive);
+        max_into(&mut even, &odd);
+        top[j] = even;
     }
 }
 
@@ -251,25 +288,37 @@ fn layer_any(
     input: &[Lanes],
     out: &mut [Lanes],
     keep: bool,
-    inactive: &mut [u32; LANES],
+    top: &mut [Lanes],
 ) {
     let rows = b.len();
+    let points = input.len() / cols;
     for (j, bj) in b.iter().enumerate() {
         let wj = &w[j * cols..(j + 1) * cols];
-        let mut top = [f64::NEG_INFINITY; LANES];
-        for (p, x) in input.chunks_exact(cols).enumerate() {
-            let mut z = *bj;
-            for (wi, xi) in wj.iter().zip(x) {
-                for l in 0..LANES {
-                    z[l] += wi[l] * xi[l];
+        let mut largest = top[j];
+        // four points at a time: four independent chains of additions instead of one
+        // long chain per point
+        let mut p = 0;
+        while p < points {
+            let block = (points - p).min(4);
+            let xs: [&[Lanes]; 4] =
+                std::array::from_fn(|q| &input[(p + q.min(block - 1)) * cols..][..cols]);
+            let mut z = [*bj; 4];
+            for (i, wi) in wj.iter().enumerate() {
+                for q in 0..4 {
+                    for l in 0..LANES {
+                        z[q][l] += wi[l] * xs[q][i][l];
+                    }
                 }
             }
-            max_into(&mut top, &z);
-            if keep {
-                out[p * rows + j] = relu(&z);
+            for (q, zq) in z.iter().enumerate().take(block) {
+                max_into(&mut largest, zq);
+                if keep {
+                    out[(p + q) * rows + j] = relu(zq);
+                }
             }
+            p += block;
         }
-        tally(&top, inactive);
+        top[j] = largest;
     }
 }
 
@@ -308,7 +357,8 @@ mod tests {
             let data = data(spec, &arch);
             let mut sim = Simulator::new(&arch, &sampler, &data);
             let plan = sim.plan().cloned().expect("uniform schemes have a plan");
-            let mut lanes = LaneDecider::new(&arch, &plan, &data).expect("bounded");
+            let mut lanes = LaneDecider::new(&arch, &data).unwrap();
+            assert!(lanes.safe(plan.max_abs()));
             let key = key_of(&trial_rng(5, 0));
             let mut words = vec![[0u64; LANES]; plan.draws().div_ceil(8) * 8];
             let mut thetas = vec![[0.0; LANES]; plan.len()];
@@ -341,21 +391,23 @@ mod tests {
         }
     }
 
-    /// Parameters or inputs large enough that a value could overflow: the decider
-    /// declines rather than risk `0 * inf` where the generic pass skips the product.
+    /// Parameters or inputs large enough that a value could overflow are not safe for
+    /// the lanes (the generic pass would skip a product `0 * inf` that a lane computes).
     #[test]
-    fn declines_when_values_could_overflow() {
+    fn unsafe_when_values_could_overflow() {
         let arch = Arch::new(vec![1, 4, 4, 1]).unwrap();
-        let data = data("grid:-1,1:8", &arch);
         let plan = |c: &str| {
             InitSampler::new(&arch, &c.parse().unwrap(), &"default".parse().unwrap())
                 .bulk_plan(arch.num_params())
                 .unwrap()
+                .max_abs()
         };
-        assert!(LaneDecider::new(&arch, &plan("uniform:1"), &data).is_some());
-        assert!(LaneDecider::new(&arch, &plan("uniform:1e200"), &data).is_none());
-        let far = data_far(&arch);
-        assert!(LaneDecider::new(&arch, &plan("uniform:1"), &far).is_none());
+        assert_eq!(plan("uniform:0.5"), 0.5);
+        let lanes = LaneDecider::new(&arch, &data("grid:-1,1:8", &arch)).unwrap();
+        assert!(lanes.safe(plan("uniform:1")));
+        assert!(!lanes.safe(plan("uniform:1e200")));
+        let far = LaneDecider::new(&arch, &data_far(&arch)).unwrap();
+        assert!(!far.safe(plan("uniform:1")));
     }
 
     fn data_far(arch: &Arch) -> Dataset<f64> {
