@@ -339,7 +339,7 @@ mod tests {
     }
 
     /// Every lane decides exactly as the single-trial simulator (itself tested against
-    /// the generic activity code): fan-ins 1 to 8 and beyond (the generic kernel), odd
+    /// the generic activity code), in every compiled variant: fan-ins 1 to 8 and beyond (the generic kernel), odd
     /// numbers of points (the unpaired last point), zero biases, layers after a dead one.
     #[test]
     fn lanes_decide_as_single_trials() {
@@ -366,7 +366,17 @@ mod tests {
             for group in (0..groups).map(|g| 1000 + 8 * g) {
                 keystreams(&key, &std::array::from_fn(|l| group + l as u64), &mut words);
                 plan.fill_lanes(&words, &mut thetas);
+                // every compiled variant decides alike
+                lanes.decide_generic(&thetas);
+                let generic = (lanes.dead, lanes.inactive.clone());
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the processor supports AVX2, checked just above.
+                    unsafe { lanes.decide_avx2(&thetas) };
+                    assert_eq!((lanes.dead, lanes.inactive.clone()), generic);
+                }
                 lanes.decide(&thetas);
+                assert_eq!((lanes.dead, lanes.inactive.clone()), generic);
                 for l in 0..LANES {
                     let single = sim.run_trial(5, group + l as u64);
                     assert_eq!(lanes.dead[l], single, "{arch:?} trial {}", group + l as u64);
