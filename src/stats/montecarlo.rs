@@ -5,9 +5,10 @@
 //! integers summed in any order, so the same seed gives the same counts on any thread
 //! count, and shards merge to exactly the counts of one run.
 //!
-//! The fast path ([`Simulator`]) decides activity exactly as
-//! [`crate::activity::activity_on_data`] does in `f64` (same operations in the same order),
-//! layer by layer over all points, and once a layer is dead it continues on the single
+//! Two fast paths decide activity exactly as [`crate::activity::activity_on_data`] does in
+//! `f64` (same operations in the same order): for uniform schemes without training, eight
+//! trials at once, one per vector lane ([`super::trial_lanes`]); otherwise trial by trial
+//! ([`Simulator`]), layer by layer over all points, and once a layer is dead on the single
 //! constant vector every point then shares.
 
 use crate::data::Dataset;
