@@ -4,17 +4,19 @@
 //! - `optimizer_step`: one step of every optimizer on a theta of D coordinates;
 //! - `trajectory`: T exact (enclosure) steps against T f64 steps;
 //! - `dead_layer_detection`: activity on the data, generic exact and f64, and the Monte
-//!   Carlo fast path;
+//!   Carlo fast paths (one trial; eight trials in vector lanes);
 //! - `monte_carlo`: trials per second of `estimate`'s kernel.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use deadrelu::activity::activity_on_data;
 use deadrelu::data::{DataSpec, Dataset, Target};
-use deadrelu::net::init::{BiasInit, InitSampler, InitScheme, init_network};
+use deadrelu::net::init::{BiasInit, InitSampler, InitScheme, init_network, trial_rng};
+use deadrelu::net::lanes::{LANES, key_of, keystreams};
 use deadrelu::net::{Arch, Network};
 use deadrelu::optim::{Hyper, OptimizerKind, build};
 use deadrelu::scalar::{BigRational, DyadicInterval, Real, Scalar};
 use deadrelu::stats::montecarlo::Simulator;
+use deadrelu::stats::trial_lanes::LaneDecider;
 use deadrelu::train::{TrainConfig, train};
 
 fn setup<S: Scalar>(widths: &[usize], points: usize) -> (Network<S>, Dataset<S>) {
@@ -161,6 +163,33 @@ fn dead_layer_detection(c: &mut Criterion) {
                 sim.run_trial(1, trial)
             })
         });
+        // eight trials per call, one per vector lane (`estimate`'s path for uniform
+        // schemes), over sixteen pre-drawn groups
+        let plan = sim.plan().cloned().expect("torch-default has a bulk plan");
+        let key = key_of(&trial_rng(1, 0));
+        let mut words = vec![[0u64; LANES]; plan.draws().div_ceil(8) * 8];
+        let groups: Vec<Vec<[f64; LANES]>> = (0..16u64)
+            .map(|g| {
+                keystreams(&key, &std::array::from_fn(|l| 8 * g + l as u64), &mut words);
+                let mut thetas = vec![[0.0; LANES]; plan.len()];
+                plan.fill_lanes(&words, &mut thetas);
+                thetas
+            })
+            .collect();
+        let mut lanes = LaneDecider::new(&arch, &df).expect("data has points");
+        assert!(lanes.safe(plan.max_abs()));
+        let mut g = 0;
+        group.bench_with_input(
+            BenchmarkId::new("montecarlo-8-trials-lanes", &id),
+            &(),
+            |b, _| {
+                b.iter(|| {
+                    g = (g + 1) % groups.len();
+                    lanes.decide(&groups[g]);
+                    lanes.dead
+                })
+            },
+        );
     }
     group.finish();
 }
@@ -172,6 +201,7 @@ fn monte_carlo(c: &mut Criterion) {
     for widths in [
         &[1usize, 3, 3, 3, 3, 3, 1][..],
         &[1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1][..],
+        &[1, 16, 16, 16, 1][..],
     ] {
         let arch = Arch::new(widths.to_vec()).unwrap();
         let (_, data) = setup::<f64>(widths, 64);

@@ -11,12 +11,12 @@
 //! ([`Simulator`]), layer by layer over all points, and once a layer is dead on the single
 //! constant vector every point then shares.
 
+use super::trial_lanes::LaneDecider;
 use crate::data::Dataset;
 use crate::net::init::{DrawPlan, InitSampler, trial_rng};
 use crate::net::lanes::{LANES, key_of, keystreams};
 use crate::net::{Arch, Network};
 use crate::optim::{Optimizer, Resolved, build};
-use super::trial_lanes::LaneDecider;
 use crate::train::{TrainConfig, train};
 
 /// Integer tallies of a batch of trials for one configuration (mergeable).
@@ -609,8 +609,9 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
             // trial by trial, which costs more than the decision (deciding those in lanes
             // was measured no faster)
             let lanes = match (&job.training, &plan) {
-                (None, Some(plan)) => LaneDecider::new(job.arch, job.data)
-                    .filter(|lanes| lanes.safe(plan.max_abs())),
+                (None, Some(plan)) => {
+                    LaneDecider::new(job.arch, job.data).filter(|lanes| lanes.safe(plan.max_abs()))
+                }
                 _ => None,
             };
             if let (Some(mut lanes), Some(plan)) = (lanes, &plan) {

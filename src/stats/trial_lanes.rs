@@ -116,7 +116,10 @@ impl LaneDecider {
     /// `thetas[e][l]`); the results are in [`LaneDecider::inactive`] and
     /// [`LaneDecider::dead`].
     pub fn decide(&mut self, thetas: &[Lanes]) {
-        assert!(thetas.len() >= self.params, "theta up to the last hidden layer");
+        assert!(
+            thetas.len() >= self.params,
+            "theta up to the last hidden layer"
+        );
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
@@ -344,12 +347,30 @@ mod tests {
     #[test]
     fn lanes_decide_as_single_trials() {
         let cases = [
-            ("1,3,3,3,3,3,1", "grid:-1,1:64", "torch-default", "default", 40),
+            (
+                "1,3,3,3,3,3,1",
+                "grid:-1,1:64",
+                "torch-default",
+                "default",
+                40,
+            ),
             ("2,3,2,3,1", "grid:-1,1:5", "torch-default", "default", 40),
             ("2,70,9,4,1", "uniform:-2,1:37", "he-uniform", "default", 8),
             ("3,5,5,5,5,2", "uniform:0,1:11", "uniform:0.5", "zero", 40),
-            ("4,6,7,8,1,4,2", "uniform:-1,1:1", "torch-default", "default", 40),
-            ("1,1,1,1,1,1,1,1,1", "grid:-1,1:2", "uniform:1", "default", 40),
+            (
+                "4,6,7,8,1,4,2",
+                "uniform:-1,1:1",
+                "torch-default",
+                "default",
+                40,
+            ),
+            (
+                "1,1,1,1,1,1,1,1,1",
+                "grid:-1,1:2",
+                "uniform:1",
+                "default",
+                40,
+            ),
         ];
         for (arch, spec, scheme, bias, groups) in cases {
             let arch = Arch::new(arch.split(',').map(|w| w.parse().unwrap()).collect()).unwrap();
@@ -380,8 +401,7 @@ mod tests {
                 for l in 0..LANES {
                     let single = sim.run_trial(5, group + l as u64);
                     assert_eq!(lanes.dead[l], single, "{arch:?} trial {}", group + l as u64);
-                    let counts: Vec<usize> =
-                        lanes.inactive.iter().map(|n| n[l] as usize).collect();
+                    let counts: Vec<usize> = lanes.inactive.iter().map(|n| n[l] as usize).collect();
                     assert_eq!(counts, sim.inactive, "{arch:?} trial {}", group + l as u64);
                     inactive += counts.iter().sum::<usize>();
                     if single {
