@@ -332,10 +332,10 @@ mod tests {
         let net = Network::new(arch, params).unwrap();
         let (a, b) = (q(-1, 1), q(1, 1));
         let bounds = ibp_bounds(&net, &cube(&a, &b, 2), 1);
-        for j in 0..3 {
+        for (j, bound) in bounds[0].iter().enumerate() {
             assert_eq!(
                 first_layer_inactive_on_box(&net, j, &a, &b),
-                !bounds[0][j].hi().is_positive(),
+                !bound.hi().is_positive(),
                 "neuron {j}"
             );
         }

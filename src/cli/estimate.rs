@@ -672,7 +672,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
                 .map_err(|e| CliError::Input(format!("{}: counts: {e}", path.display())))?;
             total = Some(match total {
                 None => c,
-                Some(t) => t.add(&c),
+                Some(t) => t.plus(&c),
             });
         }
         let total = total.expect("at least one file");

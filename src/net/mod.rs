@@ -202,6 +202,10 @@ impl<S: Scalar> ForwardPass<S> {
     }
 }
 
+/// From a zero activation vector at some layer: the pre-activations of the layers after
+/// it, and the summed output error.
+type Tail<S> = (Vec<Vec<S>>, Vec<S>);
+
 impl<S: Scalar> Network<S> {
     /// A network from parameters in the layout of MECHANISM.md.
     ///
@@ -369,7 +373,7 @@ impl<S: Scalar> Network<S> {
         let mut grad = vec![S::zero(); self.params.len()];
         let mut total = S::zero();
         // tails[j]: (pre-activations of layers j+1..L from a zero a_j, summed output error)
-        let mut tails: Vec<Option<(Vec<Vec<S>>, Vec<S>)>> = vec![None; depth];
+        let mut tails: Vec<Option<Tail<S>>> = vec![None; depth];
         for &m in &batch {
             let (x, y) = (data.x(m), data.y(m));
             let (pre, zero_layer) = self.forward_until_zero(x);

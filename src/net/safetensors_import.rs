@@ -127,6 +127,9 @@ fn values(path: &Path, name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f64
     Ok(raw)
 }
 
+/// A tensor as read: its name, shape and values.
+type Tensor = (String, Vec<usize>, Vec<f64>);
+
 /// Reads a safetensors file: the inferred architecture and theta (exact).
 ///
 /// # Errors
@@ -141,7 +144,7 @@ pub fn read_safetensors(path: &Path) -> Result<(Arch, Vec<BigRational>), ImportE
         reason: e.to_string(),
     })?;
     // index -> (weight, bias)
-    let mut layers: BTreeMap<u64, [Option<(String, Vec<usize>, Vec<f64>)>; 2]> = BTreeMap::new();
+    let mut layers: BTreeMap<u64, [Option<Tensor>; 2]> = BTreeMap::new();
     let mut prefix: Option<String> = None;
     for (name, view) in tensors.iter() {
         let unsupported = || ImportError::UnsupportedTensor {

@@ -93,7 +93,7 @@ impl Counts {
     }
 
     /// Adds another tally of the same configuration.
-    pub fn add(mut self, other: &Self) -> Self {
+    pub fn plus(mut self, other: &Self) -> Self {
         self.trials += other.trials;
         self.dead_layer += other.dead_layer;
         self.first_layer_inactive += other.first_layer_inactive;
@@ -673,7 +673,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
         })
         .reduce(
             || Counts::zero(job.arch, job.training.is_some()),
-            |a, b| a.add(&b),
+            |a, b| a.plus(&b),
         )
 }
 

@@ -90,7 +90,7 @@ pub fn run_box(job: &BoxJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
             tick(hi - lo);
             counts
         })
-        .reduce(zero, |a, b| a.add(&b))
+        .reduce(zero, |a, b| a.plus(&b))
 }
 
 #[cfg(test)]
