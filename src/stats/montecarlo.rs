@@ -616,7 +616,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
             };
             if let (Some(mut lanes), Some(plan)) = (lanes, &plan) {
                 for group in (lo..hi).step_by(LANES) {
-                    let streams = std::array::from_fn(|l| group + l as u64);
+                    let streams = std::array::from_fn(|l| group.wrapping_add(l as u64));
                     keystreams(&key, &streams, &mut words);
                     fill_lanes(plan, &words, &mut thetas);
                     lanes.decide(&thetas);
@@ -633,7 +633,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                 let dead = match &plan {
                     Some(plan) => {
                         if lane == 0 {
-                            let streams = std::array::from_fn(|l| trial + l as u64);
+                            let streams = std::array::from_fn(|l| trial.wrapping_add(l as u64));
                             keystreams(&key, &streams, &mut words);
                             fill_lanes(plan, &words, &mut thetas);
                         }
