@@ -371,6 +371,15 @@ mod tests {
                 "default",
                 40,
             ),
+            // more than eight inputs, and a wide fan-in with fewer points than a block
+            ("10,4,3,1", "uniform:-1,1:7", "torch-default", "default", 40),
+            (
+                "2,12,9,3,1",
+                "uniform:-1,1:2",
+                "torch-default",
+                "default",
+                40,
+            ),
         ];
         for (arch, spec, scheme, bias, groups) in cases {
             let arch = Arch::new(arch.split(',').map(|w| w.parse().unwrap()).collect()).unwrap();
@@ -413,7 +422,7 @@ mod tests {
             }
             // the cases exercise both outcomes (the wide network is never dead, but has
             // inactive neurons)
-            let wide = arch.width(1) > 8;
+            let wide = arch.width(1) > 20;
             assert!(
                 (dead > 0 || wide) && alive > 0 && inactive > 0,
                 "{arch:?}: {dead} dead, {alive} alive, {inactive} inactive neurons"
