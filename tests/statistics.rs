@@ -266,3 +266,80 @@ fn estimate_on_a_box_covers_exact_probabilities_and_merges() {
     assert!(err.contains("--domain"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `--per-neuron` on a box: every hidden layer gets its distribution, the dead-layer
+/// counts are those of the layer-by-layer decision, threads and shards agree, shards of
+/// different settings do not merge, and the option needs a box.
+#[test]
+fn estimate_on_a_box_neuron_by_neuron() {
+    let deep = [
+        "estimate",
+        "--arch",
+        "2,3,3,3,1",
+        "--domain",
+        "box:-1,1",
+        "--trials",
+        "200",
+        "--seed",
+        "4",
+        "--json",
+    ];
+    let layers = json(&deep);
+    let per = [&deep[..], &["--per-neuron"]].concat();
+    let one = json(&[&per[..], &["--threads", "1"]].concat());
+    let two = json(&[&per[..], &["--threads", "2"]].concat());
+    assert_eq!(one, two);
+    let (a, b) = (&layers["results"][0], &one["results"][0]);
+    for key in ["dead_layer", "first_layer_inactive", "undecided", "trials"] {
+        assert_eq!(a["counts"][key], b["counts"][key], "{key}");
+    }
+    assert_eq!(
+        a["counts"]["inactive_hist"][0],
+        b["counts"]["inactive_hist"][0]
+    );
+    let hist = b["counts"]["inactive_hist"].as_array().unwrap();
+    assert_eq!(hist.len(), 3);
+    let undecided = b["counts"]["inactive_undecided"].as_array().unwrap();
+    for (h, u) in hist.iter().zip(undecided) {
+        let decided: u64 = h
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .sum();
+        assert_eq!(decided + u.as_u64().unwrap(), 200);
+    }
+    // deeper layers have inactive neurons, and means for every layer
+    assert!(hist[2].as_array().unwrap()[0].as_u64().unwrap() < 200);
+    assert!(
+        b["mean_inactive_per_layer"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m.is_f64())
+    );
+    assert!(a["mean_inactive_per_layer"][1].is_null());
+    let dir = std::env::temp_dir().join(format!("deadrelu-neuronshards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for (i, extra) in [
+        (0, &["--per-neuron"][..]),
+        (1, &["--per-neuron"][..]),
+        (1, &[][..]),
+    ] {
+        let shard = format!("{i}/2");
+        let (code, out, err) = deadrelu(&[&deep[..], &["--shard", &shard], extra].concat());
+        assert_eq!(code, 0, "{err}");
+        let path = dir.join(format!("n{}.json", files.len()));
+        std::fs::write(&path, out).unwrap();
+        files.push(path.to_string_lossy().to_string());
+    }
+    assert_eq!(json(&["merge", "--json", &files[0], &files[1]]), two);
+    let (code, _, err) = deadrelu(&["merge", "--json", &files[0], &files[2]]);
+    assert_eq!(code, 2);
+    assert!(err.contains("per_neuron"), "{err}");
+    let (code, _, err) = deadrelu(&["estimate", "--arch", "1,3,1", "--per-neuron"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--domain"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -79,6 +79,11 @@ pub struct EstimateArgs {
     /// out is counted as undecided.
     #[arg(long, default_value_t = 2_000)]
     pub box_budget: usize,
+    /// With --domain: decide every hidden neuron on the box, so that the distribution of
+    /// inactive neurons covers every hidden layer, not only the first (up to width times
+    /// more exact decisions per trial).
+    #[arg(long)]
+    pub per_neuron: bool,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -237,16 +242,19 @@ fn result_json(
             f(bf)
         ));
     }
-    // on a box only the first layer is counted neuron by neuron: the others are null
+    // on a box without --per-neuron only the first layer is counted neuron by neuron (the
+    // others are null); with it, a layer's mean is over the trials where its count was
+    // determined within the budget
     let mean_inactive: Vec<Option<f64>> = arch
         .hidden_layers()
         .map(|k| {
             counts.inactive_hist.get(k - 1).map(|h| {
+                let decided: u64 = h.iter().sum();
                 h.iter()
                     .enumerate()
                     .map(|(c, k)| c as f64 * *k as f64)
                     .sum::<f64>()
-                    / n.max(1) as f64
+                    / decided.max(1) as f64
             })
         })
         .collect();
@@ -277,6 +285,16 @@ fn result_json(
             ));
             v["warnings"] = json!(warnings);
         }
+    }
+    if !counts.inactive_undecided.is_empty() {
+        // per hidden layer, the trials left out of that layer's mean and histogram
+        v["p_inactive_undecided_per_layer"] = json!(
+            counts
+                .inactive_undecided
+                .iter()
+                .map(|&u| u as f64 / n.max(1) as f64)
+                .collect::<Vec<_>>()
+        );
     }
     if let (Some(t), Some(name)) = (&counts.training, training) {
         let frac = |k: u64| k as f64 / n.max(1) as f64;
@@ -327,6 +345,11 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         .as_deref()
         .map(super::inspect::parse_domain)
         .transpose()?;
+    if domain.is_none() && args.per_neuron {
+        return Err(CliError::Input(
+            "--per-neuron needs --domain: on the data every neuron is always counted".into(),
+        ));
+    }
     if domain.is_some() && args.train {
         return Err(CliError::Input(
             "--train with --domain: training runs on the data; estimate the box without --train"
@@ -380,6 +403,7 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
                         seed: args.seed,
                         trials: start..end,
                         budget: args.box_budget,
+                        per_neuron: args.per_neuron,
                     };
                     let counts = pool.install(|| run_box(&job, &|n| bar.inc(n)));
                     (counts, (a.clone(), b.clone()))
@@ -432,6 +456,8 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         "seed": args.seed,
         "data": args.data,
         "domain": args.domain,
+        "box_budget": args.domain.is_some().then_some(args.box_budget),
+        "per_neuron": args.per_neuron,
         "data_seed": args.data_seed,
         "target": args.target,
         "trials": args.trials,
@@ -568,6 +594,24 @@ fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
                 r["p_undecided"].as_f64().unwrap_or(0.0)
             );
         }
+        if let Some(means) = r["mean_inactive_per_layer"].as_array() {
+            let undecided = r["p_inactive_undecided_per_layer"].as_array();
+            let cells: Vec<String> = means
+                .iter()
+                .enumerate()
+                .map(
+                    |(k, m)| match (m.as_f64(), undecided.and_then(|u| u[k].as_f64())) {
+                        (Some(m), Some(u)) if u > 0.0 => format!("{m:.3} ({u:.4} undecided)"),
+                        (Some(m), _) => format!("{m:.3}"),
+                        (None, _) => "-".into(),
+                    },
+                )
+                .collect();
+            println!(
+                "    mean inactive neurons per hidden layer: {}",
+                cells.join(", ")
+            );
+        }
         if let Some(t) = r.get("training") {
             println!(
                 "    {} training: dead at init {:.4}, became constant {:.4}, stayed >= V {:.4}, went below V {:.4}, diverged {:.4}",
@@ -618,7 +662,16 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
     let n = first["shard"][1].as_u64().unwrap_or(1);
     let mut seen = vec![false; n as usize];
     for (path, v) in &docs {
-        for key in ["seed", "data", "domain", "data_seed", "target", "trials"] {
+        for key in [
+            "seed",
+            "data",
+            "domain",
+            "box_budget",
+            "per_neuron",
+            "data_seed",
+            "target",
+            "trials",
+        ] {
             if v[key] != first[key] {
                 return Err(CliError::Input(format!(
                     "{}: {key} differs from {}",

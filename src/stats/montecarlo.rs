@@ -37,6 +37,10 @@ pub struct Counts {
     /// decision ran out of its budget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undecided: Option<u64>,
+    /// On a box, neuron by neuron: per hidden layer, the trials whose number of inactive
+    /// neurons is not determined within the budget (not in `inactive_hist`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inactive_undecided: Vec<u64>,
 }
 
 /// Outcomes of training runs.
@@ -77,6 +81,7 @@ impl Counts {
                 .collect(),
             training: training.then(TrainingCounts::default),
             undecided: None,
+            inactive_undecided: Vec::new(),
         }
     }
     /// Counts one trial: whether some hidden layer is dead, and the number of inactive
@@ -106,6 +111,13 @@ impl Counts {
             a.add(b);
         }
         if let (Some(a), Some(b)) = (self.undecided.as_mut(), other.undecided) {
+            *a += b;
+        }
+        for (a, b) in self
+            .inactive_undecided
+            .iter_mut()
+            .zip(&other.inactive_undecided)
+        {
             *a += b;
         }
         self
