@@ -248,13 +248,16 @@ fn result_json(
     let mean_inactive: Vec<Option<f64>> = arch
         .hidden_layers()
         .map(|k| {
-            counts.inactive_hist.get(k - 1).map(|h| {
+            counts.inactive_hist.get(k - 1).and_then(|h| {
+                // null too when no trial settled the layer's count
                 let decided: u64 = h.iter().sum();
-                h.iter()
-                    .enumerate()
-                    .map(|(c, k)| c as f64 * *k as f64)
-                    .sum::<f64>()
-                    / decided.max(1) as f64
+                (decided > 0).then(|| {
+                    h.iter()
+                        .enumerate()
+                        .map(|(c, k)| c as f64 * *k as f64)
+                        .sum::<f64>()
+                        / decided as f64
+                })
             })
         })
         .collect();
