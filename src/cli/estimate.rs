@@ -606,6 +606,7 @@ fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
                     |(k, m)| match (m.as_f64(), undecided.and_then(|u| u[k].as_f64())) {
                         (Some(m), Some(u)) if u > 0.0 => format!("{m:.3} ({u:.4} undecided)"),
                         (Some(m), _) => format!("{m:.3}"),
+                        (None, Some(u)) if u > 0.0 => format!("- ({u:.4} undecided)"),
                         (None, _) => "-".into(),
                     },
                 )
