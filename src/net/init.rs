@@ -305,6 +305,11 @@ impl InitSampler {
         }
     }
 
+    /// Whether the scheme is `rai` (randomized asymmetric initialization).
+    pub fn is_rai(&self) -> bool {
+        self.rai
+    }
+
     /// A plan for drawing the first `n` entries of theta in bulk, when every one of them
     /// is uniform or constant (and the scheme is not `rai`); `None` otherwise. See
     /// [`InitSampler::sample_planned`].

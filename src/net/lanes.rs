@@ -125,6 +125,84 @@ pub fn keystreams(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) {
     blocks_generic(key, streams, out);
 }
 
+/// One lane's keystream from [`keystreams`] as a generator: `next_u64` yields
+/// `words[0][lane]`, `words[1][lane]`, ..., exactly what `rand_chacha`'s `next_u64` yields
+/// for that stream. Anything else (a `next_u32`, bytes, or more words than computed) would
+/// not match the stream, so it marks the generator [`LaneRng::spoiled`]: a caller must
+/// then discard what it drew and use the stream itself. From then on it yields splitmix64
+/// words, not the stream's but varied, so that a rejection sampler still ends (constant
+/// words could make it loop forever).
+pub struct LaneRng<'a> {
+    words: &'a [Words],
+    lane: usize,
+    next: usize,
+    spoiled: bool,
+}
+
+impl<'a> LaneRng<'a> {
+    /// The generator of lane `lane` of `words`.
+    pub fn new(words: &'a [Words], lane: usize) -> Self {
+        assert!(lane < LANES, "a lane");
+        Self {
+            words,
+            lane,
+            next: 0,
+            spoiled: false,
+        }
+    }
+
+    /// How many words it has yielded (of the stream while not spoiled).
+    pub fn used(&self) -> usize {
+        self.next
+    }
+
+    /// Whether something other than the stream's next `u64`s was asked for.
+    pub fn spoiled(&self) -> bool {
+        self.spoiled
+    }
+}
+
+impl LaneRng<'_> {
+    /// A word once spoiled (splitmix64 of a counter).
+    #[cold]
+    fn filler(&mut self) -> u64 {
+        self.spoiled = true;
+        self.next += 1;
+        let mut z = (self.next as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+impl rand::RngCore for LaneRng<'_> {
+    fn next_u32(&mut self) -> u32 {
+        self.filler() as u32
+    }
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        // (after a `next_u32` the stream's words may follow again: the draw is discarded
+        // anyway)
+        match self.words.get(self.next) {
+            Some(w) => {
+                self.next += 1;
+                w[self.lane]
+            }
+            None => self.filler(),
+        }
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let w = self.filler().to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
 /// The key words of a `rand_chacha` generator (its seed, little endian).
 pub fn key_of(rng: &rand_chacha::ChaCha8Rng) -> [u32; 8] {
     let seed = rng.get_seed();
@@ -136,6 +214,25 @@ mod tests {
     use super::*;
     use crate::net::init::trial_rng;
     use rand::RngCore;
+
+    /// A lane generator yields its stream's `u64`s, and is spoiled by anything else.
+    #[test]
+    fn lane_rng_follows_its_stream() {
+        let key = key_of(&trial_rng(3, 0));
+        let mut out = vec![[0u64; LANES]; 16];
+        keystreams(&key, &std::array::from_fn(|l| 40 + l as u64), &mut out);
+        let mut lane = LaneRng::new(&out, 5);
+        let mut rng = trial_rng(3, 45);
+        for _ in 0..16 {
+            assert_eq!(lane.next_u64(), rng.next_u64());
+        }
+        assert!(!lane.spoiled());
+        lane.next_u64();
+        assert!(lane.spoiled());
+        let mut other = LaneRng::new(&out, 0);
+        other.next_u32();
+        assert!(other.spoiled());
+    }
 
     #[test]
     fn same_words_as_rand_chacha() {

@@ -14,7 +14,7 @@
 use super::trial_lanes::LaneDecider;
 use crate::data::Dataset;
 use crate::net::init::{DrawPlan, InitSampler, trial_rng};
-use crate::net::lanes::{LANES, key_of, keystreams};
+use crate::net::lanes::{LANES, LaneRng, key_of, keystreams};
 use crate::net::{Arch, Network};
 use crate::optim::{Optimizer, Resolved, build};
 use crate::train::{TrainConfig, train};
@@ -640,6 +640,21 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                 tick(hi - lo);
                 return counts;
             }
+            // schemes with normal entries draw entry by entry: each lane draws with the
+            // exact distributions from its own stream's words, computed eight streams at
+            // a time, then the eight trials are decided together (he-normal: 0.82 s to
+            // 0.67 s for 10^6 trials of the configuration on one thread); `rai`
+            // stays trial by trial (its Beta draws were measured 4% slower this way)
+            if job.training.is_none()
+                && plan.is_none()
+                && !job.sampler.is_rai()
+                && let Some(lanes) = LaneDecider::new(job.arch, job.data)
+            {
+                let words = 3 * job.arch.num_params() + 64;
+                drawn_in_lanes(job, lanes, &mut sim, &key, lo..hi, words, &mut counts);
+                tick(hi - lo);
+                return counts;
+            }
             for trial in lo..hi {
                 let lane = ((trial - lo) % LANES as u64) as usize;
                 let dead = match &plan {
@@ -689,6 +704,86 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
         )
 }
 
+/// Trials `range` of `job` drawn lane by lane from eight keystreams at a time (see
+/// [`LaneRng`]) and decided in lanes; returns how many trials went through `sim` instead.
+/// Those are the lanes whose draw needed more words than were computed (`words` per lane
+/// at first, then a quarter more than any lane has used), or anything but `u64`s, and the
+/// groups whose values could overflow: the counts are those of single trials whatever
+/// happens, the number of words computed only affects the speed.
+fn drawn_in_lanes(
+    job: &McJob<'_>,
+    mut lanes: LaneDecider,
+    sim: &mut Simulator<'_>,
+    key: &[u32; 8],
+    range: std::ops::Range<u64>,
+    words: usize,
+    counts: &mut Counts,
+) -> u64 {
+    let params = job.arch.num_params();
+    let mut theta = vec![0.0; params];
+    let mut thetas = vec![[0.0; LANES]; lanes.params()];
+    // whole blocks are computed; the lanes may use the first `limit` words
+    let mut limit = words;
+    let mut words = vec![[0u64; LANES]; words.div_ceil(8) * 8];
+    let (mut most, mut single) = (0, 0);
+    for group in range.clone().step_by(LANES) {
+        let valid = LANES.min((range.end - group) as usize);
+        let streams = std::array::from_fn(|l| group.wrapping_add(l as u64));
+        keystreams(key, &streams, &mut words);
+        let mut good = [false; LANES];
+        let mut max_abs = 0.0f64;
+        for (l, ok) in good.iter_mut().enumerate().take(valid) {
+            let mut rng = LaneRng::new(&words[..limit], l);
+            job.sampler.sample_into(&mut rng, &mut theta);
+            *ok = !rng.spoiled();
+            if !*ok {
+                // decided with zeros and not counted
+                theta.fill(0.0);
+            }
+            most = most.max(if *ok { rng.used() } else { 0 });
+            // the largest magnitude by the bits (for finite non-negative values the order
+            // of the bits is that of the values, and an integer maximum vectorizes)
+            let bits = theta[..lanes.params()]
+                .iter()
+                .map(|v| v.to_bits() & !(1 << 63))
+                .max()
+                .unwrap_or(0);
+            // (a NaN, which no sampler draws, would count as unbounded)
+            let lane_max = f64::from_bits(bits);
+            max_abs = max_abs.max(if lane_max.is_nan() {
+                f64::INFINITY
+            } else {
+                lane_max
+            });
+            for (slot, v) in thetas.iter_mut().zip(&theta) {
+                slot[l] = *v;
+            }
+        }
+        for slot in thetas.iter_mut() {
+            slot[valid..].fill(0.0);
+        }
+        let in_lanes = lanes.safe(max_abs);
+        if in_lanes {
+            lanes.decide(&thetas);
+        }
+        for (l, ok) in good.iter().enumerate().take(valid) {
+            if in_lanes && *ok {
+                counts.tally(lanes.dead[l], lanes.inactive.iter().map(|n| n[l]));
+            } else {
+                let dead = sim.run_trial(job.seed, group + l as u64);
+                counts.tally(dead, sim.inactive.iter().map(|&n| n as u32));
+                single += 1;
+            }
+        }
+        let want = (most + most / 4 + 16).div_ceil(8) * 8;
+        if want < words.len() {
+            words.truncate(want);
+            limit = limit.min(want);
+        }
+    }
+    single
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -706,9 +801,14 @@ mod tests {
             .build(1, 1, &Target::Abs, 0)
             .unwrap()
             .convert();
-        for scheme in ["torch-default", "he-normal"] {
-            let sampler =
-                InitSampler::new(&arch, &scheme.parse().unwrap(), &"default".parse().unwrap());
+        for (scheme, bias) in [
+            ("torch-default", "default"),
+            ("he-normal", "default"),
+            ("rai", "default"),
+            ("normal:0.7", "normal:0.3"),
+            ("glorot-normal", "uniform:0.2"),
+        ] {
+            let sampler = InitSampler::new(&arch, &scheme.parse().unwrap(), &bias.parse().unwrap());
             let job = McJob {
                 arch: &arch,
                 sampler: &sampler,
@@ -731,6 +831,83 @@ mod tests {
                 }
             }
             assert_eq!(counts, single, "{scheme}");
+        }
+    }
+
+    /// Drawn in lanes: whether every lane runs out of words (all trials single), some do,
+    /// or none, the counts are those of single trials.
+    #[test]
+    fn lanes_that_run_out_of_words_fall_back_exactly() {
+        let arch = Arch::new(vec![2, 4, 3, 3, 1]).unwrap();
+        let data: Dataset<f64> = "uniform:-1,1:13"
+            .parse::<DataSpec>()
+            .unwrap()
+            .build(2, 1, &Target::Abs, 0)
+            .unwrap()
+            .convert();
+        for scheme in ["he-normal", "rai"] {
+            let sampler =
+                InitSampler::new(&arch, &scheme.parse().unwrap(), &"default".parse().unwrap());
+            let job = McJob {
+                arch: &arch,
+                sampler: &sampler,
+                data: &data,
+                seed: 4,
+                trials: 5..405,
+                training: None,
+            };
+            let mut sim = Simulator::new(&arch, &sampler, &data);
+            let mut single = Counts::zero(&arch, false);
+            for trial in job.trials.clone() {
+                let dead = sim.run_trial(4, trial);
+                single.tally(dead, sim.inactive.iter().map(|&n| n as u32));
+            }
+            assert!(single.dead_layer > 0, "{scheme}");
+            // the median number of words a draw takes: a limit there leaves some lanes
+            // short
+            let mut used: Vec<usize> = (0..64)
+                .map(|trial| {
+                    let mut rng = Counting(trial_rng(4, trial), 0);
+                    sampler.sample_into(&mut rng, &mut vec![0.0; arch.num_params()]);
+                    rng.1
+                })
+                .collect();
+            used.sort();
+            let key = key_of(&trial_rng(4, 0));
+            let mut fallbacks = Vec::new();
+            for words in [8, used[32], 3 * arch.num_params() + 64] {
+                let lanes = LaneDecider::new(&arch, &data).unwrap();
+                let mut counts = Counts::zero(&arch, false);
+                let n = drawn_in_lanes(&job, lanes, &mut sim, &key, 5..405, words, &mut counts);
+                assert_eq!(counts, single, "{scheme} with {words} words");
+                fallbacks.push(n);
+            }
+            // all, some, none
+            assert_eq!(fallbacks[0], 400, "{scheme}");
+            assert!(
+                fallbacks[1] > 0 && fallbacks[1] < 400,
+                "{scheme}: {fallbacks:?}"
+            );
+            assert!(fallbacks[2] < 8, "{scheme}: {fallbacks:?}");
+        }
+    }
+
+    /// A generator that counts the `u64`s drawn from it.
+    struct Counting(rand_chacha::ChaCha8Rng, usize);
+
+    impl rand::RngCore for Counting {
+        fn next_u32(&mut self) -> u32 {
+            panic!("the samplers draw u64s only")
+        }
+        fn next_u64(&mut self) -> u64 {
+            self.1 += 1;
+            self.0.next_u64()
+        }
+        fn fill_bytes(&mut self, _: &mut [u8]) {
+            panic!("the samplers draw u64s only")
+        }
+        fn try_fill_bytes(&mut self, _: &mut [u8]) -> Result<(), rand::Error> {
+            panic!("the samplers draw u64s only")
         }
     }
 
