@@ -6,10 +6,10 @@
 //! count, and shards merge to exactly the counts of one run.
 //!
 //! Two fast paths decide activity exactly as [`crate::activity::activity_on_data`] does in
-//! `f64` (same operations in the same order): for uniform schemes without training, eight
-//! trials at once, one per vector lane ([`super::trial_lanes`]); otherwise trial by trial
-//! ([`Simulator`]), layer by layer over all points, and once a layer is dead on the single
-//! constant vector every point then shares.
+//! `f64` (same operations in the same order): without training (and for every scheme but
+//! `rai`), eight trials at once, one per vector lane ([`super::trial_lanes`]); otherwise
+//! trial by trial ([`Simulator`]), layer by layer over all points, and once a layer is dead
+//! on the single constant vector every point then shares.
 
 use super::trial_lanes::LaneDecider;
 use crate::data::Dataset;
@@ -617,9 +617,8 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                 vec![[0u64; LANES]; plan.as_ref().map_or(0, |p| p.draws().div_ceil(8) * 8)];
             let mut thetas = vec![[0.0; LANES]; plan.as_ref().map_or(0, |p| p.len())];
             // without training, eight trials are decided together, one per lane, when no
-            // value can overflow (see `trial_lanes`); schemes without a bulk plan draw
-            // trial by trial, which costs more than the decision (deciding those in lanes
-            // was measured no faster)
+            // value can overflow (see `trial_lanes`): uniform schemes first, converted
+            // from the keystreams in bulk
             let lanes = match (&job.training, &plan) {
                 (None, Some(plan)) => {
                     LaneDecider::new(job.arch, job.data).filter(|lanes| lanes.safe(plan.max_abs()))
