@@ -3,8 +3,10 @@
 //! [`super::montecarlo::Simulator`] decides one trial at a time, vectorised over the data
 //! points; for the narrow networks this toolkit studies (widths of a few neurons) most of
 //! its time goes to per-row set-up, horizontal maxima and branches whose outcome is
-//! random. Here the eight trials whose parameters [`crate::net::init::DrawPlan::fill_lanes`]
-//! converts together stay together: every parameter is a vector of eight lanes, one per
+//! random. Here the eight trials whose parameters are drawn together (converted in bulk by
+//! [`crate::net::init::DrawPlan::fill_lanes`] for uniform schemes, drawn lane by lane from
+//! eight keystreams for normal ones) stay together: every parameter is a vector of eight
+//! lanes, one per
 //! trial, and every layer runs over all points with the same scalar operations in every
 //! lane. There is nothing to branch on: a layer's rows are computed whether or not they
 //! turn out inactive, and the layers after a dead one simply compute the constant that
