@@ -35,6 +35,22 @@ fn first_layer_estimate_covers_exact_probability() {
     assert!(r["warnings"].as_array().unwrap().is_empty());
 }
 
+/// Runs `deadrelu` with each argument list (expecting exit 0) and writes its stdout to a
+/// file of its own in `dir`; returns the paths, in order.
+fn shard_files(dir: &std::path::Path, runs: &[Vec<&str>]) -> Vec<String> {
+    std::fs::create_dir_all(dir).unwrap();
+    runs.iter()
+        .enumerate()
+        .map(|(i, args)| {
+            let (code, out, err) = deadrelu(args);
+            assert_eq!(code, 0, "{err}");
+            let path = dir.join(format!("run{i}.json"));
+            std::fs::write(&path, out).unwrap();
+            path.to_string_lossy().to_string()
+        })
+        .collect()
+}
+
 #[test]
 fn same_result_on_any_thread_count_and_shards_merge_exactly() {
     let base = [
@@ -61,18 +77,14 @@ fn same_result_on_any_thread_count_and_shards_merge_exactly() {
     assert_eq!(a, b);
     assert_eq!(a["results"].as_array().unwrap().len(), 4);
     let dir = std::env::temp_dir().join(format!("deadrelu-shards-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut files = Vec::new();
-    for i in 0..3 {
-        let mut args = base.to_vec();
-        let shard = format!("{i}/3");
-        args.extend(["--shard", &shard]);
-        let (code, out, err) = deadrelu(&args);
-        assert_eq!(code, 0, "{err}");
-        let path = dir.join(format!("s{i}.json"));
-        std::fs::write(&path, out).unwrap();
-        files.push(path.to_string_lossy().to_string());
-    }
+    let shards: Vec<String> = (0..3).map(|i| format!("{i}/3")).collect();
+    let files = shard_files(
+        &dir,
+        &shards
+            .iter()
+            .map(|s| [&base[..], &["--shard", s]].concat())
+            .collect::<Vec<_>>(),
+    );
     let mut merge = vec!["merge", "--json"];
     merge.extend(files.iter().map(|s| s.as_str()));
     assert_eq!(json(&merge), a);
@@ -249,16 +261,13 @@ fn estimate_on_a_box_covers_exact_probabilities_and_merges() {
     assert_eq!(one, two);
     assert!(one["results"][0]["counts"]["dead_layer"].as_u64().unwrap() > 0);
     let dir = std::env::temp_dir().join(format!("deadrelu-boxshards-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut files = Vec::new();
-    for i in 0..2 {
-        let shard = format!("{i}/2");
-        let (code, out, err) = deadrelu(&[&deep[..], &["--shard", &shard]].concat());
-        assert_eq!(code, 0, "{err}");
-        let path = dir.join(format!("b{i}.json"));
-        std::fs::write(&path, out).unwrap();
-        files.push(path.to_string_lossy().to_string());
-    }
+    let files = shard_files(
+        &dir,
+        &[
+            [&deep[..], &["--shard", "0/2"]].concat(),
+            [&deep[..], &["--shard", "1/2"]].concat(),
+        ],
+    );
     let merged = json(&["merge", "--json", &files[0], &files[1]]);
     assert_eq!(merged, two);
     let (code, _, err) = deadrelu(&[&base[..], &["--train"]].concat());
@@ -320,20 +329,14 @@ fn estimate_on_a_box_neuron_by_neuron() {
     );
     assert!(a["mean_inactive_per_layer"][1].is_null());
     let dir = std::env::temp_dir().join(format!("deadrelu-neuronshards-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut files = Vec::new();
-    for (i, extra) in [
-        (0, &["--per-neuron"][..]),
-        (1, &["--per-neuron"][..]),
-        (1, &[][..]),
-    ] {
-        let shard = format!("{i}/2");
-        let (code, out, err) = deadrelu(&[&deep[..], &["--shard", &shard], extra].concat());
-        assert_eq!(code, 0, "{err}");
-        let path = dir.join(format!("n{}.json", files.len()));
-        std::fs::write(&path, out).unwrap();
-        files.push(path.to_string_lossy().to_string());
-    }
+    let files = shard_files(
+        &dir,
+        &[
+            [&per[..], &["--shard", "0/2"]].concat(),
+            [&per[..], &["--shard", "1/2"]].concat(),
+            [&deep[..], &["--shard", "1/2"]].concat(),
+        ],
+    );
     assert_eq!(json(&["merge", "--json", &files[0], &files[1]]), two);
     let (code, _, err) = deadrelu(&["merge", "--json", &files[0], &files[2]]);
     assert_eq!(code, 2);
