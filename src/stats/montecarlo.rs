@@ -97,6 +97,11 @@ impl Counts {
         }
     }
 
+    /// Counts the trial of lane `l` of a [`LaneDecider`]'s last decision.
+    fn tally_lane(&mut self, lanes: &LaneDecider, l: usize) {
+        self.tally(lanes.dead[l], lanes.inactive.iter().map(|n| n[l]));
+    }
+
     /// Adds another tally of the same configuration.
     pub fn plus(mut self, other: &Self) -> Self {
         self.trials += other.trials;
@@ -633,7 +638,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                     lanes.decide(&thetas);
                     // the last group may reach past `hi`: its extra lanes are not counted
                     for l in 0..LANES.min((hi - group) as usize) {
-                        counts.tally(lanes.dead[l], lanes.inactive.iter().map(|n| n[l]));
+                        counts.tally_lane(&lanes, l);
                     }
                 }
                 tick(hi - lo);
@@ -767,7 +772,7 @@ fn drawn_in_lanes(
         }
         for (l, ok) in good.iter().enumerate().take(valid) {
             if in_lanes && *ok {
-                counts.tally(lanes.dead[l], lanes.inactive.iter().map(|n| n[l]));
+                counts.tally_lane(&lanes, l);
             } else {
                 let dead = sim.run_trial(job.seed, group + l as u64);
                 counts.tally(dead, sim.inactive.iter().map(|&n| n as u32));
