@@ -463,9 +463,7 @@ pub fn read_csv(
 mod tests {
     use super::*;
 
-    fn q(n: i64, d: i64) -> BigRational {
-        BigRational::new(n.into(), d.into())
-    }
+    use crate::scalar::q;
 
     #[test]
     fn grid_is_exact() {

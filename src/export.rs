@@ -328,9 +328,7 @@ pub fn vnnlib_text(
 mod tests {
     use super::*;
 
-    fn q(n: i64, d: i64) -> BigRational {
-        BigRational::new(n.into(), d.into())
-    }
+    use crate::scalar::q;
 
     #[test]
     fn exact_decimals() {

@@ -318,9 +318,7 @@ mod tests {
     use super::*;
     use crate::net::Arch;
 
-    fn q(n: i64, d: i64) -> BigRational {
-        BigRational::new(n.into(), d.into())
-    }
+    use crate::scalar::q;
 
     #[test]
     fn closed_form_matches_ibp_on_layer_one() {

@@ -446,9 +446,7 @@ mod tests {
     use super::*;
     use crate::net::Arch;
 
-    fn q(n: i64, d: i64) -> BigRational {
-        BigRational::new(n.into(), d.into())
-    }
+    use crate::scalar::q;
 
     #[test]
     fn cutting_a_square_gives_the_triangle() {

@@ -438,9 +438,7 @@ fn zero() -> BigRational {
 mod tests {
     use super::*;
 
-    fn q(n: i64, d: i64) -> BigRational {
-        BigRational::new(n.into(), d.into())
-    }
+    use crate::scalar::q;
 
     #[test]
     fn witness_beats_v_on_abs() {

@@ -476,9 +476,7 @@ impl Real for DyadicInterval {
 mod tests {
     use super::*;
 
-    fn q(n: i64, d: i64) -> BigRational {
-        BigRational::new(n.into(), d.into())
-    }
+    use crate::scalar::q;
 
     fn contains(i: &DyadicInterval, x: &BigRational) -> bool {
         &i.lo() <= x && x <= &i.hi()

@@ -478,9 +478,7 @@ impl<R: RationalField> std::fmt::Display for Interval<R> {
 mod tests {
     use super::*;
 
-    fn q(n: i64, d: i64) -> BigRational {
-        BigRational::new(n.into(), d.into())
-    }
+    use crate::scalar::q;
 
     #[test]
     fn sqrt_of_squares_is_exact() {

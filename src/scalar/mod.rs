@@ -247,6 +247,11 @@ fn parse_integer(s: &str) -> Option<BigInt> {
     s.parse().ok()
 }
 
+/// `n/d` as an exact rational (`d != 0`).
+pub(crate) fn q(n: i64, d: i64) -> BigRational {
+    BigRational::new(n.into(), d.into())
+}
+
 /// The text of an exact rational: lowest terms, denominator omitted when it is 1.
 pub fn rational_string(q: &BigRational) -> String {
     if q.denom().is_one() {

@@ -36,13 +36,9 @@
 
 use crate::net::Arch;
 use crate::net::init::{BiasInit, InitScheme};
-use crate::scalar::BigRational;
+use crate::scalar::{BigRational, q};
 use num_bigint::BigInt;
 use num_traits::{One, Signed, Zero};
-
-fn q(n: i64, d: i64) -> BigRational {
-    BigRational::new(n.into(), d.into())
-}
 
 fn binomial(n: usize, k: usize) -> BigInt {
     (0..k).fold(BigInt::one(), |acc, i| {
