@@ -11,13 +11,13 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use deadrelu::activity::activity_on_data;
 use deadrelu::data::{DataSpec, Dataset, Target};
 use deadrelu::net::init::{BiasInit, InitSampler, InitScheme, init_network, trial_rng};
-use deadrelu::net::lanes::{LANES, key_of, keystreams};
 use deadrelu::net::{Arch, Network};
+use deadrelu::optim::train::{TrainConfig, train};
 use deadrelu::optim::{Hyper, OptimizerKind, build};
 use deadrelu::scalar::{BigRational, DyadicInterval, Real, Scalar};
+use deadrelu::stats::lanes::{LANES, key_of, keystreams};
 use deadrelu::stats::montecarlo::Simulator;
 use deadrelu::stats::trial_lanes::LaneDecider;
-use deadrelu::train::{TrainConfig, train};
 
 fn setup<S: Scalar>(widths: &[usize], points: usize) -> (Network<S>, Dataset<S>) {
     let arch = Arch::new(widths.to_vec()).unwrap();

@@ -6,9 +6,9 @@ use deadrelu::audit::{AuditOptions, Certificate, CheckError, Verdict, audit, che
 use deadrelu::data::{DataSpec, Dataset, Target};
 use deadrelu::net::init::{BiasInit, InitScheme, init_network};
 use deadrelu::net::{Arch, Network};
+use deadrelu::optim::train::{TrainConfig, train};
 use deadrelu::optim::{Hyper, OptimizerKind};
 use deadrelu::scalar::BigRational;
-use deadrelu::train::{TrainConfig, train};
 use serde_json::Value;
 
 fn options(kinds: &[OptimizerKind], steps: u64) -> AuditOptions {

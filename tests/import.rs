@@ -3,7 +3,7 @@
 mod common;
 use common::deadrelu;
 
-use deadrelu::net::safetensors_import::{ImportError, read_safetensors};
+use deadrelu::io::safetensors::{ImportError, read_safetensors};
 use safetensors::tensor::{Dtype, TensorView};
 use std::path::{Path, PathBuf};
 

@@ -5,9 +5,9 @@ mod common;
 use deadrelu::data::{DataSpec, Dataset, Target};
 use deadrelu::net::init::{BiasInit, InitScheme, init_network};
 use deadrelu::net::{Arch, Network};
+use deadrelu::optim::train::{TrainConfig, train};
 use deadrelu::optim::{Hyper, Optimizer, OptimizerKind, build};
 use deadrelu::scalar::{BigRational, DyadicInterval, Interval, Real, Scalar};
-use deadrelu::train::{TrainConfig, train};
 
 fn optimizer<S: Real>(kind: OptimizerKind, hyper: &Hyper) -> Box<dyn Optimizer<S>> {
     build::<S>(&hyper.resolve(kind).unwrap())

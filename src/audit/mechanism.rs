@@ -19,9 +19,9 @@
 use crate::activity::{Activity, activity_on_data};
 use crate::data::Dataset;
 use crate::net::{Arch, Network};
+use crate::optim::train::{TrainConfig, train};
 use crate::optim::{Hyper, OptimizerKind, Resolved, build};
 use crate::scalar::{BigRational, DyadicInterval, Scalar, Sign};
-use crate::train::{TrainConfig, train};
 use num_traits::{Signed, Zero};
 
 /// What to run.

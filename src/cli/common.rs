@@ -2,8 +2,9 @@
 
 use super::CliError;
 use crate::data::{DataSpec, Dataset, Target};
+use crate::io::weights;
 use crate::net::init::{BiasInit, InitScheme, init_network};
-use crate::net::{Arch, Network, weights};
+use crate::net::{Arch, Network};
 use crate::scalar::BigRational;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -107,7 +108,7 @@ impl CommonArgs {
         let net = match &self.weights {
             Some(path) => {
                 let (arch, params) = if path.extension().is_some_and(|e| e == "safetensors") {
-                    crate::net::safetensors_import::read_safetensors(path)
+                    crate::io::safetensors::read_safetensors(path)
                         .map_err(|e| CliError::input("--weights", e))?
                 } else {
                     weights::read_json(path).map_err(|e| CliError::input("--weights", e))?

@@ -1,18 +1,18 @@
 //! `deadrelu estimate`, `deadrelu bound` and `deadrelu merge`.
 
+use super::plot::{Curve, plot_curves};
 use super::train::OptimArgs;
 use super::{CliError, print_json};
 use crate::data::{DataSpec, Dataset, Target};
 use crate::net::Arch;
 use crate::net::init::{BiasInit, InitSampler, InitScheme};
 use crate::optim::OptimizerKind;
+use crate::optim::train::TrainConfig;
 use crate::scalar::{BigRational, rational_string};
 use crate::stats::bound::{BiasTerm, bounds, exact_bias_term, p_inactive_uniform};
 use crate::stats::montecarlo::{Counts, McJob, run};
 use crate::stats::onbox::{BoxJob, run_box};
-use crate::stats::plot::{Curve, plot_curves};
 use crate::stats::wilson;
-use crate::train::TrainConfig;
 use clap::Args;
 use num_traits::ToPrimitive;
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@ use super::common::CommonArgs;
 use super::inspect::{decision_json, parse_domain};
 use super::{CliError, print_json};
 use crate::activity::domain::{cube, decide_dead_on_box};
-use crate::export::{Dtype, nnet_text, onnx_model, vnnlib_text};
+use crate::io::export::{Dtype, nnet_text, onnx_model, vnnlib_text};
 use crate::scalar::{BigRational, parse_rational};
 use clap::Args;
 use num_traits::ToPrimitive;

@@ -10,6 +10,7 @@ mod demo;
 mod estimate;
 mod export;
 mod inspect;
+mod plot;
 pub(crate) mod train;
 
 pub use common::{CommonArgs, Mode, Setup};

@@ -12,9 +12,6 @@
 //! ```
 
 pub mod init;
-pub mod lanes;
-pub mod safetensors_import;
-pub mod weights;
 
 use crate::data::Dataset;
 use crate::scalar::Scalar;

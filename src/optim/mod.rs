@@ -21,6 +21,7 @@ mod adamax;
 mod nadam;
 mod rmsprop;
 mod sgd;
+pub mod train;
 
 pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;

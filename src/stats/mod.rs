@@ -2,9 +2,9 @@
 //! first-layer probabilities and lower bounds ([`bound`]), Wilson intervals, plots.
 
 pub mod bound;
+pub mod lanes;
 pub mod montecarlo;
 pub mod onbox;
-pub mod plot;
 pub mod trial_lanes;
 
 /// The 0.975 quantile of the standard normal (two-sided 95%).

@@ -14,10 +14,10 @@
 use super::trial_lanes::LaneDecider;
 use crate::data::Dataset;
 use crate::net::init::{DrawPlan, InitSampler, trial_rng};
-use crate::net::lanes::{LANES, LaneRng, key_of, keystreams};
 use crate::net::{Arch, Network};
+use crate::optim::train::{TrainConfig, train};
 use crate::optim::{Optimizer, Resolved, build};
-use crate::train::{TrainConfig, train};
+use crate::stats::lanes::{LANES, LaneRng, key_of, keystreams};
 
 /// Integer tallies of a batch of trials for one configuration (mergeable).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -25,7 +25,7 @@
 
 use crate::data::Dataset;
 use crate::net::Arch;
-use crate::net::lanes::LANES;
+use crate::stats::lanes::LANES;
 
 /// One value in each of the eight lanes.
 type Lanes = [f64; LANES];
@@ -332,7 +332,7 @@ mod tests {
     use super::*;
     use crate::data::{DataSpec, Target};
     use crate::net::init::{InitSampler, trial_rng};
-    use crate::net::lanes::{key_of, keystreams};
+    use crate::stats::lanes::{key_of, keystreams};
     use crate::stats::montecarlo::Simulator;
 
     fn data(spec: &str, arch: &Arch) -> Dataset<f64> {

@@ -8,7 +8,7 @@
 //! stored `f32` or `f64` becomes its exact rational (an `f32` is widened to `f64`
 //! exactly, then made exact), so an audit sees exactly the numbers PyTorch stored.
 
-use super::{Arch, NetError};
+use crate::net::{Arch, NetError};
 use crate::scalar::{BigRational, rational_from_f64};
 use safetensors::{Dtype, SafeTensors};
 use std::collections::BTreeMap;

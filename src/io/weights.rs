@@ -2,7 +2,7 @@
 //! MECHANISM.md, entries as JSON numbers (read as the exact value of the double) or as
 //! exact strings (`"13/48"`, `"-0.1"`).
 
-use super::{Arch, NetError};
+use crate::net::{Arch, NetError};
 use crate::scalar::{BigRational, parse_rational, rational_from_f64, rational_string};
 use std::path::{Path, PathBuf};
 
