@@ -165,7 +165,7 @@ impl<S: Scalar> Dataset<S> {
             })
             .collect();
         let total = (0..self.len()).fold(S::zero(), |acc, r| {
-            acc.add(&crate::net::squared_error(self.y(r), &mean))
+            acc.add(&crate::loss::squared_error(self.y(r), &mean))
         });
         (total.div(&m), mean)
     }

@@ -37,6 +37,7 @@ pub mod audit;
 pub mod cli;
 pub mod data;
 pub mod io;
+pub mod loss;
 pub mod net;
 pub mod optim;
 pub mod prec;

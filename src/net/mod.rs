@@ -14,6 +14,7 @@
 pub mod init;
 
 use crate::data::Dataset;
+use crate::loss::squared_error;
 use crate::scalar::Scalar;
 
 /// Errors of the network module.
@@ -494,13 +495,6 @@ impl<S: Scalar> Network<S> {
                 .collect();
         }
     }
-}
-
-/// `|a - b|^2`, the squared Euclidean distance.
-pub fn squared_error<S: Scalar>(a: &[S], b: &[S]) -> S {
-    a.iter()
-        .zip(b)
-        .fold(S::zero(), |acc, (p, q)| acc.add(&p.sub(q).square()))
 }
 
 #[cfg(test)]
