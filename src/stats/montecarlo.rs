@@ -11,9 +11,10 @@
 //! trial by trial ([`Simulator`]), layer by layer over all points, and once a layer is dead
 //! on the single constant vector every point then shares.
 
+use super::draw_plan::DrawPlan;
 use super::trial_lanes::LaneDecider;
 use crate::data::Dataset;
-use crate::net::init::{DrawPlan, InitSampler, trial_rng};
+use crate::net::init::{InitSampler, trial_rng};
 use crate::net::{Arch, Network};
 use crate::optim::train::{TrainConfig, train};
 use crate::optim::{Optimizer, Resolved, build};
@@ -195,7 +196,7 @@ impl<'a> Simulator<'a> {
             top_out: vec![0.0; widest],
             base_rng: None,
             draw_len,
-            plan: sampler.bulk_plan(draw_len),
+            plan: DrawPlan::new(&sampler, draw_len),
             scratch: Vec::new(),
             inactive: vec![0; arch.depth() - 1],
         }
@@ -206,7 +207,7 @@ impl<'a> Simulator<'a> {
     /// changes nothing before them).
     pub fn full_theta(mut self) -> Self {
         self.draw_len = self.theta.len();
-        self.plan = self.sampler.bulk_plan(self.draw_len);
+        self.plan = DrawPlan::new(&self.sampler, self.draw_len);
         self
     }
 
@@ -245,10 +246,7 @@ impl<'a> Simulator<'a> {
             .expect("set just above");
         rng.set_stream(trial);
         match &self.plan {
-            Some(plan) => {
-                self.sampler
-                    .sample_planned(plan, &mut rng, &mut self.theta, &mut self.scratch)
-            }
+            Some(plan) => plan.sample(&mut rng, &mut self.theta, &mut self.scratch),
             None => self.sampler.sample_into(&mut rng, &mut self.theta),
         }
     }

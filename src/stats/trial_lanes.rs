@@ -4,7 +4,7 @@
 //! points; for the narrow networks this toolkit studies (widths of a few neurons) most of
 //! its time goes to per-row set-up, horizontal maxima and branches whose outcome is
 //! random. Here the eight trials whose parameters are drawn together (converted in bulk by
-//! [`crate::net::init::DrawPlan::fill_lanes`] for uniform schemes, drawn lane by lane from
+//! [`crate::stats::draw_plan::DrawPlan::fill_lanes`] for uniform schemes, drawn lane by lane from
 //! eight keystreams for normal ones) stay together: every parameter is a vector of eight
 //! lanes, one per
 //! trial, and every layer runs over all points with the same scalar operations in every
@@ -438,8 +438,8 @@ mod tests {
     fn unsafe_when_values_could_overflow() {
         let arch = Arch::new(vec![1, 4, 4, 1]).unwrap();
         let plan = |c: &str| {
-            InitSampler::new(&arch, &c.parse().unwrap(), &"default".parse().unwrap())
-                .bulk_plan(arch.num_params())
+            let sampler = InitSampler::new(&arch, &c.parse().unwrap(), &"default".parse().unwrap());
+            crate::stats::draw_plan::DrawPlan::new(&sampler, arch.num_params())
                 .unwrap()
                 .max_abs()
         };
