@@ -10,6 +10,8 @@
 //! state added at the end (RFC 7539's layout with a 64-bit counter and nonce, as
 //! `rand_chacha` uses it). A test compares every word with `rand_chacha`.
 
+use super::simd::simd_dispatch;
+
 /// Streams computed together.
 pub const LANES: usize = 8;
 
@@ -88,41 +90,22 @@ fn blocks_generic(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl")]
-fn blocks_avx512(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) {
-    blocks_generic(key, streams, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn blocks_avx2(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) {
-    blocks_generic(key, streams, out);
+simd_dispatch! {
+    /// [`blocks_generic`] compiled for the vector units the processor has (AVX-512VL
+    /// preferred: 32 vector registers hold the state without spilling, and rotates are one
+    /// instruction; else AVX2).
+    fn blocks(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) = blocks_generic;
+    blocks_avx512: ["avx512f", "avx512vl"],
+    blocks_avx2: ["avx2"],
 }
 
 /// The first `out.len()` `u64`s (a multiple of 8) of the keystreams of eight streams of
 /// one key, as `rand_chacha`'s `next_u64` yields them (word `2i` low, `2i+1` high):
 /// `u64` `i` of stream `streams[l]` is `out[i][l]`. Vectorized where the processor has it
-/// (AVX-512VL preferred: 32 vector registers hold the state without spilling, and rotates
-/// are one instruction; else AVX2).
+/// ([`blocks`]).
 pub fn keystreams(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) {
     assert!(out.len().is_multiple_of(8), "whole blocks of 8 u64s");
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-        {
-            // SAFETY: the processor supports AVX-512F and VL, checked just above.
-            unsafe { blocks_avx512(key, streams, out) };
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor supports AVX2, checked just above.
-            unsafe { blocks_avx2(key, streams, out) };
-            return;
-        }
-    }
-    blocks_generic(key, streams, out);
+    blocks(key, streams, out);
 }
 
 /// One lane's keystream from [`keystreams`] as a generator: `next_u64` yields

@@ -6,6 +6,7 @@ pub mod draw_plan;
 pub mod lanes;
 pub mod montecarlo;
 pub mod onbox;
+mod simd;
 pub mod trial_lanes;
 
 /// The 0.975 quantile of the standard normal (two-sided 95%).

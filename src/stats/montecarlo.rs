@@ -12,6 +12,7 @@
 //! on the single constant vector every point then shares.
 
 use super::draw_plan::DrawPlan;
+use super::simd::simd_dispatch;
 use super::trial_lanes::LaneDecider;
 use crate::data::Dataset;
 use crate::net::init::{InitSampler, trial_rng};
@@ -333,54 +334,32 @@ struct Layer<'a> {
 /// `>= 0`, as after a ReLU).
 type Range<'a> = (&'a [f64], Option<&'a [f64]>);
 
-/// One dense layer on all points: `out[j*m + p] = ReLU(b[j] + sum_i w[j*cols + i] *
-/// input[i*m + p])`, summing only over the inputs in `active_in` (the others are zero at
-/// every point, and the generic forward pass skips zero products too), in ascending order
-/// as the generic code does. Writes the neurons with some positive pre-activation to
-/// `active_out`, their largest pre-activation to `top[j]`, and returns the number of the
-/// others (inactive on every point). Compiled for AVX2 too and chosen at run time (plain
-/// multiply and add, never FMA, so the rounding is that of the generic code).
-///
-/// Before a row is computed, its pre-activation is bounded above by the same sum, in the
-/// same order, with each input replaced by its largest value over the points where the
-/// weight is positive and by its smallest where it is negative. Rounding to nearest is
-/// monotone (`x <= y` implies `fl(x) <= fl(y)`), so step by step this `f64` bound is at
-/// least the computed pre-activation at every point; when it is `<= 0` the neuron is
-/// inactive on every point and its row, which no later layer reads, is not computed.
-#[inline]
-fn dense_layer(
-    layer: Layer<'_>,
-    input: &[f64],
-    range: Range<'_>,
-    active_in: &[usize],
-    out: &mut [f64],
-    top: &mut [f64],
-    active_out: &mut Vec<usize>,
-) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor supports AVX2, checked just above.
-            return unsafe {
-                dense_layer_avx2(layer, input, range, active_in, out, top, active_out)
-            };
-        }
-    }
-    dense_layer_generic(layer, input, range, active_in, out, top, active_out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn dense_layer_avx2(
-    layer: Layer<'_>,
-    input: &[f64],
-    range: Range<'_>,
-    active_in: &[usize],
-    out: &mut [f64],
-    top: &mut [f64],
-    active_out: &mut Vec<usize>,
-) -> usize {
-    dense_layer_generic(layer, input, range, active_in, out, top, active_out)
+simd_dispatch! {
+    /// One dense layer on all points: `out[j*m + p] = ReLU(b[j] + sum_i w[j*cols + i] *
+    /// input[i*m + p])`, summing only over the inputs in `active_in` (the others are zero at
+    /// every point, and the generic forward pass skips zero products too), in ascending order
+    /// as the generic code does. Writes the neurons with some positive pre-activation to
+    /// `active_out`, their largest pre-activation to `top[j]`, and returns the number of the
+    /// others (inactive on every point). Compiled for AVX2 too and chosen at run time (plain
+    /// multiply and add, never FMA, so the rounding is that of the generic code).
+    ///
+    /// Before a row is computed, its pre-activation is bounded above by the same sum, in the
+    /// same order, with each input replaced by its largest value over the points where the
+    /// weight is positive and by its smallest where it is negative. Rounding to nearest is
+    /// monotone (`x <= y` implies `fl(x) <= fl(y)`), so step by step this `f64` bound is at
+    /// least the computed pre-activation at every point; when it is `<= 0` the neuron is
+    /// inactive on every point and its row, which no later layer reads, is not computed.
+    #[inline]
+    fn dense_layer(
+        layer: Layer<'_>,
+        input: &[f64],
+        range: Range<'_>,
+        active_in: &[usize],
+        out: &mut [f64],
+        top: &mut [f64],
+        active_out: &mut Vec<usize>,
+    ) -> usize = dense_layer_generic;
+    dense_layer_avx2: ["avx2"],
 }
 
 /// Fan-ins up to this size use the unrolled kernels with stack buffers.
@@ -559,20 +538,11 @@ fn dense_relu_any(wj: &[f64], b: f64, input: &[f64], active_in: &[usize], row: &
     top
 }
 
-/// [`DrawPlan::fill_lanes`] compiled for the vector units the processor has.
-fn fill_lanes(plan: &DrawPlan, words: &[[u64; LANES]], thetas: &mut [[f64; LANES]]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2")]
-        fn avx2(plan: &DrawPlan, words: &[[u64; LANES]], thetas: &mut [[f64; LANES]]) {
-            plan.fill_lanes(words, thetas);
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor supports AVX2, checked just above.
-            return unsafe { avx2(plan, words, thetas) };
-        }
-    }
-    plan.fill_lanes(words, thetas);
+simd_dispatch! {
+    /// [`DrawPlan::fill_lanes`] compiled for the vector units the processor has.
+    fn fill_lanes(plan: &DrawPlan, words: &[[u64; LANES]], thetas: &mut [[f64; LANES]]) =
+        DrawPlan::fill_lanes;
+    fill_lanes_avx2: ["avx2"],
 }
 
 /// One Monte Carlo configuration.

@@ -23,6 +23,7 @@
 //! shows that no value can overflow.
 //! Tests compare every count with the single-trial path.
 
+use super::simd::simd_dispatch;
 use crate::data::Dataset;
 use crate::net::Arch;
 use crate::stats::lanes::LANES;
@@ -122,30 +123,7 @@ impl LaneDecider {
             thetas.len() >= self.params,
             "theta up to the last hidden layer"
         );
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the processor supports AVX-512F, checked just above.
-                return unsafe { self.decide_avx512(thetas) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the processor supports AVX2, checked just above.
-                return unsafe { self.decide_avx2(thetas) };
-            }
-        }
-        self.decide_generic(thetas)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn decide_avx512(&mut self, thetas: &[Lanes]) {
-        self.decide_generic(thetas)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn decide_avx2(&mut self, thetas: &[Lanes]) {
-        self.decide_generic(thetas)
+        decide(self, thetas)
     }
 
     #[inline(always)]
@@ -327,6 +305,13 @@ fn layer_any(
     }
 }
 
+simd_dispatch! {
+    /// [`LaneDecider::decide_generic`] compiled for the vector units the processor has.
+    fn decide(lanes: &mut LaneDecider, thetas: &[Lanes]) = LaneDecider::decide_generic;
+    decide_avx512: ["avx512f"],
+    decide_avx2: ["avx2"],
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,7 +389,7 @@ mod tests {
                 #[cfg(target_arch = "x86_64")]
                 if std::arch::is_x86_feature_detected!("avx2") {
                     // SAFETY: the processor supports AVX2, checked just above.
-                    unsafe { lanes.decide_avx2(&thetas) };
+                    unsafe { decide_avx2(&mut lanes, &thetas) };
                     assert_eq!((lanes.dead, lanes.inactive.clone()), generic);
                 }
                 lanes.decide(&thetas);
