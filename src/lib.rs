@@ -21,19 +21,36 @@
 //! ```
 //!
 //! ## Map of the modules
+//! From the bottom up (each uses only those above it; ARCHITECTURE.md has the details):
 //! - [`scalar`]: the Copy-free [`scalar::Scalar`] trait and its implementations (`f64`,
-//!   `BigRational`, `rug::Rational` under feature `gmp`, certified [`scalar::Interval`]s).
+//!   `BigRational`, `rug::Rational` under feature `gmp`, certified [`scalar::Interval`]s
+//!   and dyadic enclosures).
 //! - [`prec`]: every tolerance and precision, named.
+//! - [`loss`]: the squared error, shared by the risk and the best constant.
+//! - [`data`]: synthetic and CSV data sets, exact, and the best constant `V`.
 //! - [`net`]: architecture, parameter layout, forward pass, risk, generalized gradient;
 //!   [`net::init`]: seeded initialization schemes.
-//! - [`data`]: synthetic and CSV data sets, exact.
-//! - [`activity`]: inactive neurons and dead layers on data.
-//! - [`cli`]: the `deadrelu` command line (INTERFACE.md).
+//! - [`io`]: theta as JSON, PyTorch safetensors import; `.nnet`, VNN-LIB and (feature
+//!   `onnx`) ONNX export for external verifiers.
+//! - [`activity`]: inactive neurons and dead layers on data, and on a whole box
+//!   ([`activity::domain`], [`activity::phases`]).
+//! - [`optim`]: SGD, momentum, Nesterov, Adagrad, RMSProp, Adadelta, Adam, Adamax,
+//!   AMSGrad, Nadam in any scalar; [`optim::train`]: training runs (full batch or seeded
+//!   mini-batches, `f64` or certified enclosures).
+//! - [`audit`]: the exact mechanism audit of one run, its certificate and an independent
+//!   checker.
+//! - [`stats`]: `f64` Monte Carlo of born-dead networks (eight trials at once on SIMD
+//!   lanes, with their ChaCha8 streams), exact first-layer probabilities and lower bounds,
+//!   Wilson intervals.
+//! - `cli` (default feature `cli`): the `deadrelu` command line (INTERFACE.md); the
+//!   library builds without it and without clap, indicatif, plotters and ONNX
+//!   (`default-features = false`).
 
 #![warn(missing_docs)]
 
 pub mod activity;
 pub mod audit;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod data;
 pub mod io;

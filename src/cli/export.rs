@@ -6,7 +6,8 @@ use super::common::CommonArgs;
 use super::inspect::{decision_json, parse_domain};
 use super::{CliError, print_json};
 use crate::activity::domain::{cube, decide_dead_on_box};
-use crate::io::export::{Dtype, nnet_text, onnx_model, vnnlib_text};
+use crate::io::export::{Dtype, nnet_text, vnnlib_text};
+use crate::io::onnx::onnx_model;
 use crate::scalar::{BigRational, parse_rational};
 use clap::Args;
 use num_traits::ToPrimitive;
@@ -32,13 +33,31 @@ pub struct ExportArgs {
     pub nnet: bool,
     /// Element type of the ONNX tensors (f32 rounds; the rounding is reported).
     #[arg(long, value_enum, default_value = "f64")]
-    pub dtype: Dtype,
+    pub dtype: DtypeArg,
     /// The query asks for some z_kj >= MARGIN (VNN-LIB has no strict inequality).
     #[arg(long, default_value = "0", allow_hyphen_values = true)]
     pub margin: String,
     /// Most sub-boxes or phase regions for deadrelu's own decision printed beside.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
+}
+
+/// `--dtype`: the command line's names of [`Dtype`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DtypeArg {
+    /// IEEE double (exact for parameters that are doubles).
+    F64,
+    /// IEEE single (rounded).
+    F32,
+}
+
+impl From<DtypeArg> for Dtype {
+    fn from(d: DtypeArg) -> Self {
+        match d {
+            DtypeArg::F64 => Dtype::F64,
+            DtypeArg::F32 => Dtype::F32,
+        }
+    }
 }
 
 fn write(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
@@ -73,7 +92,7 @@ pub fn run(args: &ExportArgs) -> Result<(), CliError> {
         p.push(ext);
         PathBuf::from(p)
     };
-    let (onnx, rounding) = onnx_model(net, k, args.dtype);
+    let (onnx, rounding) = onnx_model(net, k, args.dtype.into());
     let (onnx_path, vnnlib_path) = (path(".onnx"), path(".vnnlib"));
     write(&onnx_path, &onnx)?;
     write(&vnnlib_path, vnnlib.as_bytes())?;

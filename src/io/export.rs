@@ -1,5 +1,5 @@
-//! Export for external verifiers: the network up to hidden layer `k` as ONNX (or the
-//! `.nnet` text format) and the VNN-LIB query "some neuron of layer `k` is active
+//! Export for external verifiers: the network up to hidden layer `k` as ONNX
+//! ([`super::onnx`], feature `onnx`) or the `.nnet` text format, and the VNN-LIB query "some neuron of layer `k` is active
 //! somewhere in the box `[a,b]^d`".
 //!
 //! The exported network maps `x` to the pre-activations `z_k(x)` of layer `k` (Gemm and
@@ -20,15 +20,9 @@
 use crate::net::Network;
 use crate::scalar::BigRational;
 use num_traits::{One, ToPrimitive, Zero};
-use onnx_protobuf::{
-    AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-    TensorShapeProto, TypeProto, ValueInfoProto, attribute_proto::AttributeType,
-    tensor_proto::DataType, tensor_shape_proto, type_proto,
-};
-use protobuf::{EnumOrUnknown, MessageField};
 
 /// Element type of the exported tensors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dtype {
     /// IEEE double (exact for parameters that are doubles).
     F64,
@@ -60,7 +54,7 @@ impl Rounding {
 }
 
 /// `(weights row-major, biases)` of layers `1..=k`, as written (with rounding recorded).
-fn layers(
+pub(crate) fn layers(
     net: &Network<BigRational>,
     k: usize,
     dtype: Dtype,
@@ -89,104 +83,6 @@ fn layers(
             (w, b)
         })
         .collect()
-}
-
-fn tensor(name: &str, dims: &[usize], values: &[f64], dtype: Dtype) -> TensorProto {
-    let mut t = TensorProto::new();
-    t.name = name.into();
-    t.dims = dims.iter().map(|&d| d as i64).collect();
-    match dtype {
-        Dtype::F64 => {
-            t.data_type = DataType::DOUBLE as i32;
-            t.double_data = values.to_vec();
-        }
-        Dtype::F32 => {
-            t.data_type = DataType::FLOAT as i32;
-            t.float_data = values.iter().map(|&v| v as f32).collect();
-        }
-    }
-    t
-}
-
-fn value_info(name: &str, width: usize, dtype: Dtype) -> ValueInfoProto {
-    let dim = |n: usize| {
-        let mut d = tensor_shape_proto::Dimension::new();
-        d.value = Some(tensor_shape_proto::dimension::Value::DimValue(n as i64));
-        d
-    };
-    let mut shape = TensorShapeProto::new();
-    shape.dim = vec![dim(1), dim(width)];
-    let mut tensor_type = type_proto::Tensor::new();
-    tensor_type.elem_type = match dtype {
-        Dtype::F64 => DataType::DOUBLE as i32,
-        Dtype::F32 => DataType::FLOAT as i32,
-    };
-    tensor_type.shape = MessageField::some(shape);
-    let mut ty = TypeProto::new();
-    ty.value = Some(type_proto::Value::TensorType(tensor_type));
-    let mut v = ValueInfoProto::new();
-    v.name = name.into();
-    v.type_ = MessageField::some(ty);
-    v
-}
-
-fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
-    let mut n = NodeProto::new();
-    n.op_type = op.into();
-    n.name = output.into();
-    n.input = inputs.iter().map(|s| s.to_string()).collect();
-    n.output = vec![output.into()];
-    n
-}
-
-/// The network up to the pre-activations of layer `k` as an ONNX model (opset 13, input
-/// `X` of shape `[1, d]`, output `Y` of shape `[1, l_k]`), and how much was rounded.
-pub fn onnx_model(net: &Network<BigRational>, k: usize, dtype: Dtype) -> (Vec<u8>, Rounding) {
-    let arch = net.arch();
-    let mut rounding = Rounding::default();
-    let mut graph = GraphProto::new();
-    graph.name = format!("deadrelu_layer_{k}");
-    graph.input = vec![value_info("X", arch.inputs(), dtype)];
-    graph.output = vec![value_info("Y", arch.width(k), dtype)];
-    let mut input = "X".to_string();
-    for (idx, (w, b)) in layers(net, k, dtype, &mut rounding).into_iter().enumerate() {
-        let l = idx + 1;
-        let (rows, cols) = (arch.width(l), arch.width(l - 1));
-        let (wn, bn) = (format!("W{l}"), format!("B{l}"));
-        graph
-            .initializer
-            .push(tensor(&wn, &[rows, cols], &w, dtype));
-        graph.initializer.push(tensor(&bn, &[rows], &b, dtype));
-        let z = if l == k {
-            "Y".to_string()
-        } else {
-            format!("Z{l}")
-        };
-        let mut gemm = node("Gemm", &[&input, &wn, &bn], &z);
-        let mut trans_b = AttributeProto::new();
-        trans_b.name = "transB".into();
-        trans_b.type_ = EnumOrUnknown::new(AttributeType::INT);
-        trans_b.i = 1;
-        gemm.attribute.push(trans_b);
-        graph.node.push(gemm);
-        if l < k {
-            let a = format!("A{l}");
-            graph.node.push(node("Relu", &[&z], &a));
-            input = a;
-        }
-    }
-    let mut model = ModelProto::new();
-    model.ir_version = 8;
-    model.producer_name = "deadrelu".into();
-    model.producer_version = env!("CARGO_PKG_VERSION").into();
-    let mut opset = OperatorSetIdProto::new();
-    opset.version = 13;
-    model.opset_import = vec![opset];
-    model.graph = MessageField::some(graph);
-    let bytes = model
-        .write_to_bytes()
-        .expect("a well-formed model serializes");
-    (bytes, rounding)
 }
 
 /// The network up to layer `k` in the `.nnet` text format (Reluplex, Marabou, NNV):
