@@ -1,9 +1,8 @@
 //! `deadrelu audit` and `deadrelu check`.
 
-use super::common::Setup;
-use super::inspect::{decision_json, parse_domain, show};
-use super::train::OptimArgs;
-use super::{CliError, CommonArgs, print_json};
+use super::args::{OptimArgs, Setup, parse_domain};
+use super::format::{decision_json, print_json, show};
+use super::{CliError, CommonArgs};
 use crate::activity::domain::{BoxDecision, DeadProof, cube, decide_dead_on_box};
 use crate::audit::{AuditOptions, Certificate, CheckError, audit, check_certificate};
 use crate::optim::OptimizerKind;
@@ -57,10 +56,10 @@ pub struct CheckArgs {
 ///
 /// # Errors
 /// [`CliError`] for bad options or an unwritable certificate.
-pub fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
+fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
     let kinds = OptimizerKind::parse_list(&args.optimizers)
         .map_err(|e| CliError::input("--optimizers", e))?;
-    let hyper = args.optim.hyper()?;
+    let hyper = args.optim.hyper();
     for kind in &kinds {
         hyper
             .resolve(*kind)
@@ -88,7 +87,7 @@ pub fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
         } else {
             1
         };
-    let bar = super::progress_bar(runs_total, "exact optimizer runs");
+    let bar = super::format::progress_bar(runs_total, "exact optimizer runs");
     let report = audit(&setup.net, &setup.data, &options, |what| {
         bar.set_message(what.to_string());
         bar.inc(1);
@@ -111,7 +110,7 @@ pub fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
         }
         std::fs::write(path, text + "\n").map_err(|e| CliError::Output {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            source: e.into(),
         })?;
         certificate_path = json!(path.display().to_string());
     }
@@ -171,7 +170,7 @@ fn box_layer(
         )));
     }
     let region = cube(&a, &b, arch.inputs());
-    let bar = super::progress_bar(
+    let bar = super::format::progress_bar(
         (arch.depth() - 1) as u64,
         "box decisions (deepest layer first)",
     );
@@ -239,7 +238,7 @@ pub fn print_report(v: &Value) {
     }
     if v["dead_layer"].is_null() {
         for l in v["domain"]["layers"].as_array().into_iter().flatten() {
-            println!("  {}", super::inspect::decision_line(l));
+            println!("  {}", super::format::decision_line(l));
         }
         return;
     }
@@ -251,7 +250,7 @@ pub fn print_report(v: &Value) {
         "constant value of the realization on the data: {}",
         v["constant_value"]
     );
-    println!("risk R(theta_0) = {}", super::inspect::brief(&v["risk"]));
+    println!("risk R(theta_0) = {}", super::format::brief(&v["risk"]));
     println!("best-constant risk V = {}", show(&v["best_constant_risk"]));
     if let Some(w) = v["witness_risk"].as_str() {
         println!(

@@ -1,11 +1,15 @@
 //! `deadrelu demo`: a one-minute tour that needs no arguments.
 
 use super::CliError;
-use super::inspect::{inspect_in, show};
+use super::format::show;
+use super::inspect::inspect_in;
+use crate::audit::{AuditOptions, Certificate, audit, check_certificate};
 use crate::data::{DataSpec, Target};
 use crate::net::Arch;
 use crate::net::init::{BiasInit, InitScheme, init_network};
+use crate::optim::{Hyper, OptimizerKind};
 use crate::scalar::BigRational;
+use crate::scalar::rational_string;
 use clap::Args;
 
 /// Options of `demo`.
@@ -107,54 +111,42 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     println!(
         "   a witness theta* with exact risk < V, and a certificate re-verified by the independent checker:"
     );
-    let cert_path = std::env::temp_dir().join(format!("deadrelu-demo-{}.json", std::process::id()));
-    let audit_args = super::audit::AuditArgs {
-        common: super::CommonArgs {
-            arch: Some(DEMO_ARCH.to_vec()),
-            init: "torch-default".into(),
-            bias_init: "default".into(),
-            seed,
-            weights: None,
-            data: "grid:-1,1:64".into(),
-            data_seed: 0,
-            target: "abs".into(),
-            json: false,
-        },
-        optimizers: "all".into(),
+    let options = AuditOptions {
+        optimizers: OptimizerKind::NINE.to_vec(),
+        hyper: Hyper::default(),
         steps: 10,
-        batch: 0,
+        batch: None,
         batch_seed: 0,
-        optim: super::train::OptimArgs::default(),
-        certificate: Some(cert_path.clone()),
-        domain: None,
-        box_budget: 20_000,
+        layer: None,
     };
-    let v = super::audit::audit_json(&audit_args)?;
-    println!("   verdict: {}", v["verdict"].as_str().unwrap_or(""));
-    if let Some(w) = v["witness_risk"].as_str() {
+    let audit_report = audit(&net, &data, &options, |_| {}).map_err(CliError::Input)?;
+    println!("   verdict: {}", audit_report.verdict.name());
+    if let Some((_, w)) = &audit_report.witness {
         println!(
-            "   witness risk {w} < V = {}",
-            show(&v["best_constant_risk"])
+            "   witness risk {} < V = {}",
+            rational_string(w),
+            rational_string(&audit_report.best_constant_risk)
         );
     }
-    let runs = v["optimizers"].as_array().cloned().unwrap_or_default();
+    let runs = &audit_report.runs;
     let held = runs
         .iter()
-        .filter(|r| r["frozen"] == true && r["constant_realization"] == true)
+        .filter(|r| r.frozen && r.constant_realization)
         .count();
     println!(
         "   {held} of {} optimizer runs kept every frozen coordinate bit-identical and the realization constant",
         runs.len()
     );
-    let text = std::fs::read_to_string(&cert_path).map_err(|e| CliError::Output {
-        path: cert_path.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    match crate::audit::check_certificate(&text) {
-        Ok(summary) => println!("   check: {summary}"),
-        Err(e) => println!("   check FAILED: {e}"),
+    match Certificate::from_report(&net, &data, &audit_report) {
+        Some(cert) => {
+            let text = serde_json::to_string_pretty(&cert.0).expect("JSON values serialize");
+            match check_certificate(&text) {
+                Ok(summary) => println!("   check: {summary}"),
+                Err(e) => println!("   check FAILED: {e}"),
+            }
+        }
+        None => println!("   no certificate: the verdict is not non-convergence-certified"),
     }
-    let _ = std::fs::remove_file(&cert_path);
     println!();
     println!(
         "Next: `deadrelu audit --arch {arch} --seed {seed} --steps 50 --certificate c.json` and `deadrelu check c.json`"

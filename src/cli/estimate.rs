@@ -1,8 +1,9 @@
 //! `deadrelu estimate`, `deadrelu bound` and `deadrelu merge`.
 
+use super::CliError;
+use super::args::{DataArgs, OptimArgs, parse_domain};
+use super::format::print_json;
 use super::plot::{Curve, plot_curves};
-use super::train::OptimArgs;
-use super::{CliError, print_json};
 use crate::data::{DataSpec, Dataset, Target};
 use crate::net::Arch;
 use crate::net::init::{BiasInit, InitSampler, InitScheme};
@@ -36,15 +37,8 @@ pub struct EstimateArgs {
     /// Seed; trial i uses stream i of this seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Data: uniform:A,B:M, grid:A,B:M or csv:PATH.
-    #[arg(long, default_value = "grid:-1,1:64")]
-    pub data: String,
-    /// Seed of uniform data.
-    #[arg(long, default_value_t = 0)]
-    pub data_seed: u64,
-    /// Target of synthetic data (used by --train).
-    #[arg(long, default_value = "abs")]
-    pub target: String,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Sweep of hidden widths (every hidden layer gets the width), e.g. 2,3,5.
     #[arg(long, value_delimiter = ',')]
     pub widths: Option<Vec<usize>>,
@@ -329,25 +323,14 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         .bias_init
         .parse()
         .map_err(|e| CliError::Input(format!("{e}")))?;
-    let spec: DataSpec = args
-        .data
-        .parse()
-        .map_err(|e| CliError::input("--data", e))?;
-    let target: Target = args
-        .target
-        .parse()
-        .map_err(|e| CliError::input("--target", e))?;
+    let (spec, target) = args.data.parse()?;
     let optimizers = if args.train {
         OptimizerKind::parse_list(&args.optimizer).map_err(|e| CliError::input("--optimizer", e))?
     } else {
         vec![]
     };
-    let hyper = args.optim.hyper()?;
-    let domain = args
-        .domain
-        .as_deref()
-        .map(super::inspect::parse_domain)
-        .transpose()?;
+    let hyper = args.optim.hyper();
+    let domain = args.domain.as_deref().map(parse_domain).transpose()?;
     if domain.is_none() && args.per_neuron {
         return Err(CliError::Input(
             "--per-neuron needs --domain: on the data every neuron is always counted".into(),
@@ -368,7 +351,7 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         args.trials * (shard_i + 1) / shard_n,
     );
     let runs_per_config = optimizers.len().max(1) as u64;
-    let bar = super::progress_bar(
+    let bar = super::format::progress_bar(
         (end - start) * configs.len() as u64 * runs_per_config,
         "trials",
     );
@@ -377,7 +360,7 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
     for (arch, init) in &configs {
         let scheme: InitScheme = init.parse().map_err(|e| CliError::Input(format!("{e}")))?;
         let data_exact = spec
-            .build(arch.inputs(), arch.outputs(), &target, args.data_seed)
+            .build(arch.inputs(), arch.outputs(), &target, args.data.seed)
             .map_err(|e| CliError::input("--data", e))?;
         let data: Dataset<f64> = data_exact.convert();
         let sampler = InitSampler::new(arch, &scheme, &bias);
@@ -457,12 +440,12 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
     let out = json!({
         "command": "estimate",
         "seed": args.seed,
-        "data": args.data,
+        "data": args.data.spec,
         "domain": args.domain,
         "box_budget": args.domain.is_some().then_some(args.box_budget),
         "per_neuron": args.per_neuron,
-        "data_seed": args.data_seed,
-        "target": args.target,
+        "data_seed": args.data.seed,
+        "target": args.data.target,
         "trials": args.trials,
         "shard": [shard_i, shard_n],
         "results": results,
@@ -476,7 +459,7 @@ fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
     if let Some(path) = csv {
         let mut w = csv::Writer::from_path(path).map_err(|e| CliError::Output {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            source: e.into(),
         })?;
         let header = [
             "arch",
@@ -518,12 +501,12 @@ fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
         for row in rows {
             w.write_record(&row).map_err(|e| CliError::Output {
                 path: path.display().to_string(),
-                reason: e.to_string(),
+                source: e.into(),
             })?;
         }
         w.flush().map_err(|e| CliError::Output {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            source: e.into(),
         })?;
     }
     if let Some(path) = plot {
@@ -559,7 +542,7 @@ fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
         )
         .map_err(|reason| CliError::Output {
             path: path.display().to_string(),
-            reason,
+            source: reason.into(),
         })?;
     }
     if json_out {
@@ -738,10 +721,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
             .build(arch.inputs(), arch.outputs(), &target, data_seed)
             .map_err(|e| CliError::input("data", e))?;
         let training = r.get("training").and_then(|t| t["optimizer"].as_str());
-        let domain = first["domain"]
-            .as_str()
-            .map(super::inspect::parse_domain)
-            .transpose()?;
+        let domain = first["domain"].as_str().map(parse_domain).transpose()?;
         let region = domain.clone().unwrap_or_else(|| data_box(&data_exact));
         let mut v = result_json(
             &arch,

@@ -2,13 +2,13 @@
 //! and the VNN-LIB query "some neuron of that layer is active somewhere in the box", so
 //! other verifiers can cross-check deadrelu's exact decision.
 
-use super::common::CommonArgs;
-use super::inspect::{decision_json, parse_domain};
-use super::{CliError, print_json};
+use super::CliError;
+use super::args::{CommonArgs, parse_domain, rational};
+use super::format::{decision_json, print_json};
 use crate::activity::domain::{cube, decide_dead_on_box};
 use crate::io::export::{Dtype, nnet_text, vnnlib_text};
 use crate::io::onnx::onnx_model;
-use crate::scalar::{BigRational, parse_rational};
+use crate::scalar::BigRational;
 use clap::Args;
 use num_traits::ToPrimitive;
 use serde_json::json;
@@ -35,8 +35,8 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value = "f64")]
     pub dtype: DtypeArg,
     /// The query asks for some z_kj >= MARGIN (VNN-LIB has no strict inequality).
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
-    pub margin: String,
+    #[arg(long, default_value = "0", allow_hyphen_values = true, value_parser = rational)]
+    pub margin: BigRational,
     /// Most sub-boxes or phase regions for deadrelu's own decision printed beside.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
@@ -63,7 +63,7 @@ impl From<DtypeArg> for Dtype {
 fn write(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
     std::fs::write(path, bytes).map_err(|e| CliError::Output {
         path: path.display().to_string(),
-        reason: e.to_string(),
+        source: e.into(),
     })
 }
 
@@ -83,9 +83,8 @@ pub fn run(args: &ExportArgs) -> Result<(), CliError> {
         )));
     }
     let (a, b) = parse_domain(&args.domain)?;
-    let margin: BigRational =
-        parse_rational(&args.margin).map_err(|e| CliError::input("--margin", e))?;
-    let vnnlib = vnnlib_text(arch.inputs(), arch.width(k), k, &a, &b, &margin)
+    let margin = &args.margin;
+    let vnnlib = vnnlib_text(arch.inputs(), arch.width(k), k, &a, &b, margin)
         .map_err(|e| CliError::Input(format!("--domain/--margin: {e}")))?;
     let path = |ext: &str| {
         let mut p = args.out.clone().into_os_string();
@@ -146,7 +145,7 @@ pub fn run(args: &ExportArgs) -> Result<(), CliError> {
     }
     println!(
         "deadrelu's exact decision for comparison: {}",
-        super::inspect::decision_line(&v["deadrelu"])
+        super::format::decision_line(&v["deadrelu"])
     );
     println!(
         "a verifier answering unsat proves layer {k} dead on the box; sat gives a point where some z_{k}j >= margin"

@@ -1,6 +1,8 @@
 //! `deadrelu inspect`: activity of theta on the data.
 
-use super::{CliError, CommonArgs, Mode, print_json};
+use super::args::parse_domain;
+use super::format::{brief, decision_json, decision_line, number, print_json, show};
+use super::{CliError, CommonArgs, Mode};
 use crate::activity::{Activity, activity_on_data};
 use crate::data::Dataset;
 use crate::net::Network;
@@ -22,68 +24,6 @@ pub struct InspectArgs {
     /// Most sub-boxes the box decision may explore per layer before answering unknown.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
-}
-
-/// Parses `box:A,B`.
-///
-/// # Errors
-/// [`CliError::Input`] naming `--domain`.
-pub fn parse_domain(text: &str) -> Result<(BigRational, BigRational), CliError> {
-    let bad = || CliError::Input(format!("--domain {text:?}: expected box:A,B with A <= B"));
-    let rest = text.strip_prefix("box:").ok_or_else(bad)?;
-    let (a, b) = rest.split_once(',').ok_or_else(bad)?;
-    let a = crate::scalar::parse_rational(a).map_err(|e| CliError::input("--domain", e))?;
-    let b = crate::scalar::parse_rational(b).map_err(|e| CliError::input("--domain", e))?;
-    if a > b {
-        return Err(bad());
-    }
-    Ok((a, b))
-}
-
-/// One layer's box decision as JSON.
-pub fn decision_json(k: usize, decision: &crate::activity::domain::BoxDecision) -> Value {
-    use crate::activity::domain::BoxDecision;
-    match decision {
-        BoxDecision::Dead { proof } => {
-            json!({"layer": k, "status": "dead", "proof": proof.method(), "regions": proof.regions()})
-        }
-        BoxDecision::Alive {
-            witness,
-            neuron,
-            value,
-        } => json!({
-            "layer": k, "status": "alive", "neuron": neuron,
-            "witness": witness.iter().map(crate::scalar::rational_string).collect::<Vec<_>>(),
-            "preactivation": crate::scalar::rational_string(value),
-        }),
-        BoxDecision::Unknown { reason } => {
-            json!({"layer": k, "status": "unknown", "reason": reason})
-        }
-    }
-}
-
-/// One line describing a layer's box decision (from [`decision_json`]).
-pub fn decision_line(l: &Value) -> String {
-    match l["status"].as_str() {
-        Some("dead") => format!(
-            "layer {}: DEAD on the box ({}: {} regions, each proven exactly)",
-            l["layer"],
-            show(&l["proof"]),
-            l["regions"]
-        ),
-        Some("alive") => format!(
-            "layer {}: alive, neuron {} has pre-activation {} at x = {}",
-            l["layer"],
-            l["neuron"],
-            show(&l["preactivation"]),
-            l["witness"]
-        ),
-        _ => format!(
-            "layer {}: unknown ({})",
-            l["layer"],
-            l["reason"].as_str().unwrap_or("")
-        ),
-    }
 }
 
 /// The exact decision of every hidden layer on the box, as JSON.
@@ -128,14 +68,6 @@ pub struct InspectReport {
     pub risk: Value,
     /// Best-constant risk `V`.
     pub best_constant_risk: Value,
-}
-
-fn number<S: Scalar>(v: &S) -> Value {
-    if S::EXACT {
-        Value::String(v.to_exact_string())
-    } else {
-        json!(v.to_f64())
-    }
 }
 
 /// Computes activity and risk in scalar type `S`.
@@ -253,24 +185,4 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
-}
-
-pub(crate) fn show(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// An exact string when it is short, else its decimal value with a pointer to `--json`.
-pub(crate) fn brief(v: &Value) -> String {
-    match v.as_str() {
-        Some(text) if text.len() > 40 => {
-            let approx = crate::scalar::parse_rational(text)
-                .map(|q| crate::scalar::Scalar::to_f64(&q))
-                .unwrap_or(f64::NAN);
-            format!("{approx:.6} (exact rational in --json)")
-        }
-        _ => show(v),
-    }
 }

@@ -4,36 +4,51 @@
 //! on stdout and nothing else there (progress and logs go to stderr). Exit codes: 0
 //! success, 1 a check failed, 2 bad input (one line on stderr naming what is wrong).
 
+pub mod args;
 pub(crate) mod audit;
-mod common;
 mod demo;
 mod estimate;
 mod export;
+pub(crate) mod format;
 mod inspect;
 mod plot;
 pub(crate) mod train;
 
-pub use common::{CommonArgs, Mode, Setup};
+pub use args::{CommonArgs, Mode, OptimArgs, Setup};
 
 use clap::{Parser, Subcommand};
 
-/// Errors of the command line: each maps to an exit code.
+/// A cause kept inside a [`CliError`] (any error, or a message).
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// Errors of the command line: each maps to an exit code. Errors of the library stay
+/// inside as their [`std::error::Error::source`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CliError {
-    /// Bad input: a flag, file, line or field (exit 2).
+    /// Bad input described by the command line itself (exit 2).
     #[error("{0}")]
     Input(String),
+    /// Bad input: a flag, file, line or field and what is wrong with it (exit 2).
+    #[error("{flag}: {source}")]
+    Invalid {
+        /// The flag (or what it names).
+        flag: String,
+        /// The cause.
+        #[source]
+        source: Cause,
+    },
     /// A check failed (exit 1).
     #[error("{0}")]
     CheckFailed(String),
     /// Writing output failed (exit 2).
-    #[error("cannot write {path}: {reason}")]
+    #[error("cannot write {path}: {source}")]
     Output {
         /// The file.
         path: String,
         /// The cause.
-        reason: String,
+        #[source]
+        source: Cause,
     },
 }
 
@@ -45,9 +60,12 @@ impl CliError {
             _ => 2,
         }
     }
-    /// Wraps any displayable error as bad input, prefixed by the flag it came from.
-    pub fn input(flag: &str, e: impl std::fmt::Display) -> Self {
-        CliError::Input(format!("{flag}: {e}"))
+    /// Wraps an error (or a message) as bad input, prefixed by the flag it came from.
+    pub fn input(flag: &str, e: impl Into<Cause>) -> Self {
+        CliError::Invalid {
+            flag: flag.to_string(),
+            source: e.into(),
+        }
     }
 }
 
@@ -141,29 +159,4 @@ where
             e.exit_code()
         }
     }
-}
-
-/// Prints a JSON value on stdout as one line.
-pub(crate) fn print_json(v: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string(v).expect("JSON values always serialize")
-    );
-}
-
-/// A progress bar on stderr, drawn only when stderr is a terminal (hidden otherwise, so
-/// logs and CI output stay clean).
-pub(crate) fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_message(what.to_string());
-    bar
 }

@@ -1,83 +1,18 @@
 //! `deadrelu train`: one training run.
 
-use super::inspect::show;
-use super::{CliError, CommonArgs, Mode, print_json};
+use super::args::OptimArgs;
+use super::format::{number, print_json, show};
+use super::{CliError, CommonArgs, Mode};
 use crate::activity::activity_on_data;
 use crate::data::Dataset;
 use crate::net::Network;
 use crate::optim::train::{TrainConfig, train};
-use crate::optim::{Hyper, OptimizerKind, Resolved, build, parse_hyper};
-use crate::scalar::{BigRational, DyadicInterval, Real, Scalar, Sign};
+use crate::optim::{OptimizerKind, Resolved, build};
+use crate::scalar::{BigRational, DyadicInterval, Real, Sign};
 use clap::Args;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::PathBuf;
-
-/// Optimizer and hyperparameter flags (PyTorch's defaults when omitted).
-#[derive(Args, Debug, Clone, Default)]
-pub struct OptimArgs {
-    /// Learning rate (default: PyTorch's for the optimizer).
-    #[arg(long)]
-    pub lr: Option<String>,
-    /// Momentum (momentum and nesterov: 0.9 by default; sgd: 0; rmsprop: 0).
-    #[arg(long)]
-    pub momentum: Option<String>,
-    /// Adam-family beta1 (0.9).
-    #[arg(long)]
-    pub beta1: Option<String>,
-    /// Adam-family beta2 (0.999).
-    #[arg(long)]
-    pub beta2: Option<String>,
-    /// eps (Adam family 1e-8, Adagrad 1e-10, RMSProp 1e-8, Adadelta 1e-6); must be > 0.
-    #[arg(long)]
-    pub eps: Option<String>,
-    /// RMSProp alpha (0.99).
-    #[arg(long)]
-    pub alpha: Option<String>,
-    /// RMSProp centered.
-    #[arg(long)]
-    pub centered: bool,
-    /// Adagrad lr_decay (0).
-    #[arg(long)]
-    pub lr_decay: Option<String>,
-    /// NAdam momentum_decay psi (0.004).
-    #[arg(long)]
-    pub momentum_decay: Option<String>,
-    /// Adadelta rho (0.9).
-    #[arg(long)]
-    pub rho: Option<String>,
-    /// Weight decay (L2, added to the gradient; 0). Breaks the frozen property.
-    #[arg(long)]
-    pub weight_decay: Option<String>,
-}
-
-impl OptimArgs {
-    /// The exact hyperparameters.
-    ///
-    /// # Errors
-    /// [`CliError::Input`] naming the flag.
-    pub fn hyper(&self) -> Result<Hyper, CliError> {
-        let p = |flag: &'static str, v: &Option<String>| -> Result<Option<BigRational>, CliError> {
-            v.as_deref()
-                .map(|t| parse_hyper(flag, t))
-                .transpose()
-                .map_err(|e| CliError::Input(e.to_string()))
-        };
-        Ok(Hyper {
-            lr: p("lr", &self.lr)?,
-            momentum: p("momentum", &self.momentum)?,
-            beta1: p("beta1", &self.beta1)?,
-            beta2: p("beta2", &self.beta2)?,
-            eps: p("eps", &self.eps)?,
-            alpha: p("alpha", &self.alpha)?,
-            centered: self.centered,
-            lr_decay: p("lr-decay", &self.lr_decay)?,
-            momentum_decay: p("momentum-decay", &self.momentum_decay)?,
-            rho: p("rho", &self.rho)?,
-            weight_decay: p("weight-decay", &self.weight_decay)?,
-        })
-    }
-}
 
 /// Options of `train`.
 #[derive(Args, Debug, Clone)]
@@ -104,14 +39,6 @@ pub struct TrainArgs {
     /// Write one JSON line per step (step, risk, theta); the last holds theta after the final step.
     #[arg(long)]
     pub trace: Option<PathBuf>,
-}
-
-pub(crate) fn number<S: Scalar>(v: &S) -> Value {
-    if S::EXACT {
-        Value::String(v.to_exact_string())
-    } else {
-        json!(v.to_f64())
-    }
 }
 
 /// The summary of one run in scalar type `S` (shared with `audit`).
@@ -151,13 +78,13 @@ pub fn run_in<S: Real>(
         Some(path) => Some(std::io::BufWriter::new(
             std::fs::File::create(path).map_err(|e| CliError::Output {
                 path: path.display().to_string(),
-                reason: e.to_string(),
+                source: e.into(),
             })?,
         )),
         None => None,
     };
     let mut write_error = None;
-    let progress = super::progress_bar(config.steps, "training");
+    let progress = super::format::progress_bar(config.steps, "training");
     let run = train(&net, &data, opt.as_ref(), config, Some(&v), |view| {
         progress.inc(1);
         if let Some(w) = writer.as_mut() {
@@ -177,7 +104,7 @@ pub fn run_in<S: Real>(
     if let (Some(reason), Some(path)) = (write_error, trace) {
         return Err(CliError::Output {
             path: path.display().to_string(),
-            reason,
+            source: reason.into(),
         });
     }
     let act1 = activity_on_data(&run.last, &data).map_err(|e| CliError::input("--data", e))?;
@@ -228,7 +155,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::input("--optimizer", e))?;
     let resolved = args
         .optim
-        .hyper()?
+        .hyper()
         .resolve(kind)
         .map_err(|e| CliError::Input(e.to_string()))?;
     let setup = args.common.setup()?;

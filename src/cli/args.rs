@@ -1,10 +1,12 @@
-//! Options shared by the commands and the setup they describe (network and data).
+//! Options shared by the commands (flattened into each command's options), their value
+//! parsers, and the setup they describe (network and data).
 
 use super::CliError;
 use crate::data::{DataSpec, Dataset, Target};
 use crate::io::weights;
 use crate::net::init::{BiasInit, InitScheme, init_network};
 use crate::net::{Arch, Network};
+use crate::optim::Hyper;
 use crate::scalar::BigRational;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -48,18 +50,44 @@ pub struct CommonArgs {
     /// nn.Sequential of nn.Linear saved as .safetensors (f32/f64, read exactly).
     #[arg(long)]
     pub weights: Option<PathBuf>,
-    /// Data: uniform:A,B:M, grid:A,B:M or csv:PATH.
-    #[arg(long, default_value = "grid:-1,1:64")]
-    pub data: String,
-    /// Seed of uniform:A,B:M data.
-    #[arg(long, default_value_t = 0)]
-    pub data_seed: u64,
-    /// Target of synthetic data: abs, square, sin, relu-bump, const:V.
-    #[arg(long, default_value = "abs")]
-    pub target: String,
+    /// The data.
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Print one JSON object on stdout and nothing else there.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The data options, shared by every command that builds data (`estimate` too).
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Data: uniform:A,B:M, grid:A,B:M or csv:PATH.
+    #[arg(long = "data", default_value = "grid:-1,1:64")]
+    pub spec: String,
+    /// Seed of uniform:A,B:M data.
+    #[arg(long = "data-seed", default_value_t = 0)]
+    pub seed: u64,
+    /// Target of synthetic data: abs, square, sin, relu-bump, const:V.
+    #[arg(long, default_value = "abs")]
+    pub target: String,
+}
+
+impl DataArgs {
+    /// The data specification and the target.
+    ///
+    /// # Errors
+    /// [`CliError::Invalid`] naming `--data` or `--target`.
+    pub fn parse(&self) -> Result<(DataSpec, Target), CliError> {
+        let spec: DataSpec = self
+            .spec
+            .parse()
+            .map_err(|e| CliError::input("--data", e))?;
+        let target: Target = self
+            .target
+            .parse()
+            .map_err(|e| CliError::input("--target", e))?;
+        Ok((spec, target))
+    }
 }
 
 /// What the shared options describe: an exact network and an exact data set.
@@ -141,15 +169,90 @@ impl CommonArgs {
     /// # Errors
     /// [`CliError::Input`] naming `--data`, `--target` or the CSV file and line.
     pub fn dataset(&self, arch: &Arch) -> Result<Dataset<BigRational>, CliError> {
-        let spec: DataSpec = self
-            .data
-            .parse()
-            .map_err(|e| CliError::input("--data", e))?;
-        let target: Target = self
-            .target
-            .parse()
-            .map_err(|e| CliError::input("--target", e))?;
-        spec.build(arch.inputs(), arch.outputs(), &target, self.data_seed)
+        let (spec, target) = self.data.parse()?;
+        spec.build(arch.inputs(), arch.outputs(), &target, self.data.seed)
             .map_err(|e| CliError::input("--data", e))
     }
+}
+
+/// Optimizer and hyperparameter flags (PyTorch's defaults when omitted).
+#[derive(Args, Debug, Clone, Default)]
+pub struct OptimArgs {
+    /// Learning rate (default: PyTorch's for the optimizer).
+    #[arg(long, value_parser = rational)]
+    pub lr: Option<BigRational>,
+    /// Momentum (momentum and nesterov: 0.9 by default; sgd: 0; rmsprop: 0).
+    #[arg(long, value_parser = rational)]
+    pub momentum: Option<BigRational>,
+    /// Adam-family beta1 (0.9).
+    #[arg(long, value_parser = rational)]
+    pub beta1: Option<BigRational>,
+    /// Adam-family beta2 (0.999).
+    #[arg(long, value_parser = rational)]
+    pub beta2: Option<BigRational>,
+    /// eps (Adam family 1e-8, Adagrad 1e-10, RMSProp 1e-8, Adadelta 1e-6); must be > 0.
+    #[arg(long, value_parser = rational)]
+    pub eps: Option<BigRational>,
+    /// RMSProp alpha (0.99).
+    #[arg(long, value_parser = rational)]
+    pub alpha: Option<BigRational>,
+    /// RMSProp centered.
+    #[arg(long)]
+    pub centered: bool,
+    /// Adagrad lr_decay (0).
+    #[arg(long, value_parser = rational)]
+    pub lr_decay: Option<BigRational>,
+    /// NAdam momentum_decay psi (0.004).
+    #[arg(long, value_parser = rational)]
+    pub momentum_decay: Option<BigRational>,
+    /// Adadelta rho (0.9).
+    #[arg(long, value_parser = rational)]
+    pub rho: Option<BigRational>,
+    /// Weight decay (L2, added to the gradient; 0). Breaks the frozen property.
+    #[arg(long, value_parser = rational)]
+    pub weight_decay: Option<BigRational>,
+}
+
+impl OptimArgs {
+    /// The exact hyperparameters (parsed by clap already).
+    pub fn hyper(&self) -> Hyper {
+        Hyper {
+            lr: self.lr.clone(),
+            momentum: self.momentum.clone(),
+            beta1: self.beta1.clone(),
+            beta2: self.beta2.clone(),
+            eps: self.eps.clone(),
+            alpha: self.alpha.clone(),
+            centered: self.centered,
+            lr_decay: self.lr_decay.clone(),
+            momentum_decay: self.momentum_decay.clone(),
+            rho: self.rho.clone(),
+            weight_decay: self.weight_decay.clone(),
+        }
+    }
+}
+
+/// The value parser of exact numbers (`0.1`, `1/3`, `-2e-3`): parsed once, by clap, into
+/// the exact rational.
+///
+/// # Errors
+/// The parser's message; clap names the flag.
+pub fn rational(text: &str) -> Result<BigRational, String> {
+    crate::scalar::parse_rational(text).map_err(|e| e.to_string())
+}
+
+/// Parses `box:A,B`.
+///
+/// # Errors
+/// [`CliError::Input`] naming `--domain`.
+pub fn parse_domain(text: &str) -> Result<(BigRational, BigRational), CliError> {
+    let bad = || CliError::Input(format!("--domain {text:?}: expected box:A,B with A <= B"));
+    let rest = text.strip_prefix("box:").ok_or_else(bad)?;
+    let (a, b) = rest.split_once(',').ok_or_else(bad)?;
+    let a = crate::scalar::parse_rational(a).map_err(|e| CliError::input("--domain", e))?;
+    let b = crate::scalar::parse_rational(b).map_err(|e| CliError::input("--domain", e))?;
+    if a > b {
+        return Err(bad());
+    }
+    Ok((a, b))
 }
