@@ -62,10 +62,10 @@ pub struct CommonArgs {
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
     /// Data: uniform:A,B:M, grid:A,B:M or csv:PATH.
-    #[arg(long = "data", default_value = "grid:-1,1:64")]
+    #[arg(id = "data", long = "data", default_value = "grid:-1,1:64")]
     pub spec: String,
     /// Seed of uniform:A,B:M data.
-    #[arg(long = "data-seed", default_value_t = 0)]
+    #[arg(id = "data_seed", long = "data-seed", default_value_t = 0)]
     pub seed: u64,
     /// Target of synthetic data: abs, square, sin, relu-bump, const:V.
     #[arg(long, default_value = "abs")]
