@@ -197,7 +197,7 @@ impl<'a> Simulator<'a> {
             top_out: vec![0.0; widest],
             base_rng: None,
             draw_len,
-            plan: DrawPlan::new(&sampler, draw_len),
+            plan: DrawPlan::new(sampler, draw_len),
             scratch: Vec::new(),
             inactive: vec![0; arch.depth() - 1],
         }
@@ -208,7 +208,7 @@ impl<'a> Simulator<'a> {
     /// changes nothing before them).
     pub fn full_theta(mut self) -> Self {
         self.draw_len = self.theta.len();
-        self.plan = DrawPlan::new(&self.sampler, self.draw_len);
+        self.plan = DrawPlan::new(self.sampler, self.draw_len);
         self
     }
 
