@@ -236,6 +236,17 @@ fn result_json(
             f(bf)
         ));
     }
+    // on the box itself the first-layer count estimates 1 - (1-p)^{l_1} exactly, so its
+    // interval must meet the enclosure from above too
+    if let Some(bh) = &bd.first_layer_neuron_hi
+        && on_box
+        && ci_first[0] > f(bh)
+    {
+        warnings.push(format!(
+            "p_dead_first_layer_neuron's interval lies above the certified enclosure's upper end {}",
+            f(bh)
+        ));
+    }
     // on a box without --per-neuron only the first layer is counted neuron by neuron (the
     // others are null); with it, a layer's mean is over the trials where its count was
     // determined within the budget
@@ -267,6 +278,7 @@ fn result_json(
         "p_dead_first_layer_neuron_ci95": ci_first,
         "bound_dead_first_layer_neuron": bd.first_layer_neuron.as_ref().map(f),
         "p_neuron_inactive_on_box": bd.p.as_ref().map(rational_string),
+        "p_neuron_inactive_on_box_enclosure": bd.p_enclosure.map(|(lo, hi)| [lo, hi]),
         "data_box": (!on_box).then(|| [rational_string(a), rational_string(b)]),
         "box": on_box.then(|| [rational_string(a), rational_string(b)]),
         "mean_inactive_per_layer": mean_inactive,
@@ -571,6 +583,16 @@ fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
                 .map(|b| format!(" (bound {b:.4})"))
                 .unwrap_or_default(),
         );
+        if let Some([lo, hi]) = r["p_neuron_inactive_on_box_enclosure"]
+            .as_array()
+            .map(|e| [e[0].as_f64(), e[1].as_f64()])
+        {
+            println!(
+                "    one first-layer neuron inactive on the box: p in [{:.10}, {:.10}] (certified)",
+                lo.unwrap_or(f64::NAN),
+                hi.unwrap_or(f64::NAN)
+            );
+        }
         if let Some(b) = r["box"].as_array() {
             println!(
                 "    decided exactly on the whole box [{}, {}]^{}; undecided within the budget: {:.4}",
@@ -744,10 +766,12 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
 /// Options of `bound`.
 #[derive(Args, Debug, Clone)]
 pub struct BoundArgs {
-    /// Initialization: uniform:C, torch-default, he-uniform, glorot-uniform (exact); normal schemes give no p.
+    /// Initialization: uniform:C, torch-default, he-uniform, glorot-uniform (exact p);
+    /// normal:S, he-normal, glorot-normal (needs --width unless biases are zero),
+    /// lecun-normal, rai (certified enclosure p_lo, p_hi; p when rational).
     #[arg(long, default_value = "torch-default")]
     pub init: String,
-    /// Biases: zero, same, uniform:C, const:V (default: the scheme's own).
+    /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
     #[arg(long, default_value = "default")]
     pub bias_init: String,
     /// Input dimension d = l_0.
@@ -794,19 +818,39 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
     } else {
         exact_bias_term(&scheme, &bias)
     };
-    let p = term.map(|t| p_inactive_uniform(args.inputs, &a, &b, &t));
-    let (p_lo, p_hi) = match &p {
-        Some(p) => enclose_f64(p),
-        None => (None, None),
+    let exact = term.map(|t| p_inactive_uniform(args.inputs, &a, &b, &t));
+    let enclosure = match &exact {
+        Some(_) => None,
+        None => {
+            crate::stats::bound_normal::p_enclosure(&scheme, &bias, args.inputs, args.width, &a, &b)
+                .map_err(|e| CliError::Input(format!("--init {}: {e} (--width)", args.init)))?
+        }
     };
-    let at_least_one = match (&p, args.width) {
-        (Some(p), Some(w)) => Some(
-            BigRational::from_integer(1.into())
-                - num_traits::pow::pow(BigRational::from_integer(1.into()) - p, w),
-        ),
+    let p = exact.or_else(|| enclosure.as_ref().and_then(|e| e.exact.clone()));
+    let (p_lo, p_hi) = match (&p, &enclosure) {
+        (Some(p), _) => enclose_f64(p),
+        (None, Some(e)) => (Some(e.lo), Some(e.hi)),
+        (None, None) => (None, None),
+    };
+    let one = || BigRational::from_integer(1.into());
+    let at_least_one = |p: &BigRational, w: usize| one() - num_traits::pow::pow(one() - p, w);
+    let exact_at_least_one = match (&p, args.width) {
+        (Some(p), Some(w)) => Some(at_least_one(p, w)),
         _ => None,
     };
-    let v = json!({
+    // 1 - (1-p)^w is increasing in p: the enclosure's ends give its enclosure
+    let at_least_one_range = match (p_lo, p_hi, args.width) {
+        (Some(lo), Some(hi), Some(w)) => {
+            let end = |x: f64| {
+                crate::scalar::rational_from_f64(x)
+                    .ok()
+                    .map(|x| f(&at_least_one(&x, w)))
+            };
+            Some([end(lo), end(hi)])
+        }
+        _ => None,
+    };
+    let mut v = json!({
         "init": args.init,
         "bias_init": args.bias_init,
         "inputs": args.inputs,
@@ -815,34 +859,45 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
         "p_lo": p_lo,
         "p_hi": p_hi,
         "width": args.width,
-        "p_at_least_one_dead": at_least_one.as_ref().map(rational_string),
-        "p_at_least_one_dead_f64": at_least_one.as_ref().map(f),
-        "note": if p.is_none() { Some("no exact p for this scheme (normal weights, rai, or a bias not a rational multiple of the weight scale)") } else { None },
+        "p_at_least_one_dead": exact_at_least_one.as_ref().map(rational_string),
+        "p_at_least_one_dead_f64": exact_at_least_one.as_ref().map(f),
+        "p_at_least_one_dead_range": at_least_one_range,
+        "note": if p_lo.is_none() { Some("no p for this scheme and bias (uniform weights with a bias not a rational multiple of their scale, or normal biases)") } else { None },
     });
+    if p.is_none()
+        && let Some(o) = v.as_object_mut()
+    {
+        // `p` only when rational; the enclosure always
+        o.remove("p");
+        o.remove("p_at_least_one_dead");
+        o.remove("p_at_least_one_dead_f64");
+    }
     if args.json {
         print_json(&v);
         return Ok(());
     }
-    match &p {
-        Some(p) => println!(
-            "P(one first-layer neuron inactive on [{}, {}]^{}) = {} = {:.6}",
-            rational_string(&a),
-            rational_string(&b),
-            args.inputs,
-            rational_string(p),
-            f(p)
-        ),
-        None => println!(
-            "no exact p for {} with biases {} (see `deadrelu bound --help`)",
+    let label = format!(
+        "P(one first-layer neuron inactive on [{}, {}]^{})",
+        rational_string(&a),
+        rational_string(&b),
+        args.inputs
+    );
+    match (&p, p_lo, p_hi) {
+        (Some(p), _, _) => println!("{label} = {} = {:.6}", rational_string(p), f(p)),
+        (None, Some(lo), Some(hi)) => println!("{label} in [{lo:.12}, {hi:.12}] (certified)"),
+        _ => println!(
+            "no p for {} with biases {} (see `deadrelu bound --help`)",
             args.init, args.bias_init
         ),
     }
-    if let (Some(q), Some(w)) = (&at_least_one, args.width) {
+    if let (Some(q), Some(w)) = (&exact_at_least_one, args.width) {
         println!(
             "P(at least one of {w} first-layer neurons inactive) = {} = {:.6}",
             rational_string(q),
             f(q)
         );
+    } else if let (Some([Some(lo), Some(hi)]), Some(w)) = (at_least_one_range, args.width) {
+        println!("P(at least one of {w} first-layer neurons inactive) in [{lo:.10}, {hi:.10}]");
     }
     Ok(())
 }

@@ -33,6 +33,11 @@
 //! q_k = 2^{-l_{k-1}} P(B_k <= 0)
 //! P(some first-layer neuron inactive on the data) >= 1 - (1 - p)^{l_1}
 //! ```
+//!
+//! For the normal schemes and `rai`, `p` is known as a certified enclosure
+//! `[p_lo, p_hi]` ([`crate::stats::bound_normal`]); both bounds increase with `p`, so
+//! `p_lo` takes its place. `rai` adds nothing for deeper layers (every row has a positive
+//! entry).
 
 use crate::net::Arch;
 use crate::net::init::{BiasInit, InitScheme};
@@ -217,13 +222,20 @@ pub fn p_bias_nonpositive(scheme: &InitScheme, bias: &BiasInit) -> BigRational {
 pub struct Bounds {
     /// `p`, exact, when known.
     pub p: Option<BigRational>,
-    /// `1 - (1-p)^{l_1}`, a lower bound on P(some first-layer neuron inactive on the data).
+    /// A certified enclosure `[p_lo, p_hi]` of `p` (the doubles around `p` when exact;
+    /// [`crate::stats::bound_normal`] for the normal schemes and `rai`).
+    pub p_enclosure: Option<(f64, f64)>,
+    /// `1 - (1-p_lo)^{l_1}`, a lower bound on P(some first-layer neuron inactive on the data).
     pub first_layer_neuron: Option<BigRational>,
+    /// `1 - (1-p_hi)^{l_1}`: with the lower bound, an enclosure of P(some first-layer
+    /// neuron inactive on the box).
+    pub first_layer_neuron_hi: Option<BigRational>,
     /// A lower bound on P(some hidden layer dead on the data).
     pub dead_layer: BigRational,
 }
 
-/// Computes [`Bounds`] (for the symmetric schemes; `rai` gets the trivial bound 0).
+/// Computes [`Bounds`]; `p` exact for the uniform family, enclosed for the normal schemes
+/// and `rai` (whose deeper layers add nothing: a row always has a positive entry).
 pub fn bounds(
     arch: &Arch,
     scheme: &InitScheme,
@@ -231,25 +243,50 @@ pub fn bounds(
     a: &BigRational,
     b: &BigRational,
 ) -> Bounds {
-    if *scheme == InitScheme::Rai {
-        // asymmetric by design: no neuron is guaranteed dead by the sign argument
-        return Bounds {
-            p: None,
-            first_layer_neuron: None,
-            dead_layer: BigRational::zero(),
-        };
-    }
-    let p =
+    let exact =
         exact_bias_term(scheme, bias).map(|term| p_inactive_uniform(arch.inputs(), a, b, &term));
+    let enclosure = match &exact {
+        Some(_) => None,
+        None => crate::stats::bound_normal::p_enclosure(
+            scheme,
+            bias,
+            arch.inputs(),
+            Some(arch.width(1)),
+            a,
+            b,
+        )
+        .ok()
+        .flatten(),
+    };
+    let p = exact.or_else(|| enclosure.as_ref().and_then(|e| e.exact.clone()));
+    let to_q = |x: f64| crate::scalar::rational_from_f64(x).ok();
+    let (p_lo, p_hi) = match (&p, &enclosure) {
+        (Some(p), _) => (Some(p.clone()), Some(p.clone())),
+        (None, Some(e)) => (to_q(e.lo), to_q(e.hi)),
+        (None, None) => (None, None),
+    };
+    let p_enclosure = match (&p, &enclosure) {
+        (_, Some(e)) => Some((e.lo, e.hi)),
+        (Some(p), None) => {
+            let e = crate::stats::bound_normal::iv::Iv::from_rational(p);
+            Some((e.lo, e.hi))
+        }
+        (None, None) => None,
+    };
     let l1 = arch.width(1);
-    let first_layer_neuron = p
-        .as_ref()
-        .map(|p| BigRational::one() - num_traits::pow::pow(BigRational::one() - p, l1));
-    let first_dead = p
+    let at_least_one =
+        |p: &BigRational| BigRational::one() - num_traits::pow::pow(BigRational::one() - p, l1);
+    let first_layer_neuron = p_lo.as_ref().map(at_least_one);
+    let first_layer_neuron_hi = p_hi.as_ref().map(at_least_one);
+    let first_dead = p_lo
         .as_ref()
         .map(|p| num_traits::pow::pow(p.clone(), l1))
         .unwrap_or_else(BigRational::zero);
-    let pb = p_bias_nonpositive(scheme, bias);
+    let pb = if *scheme == InitScheme::Rai {
+        BigRational::zero()
+    } else {
+        p_bias_nonpositive(scheme, bias)
+    };
     let mut alive = BigRational::one() - first_dead;
     for k in 2..arch.depth() {
         let qk = BigRational::new(BigInt::one(), BigInt::one() << arch.width(k - 1)) * &pb;
@@ -257,7 +294,9 @@ pub fn bounds(
     }
     Bounds {
         p,
+        p_enclosure,
         first_layer_neuron,
+        first_layer_neuron_hi,
         dead_layer: BigRational::one() - alive,
     }
 }

@@ -2,6 +2,7 @@
 //! first-layer probabilities and lower bounds ([`bound`]), Wilson intervals, plots.
 
 pub mod bound;
+pub mod bound_normal;
 pub mod draw_plan;
 pub mod lanes;
 pub mod montecarlo;
