@@ -165,8 +165,65 @@ fn bound_command_and_plot() {
     assert!(
         v["p_lo"].as_f64().unwrap() <= 13.0 / 48.0 && 13.0 / 48.0 <= v["p_hi"].as_f64().unwrap()
     );
+    // zero biases on [-1,1]: a neuron is never inactive, exactly
     let v = json(&["bound", "--init", "he-normal", "--json"]);
-    assert!(v["p"].is_null());
+    assert_eq!(v["p"], "0");
+    // a normal bias: an enclosure of the closed form (bound_normal's tests), no `p`
+    let v = json(&[
+        "bound",
+        "--init",
+        "he-normal",
+        "--bias-init",
+        "normal:1",
+        "--inputs",
+        "2",
+        "--box",
+        "0,1",
+        "--width",
+        "3",
+        "--json",
+    ]);
+    let want = (1.0 + (1.0f64 / 3.0).asin() / std::f64::consts::PI) / 4.0;
+    let (lo, hi) = (v["p_lo"].as_f64().unwrap(), v["p_hi"].as_f64().unwrap());
+    assert!(v.get("p").is_none(), "{v}");
+    assert!(
+        lo <= want + 1e-15 && want - 1e-15 <= hi && hi - lo <= 1e-9,
+        "{v}"
+    );
+    let range = &v["p_at_least_one_dead_range"];
+    let at_least = |p: f64| 1.0 - (1.0 - p).powi(3);
+    assert!(
+        (range[0].as_f64().unwrap() - at_least(lo)).abs() < 1e-12,
+        "{v}"
+    );
+    assert!(
+        (range[1].as_f64().unwrap() - at_least(hi)).abs() < 1e-12,
+        "{v}"
+    );
+    // glorot-normal's scale needs l_1 unless the biases are zero
+    let (code, _, err) = deadrelu(&["bound", "--init", "glorot-normal", "--bias-init", "same"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("l_1"), "{err}");
+    // estimate prints the enclosure beside its estimate
+    let (code, out, err) = deadrelu(&[
+        "estimate",
+        "--init",
+        "he-normal",
+        "--bias-init",
+        "normal:1",
+        "--arch",
+        "2,4,1",
+        "--domain",
+        "box:0,1",
+        "--trials",
+        "2000",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("p in [0.2770433620, 0.2770433620] (certified)"),
+        "{out}"
+    );
+    assert!(!err.contains("warning"), "{err}");
     let dir = std::env::temp_dir().join(format!("deadrelu-plot-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let svg = dir.join("p.svg");

@@ -583,14 +583,21 @@ fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
                 .map(|b| format!(" (bound {b:.4})"))
                 .unwrap_or_default(),
         );
-        if let Some([lo, hi]) = r["p_neuron_inactive_on_box_enclosure"]
+        if let Some(p) = r["p_neuron_inactive_on_box"].as_str() {
+            println!("    one first-layer neuron inactive on the box: p = {p} (exact)");
+        } else if let Some([lo, hi]) = r["p_neuron_inactive_on_box_enclosure"]
             .as_array()
             .map(|e| [e[0].as_f64(), e[1].as_f64()])
         {
+            let g = |x: Option<f64>| match x {
+                Some(x) if x == 0.0 || x >= 1e-4 => format!("{x:.10}"),
+                Some(x) => format!("{x:.6e}"),
+                None => "?".into(),
+            };
             println!(
-                "    one first-layer neuron inactive on the box: p in [{:.10}, {:.10}] (certified)",
-                lo.unwrap_or(f64::NAN),
-                hi.unwrap_or(f64::NAN)
+                "    one first-layer neuron inactive on the box: p in [{}, {}] (certified)",
+                g(lo),
+                g(hi)
             );
         }
         if let Some(b) = r["box"].as_array() {
@@ -823,7 +830,7 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
         Some(_) => None,
         None => {
             crate::stats::bound_normal::p_enclosure(&scheme, &bias, args.inputs, args.width, &a, &b)
-                .map_err(|e| CliError::Input(format!("--init {}: {e} (--width)", args.init)))?
+                .map_err(|e| CliError::Input(format!("--init {}: {e}", args.init)))?
         }
     };
     let p = exact.or_else(|| enclosure.as_ref().and_then(|e| e.exact.clone()));

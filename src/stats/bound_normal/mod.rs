@@ -279,6 +279,15 @@ pub enum NormalBoundError {
     /// `glorot-normal` with a bias that depends on the weight scale needs `l_1`.
     #[error("glorot-normal's scale depends on l_1: give the first-layer width")]
     NeedsWidth,
+    /// A box end, scale or bias outside `[1e-150, 1e150]` in magnitude (or not zero).
+    #[error("box ends, scales and biases must be 0 or of magnitude in [1e-150, 1e150]")]
+    OutOfRange,
+}
+
+/// Whether `x` is 0 or of a magnitude the doubles carry with room to spare.
+fn in_range(x: &BigRational) -> bool {
+    let lim = BigRational::new(BigInt::from(10).pow(150), BigInt::one());
+    x.is_zero() || (x.abs() <= lim && x.abs() * &lim >= BigRational::one())
 }
 
 /// The enclosure of `p` for the normal schemes and `rai` on `[a,b]^d` (`a <= b`, `d >= 1`),
@@ -296,6 +305,21 @@ pub fn p_enclosure(
     b: &BigRational,
 ) -> Result<Option<PEnclosure>, NormalBoundError> {
     assert!(a <= b && d >= 1, "box needs a <= b, d >= 1");
+    let params = [
+        Some(a),
+        Some(b),
+        match scheme {
+            InitScheme::Normal(s) => Some(s),
+            _ => None,
+        },
+        match bias {
+            BiasInit::Uniform(x) | BiasInit::Normal(x) | BiasInit::Const(x) => Some(x),
+            _ => None,
+        },
+    ];
+    if !params.iter().flatten().all(|x| in_range(x)) {
+        return Err(NormalBoundError::OutOfRange);
+    }
     let dq = BigRational::from_integer(d.into());
     let (s2, default_same) = match scheme {
         InitScheme::Normal(s) => (s * s, true),
@@ -363,6 +387,11 @@ pub fn p_enclosure(
                 exact: Some(p),
             }
         }
+        None if total.enclosure.lo.is_nan() || total.enclosure.hi.is_nan() => PEnclosure {
+            lo: 0.0,
+            hi: 1.0,
+            exact: None,
+        },
         None => {
             let e = total.enclosure.clamp01();
             PEnclosure {

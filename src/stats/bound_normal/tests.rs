@@ -120,10 +120,10 @@ fn rational_cases_are_exact() {
             let e = enc(init, "zero", d, None, (-1, 1), (1, 1));
             assert_eq!(e.exact, Some(q(0, 1)));
             // positive bias, all terms positive
-            let e = enc(init, "const:1/5", d, None, (0, 1), (1, 1));
+            let e = enc(init, "const:1/5", d, Some(4), (0, 1), (1, 1));
             assert_eq!(e.exact, Some(q(0, 1)));
             // point box, symmetric bias
-            let e = enc(init, "normal:2", d, None, (1, 3), (1, 3));
+            let e = enc(init, "normal:2", d, Some(4), (1, 3), (1, 3));
             assert_eq!(e.exact, Some(q(1, 2)));
         }
     }
