@@ -218,7 +218,7 @@ impl SumLaw {
         let even_imag = self.shift == Iv::point(0.0)
             && self.beta_v.is_none()
             && n_halves > 0
-            && n_halves % 2 == 0;
+            && n_halves.is_multiple_of(2);
         let beta_min = self
             .halves
             .iter()
@@ -236,7 +236,7 @@ impl SumLaw {
             let m = Iv::point(nn as f64 - 0.5);
             let t = m * h;
             block = block + self.cf(t).im / m;
-            if nn % 64 == 0 {
+            if nn.is_multiple_of(64) {
                 sum = sum + block;
                 block = Iv::point(0.0);
                 if let Some(bound) = self.truncation(t.lo, e, even_imag, n_halves, beta_min) {
