@@ -99,6 +99,15 @@ fn d2_normal_bias_is_a_pyramid() {
 }
 
 #[test]
+fn d3_const_bias_matches_an_independent_quadrature() {
+    // p = (1 + 3 F_1(c) + 3 F_2(c) + F_3(c))/8, c = 0.1/sqrt(2/3), F_k the CDF of a sum of k
+    // half-normals, by nested adaptive quadrature in mpmath (20 digits):
+    // F_1(x) = erf(x/sqrt 2), F_k(x) = int_0^x 2 phi(u) F_{k-1}(x - u) du
+    let e = enc("he-normal", "const:-1/10", 3, None, (0, 1), (1, 1));
+    assert_encloses(&e, 0.16335920307970017, 1e-9, "d=3 const");
+}
+
+#[test]
 fn d1_rai_is_a_beta_integral() {
     // p = E[Phi(-V/sigma)]/2, sigma = sqrt 2, V ~ Beta(2,1); the bias-replaced half is 0
     let s = 2f64.sqrt();
