@@ -18,8 +18,8 @@
 //! independent parts ([`fourier::SumLaw`]).
 //!
 //! **Exact cases.** If `Y` has no normal or uniform part and its random parts all have
-//! one sign (`S_k` and `S'` alone, or `a <= 0 <= b`), `P_k` is 0 or 1 (or `[v <= 0]`
-//! with none): e.g. zero biases on `[0, b]^d` give `p = 2^-d`, on `[a, b]^d` with
+//! one sign (`S_k` and `S'` alone, or `a <= 0 <= b`), `P_k` is 0 when they are positive
+//! and `v >= 0`, 1 when they are negative and `v <= 0` (and `[v <= 0]` with none): e.g. zero biases on `[0, b]^d` give `p = 2^-d`, on `[a, b]^d` with
 //! `a < 0 < b` give 0. A normal or uniform bias alone gives `1/2`. On a point box `a = b`
 //! the pre-activation is `B + a s sqrt(d) Z`: `1/2` for zero or symmetric biases, and
 //! `Phi(-v/(|a| s sqrt d))` (an enclosure) for `const:v`. `p` is reported exactly when
