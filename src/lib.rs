@@ -41,7 +41,7 @@
 //!   checker.
 //! - [`stats`]: `f64` Monte Carlo of born-dead networks (eight trials at once on SIMD
 //!   lanes, with their ChaCha8 streams), exact first-layer probabilities and lower bounds,
-//!   Wilson intervals.
+//!   certified enclosures of them for the normal schemes and `rai`, Wilson intervals.
 //! - `cli` (default feature `cli`): the `deadrelu` command line (INTERFACE.md); the
 //!   library builds without it and without clap, indicatif, plotters and ONNX
 //!   (`default-features = false`).
