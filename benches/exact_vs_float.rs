@@ -13,7 +13,7 @@ use deadrelu::data::{DataSpec, Dataset, Target};
 use deadrelu::net::init::{BiasInit, InitSampler, InitScheme, init_network, trial_rng};
 use deadrelu::net::{Arch, Network};
 use deadrelu::optim::train::{TrainConfig, train};
-use deadrelu::optim::{Hyper, OptimizerKind, build};
+use deadrelu::optim::{Hyper, Optimizer, OptimizerKind};
 use deadrelu::scalar::{BigRational, DyadicInterval, Real, Scalar};
 use deadrelu::stats::lanes::{LANES, key_of, keystreams};
 use deadrelu::stats::montecarlo::Simulator;
@@ -88,12 +88,17 @@ fn step_of<S: Real>(
         .map(|i| S::from_ratio(i as i64 % 5 - 2, 16))
         .collect();
     for kind in OptimizerKind::NINE {
-        let opt = build::<S>(&Hyper::default().resolve(kind).unwrap());
-        let state = opt.step(&theta, &grad, opt.init(dim)).1;
+        let opt = Hyper::default()
+            .resolve(kind)
+            .unwrap()
+            .build::<S>()
+            .unwrap();
+        let mut state = opt.init(dim);
+        opt.step(&theta, &grad, &mut state);
         c.bench_with_input(
             BenchmarkId::new(format!("{}/{}", S::NAME, kind.name()), dim),
             &(),
-            |b, _| b.iter(|| opt.step(&theta, &grad, state.clone())),
+            |b, _| b.iter(|| opt.step(&theta, &grad, &mut state.clone())),
         );
     }
 }
@@ -121,18 +126,18 @@ fn trajectory(c: &mut Criterion) {
         for kind in [OptimizerKind::Sgd, OptimizerKind::Adam] {
             let resolved = Hyper::default().resolve(kind).unwrap();
             let (nf, df) = setup::<f64>(widths, 64);
-            let of = build::<f64>(&resolved);
+            let of = resolved.build::<f64>().unwrap();
             group.bench_with_input(
                 BenchmarkId::new(format!("f64/{}", kind.name()), steps),
                 &(),
-                |b, _| b.iter(|| train(&nf, &df, of.as_ref(), &config, None, |_| {}).unwrap()),
+                |b, _| b.iter(|| train(&nf, &df, &of, &config, None, |_| {}).unwrap()),
             );
             let (nd, dd) = setup::<DyadicInterval>(widths, 64);
-            let od = build::<DyadicInterval>(&resolved);
+            let od = resolved.build::<DyadicInterval>().unwrap();
             group.bench_with_input(
                 BenchmarkId::new(format!("dyadic-interval/{}", kind.name()), steps),
                 &(),
-                |b, _| b.iter(|| train(&nd, &dd, od.as_ref(), &config, None, |_| {}).unwrap()),
+                |b, _| b.iter(|| train(&nd, &dd, &od, &config, None, |_| {}).unwrap()),
             );
         }
     }

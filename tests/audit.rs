@@ -225,12 +225,15 @@ fn audit_agrees_with_f64_training() {
             .unwrap();
         let report = audit(&net, &data, &options(&[OptimizerKind::Adam], 4), |_| {}).unwrap();
         let (netf, dataf): (Network<f64>, Dataset<f64>) = (net.convert(), data.convert());
-        let opt =
-            deadrelu::optim::build::<f64>(&Hyper::default().resolve(OptimizerKind::Adam).unwrap());
+        let opt = Hyper::default()
+            .resolve(OptimizerKind::Adam)
+            .unwrap()
+            .build::<f64>()
+            .unwrap();
         let run = train(
             &netf,
             &dataf,
-            opt.as_ref(),
+            &opt,
             &TrainConfig {
                 steps: 4,
                 batch: None,

@@ -6,11 +6,11 @@ use deadrelu::data::{DataSpec, Dataset, Target};
 use deadrelu::net::init::{BiasInit, InitScheme, init_network};
 use deadrelu::net::{Arch, Network};
 use deadrelu::optim::train::{TrainConfig, train};
-use deadrelu::optim::{Hyper, Optimizer, OptimizerKind, build};
+use deadrelu::optim::{Hyper, Optimizer, OptimizerConfig, OptimizerKind};
 use deadrelu::scalar::{BigRational, DyadicInterval, Interval, Real, Scalar};
 
-fn optimizer<S: Real>(kind: OptimizerKind, hyper: &Hyper) -> Box<dyn Optimizer<S>> {
-    build::<S>(&hyper.resolve(kind).unwrap())
+fn optimizer<S: Real>(kind: OptimizerKind, hyper: &Hyper) -> OptimizerConfig<S> {
+    hyper.resolve(kind).unwrap().build::<S>().unwrap()
 }
 
 /// Coordinates 0 and 2 get an exactly zero gradient at every step, 1 and 3 do not.
@@ -25,18 +25,18 @@ fn check_frozen_property<S: Real>() {
                 .iter()
                 .map(|&v| S::from_ratio(v, 4))
                 .collect();
-            // purity: the same inputs give the same outputs
-            let (again, again_state) = opt.step(&theta, &grad, state.clone());
-            let (next, next_state) = opt.step(&theta, &grad, state);
+            // purity: the same inputs give the same outputs and the same state
+            let mut again_state = state.clone();
+            let again = opt.step(&theta, &grad, &mut again_state);
+            let next = opt.step(&theta, &grad, &mut state);
             assert!(
                 again.iter().zip(&next).all(|(a, b)| a.identical(b)),
                 "{} is not pure",
                 kind.name()
             );
-            assert_eq!(again_state.step, next_state.step);
+            assert_eq!(format!("{again_state:?}"), format!("{state:?}"));
             theta = next.into_iter().map(|v| v.tighten()).collect();
-            state = next_state;
-            assert_eq!(state.step, step as u64 + 1);
+            assert_eq!(state.steps_taken(), step as u64 + 1);
         }
         for i in [0, 2] {
             assert!(
@@ -183,9 +183,12 @@ fn golden_trajectories() {
         let (mut tf, mut sf) = (vec![1.0f64], of.init(1));
         let (mut te, mut se) = (vec![Interval::<BigRational>::one()], oe.init(1));
         for (step, &(n, d)) in GRADIENTS.iter().enumerate() {
-            let (nf, nsf) = of.step(&tf, &[f64::from_ratio(n, d)], sf);
-            let (ne, nse) = oe.step(&te, &[Interval::from_ratio(n, d)], se);
-            (tf, sf, te, se) = (nf, nsf, ne.into_iter().map(|v| v.tighten()).collect(), nse);
+            tf = of.step(&tf, &[f64::from_ratio(n, d)], &mut sf);
+            te = oe
+                .step(&te, &[Interval::from_ratio(n, d)], &mut se)
+                .into_iter()
+                .map(|v| v.tighten())
+                .collect();
             assert!(
                 (tf[0] - expected[step]).abs() <= 1e-12,
                 "{name} step {step}: {} vs {}",
@@ -232,7 +235,7 @@ fn weight_decay_breaks_the_frozen_property() {
         let plain = train(
             &net,
             &data,
-            optimizer::<f64>(kind, &Hyper::default()).as_ref(),
+            &optimizer::<f64>(kind, &Hyper::default()),
             &config,
             None,
             |_| {},
@@ -250,7 +253,7 @@ fn weight_decay_breaks_the_frozen_property() {
         let decayed = train(
             &net,
             &data,
-            optimizer::<f64>(kind, &hyper).as_ref(),
+            &optimizer::<f64>(kind, &hyper),
             &config,
             None,
             |_| {},
@@ -284,7 +287,7 @@ fn f64_matches_exact_path() {
         let rf = train(
             &netf,
             &dataf,
-            optimizer::<f64>(kind, &Hyper::default()).as_ref(),
+            &optimizer::<f64>(kind, &Hyper::default()),
             &config,
             None,
             |_| {},
@@ -293,7 +296,7 @@ fn f64_matches_exact_path() {
         let re = train(
             &nete,
             &datae,
-            optimizer::<Interval<BigRational>>(kind, &Hyper::default()).as_ref(),
+            &optimizer::<Interval<BigRational>>(kind, &Hyper::default()),
             &config,
             None,
             |_| {},
@@ -317,7 +320,7 @@ fn f64_matches_exact_path() {
         let rd = train(
             &netd,
             &datad,
-            optimizer::<DyadicInterval>(kind, &Hyper::default()).as_ref(),
+            &optimizer::<DyadicInterval>(kind, &Hyper::default()),
             &config,
             None,
             |_| {},

@@ -20,7 +20,7 @@ use crate::activity::{Activity, activity_on_data};
 use crate::data::Dataset;
 use crate::net::{Arch, Network};
 use crate::optim::train::{TrainConfig, train};
-use crate::optim::{Hyper, OptimizerKind, Resolved, build};
+use crate::optim::{Hyper, OptimizerConfig, OptimizerKind, Resolved};
 use crate::scalar::{BigRational, DyadicInterval, Scalar, Sign};
 use num_traits::{Signed, Zero};
 
@@ -232,16 +232,16 @@ fn run_optimizer(
     net: &Network<DyadicInterval>,
     data: &Dataset<DyadicInterval>,
     resolved: &Resolved,
+    opt: &OptimizerConfig<DyadicInterval>,
     config: &TrainConfig,
     k: usize,
     v: &DyadicInterval,
 ) -> Result<OptimizerRun, crate::net::NetError> {
-    let opt = build::<DyadicInterval>(resolved);
     let frozen = frozen_range(net.arch(), k);
     let theta0 = net.params().to_vec();
     let (mut is_frozen, mut dead, mut constant, mut not_below) = (true, true, true, Some(true));
     let arch = net.arch().clone();
-    train(net, data, opt.as_ref(), config, None, |view| {
+    train(net, data, opt, config, None, |view| {
         let unchanged = theta0[frozen.clone()]
             .iter()
             .zip(&view.theta[frozen.clone()])
@@ -367,6 +367,9 @@ pub fn audit(
     let mut runs = Vec::new();
     for kind in &options.optimizers {
         let resolved = options.hyper.resolve(*kind).map_err(|e| e.to_string())?;
+        let opt = resolved
+            .build::<DyadicInterval>()
+            .map_err(|e| e.to_string())?;
         let mut configs = vec![TrainConfig {
             steps: options.steps,
             batch: None,
@@ -393,6 +396,7 @@ pub fn audit(
                 &net_i,
                 &data_i,
                 &resolved,
+                &opt,
                 &config,
                 k,
                 &v_i,

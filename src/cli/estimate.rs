@@ -386,6 +386,11 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
                 .map(|k| hyper.resolve(k))
                 .transpose()
                 .map_err(|e| CliError::Input(e.to_string()))?;
+            let optimizer = resolved
+                .as_ref()
+                .map(|r| r.build::<f64>())
+                .transpose()
+                .map_err(|e| CliError::Input(e.to_string()))?;
             let config = TrainConfig {
                 steps: args.steps,
                 batch: args.batch,
@@ -413,7 +418,7 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
                         data: &data,
                         seed: args.seed,
                         trials: start..end,
-                        training: resolved.as_ref().map(|r| (r, config.clone())),
+                        training: optimizer.as_ref().map(|o| (o, config.clone())),
                     };
                     (
                         pool.install(|| run(&job, &|n| bar.inc(n))),

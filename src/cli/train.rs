@@ -7,7 +7,7 @@ use crate::activity::activity_on_data;
 use crate::data::Dataset;
 use crate::net::Network;
 use crate::optim::train::{TrainConfig, train};
-use crate::optim::{OptimizerKind, Resolved, build};
+use crate::optim::{OptimizerKind, Resolved};
 use crate::scalar::{BigRational, DyadicInterval, Real, Sign};
 use clap::Args;
 use serde_json::{Value, json};
@@ -63,7 +63,9 @@ pub fn run_in<S: Real>(
     let data_exact = data;
     let net: Network<S> = net.convert();
     let data: Dataset<S> = data.convert();
-    let opt = build::<S>(resolved);
+    let opt = resolved
+        .build::<S>()
+        .map_err(|e| CliError::Input(e.to_string()))?;
     let (v, _) = data.best_constant();
     // V itself is reported exactly (from the exact data), whatever S is
     let v_report = if S::EXACT {
@@ -85,7 +87,7 @@ pub fn run_in<S: Real>(
     };
     let mut write_error = None;
     let progress = super::format::progress_bar(config.steps, "training");
-    let run = train(&net, &data, opt.as_ref(), config, Some(&v), |view| {
+    let run = train(&net, &data, &opt, config, Some(&v), |view| {
         progress.inc(1);
         if let Some(w) = writer.as_mut() {
             let line = json!({"step": view.step, "risk": number(view.risk), "theta": view.theta.iter().map(number).collect::<Vec<_>>()});

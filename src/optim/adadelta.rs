@@ -5,61 +5,154 @@
 //! delta = sqrt(u + eps) / sqrt(v + eps) * g;  u <- rho u + (1 - rho) delta^2
 //! theta <- theta - lr delta
 //! ```
+//! No power of the step counter appears: nothing to carry but the buffers.
 
-use super::{Optimizer, State, apply_weight_decay, ema};
-use crate::scalar::Real;
+use super::{
+    OptimError, Optimizer, apply_weight_decay, ema, epsilon, non_negative, positive, unit,
+};
+use crate::scalar::{Real, Scalar};
 
-/// Adadelta.
-#[derive(Debug, Clone)]
-pub struct Adadelta<S: Real> {
+/// Adadelta's hyperparameters.
+///
+/// Defaults are PyTorch's: `lr = 1.0`, `rho = 0.9`, `eps = 1e-6`, `weight_decay = 0`.
+/// Admissible: `lr > 0`, `rho` in `[0, 1)`, `eps > 0`, `weight_decay >= 0`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdadeltaConfig<S> {
     lr: S,
     rho: S,
     eps: S,
     weight_decay: S,
 }
 
-impl<S: Real> Adadelta<S> {
-    /// Adadelta with `lr`, `rho`, `eps > 0`, weight decay.
-    pub fn new(lr: S, rho: S, eps: S, weight_decay: S) -> Self {
-        Self {
-            lr,
-            rho,
-            eps,
-            weight_decay,
-        }
+/// Adadelta's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdadeltaState<S> {
+    /// Steps taken so far.
+    pub step: u64,
+    /// `v`, the moving average of squared gradients.
+    pub square_avg: Vec<S>,
+    /// `u`, the moving average of squared updates.
+    pub acc_delta: Vec<S>,
+}
+
+impl<S: Scalar> Default for AdadeltaConfig<S> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
-impl<S: Real> Optimizer<S> for Adadelta<S> {
-    fn name(&self) -> &'static str {
-        "adadelta"
+impl<S: Scalar> AdadeltaConfig<S> {
+    /// PyTorch's defaults.
+    pub fn new() -> Self {
+        Self {
+            lr: S::one(),
+            rho: S::from_ratio(9, 10),
+            eps: S::from_ratio(1, 1_000_000),
+            weight_decay: S::zero(),
+        }
     }
-    fn buffer_names(&self) -> &'static [&'static str] {
-        &["square_avg", "acc_delta"]
+    /// Sets the learning rate.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `lr > 0`.
+    pub fn with_lr(self, lr: S) -> Result<Self, OptimError> {
+        Self { lr, ..self }.validated()
     }
-    fn step(&self, theta: &[S], grad: &[S], mut state: State<S>) -> (Vec<S>, State<S>) {
+    /// Sets `rho`.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `rho` is in `[0, 1)`.
+    pub fn with_rho(self, rho: S) -> Result<Self, OptimError> {
+        Self { rho, ..self }.validated()
+    }
+    /// Sets `eps`.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `eps > 0`.
+    pub fn with_eps(self, eps: S) -> Result<Self, OptimError> {
+        Self { eps, ..self }.validated()
+    }
+    /// Sets the weight decay.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `weight_decay >= 0`.
+    pub fn with_weight_decay(self, weight_decay: S) -> Result<Self, OptimError> {
+        Self {
+            weight_decay,
+            ..self
+        }
+        .validated()
+    }
+    /// Learning rate.
+    pub fn lr(&self) -> &S {
+        &self.lr
+    }
+    /// `rho`.
+    pub fn rho(&self) -> &S {
+        &self.rho
+    }
+    /// `eps`.
+    pub fn eps(&self) -> &S {
+        &self.eps
+    }
+    /// Weight decay.
+    pub fn weight_decay(&self) -> &S {
+        &self.weight_decay
+    }
+
+    /// The same hyperparameters in another scalar type, not yet validated.
+    pub(super) fn map<T>(&self, f: impl Fn(&S) -> T) -> AdadeltaConfig<T> {
+        AdadeltaConfig {
+            lr: f(&self.lr),
+            rho: f(&self.rho),
+            eps: f(&self.eps),
+            weight_decay: f(&self.weight_decay),
+        }
+    }
+    /// Checks every range.
+    pub(super) fn validated(self) -> Result<Self, OptimError> {
+        positive("lr", &self.lr)?;
+        unit("rho", &self.rho)?;
+        epsilon(&self.eps)?;
+        non_negative("weight_decay", &self.weight_decay)?;
+        Ok(self)
+    }
+}
+
+impl<S: Real> Optimizer<S> for AdadeltaConfig<S> {
+    type State = AdadeltaState<S>;
+    fn init(&self, dim: usize) -> AdadeltaState<S> {
+        AdadeltaState {
+            step: 0,
+            square_avg: vec![S::zero(); dim],
+            acc_delta: vec![S::zero(); dim],
+        }
+    }
+    fn step(&self, theta: &[S], grad: &[S], state: &mut AdadeltaState<S>) -> Vec<S> {
+        assert!(theta.len() == grad.len() && grad.len() == state.square_avg.len());
         let g = apply_weight_decay(grad, theta, &self.weight_decay);
         state.step += 1;
-        let [v, u] = &mut state.buffers[..] else {
-            unreachable!("two buffers")
-        };
-        let next = (0..theta.len())
+        let AdadeltaState {
+            square_avg,
+            acc_delta,
+            ..
+        } = state;
+        (0..theta.len())
             .map(|i| {
-                v[i] = ema(&self.rho, &v[i], &g[i].square());
+                square_avg[i] = ema(&self.rho, &square_avg[i], &g[i].square());
                 if g[i].is_zero() {
                     // delta = 0: u decays, theta stays
-                    u[i] = ema(&self.rho, &u[i], &S::zero());
+                    acc_delta[i] = ema(&self.rho, &acc_delta[i], &S::zero());
                     return theta[i].clone();
                 }
-                let delta = u[i]
+                let delta = acc_delta[i]
                     .add(&self.eps)
                     .sqrt()
-                    .div(&v[i].add(&self.eps).sqrt())
+                    .div(&square_avg[i].add(&self.eps).sqrt())
                     .mul(&g[i]);
-                u[i] = ema(&self.rho, &u[i], &delta.square()).tighten();
+                acc_delta[i] = ema(&self.rho, &acc_delta[i], &delta.square()).tighten();
                 theta[i].sub(&self.lr.mul(&delta))
             })
-            .collect();
-        (next, state)
+            .collect()
     }
 }

@@ -1,63 +1,146 @@
-//! Adagrad (`torch.optim.Adagrad`, initial accumulator 0).
+//! Adagrad (`torch.optim.Adagrad`).
 //!
 //! ```text
 //! g <- g + wd theta;  clr = lr / (1 + (t - 1) lr_decay)
 //! s <- s + g^2;       theta <- theta - clr g / (sqrt(s) + eps)
 //! ```
 
-use super::{Optimizer, State, apply_weight_decay};
-use crate::scalar::Real;
+use super::{OptimError, Optimizer, apply_weight_decay, epsilon, non_negative, positive};
+use crate::scalar::{Real, Scalar};
 
-/// Adagrad.
-#[derive(Debug, Clone)]
-pub struct Adagrad<S: Real> {
+/// Adagrad's hyperparameters.
+///
+/// Defaults are PyTorch's: `lr = 1e-2`, `lr_decay = 0`, `weight_decay = 0`,
+/// `initial_accumulator_value = 0` (the only value here: the frozen property is proved
+/// from a zero initial state), `eps = 1e-10`. Admissible: `lr > 0`, `lr_decay >= 0`,
+/// `weight_decay >= 0`, `eps > 0`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdagradConfig<S> {
     lr: S,
     lr_decay: S,
     eps: S,
     weight_decay: S,
 }
 
-impl<S: Real> Adagrad<S> {
-    /// Adagrad with `lr`, `lr_decay`, `eps > 0`, weight decay.
-    pub fn new(lr: S, lr_decay: S, eps: S, weight_decay: S) -> Self {
-        Self {
-            lr,
-            lr_decay,
-            eps,
-            weight_decay,
-        }
+/// Adagrad's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdagradState<S> {
+    /// Steps taken so far.
+    pub step: u64,
+    /// `s`, the running sum of squared gradients (PyTorch's `sum`).
+    pub sum: Vec<S>,
+}
+
+impl<S: Scalar> Default for AdagradConfig<S> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
-impl<S: Real> Optimizer<S> for Adagrad<S> {
-    fn name(&self) -> &'static str {
-        "adagrad"
+impl<S: Scalar> AdagradConfig<S> {
+    /// PyTorch's defaults.
+    pub fn new() -> Self {
+        Self {
+            lr: S::from_ratio(1, 100),
+            lr_decay: S::zero(),
+            eps: S::from_ratio(1, 10_000_000_000),
+            weight_decay: S::zero(),
+        }
     }
-    fn buffer_names(&self) -> &'static [&'static str] {
-        &["sum"]
+    /// Sets the learning rate.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `lr > 0`.
+    pub fn with_lr(self, lr: S) -> Result<Self, OptimError> {
+        Self { lr, ..self }.validated()
     }
-    fn step(&self, theta: &[S], grad: &[S], mut state: State<S>) -> (Vec<S>, State<S>) {
+    /// Sets the learning-rate decay.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `lr_decay >= 0`.
+    pub fn with_lr_decay(self, lr_decay: S) -> Result<Self, OptimError> {
+        Self { lr_decay, ..self }.validated()
+    }
+    /// Sets `eps`.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `eps > 0`.
+    pub fn with_eps(self, eps: S) -> Result<Self, OptimError> {
+        Self { eps, ..self }.validated()
+    }
+    /// Sets the weight decay.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `weight_decay >= 0`.
+    pub fn with_weight_decay(self, weight_decay: S) -> Result<Self, OptimError> {
+        Self {
+            weight_decay,
+            ..self
+        }
+        .validated()
+    }
+    /// Learning rate.
+    pub fn lr(&self) -> &S {
+        &self.lr
+    }
+    /// Learning-rate decay.
+    pub fn lr_decay(&self) -> &S {
+        &self.lr_decay
+    }
+    /// `eps`.
+    pub fn eps(&self) -> &S {
+        &self.eps
+    }
+    /// Weight decay.
+    pub fn weight_decay(&self) -> &S {
+        &self.weight_decay
+    }
+
+    /// The same hyperparameters in another scalar type, not yet validated.
+    pub(super) fn map<T>(&self, f: impl Fn(&S) -> T) -> AdagradConfig<T> {
+        AdagradConfig {
+            lr: f(&self.lr),
+            lr_decay: f(&self.lr_decay),
+            eps: f(&self.eps),
+            weight_decay: f(&self.weight_decay),
+        }
+    }
+    /// Checks every range.
+    pub(super) fn validated(self) -> Result<Self, OptimError> {
+        positive("lr", &self.lr)?;
+        non_negative("lr_decay", &self.lr_decay)?;
+        epsilon(&self.eps)?;
+        non_negative("weight_decay", &self.weight_decay)?;
+        Ok(self)
+    }
+}
+
+impl<S: Real> Optimizer<S> for AdagradConfig<S> {
+    type State = AdagradState<S>;
+    fn init(&self, dim: usize) -> AdagradState<S> {
+        AdagradState {
+            step: 0,
+            sum: vec![S::zero(); dim],
+        }
+    }
+    fn step(&self, theta: &[S], grad: &[S], state: &mut AdagradState<S>) -> Vec<S> {
+        assert!(theta.len() == grad.len() && grad.len() == state.sum.len());
         let g = apply_weight_decay(grad, theta, &self.weight_decay);
-        let t = state.step + 1;
-        state.step = t;
-        let clr = self
-            .lr
-            .div(&S::one().add(&S::from_int(t as i64 - 1).mul(&self.lr_decay)));
-        let next = theta
+        state.step += 1;
+        let decays = S::from_int(i64::try_from(state.step - 1).unwrap_or(i64::MAX));
+        let clr = self.lr.div(&S::one().add(&decays.mul(&self.lr_decay)));
+        theta
             .iter()
             .zip(&g)
-            .zip(state.buffers[0].iter_mut())
+            .zip(state.sum.iter_mut())
             .map(|((p, gi), sum)| {
-                if !gi.is_zero() {
-                    *sum = sum.add(&gi.square());
-                }
                 if gi.is_zero() {
                     return p.clone();
                 }
+                *sum = sum.add(&gi.square());
                 let denom = sum.sqrt().add(&self.eps);
                 p.sub(&clr.mul(gi).div(&denom))
             })
-            .collect();
-        (next, state)
+            .collect()
     }
 }

@@ -6,79 +6,193 @@
 //! amsgrad: vmax <- max(vmax, v) (on the uncorrected v, as current PyTorch);  w = vmax;  else w = v
 //! theta <- theta - (lr / c1) m / (sqrt(w) / sqrt(c2) + eps)
 //! ```
+//! `b1^t` and `b2^t` are carried in the state ([`AdamState::beta1_power`]); torch's
+//! `_single_tensor_adam` computes `bias_correction1 = 1 - beta1 ** step` with `step` the
+//! float step counter, which is what the `f64` path computes.
 
-use super::{Optimizer, State, apply_weight_decay, ema, powi};
-use crate::scalar::Real;
+use super::{
+    OptimError, Optimizer, apply_weight_decay, ema, epsilon, next_power, non_negative, positive,
+    unit,
+};
+use crate::scalar::{Real, Scalar};
 
-/// Adam, or AMSGrad with `amsgrad = true`.
-#[derive(Debug, Clone)]
-pub struct Adam<S: Real> {
-    name: &'static str,
+/// Adam's hyperparameters (AMSGrad with `amsgrad = true`).
+///
+/// Defaults are PyTorch's: `lr = 1e-3`, `betas = (0.9, 0.999)`, `eps = 1e-8`,
+/// `weight_decay = 0` (L2, added to the gradient; `decoupled_weight_decay = False`),
+/// `amsgrad = false`. Admissible: `lr > 0`, betas in `[0, 1)`, `eps > 0`,
+/// `weight_decay >= 0`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdamConfig<S> {
     lr: S,
-    beta1: S,
-    beta2: S,
+    betas: (S, S),
     eps: S,
-    amsgrad: bool,
     weight_decay: S,
+    amsgrad: bool,
 }
 
-impl<S: Real> Adam<S> {
-    /// Adam with `lr`, betas, `eps > 0`, the AMSGrad flag and weight decay.
-    pub fn new(
-        name: &'static str,
-        lr: S,
-        beta1: S,
-        beta2: S,
-        eps: S,
-        amsgrad: bool,
-        weight_decay: S,
-    ) -> Self {
+/// Adam's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdamState<S> {
+    /// Steps taken so far (`t` after the step).
+    pub step: u64,
+    /// `b1^step` (1 before the first step).
+    pub beta1_power: S,
+    /// `b2^step` (1 before the first step).
+    pub beta2_power: S,
+    /// `m`, the first moment.
+    pub exp_avg: Vec<S>,
+    /// `v`, the second moment.
+    pub exp_avg_sq: Vec<S>,
+    /// `vmax`; `Some` exactly for AMSGrad.
+    pub max_exp_avg_sq: Option<Vec<S>>,
+}
+
+impl<S: Scalar> Default for AdamConfig<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: Scalar> AdamConfig<S> {
+    /// PyTorch's defaults.
+    pub fn new() -> Self {
         Self {
-            name,
-            lr,
-            beta1,
-            beta2,
-            eps,
-            amsgrad,
-            weight_decay,
+            lr: S::from_ratio(1, 1000),
+            betas: (S::from_ratio(9, 10), S::from_ratio(999, 1000)),
+            eps: S::from_ratio(1, 100_000_000),
+            weight_decay: S::zero(),
+            amsgrad: false,
         }
     }
+    /// Sets the learning rate.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `lr > 0`.
+    pub fn with_lr(self, lr: S) -> Result<Self, OptimError> {
+        Self { lr, ..self }.validated()
+    }
+    /// Sets `(beta1, beta2)`.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless both are in `[0, 1)`.
+    pub fn with_betas(self, beta1: S, beta2: S) -> Result<Self, OptimError> {
+        Self {
+            betas: (beta1, beta2),
+            ..self
+        }
+        .validated()
+    }
+    /// Sets `eps`.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `eps > 0`.
+    pub fn with_eps(self, eps: S) -> Result<Self, OptimError> {
+        Self { eps, ..self }.validated()
+    }
+    /// Sets the weight decay.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `weight_decay >= 0`.
+    pub fn with_weight_decay(self, weight_decay: S) -> Result<Self, OptimError> {
+        Self {
+            weight_decay,
+            ..self
+        }
+        .validated()
+    }
+    /// AMSGrad or plain Adam.
+    pub fn with_amsgrad(self, amsgrad: bool) -> Self {
+        Self { amsgrad, ..self }
+    }
+    /// Learning rate.
+    pub fn lr(&self) -> &S {
+        &self.lr
+    }
+    /// `(beta1, beta2)`.
+    pub fn betas(&self) -> (&S, &S) {
+        (&self.betas.0, &self.betas.1)
+    }
+    /// `eps`.
+    pub fn eps(&self) -> &S {
+        &self.eps
+    }
+    /// Weight decay.
+    pub fn weight_decay(&self) -> &S {
+        &self.weight_decay
+    }
+    /// Whether this is AMSGrad.
+    pub fn amsgrad(&self) -> bool {
+        self.amsgrad
+    }
+
+    /// The same hyperparameters in another scalar type, not yet validated.
+    pub(super) fn map<T>(&self, f: impl Fn(&S) -> T) -> AdamConfig<T> {
+        AdamConfig {
+            lr: f(&self.lr),
+            betas: (f(&self.betas.0), f(&self.betas.1)),
+            eps: f(&self.eps),
+            weight_decay: f(&self.weight_decay),
+            amsgrad: self.amsgrad,
+        }
+    }
+    /// Checks every range.
+    pub(super) fn validated(self) -> Result<Self, OptimError> {
+        positive("lr", &self.lr)?;
+        unit("beta1", &self.betas.0)?;
+        unit("beta2", &self.betas.1)?;
+        epsilon(&self.eps)?;
+        non_negative("weight_decay", &self.weight_decay)?;
+        Ok(self)
+    }
 }
 
-impl<S: Real> Optimizer<S> for Adam<S> {
-    fn name(&self) -> &'static str {
-        self.name
+impl<S: Real> Optimizer<S> for AdamConfig<S> {
+    type State = AdamState<S>;
+    fn init(&self, dim: usize) -> AdamState<S> {
+        AdamState {
+            step: 0,
+            beta1_power: S::one(),
+            beta2_power: S::one(),
+            exp_avg: vec![S::zero(); dim],
+            exp_avg_sq: vec![S::zero(); dim],
+            max_exp_avg_sq: self.amsgrad.then(|| vec![S::zero(); dim]),
+        }
     }
-    fn buffer_names(&self) -> &'static [&'static str] {
-        &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
-    }
-    fn step(&self, theta: &[S], grad: &[S], mut state: State<S>) -> (Vec<S>, State<S>) {
+    fn step(&self, theta: &[S], grad: &[S], state: &mut AdamState<S>) -> Vec<S> {
+        assert!(theta.len() == grad.len() && grad.len() == state.exp_avg.len());
+        let (beta1, beta2) = &self.betas;
         let g = apply_weight_decay(grad, theta, &self.weight_decay);
-        let t = state.step + 1;
-        state.step = t;
-        let c1 = S::one().sub(&powi(&self.beta1, t));
-        let sqrt_c2 = S::one().sub(&powi(&self.beta2, t)).sqrt();
-        let step_size = self.lr.div(&c1);
-        let [m, v, vmax] = &mut state.buffers[..] else {
-            unreachable!("three buffers")
-        };
-        let next = (0..theta.len())
+        state.step += 1;
+        let t = state.step;
+        state.beta1_power = next_power(beta1, &state.beta1_power, t);
+        state.beta2_power = next_power(beta2, &state.beta2_power, t);
+        let bias_correction1 = S::one().sub(&state.beta1_power);
+        let bias_correction2_sqrt = S::one().sub(&state.beta2_power).sqrt();
+        let step_size = self.lr.div(&bias_correction1);
+        let AdamState {
+            exp_avg,
+            exp_avg_sq,
+            max_exp_avg_sq,
+            ..
+        } = state;
+        (0..theta.len())
             .map(|i| {
-                m[i] = ema(&self.beta1, &m[i], &g[i]);
-                v[i] = ema(&self.beta2, &v[i], &g[i].square());
-                let w = if self.amsgrad {
-                    vmax[i] = vmax[i].max(&v[i]);
-                    &vmax[i]
-                } else {
-                    &v[i]
+                exp_avg[i] = ema(beta1, &exp_avg[i], &g[i]);
+                exp_avg_sq[i] = ema(beta2, &exp_avg_sq[i], &g[i].square());
+                let second = match max_exp_avg_sq.as_mut() {
+                    Some(max) => {
+                        max[i] = max[i].max(&exp_avg_sq[i]);
+                        &max[i]
+                    }
+                    None => &exp_avg_sq[i],
                 };
-                if m[i].is_zero() {
+                if exp_avg[i].is_zero() {
                     return theta[i].clone();
                 }
-                let denom = w.sqrt().div(&sqrt_c2).add(&self.eps);
-                theta[i].sub(&step_size.mul(&m[i]).div(&denom))
+                let denom = second.sqrt().div(&bias_correction2_sqrt).add(&self.eps);
+                theta[i].sub(&step_size.mul(&exp_avg[i]).div(&denom))
             })
-            .collect();
-        (next, state)
+            .collect()
     }
 }

@@ -6,100 +6,242 @@
 //! m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  d = sqrt(v / (1 - b2^t)) + eps
 //! theta <- theta - lr (1 - mu_t) / (1 - P) g / d - lr mu_{t+1} / (1 - P mu_{t+1}) m / d
 //! ```
-//! `0.96^(t psi) = (24/25)^(t psi)` is a real power: a certified enclosure in exact mode.
+//! As torch's `_single_tensor_nadam`: `bias_correction2 = 1 - beta2 ** step`,
+//! `mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentum_decay))`, `mu_product *= mu` (a
+//! float64 tensor when torch's default dtype is float64; float32 otherwise, which the
+//! `f64` path here does not imitate). `b2^t`, `0.96^((t+1) psi)` and `P` are carried in
+//! the state. `0.96^(t psi) = (24/25)^(t psi)` is a real power: in exact mode
+//! `(24/25)^psi` is enclosed once and its powers are products of enclosures.
 
-use super::{Optimizer, State, apply_weight_decay, ema, powi};
-use crate::scalar::{BigRational, Real};
-use num_traits::ToPrimitive;
+use super::{
+    OptimError, Optimizer, apply_weight_decay, ema, epsilon, next_power, non_negative, positive,
+    unit,
+};
+use crate::scalar::{Real, Scalar};
+use num_rational::Ratio;
 
-/// NAdam.
-#[derive(Debug, Clone)]
-pub struct Nadam<S: Real> {
+/// NAdam's hyperparameters.
+///
+/// Defaults are PyTorch's: `lr = 2e-3`, `betas = (0.9, 0.999)`, `eps = 1e-8`,
+/// `weight_decay = 0` (L2; `decoupled_weight_decay = False`, the only mode here),
+/// `momentum_decay = 4e-3`. Admissible: `lr > 0`, betas in `[0, 1)`, `eps > 0`,
+/// `weight_decay >= 0`, `momentum_decay` a ratio of `u32`s with a non-zero denominator
+/// (it is an exponent: exact mode encloses `(24/25)^momentum_decay`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NadamConfig<S> {
     lr: S,
-    beta1: S,
-    beta2: S,
+    betas: (S, S),
     eps: S,
-    /// `0.96^psi`, enclosed once; `0.96^(t psi)` is its `t`-th power.
-    decay_root: S,
     weight_decay: S,
+    momentum_decay: Ratio<u32>,
 }
 
-impl<S: Real> Nadam<S> {
-    /// NAdam with `lr`, betas, `eps > 0`, momentum decay `psi >= 0` (an exact ratio of
-    /// numerator and denominator below 2^32), weight decay.
-    ///
-    /// # Panics
-    /// **Panics if `psi` is negative or its numerator or denominator exceed `u32`.**
-    pub fn new(lr: S, beta1: S, beta2: S, eps: S, psi: &BigRational, weight_decay: S) -> Self {
-        let psi = (
-            psi.numer()
-                .to_u32()
-                .expect("momentum_decay numerator fits u32") as u64,
-            psi.denom()
-                .to_u32()
-                .expect("momentum_decay denominator fits u32") as u64,
-        );
-        let decay_root = S::from_ratio(24, 25).pow_ratio(psi.0, psi.1);
+/// NAdam's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NadamState<S> {
+    /// Steps taken so far.
+    pub step: u64,
+    /// `b2^step` (1 before the first step).
+    pub beta2_power: S,
+    /// `P = mu_1 mu_2 ... mu_step`, PyTorch's `mu_product` (1 before the first step).
+    pub mu_product: S,
+    /// `0.96^psi`, enclosed once (exact mode's factor from one power to the next).
+    pub decay_root: S,
+    /// `0.96^((step + 1) psi)`: the power in `mu_{t+1}` of the last step, which is the
+    /// `mu_t` of the next one.
+    pub decay_power: S,
+    /// `m`, the first moment.
+    pub exp_avg: Vec<S>,
+    /// `v`, the second moment.
+    pub exp_avg_sq: Vec<S>,
+}
+
+impl<S: Scalar> Default for NadamConfig<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: Scalar> NadamConfig<S> {
+    /// PyTorch's defaults.
+    pub fn new() -> Self {
         Self {
-            lr,
-            beta1,
-            beta2,
-            eps,
-            decay_root,
-            weight_decay,
+            lr: S::from_ratio(2, 1000),
+            betas: (S::from_ratio(9, 10), S::from_ratio(999, 1000)),
+            eps: S::from_ratio(1, 100_000_000),
+            weight_decay: S::zero(),
+            momentum_decay: Ratio::new(4, 1000),
         }
     }
+    /// Sets the learning rate.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `lr > 0`.
+    pub fn with_lr(self, lr: S) -> Result<Self, OptimError> {
+        Self { lr, ..self }.validated()
+    }
+    /// Sets `(beta1, beta2)`.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless both are in `[0, 1)`.
+    pub fn with_betas(self, beta1: S, beta2: S) -> Result<Self, OptimError> {
+        Self {
+            betas: (beta1, beta2),
+            ..self
+        }
+        .validated()
+    }
+    /// Sets `eps`.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `eps > 0`.
+    pub fn with_eps(self, eps: S) -> Result<Self, OptimError> {
+        Self { eps, ..self }.validated()
+    }
+    /// Sets the weight decay.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `weight_decay >= 0`.
+    pub fn with_weight_decay(self, weight_decay: S) -> Result<Self, OptimError> {
+        Self {
+            weight_decay,
+            ..self
+        }
+        .validated()
+    }
+    /// Sets the momentum decay `psi`.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] for a zero denominator.
+    pub fn with_momentum_decay(self, momentum_decay: Ratio<u32>) -> Result<Self, OptimError> {
+        Self {
+            momentum_decay,
+            ..self
+        }
+        .validated()
+    }
+    /// Learning rate.
+    pub fn lr(&self) -> &S {
+        &self.lr
+    }
+    /// `(beta1, beta2)`.
+    pub fn betas(&self) -> (&S, &S) {
+        (&self.betas.0, &self.betas.1)
+    }
+    /// `eps`.
+    pub fn eps(&self) -> &S {
+        &self.eps
+    }
+    /// Weight decay.
+    pub fn weight_decay(&self) -> &S {
+        &self.weight_decay
+    }
+    /// Momentum decay `psi`.
+    pub fn momentum_decay(&self) -> Ratio<u32> {
+        self.momentum_decay
+    }
 
-    /// `mu_t = b1 (1 - 0.5 * (24/25)^(t psi))`, with `(24/25)^(t psi) = ((24/25)^psi)^t`
-    /// (one root, enclosed at construction, then exact products).
-    pub fn mu(&self, t: u64) -> S {
-        let decay = super::powi(&self.decay_root, t);
-        self.beta1
-            .mul(&S::one().sub(&S::from_ratio(1, 2).mul(&decay)))
+    /// The same hyperparameters in another scalar type, not yet validated.
+    pub(super) fn map<T>(&self, f: impl Fn(&S) -> T) -> NadamConfig<T> {
+        NadamConfig {
+            lr: f(&self.lr),
+            betas: (f(&self.betas.0), f(&self.betas.1)),
+            eps: f(&self.eps),
+            weight_decay: f(&self.weight_decay),
+            momentum_decay: self.momentum_decay,
+        }
+    }
+    /// Checks every range.
+    pub(super) fn validated(self) -> Result<Self, OptimError> {
+        positive("lr", &self.lr)?;
+        unit("beta1", &self.betas.0)?;
+        unit("beta2", &self.betas.1)?;
+        epsilon(&self.eps)?;
+        non_negative("weight_decay", &self.weight_decay)?;
+        if *self.momentum_decay.denom() == 0 {
+            return Err(OptimError::OutOfRange {
+                parameter: "momentum_decay",
+                value: format!("{}/0", self.momentum_decay.numer()),
+                expected: "must have a non-zero denominator",
+            });
+        }
+        Ok(self)
+    }
+    /// `psi` as the `(p, r)` of [`Real::step_power`].
+    fn exponent(&self) -> (u64, u64) {
+        (
+            u64::from(*self.momentum_decay.numer()),
+            u64::from(*self.momentum_decay.denom()),
+        )
     }
 }
 
-impl<S: Real> Optimizer<S> for Nadam<S> {
-    fn name(&self) -> &'static str {
-        "nadam"
+/// `0.96`, the base of PyTorch's momentum schedule.
+fn decay_base<S: Scalar>() -> S {
+    S::from_ratio(24, 25)
+}
+
+impl<S: Real> Optimizer<S> for NadamConfig<S> {
+    type State = NadamState<S>;
+    fn init(&self, dim: usize) -> NadamState<S> {
+        let (p, r) = self.exponent();
+        let decay_root = decay_base::<S>().pow_ratio(p, r);
+        let decay_power = S::step_power(&decay_base(), &decay_root, &S::one(), 1, (p, r));
+        NadamState {
+            step: 0,
+            beta2_power: S::one(),
+            mu_product: S::one(),
+            decay_root,
+            decay_power,
+            exp_avg: vec![S::zero(); dim],
+            exp_avg_sq: vec![S::zero(); dim],
+        }
     }
-    fn buffer_names(&self) -> &'static [&'static str] {
-        &["exp_avg", "exp_avg_sq"]
-    }
-    fn init(&self, dim: usize) -> State<S> {
-        let mut s = State::zeros(2, dim);
-        s.scalars = vec![S::one()];
-        s
-    }
-    fn step(&self, theta: &[S], grad: &[S], mut state: State<S>) -> (Vec<S>, State<S>) {
+    fn step(&self, theta: &[S], grad: &[S], state: &mut NadamState<S>) -> Vec<S> {
+        assert!(theta.len() == grad.len() && grad.len() == state.exp_avg.len());
+        let (beta1, beta2) = &self.betas;
         let g = apply_weight_decay(grad, theta, &self.weight_decay);
-        let t = state.step + 1;
-        state.step = t;
-        let (mu, mu_next) = (self.mu(t), self.mu(t + 1));
-        let product = state.scalars[0].mul(&mu).tighten();
-        state.scalars[0] = product.clone();
-        let c2 = S::one().sub(&powi(&self.beta2, t));
-        let coef_g = self.lr.mul(&S::one().sub(&mu)).div(&S::one().sub(&product));
+        state.step += 1;
+        let t = state.step;
+        state.beta2_power = next_power(beta2, &state.beta2_power, t);
+        let decay = std::mem::replace(&mut state.decay_power, S::zero());
+        state.decay_power = S::step_power(
+            &decay_base(),
+            &state.decay_root,
+            &decay,
+            t + 1,
+            self.exponent(),
+        )
+        // an enclosure's endpoints would grow by the root's bits at every step
+        .tighten();
+        let half = S::from_ratio(1, 2);
+        let mu = beta1.mul(&S::one().sub(&half.mul(&decay)));
+        let mu_next = beta1.mul(&S::one().sub(&half.mul(&state.decay_power)));
+        state.mu_product = state.mu_product.mul(&mu).tighten();
+        let product = &state.mu_product;
+        let bias_correction2 = S::one().sub(&state.beta2_power);
+        let coef_g = self.lr.mul(&S::one().sub(&mu)).div(&S::one().sub(product));
         let coef_m = self
             .lr
             .mul(&mu_next)
             .div(&S::one().sub(&product.mul(&mu_next)));
-        let [m, v] = &mut state.buffers[..] else {
-            unreachable!("two buffers")
-        };
-        let next = (0..theta.len())
+        let NadamState {
+            exp_avg,
+            exp_avg_sq,
+            ..
+        } = state;
+        (0..theta.len())
             .map(|i| {
-                m[i] = ema(&self.beta1, &m[i], &g[i]);
-                v[i] = ema(&self.beta2, &v[i], &g[i].square());
-                if m[i].is_zero() && g[i].is_zero() {
+                exp_avg[i] = ema(beta1, &exp_avg[i], &g[i]);
+                exp_avg_sq[i] = ema(beta2, &exp_avg_sq[i], &g[i].square());
+                if exp_avg[i].is_zero() && g[i].is_zero() {
                     return theta[i].clone();
                 }
-                let d = v[i].div(&c2).sqrt().add(&self.eps);
+                let d = exp_avg_sq[i].div(&bias_correction2).sqrt().add(&self.eps);
                 theta[i]
                     .sub(&coef_g.mul(&g[i]).div(&d))
-                    .sub(&coef_m.mul(&m[i]).div(&d))
+                    .sub(&coef_m.mul(&exp_avg[i]).div(&d))
             })
-            .collect();
-        (next, state)
+            .collect()
     }
 }

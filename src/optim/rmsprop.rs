@@ -1,4 +1,4 @@
-//! RMSProp (`torch.optim.RMSprop`), with the `centered` and `momentum` options.
+//! RMSprop (`torch.optim.RMSprop`), with the `centered` and `momentum` options.
 //!
 //! ```text
 //! g <- g + wd theta;  v <- alpha v + (1 - alpha) g^2
@@ -7,77 +7,194 @@
 //! momentum > 0: b <- mu b + g / d;  theta <- theta - lr b
 //! else:         theta <- theta - lr g / d
 //! ```
+//! No power of the step counter appears: nothing to carry but the buffers.
 
-use super::{Optimizer, State, apply_weight_decay, ema};
-use crate::scalar::Real;
+use super::{
+    OptimError, Optimizer, apply_weight_decay, ema, epsilon, non_negative, positive, unit,
+};
+use crate::scalar::{Real, Scalar};
 
-/// RMSProp.
-#[derive(Debug, Clone)]
-pub struct RmsProp<S: Real> {
+/// RMSprop's hyperparameters.
+///
+/// Defaults are PyTorch's: `lr = 1e-2`, `alpha = 0.99`, `eps = 1e-8`,
+/// `weight_decay = 0`, `momentum = 0`, `centered = false`. Admissible: `lr > 0`,
+/// `alpha` and `momentum` in `[0, 1)`, `eps > 0`, `weight_decay >= 0`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RmspropConfig<S> {
     lr: S,
     alpha: S,
     eps: S,
+    weight_decay: S,
     momentum: S,
     centered: bool,
-    weight_decay: S,
 }
 
-impl<S: Real> RmsProp<S> {
-    /// RMSProp with `lr`, `alpha`, `eps > 0`, `momentum`, `centered`, weight decay.
-    pub fn new(lr: S, alpha: S, eps: S, momentum: S, centered: bool, weight_decay: S) -> Self {
+/// RMSprop's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RmspropState<S> {
+    /// Steps taken so far.
+    pub step: u64,
+    /// `v`, the moving average of squared gradients.
+    pub square_avg: Vec<S>,
+    /// `ga`, the moving average of gradients; `Some` exactly when centered.
+    pub grad_avg: Option<Vec<S>>,
+    /// `b`; `Some` exactly when `momentum > 0`.
+    pub momentum_buffer: Option<Vec<S>>,
+}
+
+impl<S: Scalar> Default for RmspropConfig<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: Scalar> RmspropConfig<S> {
+    /// PyTorch's defaults.
+    pub fn new() -> Self {
         Self {
-            lr,
-            alpha,
-            eps,
-            momentum,
-            centered,
-            weight_decay,
+            lr: S::from_ratio(1, 100),
+            alpha: S::from_ratio(99, 100),
+            eps: S::from_ratio(1, 100_000_000),
+            weight_decay: S::zero(),
+            momentum: S::zero(),
+            centered: false,
         }
     }
+    /// Sets the learning rate.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `lr > 0`.
+    pub fn with_lr(self, lr: S) -> Result<Self, OptimError> {
+        Self { lr, ..self }.validated()
+    }
+    /// Sets the smoothing constant `alpha`.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `alpha` is in `[0, 1)`.
+    pub fn with_alpha(self, alpha: S) -> Result<Self, OptimError> {
+        Self { alpha, ..self }.validated()
+    }
+    /// Sets `eps`.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `eps > 0`.
+    pub fn with_eps(self, eps: S) -> Result<Self, OptimError> {
+        Self { eps, ..self }.validated()
+    }
+    /// Sets the weight decay.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `weight_decay >= 0`.
+    pub fn with_weight_decay(self, weight_decay: S) -> Result<Self, OptimError> {
+        Self {
+            weight_decay,
+            ..self
+        }
+        .validated()
+    }
+    /// Sets the momentum.
+    ///
+    /// # Errors
+    /// [`OptimError::OutOfRange`] unless `momentum` is in `[0, 1)`.
+    pub fn with_momentum(self, momentum: S) -> Result<Self, OptimError> {
+        Self { momentum, ..self }.validated()
+    }
+    /// Centers the second moment (`v - ga^2`) or not.
+    pub fn with_centered(self, centered: bool) -> Self {
+        Self { centered, ..self }
+    }
+    /// Learning rate.
+    pub fn lr(&self) -> &S {
+        &self.lr
+    }
+    /// `alpha`.
+    pub fn alpha(&self) -> &S {
+        &self.alpha
+    }
+    /// `eps`.
+    pub fn eps(&self) -> &S {
+        &self.eps
+    }
+    /// Weight decay.
+    pub fn weight_decay(&self) -> &S {
+        &self.weight_decay
+    }
+    /// Momentum.
+    pub fn momentum(&self) -> &S {
+        &self.momentum
+    }
+    /// Whether the second moment is centered.
+    pub fn centered(&self) -> bool {
+        self.centered
+    }
+
+    /// The same hyperparameters in another scalar type, not yet validated.
+    pub(super) fn map<T>(&self, f: impl Fn(&S) -> T) -> RmspropConfig<T> {
+        RmspropConfig {
+            lr: f(&self.lr),
+            alpha: f(&self.alpha),
+            eps: f(&self.eps),
+            weight_decay: f(&self.weight_decay),
+            momentum: f(&self.momentum),
+            centered: self.centered,
+        }
+    }
+    /// Checks every range.
+    pub(super) fn validated(self) -> Result<Self, OptimError> {
+        positive("lr", &self.lr)?;
+        unit("alpha", &self.alpha)?;
+        epsilon(&self.eps)?;
+        non_negative("weight_decay", &self.weight_decay)?;
+        unit("momentum", &self.momentum)?;
+        Ok(self)
+    }
 }
 
-impl<S: Real> Optimizer<S> for RmsProp<S> {
-    fn name(&self) -> &'static str {
-        "rmsprop"
+impl<S: Real> Optimizer<S> for RmspropConfig<S> {
+    type State = RmspropState<S>;
+    fn init(&self, dim: usize) -> RmspropState<S> {
+        let zeros = || vec![S::zero(); dim];
+        RmspropState {
+            step: 0,
+            square_avg: zeros(),
+            grad_avg: self.centered.then(zeros),
+            momentum_buffer: (!self.momentum.is_zero()).then(zeros),
+        }
     }
-    fn buffer_names(&self) -> &'static [&'static str] {
-        &["square_avg", "grad_avg", "momentum_buffer"]
-    }
-    fn step(&self, theta: &[S], grad: &[S], mut state: State<S>) -> (Vec<S>, State<S>) {
+    fn step(&self, theta: &[S], grad: &[S], state: &mut RmspropState<S>) -> Vec<S> {
+        assert!(theta.len() == grad.len() && grad.len() == state.square_avg.len());
         let g = apply_weight_decay(grad, theta, &self.weight_decay);
         state.step += 1;
-        let use_momentum = !self.momentum.is_zero();
-        let [v, ga, buf] = &mut state.buffers[..] else {
-            unreachable!("three buffers")
-        };
-        let next = (0..theta.len())
+        (0..theta.len())
             .map(|i| {
                 let gi = &g[i];
-                v[i] = ema(&self.alpha, &v[i], &gi.square());
-                let vt = if self.centered {
-                    ga[i] = ema(&self.alpha, &ga[i], gi);
-                    v[i].sub(&ga[i].square())
-                } else {
-                    v[i].clone()
+                let v = &mut state.square_avg[i];
+                *v = ema(&self.alpha, v, &gi.square());
+                let vt = match state.grad_avg.as_mut() {
+                    Some(grad_avg) => {
+                        grad_avg[i] = ema(&self.alpha, &grad_avg[i], gi);
+                        v.sub(&grad_avg[i].square())
+                    }
+                    None => v.clone(),
                 };
                 let scaled = if gi.is_zero() {
                     S::zero()
                 } else {
                     gi.div(&vt.sqrt().add(&self.eps))
                 };
-                let dir = if use_momentum {
-                    buf[i] = self.momentum.mul(&buf[i]).add(&scaled);
-                    buf[i].clone()
-                } else {
-                    scaled
+                let direction = match state.momentum_buffer.as_mut() {
+                    Some(buffer) => {
+                        buffer[i] = self.momentum.mul(&buffer[i]).add(&scaled);
+                        buffer[i].clone()
+                    }
+                    None => scaled,
                 };
-                if dir.is_zero() {
+                if direction.is_zero() {
                     theta[i].clone()
                 } else {
-                    theta[i].sub(&self.lr.mul(&dir))
+                    theta[i].sub(&self.lr.mul(&direction))
                 }
             })
-            .collect();
-        (next, state)
+            .collect()
     }
 }

@@ -74,10 +74,10 @@ impl<S: Scalar> TrainRun<S> {
 ///
 /// # Errors
 /// [`NetError`] when the data do not fit the network or the batch is empty.
-pub fn train<S: Real>(
+pub fn train<S: Real, O: Optimizer<S> + ?Sized>(
     net: &Network<S>,
     data: &Dataset<S>,
-    opt: &dyn Optimizer<S>,
+    opt: &O,
     config: &TrainConfig,
     floor: Option<&S>,
     mut observe: impl FnMut(StepView<'_, S>),
@@ -149,8 +149,7 @@ pub fn train<S: Real>(
         for (z, g) in zero_history.iter_mut().zip(&grad) {
             *z &= g.sign() == crate::scalar::Sign::Zero;
         }
-        let (next, next_state) = opt.step(&theta, &grad, state);
-        state = next_state;
+        let next = opt.step(&theta, &grad, &mut state);
         theta = next
             .into_iter()
             .zip(theta.iter())

@@ -421,6 +421,21 @@ pub trait Real: Scalar {
     fn tighten(&self) -> Self {
         self.clone()
     }
+    /// `base^(t e)` for step `t >= 1` of an optimizer and a fixed exponent `e = p / r`
+    /// (`exponent = (p, r)`, `r > 0`), given `root = base^e` and
+    /// `previous = base^((t - 1) e)`: the powers `beta^t` (`e = 1`) and NAdam's
+    /// `0.96^(t psi)` that the optimizers carry in their state, one call per step.
+    ///
+    /// Exact types and enclosures multiply once, `previous * root`: exactly `base^(t e)`
+    /// when `root` is exact, an enclosure of it otherwise, so `T` steps cost `T` products.
+    /// `f64` ignores `root` and `previous` and returns `base.powf(t * (p / r))` (libm
+    /// `pow`), which is what `torch.optim` computes (`beta1 ** step`,
+    /// `0.96 ** (step * momentum_decay)`: Python float powers of the float `step`); the
+    /// `t`-fold product would round differently.
+    fn step_power(base: &Self, root: &Self, previous: &Self, t: u64, exponent: (u64, u64)) -> Self {
+        let _ = (base, t, exponent);
+        previous.mul(root)
+    }
 }
 
 impl Real for f64 {
@@ -429,6 +444,17 @@ impl Real for f64 {
     }
     fn pow_ratio(&self, p: u64, r: u64) -> Self {
         self.powf(p as f64 / r as f64)
+    }
+    fn step_power(
+        base: &Self,
+        _root: &Self,
+        _previous: &Self,
+        t: u64,
+        exponent: (u64, u64),
+    ) -> Self {
+        // PyTorch: `beta ** step` with `step` a float; `exponent.0 / exponent.1` is the
+        // correctly rounded f64 of the exponent (both below 2^53), as Python's literal
+        base.powf(t as f64 * (exponent.0 as f64 / exponent.1 as f64))
     }
 }
 

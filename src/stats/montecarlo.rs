@@ -17,8 +17,8 @@ use super::trial_lanes::LaneDecider;
 use crate::data::Dataset;
 use crate::net::init::{InitSampler, trial_rng};
 use crate::net::{Arch, Network};
+use crate::optim::OptimizerConfig;
 use crate::optim::train::{TrainConfig, train};
-use crate::optim::{Optimizer, Resolved, build};
 use crate::stats::lanes::{LANES, LaneRng, key_of, keystreams};
 
 /// Integer tallies of a batch of trials for one configuration (mergeable).
@@ -558,7 +558,7 @@ pub struct McJob<'a> {
     /// Trials `start..end` (a shard of all trials).
     pub trials: std::ops::Range<u64>,
     /// Training per trial, when asked: optimizer and steps.
-    pub training: Option<(&'a Resolved, TrainConfig)>,
+    pub training: Option<(&'a OptimizerConfig<f64>, TrainConfig)>,
 }
 
 /// Trials per parallel work item.
@@ -579,8 +579,6 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                 sim = sim.full_theta();
             }
             let mut counts = Counts::zero(job.arch, job.training.is_some());
-            let opt: Option<Box<dyn Optimizer<f64>>> =
-                job.training.as_ref().map(|(r, _)| build::<f64>(r));
             let lo = start + c * CHUNK;
             let hi = (lo + CHUNK).min(end);
             // with a bulk plan, the generator words and thetas of eight trials at a time
@@ -641,8 +639,8 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                     None => sim.run_trial(job.seed, trial),
                 };
                 counts.tally(dead, sim.inactive.iter().map(|&n| n as u32));
-                if let (Some((_, config)), Some(opt), Some(v), Some(t)) =
-                    (&job.training, &opt, &v, counts.training.as_mut())
+                if let (Some((opt, config)), Some(v), Some(t)) =
+                    (&job.training, &v, counts.training.as_mut())
                 {
                     if dead {
                         t.dead_at_init += 1;
@@ -650,7 +648,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                     }
                     let net = Network::new(job.arch.clone(), sim.theta().to_vec())
                         .expect("sampler fills D parameters");
-                    match train(&net, job.data, opt.as_ref(), config, None, |_| {}) {
+                    match train(&net, job.data, *opt, config, None, |_| {}) {
                         Ok(run) if run.diverged || !run.risk_final.is_finite() => t.diverged += 1,
                         Ok(run) if run.risk_final < *v => t.below_best_constant += 1,
                         Ok(run) => {
