@@ -296,7 +296,7 @@ mod tests {
         let (f, e) = approx(&tiny);
         assert!(f >= 0.0 && e > 0.0);
         let (f, e) = approx_small(1, 3);
-        assert!(((1.0 / 3.0) - f).abs() <= e && e < 1e-16);
+        assert!(((1.0 / 3.0) - f).abs() <= e && e < 1e-15);
         assert_eq!(approx_small(-3, 16), (-0.1875, 0.0));
     }
 
