@@ -13,7 +13,7 @@ use crate::exact::{Net, forward, relu};
 use crate::limits::{
     Limit, MAX_PHASE_DIM, MAX_PROOF_DEPTH, MAX_PROOF_NODES, Meter, bits, too_large,
 };
-use crate::number::{parse, show};
+use crate::number::{brief, parse};
 use crate::polytope::{Form, Region};
 use crate::{CheckError, Claim, fails, unreadable};
 use num_rational::BigRational;
@@ -119,7 +119,7 @@ impl Replay<'_> {
                     format!(
                         "interval bounds do not prove neuron {j} of layer {} inactive on a leaf box (upper bound {})",
                         self.k,
-                        show(hi)
+                        brief(hi)
                     ),
                 ));
             }
@@ -207,7 +207,7 @@ impl Replay<'_> {
                         format!(
                             "neuron {j} of layer {} reaches {} on a region",
                             self.k,
-                            show(&hi)
+                            brief(&hi)
                         ),
                     ));
                 }
@@ -376,7 +376,7 @@ pub fn check_alive_witness(
     if !z.is_positive() {
         return Err(fails(
             Claim::AliveWitness,
-            format!("pre-activation {} is not positive", show(&z)),
+            format!("pre-activation {} is not positive", brief(&z)),
         ));
     }
     Ok(z)

@@ -7,7 +7,7 @@ use crate::canon::digest;
 use crate::exact::{Net, Sparse, mean, output_after_dead, squared_error};
 use crate::filter::{FloatLayer, Verdict, verdicts};
 use crate::limits::{Limit, MAX_POINTS_TIMES_PARAMS, Meter, too_large};
-use crate::number::show;
+use crate::number::{brief, show};
 use crate::read::{count, field, float, list, number, vector};
 use crate::{CheckError, Claim, FORMAT, READS, boxproof, ensure, unreadable};
 use num_rational::BigRational;
@@ -35,6 +35,8 @@ pub struct Checked {
     pub exact_fallbacks: usize,
     /// Optimizer runs recorded (informative, not verified).
     pub optimizer_records: usize,
+    /// Exact work spent (units of [`crate::limits::Meter`]).
+    pub exact_work: u64,
 }
 
 impl Checked {
@@ -269,7 +271,7 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     // claim: dead on data
     ensure(Claim::DeadOnData, active.is_none(), || {
         let (m, j, z) = active.clone().unwrap_or((0, 0, BigRational::zero()));
-        format!("neuron {j} of layer {k} is active at point {m} (z = {})", show(&z))
+        format!("neuron {j} of layer {k} is active at point {m} (z = {})", brief(&z))
     })?;
     if version == 1 {
         check_preactivations(&cert, net, k, &data, &mut meter)?;
@@ -281,7 +283,7 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     ensure(Claim::ConstantValue, claimed == constant, || {
         format!(
             "the output with layer {k} dead is [{}]",
-            constant.iter().map(show).collect::<Vec<_>>().join(", ")
+            constant.iter().map(brief).collect::<Vec<_>>().join(", ")
         )
     })?;
     let mut total = BigRational::zero();
@@ -292,7 +294,7 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     let claimed = number(field(&cert, "risk_theta0")?, "risk_theta0")?;
     // claim: risk_theta0
     ensure(Claim::RiskTheta0, claimed == r0, || {
-        format!("recomputed {}", show(&r0))
+        format!("recomputed {}", brief(&r0))
     })?;
     let sum_y = data.ys.iter().fold(
         vec![BigRational::zero(); widths[depth]],
@@ -312,7 +314,7 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     let claimed = number(field(&cert, "best_constant_risk")?, "best_constant_risk")?;
     // claim: best_constant_risk
     ensure(Claim::BestConstantRisk, claimed == v, || {
-        format!("recomputed V = {}", show(&v))
+        format!("recomputed V = {}", brief(&v))
     })?;
     let frozen = net.offset(k + 1) + widths[k + 1] * widths[k];
     let claimed = count(field(&cert, "frozen_coordinates")?, "frozen_coordinates")?;
@@ -335,11 +337,11 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     let claimed = number(field(witness, "risk")?, "witness.risk")?;
     // claim: witness.risk
     ensure(Claim::WitnessRisk, claimed == rw, || {
-        format!("claimed risk differs from the recomputed {}", show(&rw))
+        format!("claimed risk differs from the recomputed {}", brief(&rw))
     })?;
     // claim: witness below V
     ensure(Claim::WitnessBelowV, rw < v, || {
-        format!("risk {} is not below V = {}", show(&rw), show(&v))
+        format!("risk {} is not below V = {}", brief(&rw), brief(&v))
     })?;
     let domain = match cert.get("domain") {
         Some(d) => Some(check_domain(d, net, k, &data)?),
@@ -369,6 +371,7 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
         domain,
         exact_fallbacks,
         optimizer_records,
+        exact_work: meter.used(),
     })
 }
 

@@ -20,7 +20,9 @@ pub const MAX_PROOF_DEPTH: usize = 512;
 pub const MAX_PHASE_DIM: usize = 4;
 /// Most exact work units (about one 64-bit word operation each, see [`Meter`]) spent
 /// on exact arithmetic: exact forward passes, risks, interval bounds, vertex enumeration.
-pub const MAX_EXACT_WORK: u64 = 40_000_000_000;
+/// About 1.5e9 units run per second (measured on the development machine,
+/// `cargo test --release -p deadrelu-check --test limits calibrate -- --ignored`).
+pub const MAX_EXACT_WORK: u64 = 8_000_000_000;
 /// Most `points x parameters` of a certificate (the float pass costs about this many
 /// multiply-adds; 10,000 MNIST-shaped points are 2.7e9).
 pub const MAX_POINTS_TIMES_PARAMS: u128 = 50_000_000_000;
@@ -104,12 +106,20 @@ impl Meter {
         Ok(())
     }
 
-    /// Charges an operation on two numbers of `a` and `b` bits.
+    /// Charges a multiplication of numbers of `a` and `b` bits and the addition of the
+    /// product to a rational of `a + b` bits or fewer: the schoolbook product
+    /// `(a/64 + 1) (b/64 + 1)` plus the binary gcd that normalizes the sum, about
+    /// `64 ((a + b)/64 + 1)^2` word operations.
     ///
     /// # Errors
     /// As [`Meter::charge`].
     pub fn op(&mut self, a: u64, b: u64) -> Result<(), CheckError> {
-        self.charge((a / 64 + 1).saturating_mul(b / 64 + 1))
+        let (wa, wb) = (a / 64 + 1, b / 64 + 1);
+        let sum = wa.saturating_add(wb);
+        self.charge(
+            wa.saturating_mul(wb)
+                .saturating_add(sum.saturating_mul(sum).saturating_mul(64)),
+        )
     }
 }
 

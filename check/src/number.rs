@@ -138,6 +138,18 @@ pub fn show(q: &BigRational) -> String {
     }
 }
 
+/// [`show`] for messages: numbers over 1000 bits are abbreviated to a float
+/// approximation and their size (writing a huge number in decimal is itself slow).
+pub fn brief(q: &BigRational) -> String {
+    let bits = q.numer().bits() + q.denom().bits();
+    if bits <= 1000 {
+        show(q)
+    } else {
+        use num_traits::ToPrimitive;
+        format!("~{:e} (a fraction of {bits} bits)", q.to_f64().unwrap_or(f64::NAN))
+    }
+}
+
 /// A float-friendly reading of small numbers without building a big integer: `p`,
 /// `-p`, `p/q` with at most 15 digits each (so `|p|, q < 2^53` are exact f64s) returns
 /// `(p, q)`. Anything else returns `None` (and is parsed by [`parse`]). The language is
