@@ -27,6 +27,10 @@ pub const MAX_EXACT_WORK: u64 = 8_000_000_000;
 /// multiply-adds; 10,000 MNIST-shaped points are 2.7e9).
 pub const MAX_POINTS_TIMES_PARAMS: u128 = 50_000_000_000;
 
+/// The fixed cost of one rational operation in work units (allocation and
+/// normalization of small numbers take about a microsecond).
+pub const OP_OVERHEAD: u64 = 1500;
+
 /// A named limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -109,7 +113,8 @@ impl Meter {
     /// Charges a multiplication of numbers of `a` and `b` bits and the addition of the
     /// product to a rational of `a + b` bits or fewer: the schoolbook product
     /// `(a/64 + 1) (b/64 + 1)` plus the binary gcd that normalizes the sum, about
-    /// `64 ((a + b)/64 + 1)^2` word operations.
+    /// `64 ((a + b)/64 + 1)^2` word operations, plus [`OP_OVERHEAD`] for the
+    /// allocations of even the smallest rational operation.
     ///
     /// # Errors
     /// As [`Meter::charge`].
@@ -118,7 +123,8 @@ impl Meter {
         let sum = wa.saturating_add(wb);
         self.charge(
             wa.saturating_mul(wb)
-                .saturating_add(sum.saturating_mul(sum).saturating_mul(64)),
+                .saturating_add(sum.saturating_mul(sum).saturating_mul(64))
+                .saturating_add(OP_OVERHEAD),
         )
     }
 }

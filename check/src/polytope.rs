@@ -136,7 +136,8 @@ impl Region {
                     let g = &self.halfspaces[i];
                     rows.push(g.0.iter().cloned().chain([-&g.1]).collect());
                 }
-                meter.charge(1)?;
+                // building and eliminating the (d x d+1) system: about (d+1)^3 operations
+                meter.charge(crate::limits::OP_OVERHEAD * ((d + 1) * (d + 1) * (d + 1)) as u64)?;
                 if let Some(x) = gauss(rows, meter)?
                     && self.inside(&x, meter)?
                 {
@@ -152,6 +153,9 @@ impl Region {
                 }
             }
         }
+        // sorting compares rationals by cross-multiplication
+        let v = vertices.len() as u64;
+        meter.charge(crate::limits::OP_OVERHEAD * (d as u64 + 1) * v * (64 - v.leading_zeros() as u64))?;
         vertices.sort();
         vertices.dedup();
         let mut halfspaces = self.halfspaces.clone();
