@@ -44,7 +44,10 @@ fn exact(v: f32) -> BigRational {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let path = args.get(1).cloned().unwrap_or_else(|| "/tmp/mnist.json".into());
+    let path = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "/tmp/mnist.json".into());
     let points: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let widths = [784usize, 256, 256, 10];
     let mut rng = Lcg(2026);
@@ -64,7 +67,12 @@ fn main() {
             (0..widths[3])
                 .map(|o| {
                     BigRational::from_integer(
-                        if class == BigRational::from_integer((o as i64).into()) { 1 } else { 0 }.into(),
+                        if class == BigRational::from_integer((o as i64).into()) {
+                            1
+                        } else {
+                            0
+                        }
+                        .into(),
                     )
                 })
                 .collect()
@@ -74,7 +82,12 @@ fn main() {
     let mut theta: Vec<f32> = Vec::new();
     let w1: Vec<f32> = (0..256 * 784).map(|_| rng.f32(1.0 / 28.0)).collect();
     let a1_max: Vec<f32> = (0..256)
-        .map(|j| w1[j * 784..(j + 1) * 784].iter().map(|w| w.max(0.0)).sum::<f32>())
+        .map(|j| {
+            w1[j * 784..(j + 1) * 784]
+                .iter()
+                .map(|w| w.max(0.0))
+                .sum::<f32>()
+        })
         .collect();
     theta.extend(&w1);
     theta.extend(std::iter::repeat_n(0.0f32, 256));
@@ -98,17 +111,27 @@ fn main() {
     let constant = output_after_dead(net, 2, &mut meter).unwrap();
     let m = BigRational::from_integer((points as i64).into());
     let sq = |a: &[BigRational], b: &[BigRational]| -> BigRational {
-        a.iter().zip(b).fold(BigRational::zero(), |s, (p, q)| s + (p - q) * (p - q))
+        a.iter()
+            .zip(b)
+            .fold(BigRational::zero(), |s, (p, q)| s + (p - q) * (p - q))
     };
-    let r0 = ys.iter().fold(BigRational::zero(), |s, y| s + sq(&constant, y)) / &m;
+    let r0 = ys
+        .iter()
+        .fold(BigRational::zero(), |s, y| s + sq(&constant, y))
+        / &m;
     let mean_y: Vec<BigRational> = (0..10)
         .map(|o| ys.iter().fold(BigRational::zero(), |s, y| s + &y[o]) / &m)
         .collect();
-    let v = ys.iter().fold(BigRational::zero(), |s, y| s + sq(&mean_y, y)) / &m;
+    let v = ys
+        .iter()
+        .fold(BigRational::zero(), |s, y| s + sq(&mean_y, y))
+        / &m;
     // witness: phi(x) = ReLU(x_0) = x_0 through neuron 0 of each hidden layer
     let phi: Vec<&BigRational> = xs.iter().map(|x| &x[0]).collect();
     let mean_phi = phi.iter().fold(BigRational::zero(), |s, p| s + *p) / &m;
-    let var = phi.iter().fold(BigRational::zero(), |s, p| s + (*p - &mean_phi) * (*p - &mean_phi)) / &m;
+    let var = phi.iter().fold(BigRational::zero(), |s, p| {
+        s + (*p - &mean_phi) * (*p - &mean_phi)
+    }) / &m;
     let mut star = vec![BigRational::zero(); theta0.len()];
     let one = BigRational::from_integer(1.into());
     star[0] = one.clone(); // W1[0, 0]
@@ -116,11 +139,9 @@ fn main() {
     star[off2] = one.clone(); // W2[0, 0]
     let off3 = off2 + 256 * 257;
     for o in 0..10 {
-        let cov = ys
-            .iter()
-            .zip(&phi)
-            .fold(BigRational::zero(), |s, (y, p)| s + (*p - &mean_phi) * (&y[o] - &mean_y[o]))
-            / &m;
+        let cov = ys.iter().zip(&phi).fold(BigRational::zero(), |s, (y, p)| {
+            s + (*p - &mean_phi) * (&y[o] - &mean_y[o])
+        }) / &m;
         let beta = cov / &var;
         star[off3 + 10 * 256 + o] = &mean_y[o] - &beta * &mean_phi;
         star[off3 + o * 256] = beta;
@@ -158,8 +179,12 @@ fn main() {
     });
     seal(&mut cert);
     std::fs::write(&path, serde_json::to_string(&cert).unwrap()).unwrap();
-    eprintln!("wrote {path}: {points} points, V = {}, witness risk ~{:.4}", show(&v), {
-        use num_traits::ToPrimitive;
-        rw.to_f64().unwrap_or(f64::NAN)
-    });
+    eprintln!(
+        "wrote {path}: {points} points, V = {}, witness risk ~{:.4}",
+        show(&v),
+        {
+            use num_traits::ToPrimitive;
+            rw.to_f64().unwrap_or(f64::NAN)
+        }
+    );
 }

@@ -219,7 +219,9 @@ impl Replay<'_> {
             .and_then(|s| s.as_array())
             .filter(|s| s.len() == 2)
             .ok_or_else(|| {
-                unreadable("domain.proof.tree: expected \"forced\" or {\"branch\": [layer, neuron]}")
+                unreadable(
+                    "domain.proof.tree: expected \"forced\" or {\"branch\": [layer, neuron]}",
+                )
             })?;
         let target = (
             count(&spec[0], "branch layer")?,

@@ -16,7 +16,11 @@ use std::io::Write;
 ///
 /// # Errors
 /// Any error of the writer.
-pub fn write_canonical<W: Write>(v: &Value, skip: Option<&str>, out: &mut W) -> std::io::Result<()> {
+pub fn write_canonical<W: Write>(
+    v: &Value,
+    skip: Option<&str>,
+    out: &mut W,
+) -> std::io::Result<()> {
     match v {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().filter(|k| Some(k.as_str()) != skip).collect();
@@ -83,14 +87,22 @@ mod tests {
 
     #[test]
     fn canonical_is_sorted_and_compact() {
-        let v: Value = serde_json::from_str(r#"{"b": [1, "x\"y"], "a": {"d": null, "c": true}, "é": 0.5}"#).unwrap();
-        assert_eq!(canonical(&v), r#"{"a":{"c":true,"d":null},"b":[1,"x\"y"],"é":0.5}"#);
+        let v: Value =
+            serde_json::from_str(r#"{"b": [1, "x\"y"], "a": {"d": null, "c": true}, "é": 0.5}"#)
+                .unwrap();
+        assert_eq!(
+            canonical(&v),
+            r#"{"a":{"c":true,"d":null},"b":[1,"x\"y"],"é":0.5}"#
+        );
         let mut with = v.clone();
         with["digest"] = Value::from("zz");
         assert_eq!(digest(&with), digest(&v));
         // SHA-256 of the canonical text, computed independently of this module
         let text = canonical(&v);
-        let hex: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(digest(&v), hex);
     }
 }

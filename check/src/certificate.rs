@@ -118,9 +118,11 @@ fn read_data<'a>(cert: &'a Value, widths: &[usize]) -> Result<Data<'a>, CheckErr
     let rows = list(field(data, "x")?, "data.x")?;
     let yrows = list(field(data, "y")?, "data.y")?;
     // claim: data
-    ensure(Claim::Data, !rows.is_empty() && rows.len() == yrows.len(), || {
-        format!("{} inputs and {} targets", rows.len(), yrows.len())
-    })?;
+    ensure(
+        Claim::Data,
+        !rows.is_empty() && rows.len() == yrows.len(),
+        || format!("{} inputs and {} targets", rows.len(), yrows.len()),
+    )?;
     let (d, outs) = (widths[0], widths[widths.len() - 1]);
     let fits = rows
         .iter()
@@ -155,6 +157,9 @@ fn read_data<'a>(cert: &'a Value, widths: &[usize]) -> Result<Data<'a>, CheckErr
     })
 }
 
+/// `(point, neuron, z)`: a neuron active at a data point.
+type Active = (usize, usize, BigRational);
+
 /// The first data point where layer `k` of `theta` has a positive neuron, as
 /// `(point, neuron, z)`, and the number of points the float filter left undecided.
 fn first_active(
@@ -162,7 +167,7 @@ fn first_active(
     k: usize,
     data: &Data<'_>,
     meter: &mut Meter,
-) -> Result<(Option<(usize, usize, BigRational)>, usize), CheckError> {
+) -> Result<(Option<Active>, usize), CheckError> {
     let layers: Vec<FloatLayer> = (1..=k)
         .map(|l| {
             let (w, b) = net.layer(l);
@@ -221,7 +226,9 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     let version = version.filter(|v| READS.contains(v)).ok_or_else(|| {
         unreadable(format!(
             "version {}: this checker reads versions {READS:?}; use a deadrelu-check that reads it",
-            field(&cert, "version").map(|v| v.to_string()).unwrap_or_default()
+            field(&cert, "version")
+                .map(|v| v.to_string())
+                .unwrap_or_default()
         ))
     })?;
     // claim: claim
@@ -233,9 +240,11 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     // architecture
     let widths = read_widths(&cert)?;
     // claim: arch
-    ensure(Claim::Arch, widths.len() >= 3 && !widths.contains(&0), || {
-        "needs L >= 2 and every width >= 1".into()
-    })?;
+    ensure(
+        Claim::Arch,
+        widths.len() >= 3 && !widths.contains(&0),
+        || "needs L >= 2 and every width >= 1".into(),
+    )?;
     let params = parameter_count(&widths);
     // claim: arch
     ensure(Claim::Arch, params.is_some(), || {
@@ -243,7 +252,9 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     })?;
     let params = params.unwrap_or(0);
     let depth = widths.len() - 1;
-    let points = field(field(&cert, "data")?, "x")?.as_array().map_or(0, Vec::len);
+    let points = field(field(&cert, "data")?, "x")?
+        .as_array()
+        .map_or(0, Vec::len);
     if (points as u128) * (params as u128) > MAX_POINTS_TIMES_PARAMS {
         return Err(too_large(
             Limit::Size,
@@ -271,7 +282,10 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     // claim: dead on data
     ensure(Claim::DeadOnData, active.is_none(), || {
         let (m, j, z) = active.clone().unwrap_or((0, 0, BigRational::zero()));
-        format!("neuron {j} of layer {k} is active at point {m} (z = {})", brief(&z))
+        format!(
+            "neuron {j} of layer {k} is active at point {m} (z = {})",
+            brief(&z)
+        )
     })?;
     if version == 1 {
         check_preactivations(&cert, net, k, &data, &mut meter)?;
@@ -296,15 +310,15 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     ensure(Claim::RiskTheta0, claimed == r0, || {
         format!("recomputed {}", brief(&r0))
     })?;
-    let sum_y = data.ys.iter().fold(
-        vec![BigRational::zero(); widths[depth]],
-        |mut acc, y| {
+    let sum_y = data
+        .ys
+        .iter()
+        .fold(vec![BigRational::zero(); widths[depth]], |mut acc, y| {
             for (a, t) in acc.iter_mut().zip(y) {
                 *a += t;
             }
             acc
-        },
-    );
+        });
     let mean_y: Vec<BigRational> = sum_y.into_iter().map(|s| mean(s, points)).collect();
     let mut total = BigRational::zero();
     for y in &data.ys {
@@ -327,7 +341,10 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     let theta_star = vector(field(witness, "theta")?, "witness.theta")?;
     // claim: witness.theta
     ensure(Claim::WitnessTheta, theta_star.len() == params, || {
-        format!("{} entries, the architecture has {params}", theta_star.len())
+        format!(
+            "{} entries, the architecture has {params}",
+            theta_star.len()
+        )
     })?;
     let star = Net {
         widths: &widths,
@@ -385,9 +402,11 @@ fn check_preactivations(
 ) -> Result<(), CheckError> {
     let claimed = list(field(cert, "preactivations")?, "preactivations")?;
     // claim: preactivations
-    ensure(Claim::Preactivations, claimed.len() == data.ys.len(), || {
-        "one entry per data point expected".into()
-    })?;
+    ensure(
+        Claim::Preactivations,
+        claimed.len() == data.ys.len(),
+        || "one entry per data point expected".into(),
+    )?;
     let sparse = Sparse::new(net, k);
     for (m, c) in claimed.iter().enumerate() {
         let pre = sparse.forward(&data.exact_x(m, None)?, meter)?;
@@ -415,7 +434,9 @@ fn check_domain(
     let [a, b] = <[BigRational; 2]>::try_from(bounds)
         .map_err(|_| unreadable("domain.box: expected [A, B]"))?;
     // claim: domain.box
-    ensure(Claim::DomainBox, a <= b, || "the box is empty (A > B)".into())?;
+    ensure(Claim::DomainBox, a <= b, || {
+        "the box is empty (A > B)".into()
+    })?;
     let layer = count(field(domain, "layer")?, "domain.layer")?;
     // claim: domain.layer
     ensure(Claim::DomainLayer, layer == k, || {
@@ -435,6 +456,7 @@ fn check_domain(
     let region = vec![(a.clone(), b.clone()); net.widths[0]];
     let mut regions = 0;
     // claim: domain.proof
-    regions += boxproof::check_box_proof(net.widths, net.theta, k, &region, field(domain, "proof")?)?;
+    regions +=
+        boxproof::check_box_proof(net.widths, net.theta, k, &region, field(domain, "proof")?)?;
     Ok((show(&a), show(&b), regions))
 }

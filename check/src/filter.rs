@@ -22,7 +22,7 @@
 //! is `max(s, 0)` with bound `E`, or exactly 0 where `z <= 0` is proven.
 
 const U: f64 = 1.0 / 9_007_199_254_740_992.0; // 2^-53
-const ETA: f64 = 4.940_656_458_412_465_4e-324; // 2^-1074
+const ETA: f64 = f64::from_bits(1); // 2^-1074, the smallest subnormal
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -249,13 +249,8 @@ pub fn verdict(layers: &[FloatLayer], x: &[f64], xe: Option<&[f64]>) -> Verdict 
 
 /// [`verdict`] for every point (`x` holds `points` rows of `d`), on all cores; the
 /// result is the same for any thread count.
-pub fn verdicts(
-    layers: &[FloatLayer],
-    d: usize,
-    x: &[f64],
-    xe: Option<&[f64]>,
-) -> Vec<Verdict> {
-    let points = if d == 0 { 0 } else { x.len() / d };
+pub fn verdicts(layers: &[FloatLayer], d: usize, x: &[f64], xe: Option<&[f64]>) -> Vec<Verdict> {
+    let points = x.len().checked_div(d).unwrap_or(0);
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -286,7 +281,13 @@ mod tests {
 
     #[test]
     fn approximations_enclose() {
-        for v in [q(1, 3), q(-2, 3), q(1, 1 << 40), q(7, 10), q(123_456_789, 1)] {
+        for v in [
+            q(1, 3),
+            q(-2, 3),
+            q(1, 1 << 40),
+            q(7, 10),
+            q(123_456_789, 1),
+        ] {
             let (f, e) = approx(&v);
             let diff = (v.clone() - BigRational::from_float(f).unwrap()).abs();
             assert!(diff <= BigRational::from_float(e).unwrap(), "{v}");
@@ -320,7 +321,10 @@ mod tests {
     fn clear_signs_are_decided() {
         let w = vec![q(1, 2), q(-1, 3)];
         let layer = FloatLayer::new(1, 2, &w, &[q(-1, 10)]);
-        assert_eq!(signs(std::slice::from_ref(&layer), &[0.0, 0.0], None), vec![Sign::NonPositive]);
+        assert_eq!(
+            signs(std::slice::from_ref(&layer), &[0.0, 0.0], None),
+            vec![Sign::NonPositive]
+        );
         assert_eq!(signs(&[layer], &[1.0, 0.0], None), vec![Sign::Positive]);
     }
 }

@@ -70,7 +70,7 @@ impl Limit {
 
 pub(crate) fn too_large(limit: Limit, detail: impl Into<String>) -> CheckError {
     CheckError::TooLarge {
-        limit: limit.into(),
+        limit,
         detail: detail.into(),
     }
 }

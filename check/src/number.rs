@@ -146,7 +146,10 @@ pub fn brief(q: &BigRational) -> String {
         show(q)
     } else {
         use num_traits::ToPrimitive;
-        format!("~{:e} (a fraction of {bits} bits)", q.to_f64().unwrap_or(f64::NAN))
+        format!(
+            "~{:e} (a fraction of {bits} bits)",
+            q.to_f64().unwrap_or(f64::NAN)
+        )
     }
 }
 
@@ -199,7 +202,10 @@ mod tests {
 
     #[test]
     fn syntax_errors() {
-        for bad in ["", "-", ".", "1/0", "1/", "/2", "e5", "1e", "1e+", "0x10", "1 2", "1.2.3", "--1", "nan", "inf"] {
+        for bad in [
+            "", "-", ".", "1/0", "1/", "/2", "e5", "1e", "1e+", "0x10", "1 2", "1.2.3", "--1",
+            "nan", "inf",
+        ] {
             assert!(
                 matches!(parse(bad, "x"), Err(CheckError::Unreadable(_))),
                 "{bad:?}"
@@ -225,7 +231,9 @@ mod tests {
         ];
         for (text, limit) in cases {
             match parse(text, "x") {
-                Err(CheckError::TooLarge { limit: l, .. }) => assert_eq!(l, limit, "{}", &text[..20]),
+                Err(CheckError::TooLarge { limit: l, .. }) => {
+                    assert_eq!(l, limit, "{}", &text[..20])
+                }
                 other => panic!("{}: {other:?}", &text[..20]),
             }
         }

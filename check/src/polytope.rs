@@ -155,7 +155,9 @@ impl Region {
         }
         // sorting compares rationals by cross-multiplication
         let v = vertices.len() as u64;
-        meter.charge(crate::limits::OP_OVERHEAD * (d as u64 + 1) * v * (64 - v.leading_zeros() as u64))?;
+        meter.charge(
+            crate::limits::OP_OVERHEAD * (d as u64 + 1) * v * (64 - v.leading_zeros() as u64),
+        )?;
         vertices.sort();
         vertices.dedup();
         let mut halfspaces = self.halfspaces.clone();

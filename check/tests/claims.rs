@@ -38,13 +38,15 @@ fn rejects(cert: Value, claim: Claim) {
 /// `(1/M) sum_m |c - y_m|^2` for a certificate's targets.
 fn risk_of_constant(cert: &Value, c: &[BigRational]) -> BigRational {
     let ys = cert["data"]["y"].as_array().unwrap();
-    let total = ys.iter().fold(BigRational::from_integer(0.into()), |acc, y| {
-        y.as_array()
-            .unwrap()
-            .iter()
-            .zip(c)
-            .fold(acc, |a, (t, ci)| a + (ci - q(t)) * (ci - q(t)))
-    });
+    let total = ys
+        .iter()
+        .fold(BigRational::from_integer(0.into()), |acc, y| {
+            y.as_array()
+                .unwrap()
+                .iter()
+                .zip(c)
+                .fold(acc, |a, (t, ci)| a + (ci - q(t)) * (ci - q(t)))
+        });
     total / BigRational::from_integer((ys.len() as i64).into())
 }
 
@@ -62,11 +64,22 @@ const ALL: [&str; 7] = [
 fn every_fixture_is_valid_and_resealing_changes_nothing() {
     for name in ALL {
         let cert = load(name);
-        let checked = check_certificate(&cert.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let checked =
+            check_certificate(&cert.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(checked.version, cert["version"].as_u64().unwrap());
-        assert_eq!(checked.dead_layer, cert["dead_layer"].as_u64().unwrap() as usize);
-        assert_eq!(checked.best_constant_risk, cert["best_constant_risk"].as_str().unwrap());
-        assert_eq!(checked.domain.is_some(), cert.get("domain").is_some(), "{name}");
+        assert_eq!(
+            checked.dead_layer,
+            cert["dead_layer"].as_u64().unwrap() as usize
+        );
+        assert_eq!(
+            checked.best_constant_risk,
+            cert["best_constant_risk"].as_str().unwrap()
+        );
+        assert_eq!(
+            checked.domain.is_some(),
+            cert.get("domain").is_some(),
+            "{name}"
+        );
         assert_eq!(resealed(cert).unwrap(), checked, "{name}");
     }
     let c = check_certificate(&load("v2/box_phase.json").to_string()).unwrap();
@@ -183,14 +196,18 @@ fn risk_theta0_alone() {
 #[test]
 fn best_constant_risk_alone() {
     let mut c = load("v2/plain.json");
-    c["best_constant_risk"] = s(&(q(&c["best_constant_risk"]) * BigRational::from_integer(2.into())));
+    c["best_constant_risk"] =
+        s(&(q(&c["best_constant_risk"]) * BigRational::from_integer(2.into())));
     rejects(c, Claim::BestConstantRisk);
 }
 
 #[test]
 fn witness_theta_length() {
     let mut c = load("v2/plain.json");
-    c["witness"]["theta"].as_array_mut().unwrap().push(json!("0"));
+    c["witness"]["theta"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("0"));
     rejects(c, Claim::WitnessTheta);
 }
 
@@ -290,7 +307,9 @@ fn versions() {
         let mut c = load("v2/plain.json");
         c["version"] = v.clone();
         match resealed(c) {
-            Err(CheckError::Unreadable(why)) => assert!(why.contains("reads versions [1, 2]"), "{why}"),
+            Err(CheckError::Unreadable(why)) => {
+                assert!(why.contains("reads versions [1, 2]"), "{why}")
+            }
             other => panic!("{v}: {other:?}"),
         }
     }

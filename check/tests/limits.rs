@@ -56,7 +56,9 @@ fn theta(n: usize, seed: u64) -> Vec<BigRational> {
     let mut s = seed;
     (0..n)
         .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             BigRational::from_integer((((s >> 33) % 19) as i64 - 9).into())
         })
         .collect()
@@ -80,7 +82,11 @@ fn long_phase_chains() {
     let start = Instant::now();
     let r = check_box_proof(&widths, &th, 2, &cube(4), &proof);
     assert!(r.is_err(), "{r:?}");
-    assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
     // the same chain alternating with leaves
     let mut tree = Vec::new();
     for j in 0..60 {
@@ -92,13 +98,29 @@ fn long_phase_chains() {
     let start = Instant::now();
     let r = check_box_proof(&widths, &th, 2, &cube(4), &proof);
     assert!(r.is_err(), "{r:?}");
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
     // inputs beyond the vertex enumeration's limit
     let widths = [5, 2, 1, 1];
     let th = theta(2 * 6 + 3 + 2, 1);
     limited(
-        || check_box_proof(&widths, &th, 2, &cube(5), &json!({"method": "phase-branching", "tree": ["forced"]})),
+        || {
+            check_box_proof(
+                &widths,
+                &th,
+                2,
+                &cube(5),
+                &json!({"method": "phase-branching", "tree": ["forced"]}),
+            )
+        },
         Limit::PhaseDimension,
     );
 }
@@ -112,9 +134,15 @@ fn deep_and_long_split_trees() {
         .collect();
     tree.extend((0..601).map(|_| json!("ibp")));
     let deep = json!({"method": "input-splitting", "tree": tree});
-    limited(|| check_box_proof(&widths, &th, 1, &cube(1), &deep), Limit::ProofDepth);
+    limited(
+        || check_box_proof(&widths, &th, 1, &cube(1), &deep),
+        Limit::ProofDepth,
+    );
     let long = json!({"method": "input-splitting", "tree": vec!["ibp"; 1_000_001]});
-    limited(|| check_box_proof(&widths, &th, 1, &cube(1), &long), Limit::ProofNodes);
+    limited(
+        || check_box_proof(&widths, &th, 1, &cube(1), &long),
+        Limit::ProofNodes,
+    );
 }
 
 /// Numbers at the digit limit everywhere in a dense witness: the exact risk would take
@@ -123,7 +151,14 @@ fn deep_and_long_split_trees() {
 fn exact_work_is_metered() {
     let mut c = load("v2/plain.json");
     let n = c["witness"]["theta"].as_array().unwrap().len();
-    let big = |i: usize| json!(format!("{}{}/{}", i % 9 + 1, "7".repeat(1900), "3".repeat(1900)));
+    let big = |i: usize| {
+        json!(format!(
+            "{}{}/{}",
+            i % 9 + 1,
+            "7".repeat(1900),
+            "3".repeat(1900)
+        ))
+    };
     c["witness"]["theta"] = Value::Array((0..n).map(big).collect());
     limited(|| check_certificate(&sealed(c)), Limit::ExactWork);
 }
@@ -134,14 +169,28 @@ fn calibrate() {
     for digits in [100usize, 200, 400, 800] {
         let mut c = load("v2/plain.json");
         let n = c["witness"]["theta"].as_array().unwrap().len();
-        let big = |i: usize| json!(format!("{}{}/{}", i % 9 + 1, "7".repeat(digits), "3".repeat(digits)));
+        let big = |i: usize| {
+            json!(format!(
+                "{}{}/{}",
+                i % 9 + 1,
+                "7".repeat(digits),
+                "3".repeat(digits)
+            ))
+        };
         c["witness"]["theta"] = Value::Array((0..n).map(big).collect());
         let start = Instant::now();
         let mut c2 = c.clone();
         seal(&mut c2);
         let r = check_certificate(&c2.to_string());
         let took = start.elapsed().as_secs_f64();
-        let work = match &r { Ok(c) => c.exact_work, Err(_) => 0 };
-        eprintln!("digits {digits}: {took:.3}s {:?} work {work} rate {:.3e}/s", r.as_ref().err().map(|e| e.exit_code()), work as f64 / took);
+        let work = match &r {
+            Ok(c) => c.exact_work,
+            Err(_) => 0,
+        };
+        eprintln!(
+            "digits {digits}: {took:.3}s {:?} work {work} rate {:.3e}/s",
+            r.as_ref().err().map(|e| e.exit_code()),
+            work as f64 / took
+        );
     }
 }

@@ -310,7 +310,9 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
                 "exact_fallbacks": c.exact_fallbacks,
                 "optimizer_records": {"runs": c.optimizer_records, "verified": false},
             }),
-            Err(e) => json!({"valid": false, "error": e.to_string(), "claim": e.claim().map(|c| c.name())}),
+            Err(e) => {
+                json!({"valid": false, "error": e.to_string(), "claim": e.claim().map(|c| c.name())})
+            }
         };
         print_json(&v);
     }
