@@ -24,6 +24,7 @@ fn main() -> ExitCode {
             Ok(c) => serde_json::json!({
                 "valid": true, "summary": c.summary(), "version": c.version,
                 "exact_fallbacks": c.exact_fallbacks,
+                "exact_work": c.exact_work,
                 "optimizer_records": {"runs": c.optimizer_records, "verified": false},
             }),
             Err(e) => serde_json::json!({

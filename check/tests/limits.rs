@@ -20,7 +20,8 @@ fn limited<T: std::fmt::Debug>(run: impl FnOnce() -> Result<T, CheckError>, limi
         Err(CheckError::TooLarge { limit: l, .. }) if l == limit => {}
         other => panic!("expected limit {limit:?}, got {other:?}"),
     }
-    assert!(took < Duration::from_secs(5), "{limit:?} took {took:?}");
+    // about 5 s at most on an idle machine; the bound leaves room for a loaded CI box
+    assert!(took < Duration::from_secs(20), "{limit:?} took {took:?}");
 }
 
 fn sealed(mut c: Value) -> String {
@@ -83,7 +84,7 @@ fn long_phase_chains() {
     let r = check_box_proof(&widths, &th, 2, &cube(4), &proof);
     assert!(r.is_err(), "{r:?}");
     assert!(
-        start.elapsed() < Duration::from_secs(15),
+        start.elapsed() < Duration::from_secs(20),
         "{:?}",
         start.elapsed()
     );
@@ -99,12 +100,12 @@ fn long_phase_chains() {
     let r = check_box_proof(&widths, &th, 2, &cube(4), &proof);
     assert!(r.is_err(), "{r:?}");
     assert!(
-        start.elapsed() < Duration::from_secs(5),
+        start.elapsed() < Duration::from_secs(20),
         "{:?}",
         start.elapsed()
     );
     assert!(
-        start.elapsed() < Duration::from_secs(5),
+        start.elapsed() < Duration::from_secs(20),
         "{:?}",
         start.elapsed()
     );

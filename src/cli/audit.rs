@@ -308,6 +308,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
                 "summary": c.summary(),
                 "version": c.version,
                 "exact_fallbacks": c.exact_fallbacks,
+                "exact_work": c.exact_work,
                 "optimizer_records": {"runs": c.optimizer_records, "verified": false},
             }),
             Err(e) => {
