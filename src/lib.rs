@@ -37,8 +37,9 @@
 //! - [`optim`]: SGD, momentum, Nesterov, Adagrad, RMSProp, Adadelta, Adam, Adamax,
 //!   AMSGrad, Nadam in any scalar; [`optim::train`]: training runs (full batch or seeded
 //!   mini-batches, `f64` or certified enclosures).
-//! - [`audit`]: the exact mechanism audit of one run, its certificate and an independent
-//!   checker.
+//! - [`audit`]: the exact mechanism audit of one run and its certificate; the
+//!   independent checker is its own crate, [`deadrelu_check`] (`check/`), re-exported
+//!   here.
 //! - [`stats`]: `f64` Monte Carlo of born-dead networks (eight trials at once on SIMD
 //!   lanes, with their ChaCha8 streams), exact first-layer probabilities and lower bounds,
 //!   certified enclosures of them for the normal schemes and `rai`, Wilson intervals.

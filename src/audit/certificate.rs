@@ -1,25 +1,27 @@
 //! The versioned JSON certificate of non-convergence.
 //!
-//! Everything is an exact string. The *claims* (re-verified by [`super::checker`]):
-//! the architecture, the data, theta_0, the dead layer `k`, every pre-activation of
-//! layers 1..k at every data point (all `<= 0` on layer k), the constant value of the
+//! Everything is an exact string. The *claims* (re-verified by the independent checker,
+//! the crate [`deadrelu_check`]; its README lists them): the architecture, the data,
+//! theta_0, the dead layer `k` (dead at every data point: the checker re-derives the
+//! signs, version 2 no longer lists the pre-activations), the constant value of the
 //! realization, `R(theta_0)`, `V`, the number of coordinates frozen by layer k, the
-//! witness theta* and its risk (`< V`). The *records* (the optimizer runs of the audit)
-//! document what was simulated; fact 3 is a theorem about the optimizer class, so the
-//! certificate's validity does not rest on them. A SHA-256 digest over the canonical
-//! JSON of claims and records makes any edit that leaves the claims true detectable too.
+//! witness theta* and its risk (`< V`), and optionally the whole-box claim with its
+//! proof. The *records* (the optimizer runs of the audit) are informative: they document
+//! what was simulated, marked `"verified": false`; fact 3 is a theorem about the
+//! optimizer class, so the certificate's validity does not rest on them, and `check`
+//! says so. The SHA-256 digest over the canonical JSON guards against accidental edits
+//! and truncation; anyone can recompute it, so it proves nothing by itself.
 
 use super::mechanism::AuditReport;
 use crate::data::Dataset;
 use crate::net::Network;
 use crate::scalar::{BigRational, rational_string};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 /// The format name.
-pub const FORMAT: &str = "deadrelu-certificate";
-/// The format version.
-pub const VERSION: u64 = 1;
+pub const FORMAT: &str = deadrelu_check::FORMAT;
+/// The format version written (version 1 listed every pre-activation of layers 1..k).
+pub const VERSION: u64 = deadrelu_check::VERSION;
 
 /// A certificate as JSON.
 #[derive(Debug, Clone)]
@@ -29,15 +31,10 @@ fn strings(v: &[BigRational]) -> Vec<String> {
     v.iter().map(rational_string).collect()
 }
 
-/// SHA-256 of the canonical JSON (sorted keys, no spaces) of `body` without `digest`.
+/// SHA-256 of the canonical JSON (sorted keys, no spaces) of `body` without `digest`
+/// (the checker's own [`deadrelu_check::canon::digest`]).
 pub fn digest_of(body: &Value) -> String {
-    let mut copy = body.clone();
-    if let Some(map) = copy.as_object_mut() {
-        map.remove("digest");
-    }
-    let canonical = serde_json::to_string(&copy).expect("JSON values serialize");
-    let hash = Sha256::digest(canonical.as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    deadrelu_check::canon::digest(body)
 }
 
 impl Certificate {
@@ -66,14 +63,6 @@ impl Certificate {
         let k = report.dead_layer?;
         let (witness, witness_risk) = report.witness.as_ref()?;
         let constant = report.constant_value.as_ref()?;
-        let preactivations: Vec<Vec<Vec<String>>> = (0..data.len())
-            .map(|m| {
-                net.forward(data.x(m)).pre[..k]
-                    .iter()
-                    .map(|z| strings(z))
-                    .collect()
-            })
-            .collect();
         let runs: Vec<Value> = report
             .runs
             .iter()
@@ -102,13 +91,17 @@ impl Certificate {
             },
             "theta0": strings(net.params()),
             "dead_layer": k,
-            "preactivations": preactivations,
             "constant_value": strings(constant),
             "risk_theta0": rational_string(&report.risk),
             "best_constant_risk": rational_string(&report.best_constant_risk),
             "frozen_coordinates": report.frozen_count,
             "witness": {"theta": strings(witness.params()), "risk": rational_string(witness_risk)},
-            "records": {"generator": format!("deadrelu {}", env!("CARGO_PKG_VERSION")), "optimizer_runs": runs},
+            "records": {
+                "generator": format!("deadrelu {}", env!("CARGO_PKG_VERSION")),
+                "verified": false,
+                "note": "informative: what the audit simulated; check does not verify it (fact 3 is a theorem about the optimizer class)",
+                "optimizer_runs": runs,
+            },
         });
         let digest = digest_of(&body);
         body["digest"] = Value::String(digest);

@@ -5,13 +5,14 @@
 //!   frozen coordinates, runs optimizers in exact (enclosure) arithmetic as a cross-check,
 //!   constructs a witness `theta*` with exact risk `< V`, and gives a verdict.
 //! - [`certificate`]: the versioned JSON certificate.
-//! - [`checker`]: re-verifies a certificate from the file alone through its own small
-//!   code path (its own forward pass and risk, plain `BigRational`).
+//! - the checker is its own crate, [`deadrelu_check`] (no code of this crate, a stated
+//!   trusted base); its entry points are re-exported here.
 
 pub mod certificate;
-pub mod checker;
 pub mod mechanism;
 
 pub use certificate::Certificate;
-pub use checker::{CheckError, check_alive_witness, check_box_proof, check_certificate};
+pub use deadrelu_check::{
+    CheckError, Checked, Claim, Limit, check_alive_witness, check_box_proof, check_certificate,
+};
 pub use mechanism::{AuditOptions, AuditReport, Verdict, audit, constructive_witness};

@@ -303,15 +303,25 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     let result = check_certificate(&text);
     if args.json {
         let v = match &result {
-            Ok(summary) => json!({"valid": true, "summary": summary}),
-            Err(e) => json!({"valid": false, "error": e.to_string()}),
+            Ok(c) => json!({
+                "valid": true,
+                "summary": c.summary(),
+                "version": c.version,
+                "exact_fallbacks": c.exact_fallbacks,
+                "exact_work": c.exact_work,
+                "optimizer_records": {"runs": c.optimizer_records, "verified": false},
+            }),
+            Err(e) => {
+                json!({"valid": false, "error": e.to_string(), "claim": e.claim().map(|c| c.name())})
+            }
         };
         print_json(&v);
     }
     match result {
-        Ok(summary) => {
+        Ok(checked) => {
             if !args.json {
-                println!("{summary}");
+                println!("{}", checked.summary());
+                println!("{}", checked.records_note());
             }
             Ok(())
         }
