@@ -4,9 +4,10 @@
 
 use super::{CliError, CommonArgs};
 use crate::activity::Activity;
+use crate::activity::batched::activity;
 use crate::data::Dataset;
 use crate::io::{DataF64, read_weights_f64};
-use crate::net::batch::{BatchNet, activity, forward};
+use crate::net::batch::{BatchNet, forward};
 use crate::net::{Arch, Network};
 use crate::scalar::BigRational;
 use serde_json::json;

@@ -16,7 +16,7 @@
 //! the same for the rows of `x`. A sign is decided when the bound settles it:
 //! `Positive` if `z~ - e > 0`, `Negative` if `z~ + e < 0`, `Zero` if `z~ = 0` and `e = 0`
 //! (then `z_exact = 0`), else `Undecided` (also for NaN and infinities, where `e = +inf`).
-//! [`activity`] summarizes a pass the way `inspect --mode f64` reports it: the float
+//! [`crate::activity::batched::activity`] summarizes a pass the way `inspect --mode f64` reports it: the float
 //! decision `z~ <= 0` per neuron, and a *near tie* wherever the sign is `Undecided`.
 //!
 //! Determinism: the points are cut into fixed blocks of [`BLOCK_ROWS`] rows (independent of
@@ -572,78 +572,6 @@ pub fn forward_with(
     Ok(BatchPass { layers })
 }
 
-/// The activity report of `inspect --mode f64` from a pass: a neuron is inactive when
-/// `z~ <= 0` at every point (the float decision); every pre-activation whose sign the bound
-/// does not settle is a near tie; `exact_ties` counts `z~ = 0`. Near ties are listed point
-/// by point, then layer, then neuron.
-pub fn activity(pass: &BatchPass) -> crate::activity::Activity {
-    use crate::activity::{MAX_LISTED_TIES, NearTie, NeuronStatus};
-    let hidden = &pass.layers[..pass.layers.len() - 1];
-    let mut status = Vec::with_capacity(hidden.len());
-    let (mut exact_ties, mut near_tie_count) = (0usize, 0usize);
-    // (point, layer, neuron, value) of the first near ties of each layer, in row order.
-    let mut candidates: Vec<(usize, usize, usize, f64)> = Vec::new();
-    for (li, l) in hidden.iter().enumerate() {
-        let width = l.z.ncols();
-        let (mut positive, mut nan) = (vec![false; width], vec![false; width]);
-        let mut listed = 0;
-        for (m, (zrow, erow)) in l.z.outer_iter().zip(l.e.outer_iter()).enumerate() {
-            for (j, (&z, &e)) in zrow.iter().zip(erow).enumerate() {
-                if z > 0.0 {
-                    positive[j] = true;
-                } else if z == 0.0 {
-                    exact_ties += 1;
-                } else if z.is_nan() {
-                    nan[j] = true;
-                }
-                if decide(z, e) == Sign::Undecided {
-                    near_tie_count += 1;
-                    if listed < MAX_LISTED_TIES {
-                        candidates.push((m, li + 1, j, z));
-                        listed += 1;
-                    }
-                }
-            }
-        }
-        status.push(
-            positive
-                .iter()
-                .zip(&nan)
-                .map(|(&p, &n)| match (p, n) {
-                    (true, _) => NeuronStatus::Active,
-                    (false, true) => NeuronStatus::Undecided, // NaN
-                    (false, false) => NeuronStatus::Inactive,
-                })
-                .collect::<Vec<_>>(),
-        );
-    }
-    candidates.sort_by_key(|c| (c.0, c.1, c.2));
-    let near_ties: Vec<NearTie> = candidates
-        .into_iter()
-        .take(MAX_LISTED_TIES)
-        .map(|(point, layer, neuron, value)| NearTie {
-            layer,
-            neuron,
-            point,
-            value,
-        })
-        .collect();
-    let out = pass.output();
-    let first = out.row(0);
-    let outputs_identical = out.outer_iter().all(|row| {
-        row.iter()
-            .zip(first.iter())
-            .all(|(a, b)| a.to_bits() == b.to_bits())
-    });
-    crate::activity::Activity {
-        status,
-        exact_ties,
-        near_tie_count,
-        near_ties,
-        outputs_identical,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -689,7 +617,7 @@ mod tests {
         assert!((z - z_exact.to_f64()).abs() > 1e-8, "{z}");
         assert!(e >= (z_exact.to_f64() - z).abs());
         assert_eq!(pass.layers[0].sign(0, 0), Sign::Undecided);
-        let act = activity(&pass);
+        let act = crate::activity::batched::activity(&pass);
         assert_eq!(act.near_tie_count, 1);
         assert_eq!(act.near_ties[0].value, z);
     }
@@ -722,7 +650,7 @@ mod tests {
             assert_eq!(pass.layers[1].sign(0, 0), Sign::Zero);
             // At x = 1 the activation of neuron 0 is only known up to e, so layer 2 is not Zero.
             assert_eq!(pass.layers[1].sign(1, 0), Sign::Undecided);
-            let act = activity(&pass);
+            let act = crate::activity::batched::activity(&pass);
             assert_eq!(act.dead_layers(), vec![1, 2]);
             assert_eq!(act.exact_ties, 4);
             assert_eq!(act.near_tie_count, 2);
