@@ -110,7 +110,7 @@ fn exact_decimal(sig: u64, scale: i64, dropped: bool) -> bool {
         let k = (-scale) as u32;
         k <= 27 && {
             let five = 5u64.pow(k);
-            sig % five == 0 && sig / five <= 1 << 53
+            sig.is_multiple_of(five) && sig / five <= 1 << 53
         }
     }
 }
@@ -367,11 +367,9 @@ impl CsvF64 {
                 .map_err(|e| csv_err(base_line, 0, format!("not UTF-8 text: {e}")))?;
             let mut spans = Vec::new();
             let mut pos = 0usize;
-            for nl in memchr::memchr_iter(b'\n', text.as_bytes()).chain(
-                (end > 0 && !text.ends_with('\n'))
-                    .then_some(end)
-                    .into_iter(),
-            ) {
+            for nl in memchr::memchr_iter(b'\n', text.as_bytes())
+                .chain((end > 0 && !text.ends_with('\n')).then_some(end))
+            {
                 spans.push((pos, nl));
                 pos = nl + 1;
             }

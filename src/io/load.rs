@@ -53,7 +53,7 @@ fn tensor_data(
     spec: &DataSpec,
     inputs: usize,
     outputs: usize,
-) -> Result<Option<(Array2<f64>, Option<Array2<f64>>, bool)>, DataError> {
+) -> Result<Option<tensors::DataArrays>, DataError> {
     let bad = |path: &Path, reason: String| DataError::Spec {
         what: "data",
         spec: path.display().to_string(),

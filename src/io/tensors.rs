@@ -257,6 +257,9 @@ pub fn read_safetensors(path: &Path) -> Result<Vec<(String, Tensor)>, TensorErro
     Ok(out)
 }
 
+/// Inputs, targets if present, and whether every entry is exact.
+pub type DataArrays = (ndarray::Array2<f64>, Option<ndarray::Array2<f64>>, bool);
+
 /// Data `(x, y)` from tensors: `x` of shape `(M, ...)` with `l_0` entries per point
 /// (flattened row-major), `y` of shape `(M,)` or `(M, l_L)`, or absent.
 ///
@@ -267,7 +270,7 @@ pub fn data_arrays(
     y: Option<Tensor>,
     inputs: usize,
     outputs: usize,
-) -> Result<(ndarray::Array2<f64>, Option<ndarray::Array2<f64>>, bool), String> {
+) -> Result<DataArrays, String> {
     let rows = |t: &Tensor, per: usize, what: &str| -> Result<usize, String> {
         let m = *t.shape.first().ok_or(format!("{what} is a scalar"))?;
         let rest: usize = t.shape[1..].iter().product();

@@ -95,7 +95,7 @@ pub const MAX_FAN_IN: usize = 1 << 40;
 const U: f64 = 1.0 / 9_007_199_254_740_992.0; // 2^-53
 const UC: f64 = 2.0 * U; // 2^-52
 const MIN_NORMAL: f64 = f64::MIN_POSITIVE; // 2^-1022
-const MIN_SUB: f64 = 4.940_656_458_412_465_4e-324; // 2^-1074
+const MIN_SUB: f64 = f64::from_bits(1); // 2^-1074
 
 /// `x` rounded up: the next double above the round-to-nearest result of a nonnegative
 /// quantity (0 stays 0 only when the caller knows it is exact).
