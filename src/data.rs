@@ -16,6 +16,9 @@
 //!   *definition* of the data there, visibly, never a computation on them).
 //! - `csv:PATH`: columns `x_1..x_{l_0}, y_1..y_{l_L}`; a header row is allowed; numbers as
 //!   integers, decimals (read exactly: `0.1` is 1/10) or ratios `p/q`.
+//! - `npy:X.npy[,Y.npy]`, `npz:FILE` (arrays `x`, `y`), `safetensors:FILE` (tensors `x`,
+//!   `y`): NumPy/safetensors tensors, each `f32`/`f64`/integer entry read exactly; without
+//!   `y` the targets come from `--target`. See [`crate::io`] (also for the fast `f64` loaders).
 
 use crate::scalar::{BigRational, Scalar, ScalarError, parse_rational, rational_from_f64};
 use ndarray::Array2;
@@ -263,6 +266,17 @@ pub enum DataSpec {
     },
     /// `csv:PATH`.
     Csv(PathBuf),
+    /// `npy:X.npy[,Y.npy]`: inputs (and targets) as NumPy arrays.
+    Npy {
+        /// Inputs, shape `(M, l_0)` (or `(M, ...)` with `l_0` entries per point).
+        x: PathBuf,
+        /// Targets, shape `(M,)` or `(M, l_L)`; from `--target` when absent.
+        y: Option<PathBuf>,
+    },
+    /// `npz:FILE`: arrays `x` and (optionally) `y`.
+    Npz(PathBuf),
+    /// `safetensors:FILE`: tensors `x` and (optionally) `y`.
+    Safetensors(PathBuf),
 }
 
 impl std::str::FromStr for DataSpec {
@@ -275,9 +289,24 @@ impl std::str::FromStr for DataSpec {
         };
         let (kind, rest) = spec
             .split_once(':')
-            .ok_or_else(|| bad("expected uniform:A,B:M, grid:A,B:M or csv:PATH".into()))?;
-        if kind == "csv" {
-            return Ok(DataSpec::Csv(PathBuf::from(rest)));
+            .ok_or_else(|| {
+                bad("expected uniform:A,B:M, grid:A,B:M, csv:PATH, npy:X.npy[,Y.npy], npz:FILE or safetensors:FILE".into())
+            })?;
+        match kind {
+            "csv" => return Ok(DataSpec::Csv(PathBuf::from(rest))),
+            "npz" => return Ok(DataSpec::Npz(PathBuf::from(rest))),
+            "safetensors" => return Ok(DataSpec::Safetensors(PathBuf::from(rest))),
+            "npy" => {
+                let (x, y) = match rest.split_once(',') {
+                    Some((x, y)) => (x, Some(PathBuf::from(y))),
+                    None => (rest, None),
+                };
+                return Ok(DataSpec::Npy {
+                    x: PathBuf::from(x),
+                    y,
+                });
+            }
+            _ => {}
         }
         let (range, count) = rest
             .rsplit_once(':')
@@ -300,7 +329,9 @@ impl std::str::FromStr for DataSpec {
         match kind {
             "uniform" => Ok(DataSpec::Uniform { a, b, m }),
             "grid" => Ok(DataSpec::Grid { a, b, m }),
-            _ => Err(bad(format!("unknown kind {kind:?} (uniform, grid, csv)"))),
+            _ => Err(bad(format!(
+                "unknown kind {kind:?} (uniform, grid, csv, npy, npz, safetensors)"
+            ))),
         }
     }
 }
@@ -325,6 +356,10 @@ impl DataSpec {
         };
         let xs: Vec<Vec<BigRational>> = match self {
             DataSpec::Csv(path) => return read_csv(path, inputs, outputs),
+            DataSpec::Npy { .. } | DataSpec::Npz(_) | DataSpec::Safetensors(_) => {
+                return crate::io::tensor_dataset_exact(self, inputs, outputs, target)
+                    .map(|d| d.expect("a tensor spec"));
+            }
             DataSpec::Grid { a, b, m } => {
                 let total = (*m as u128)
                     .checked_pow(inputs as u32)

@@ -3,7 +3,6 @@
 
 use super::CliError;
 use crate::data::{DataSpec, Dataset, Target};
-use crate::io::weights;
 use crate::net::init::{BiasInit, InitScheme, init_network};
 use crate::net::{Arch, Network};
 use crate::optim::Hyper;
@@ -46,8 +45,9 @@ pub struct CommonArgs {
     /// Seed of the initialization (trial 0 of its ChaCha8 stream family).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Theta from a file instead of --init: JSON {"arch":[..],"params":[..]}, or a PyTorch
-    /// nn.Sequential of nn.Linear saved as .safetensors (f32/f64, read exactly).
+    /// Theta from a file instead of --init, by extension: JSON {"arch":[..],"params":[..]}, or a
+    /// PyTorch nn.Sequential of nn.Linear state_dict saved as .safetensors or .npz (f32/f64,
+    /// read exactly).
     #[arg(long)]
     pub weights: Option<PathBuf>,
     /// The data.
@@ -61,7 +61,8 @@ pub struct CommonArgs {
 /// The data options, shared by every command that builds data (`estimate` too).
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Data: uniform:A,B:M, grid:A,B:M or csv:PATH.
+    /// Data: uniform:A,B:M, grid:A,B:M, csv:PATH, npy:X.npy[,Y.npy], npz:FILE (arrays x, y)
+    /// or safetensors:FILE (tensors x, y); without y the targets come from --target.
     #[arg(id = "data", long = "data", default_value = "grid:-1,1:64")]
     pub spec: String,
     /// Seed of uniform:A,B:M data.
@@ -133,24 +134,39 @@ impl CommonArgs {
     /// # Errors
     /// [`CliError::Input`] naming the offending flag, file, line or field.
     pub fn setup(&self) -> Result<Setup, CliError> {
-        let net = match &self.weights {
+        let net = self.network()?;
+        let data = self.dataset(net.arch())?;
+        Ok(Setup { net, data })
+    }
+
+    /// Checks `--arch`, when given, against the architecture of `--weights`.
+    ///
+    /// # Errors
+    /// [`CliError::Input`] when they disagree.
+    pub fn check_arch(&self, arch: &Arch) -> Result<(), CliError> {
+        if let Some(widths) = &self.arch
+            && widths != arch.widths()
+        {
+            return Err(CliError::Input(format!(
+                "--arch {} disagrees with --weights architecture {arch}",
+                Arch::new(widths.clone())
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|_| format!("{widths:?}"))
+            )));
+        }
+        Ok(())
+    }
+
+    /// Builds the exact network (from `--weights` by extension, or `--init`).
+    ///
+    /// # Errors
+    /// [`CliError::Input`] naming the offending flag, file or field.
+    pub fn network(&self) -> Result<Network<BigRational>, CliError> {
+        Ok(match &self.weights {
             Some(path) => {
-                let (arch, params) = if path.extension().is_some_and(|e| e == "safetensors") {
-                    crate::io::safetensors::read_safetensors(path)
-                        .map_err(|e| CliError::input("--weights", e))?
-                } else {
-                    weights::read_json(path).map_err(|e| CliError::input("--weights", e))?
-                };
-                if let Some(widths) = &self.arch
-                    && widths != arch.widths()
-                {
-                    return Err(CliError::Input(format!(
-                        "--arch {} disagrees with --weights architecture {arch}",
-                        Arch::new(widths.clone())
-                            .map(|a| a.to_string())
-                            .unwrap_or_else(|_| format!("{widths:?}"))
-                    )));
-                }
+                let (arch, params) = crate::io::read_weights_exact(path)
+                    .map_err(|e| CliError::input("--weights", e))?;
+                self.check_arch(&arch)?;
                 Network::new(arch, params).map_err(|e| CliError::input("--weights", e))?
             }
             None => {
@@ -159,9 +175,7 @@ impl CommonArgs {
                 init_network(&arch, &init, &bias, self.seed)
                     .map_err(|e| CliError::input("--init", e))?
             }
-        };
-        let data = self.dataset(net.arch())?;
-        Ok(Setup { net, data })
+        })
     }
 
     /// Builds the data for an architecture.

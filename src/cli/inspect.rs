@@ -78,6 +78,15 @@ pub fn inspect_in<S: Scalar>(
     net: &Network<BigRational>,
     data: &Dataset<BigRational>,
 ) -> Result<InspectReport, CliError> {
+    if std::any::TypeId::of::<S>() == std::any::TypeId::of::<f64>() {
+        // f64: the batched pass with the rigorous rounding bound (near ties by the bound).
+        let f = super::inspect_f64::inspect_exact_in_f64(net, data)?;
+        return Ok(InspectReport {
+            activity: f.activity,
+            risk: f.risk,
+            best_constant_risk: f.best_constant_risk,
+        });
+    }
     let net: Network<S> = net.convert();
     let data: Dataset<S> = data.convert();
     let activity = activity_on_data(&net, &data).map_err(|e| CliError::input("--data", e))?;
@@ -97,18 +106,41 @@ pub fn inspect_in<S: Scalar>(
 /// # Errors
 /// [`CliError::Input`] for bad options or files.
 pub fn run(args: &InspectArgs) -> Result<(), CliError> {
-    let setup = args.common.setup()?;
-    let report = match args.mode {
-        Mode::Exact => inspect_in::<BigRational>(&setup.net, &setup.data)?,
-        Mode::F64 => inspect_in::<f64>(&setup.net, &setup.data)?,
+    let (arch, points, report, exact_net) = match args.mode {
+        Mode::Exact => {
+            let setup = args.common.setup()?;
+            let report = inspect_in::<BigRational>(&setup.net, &setup.data)?;
+            (
+                setup.net.arch().clone(),
+                setup.data.len(),
+                report,
+                Some(setup.net),
+            )
+        }
+        Mode::F64 => {
+            let f = super::inspect_f64::inspect_f64(&args.common)?;
+            let report = InspectReport {
+                activity: f.activity,
+                risk: f.risk,
+                best_constant_risk: f.best_constant_risk,
+            };
+            (f.arch, f.points, report, None)
+        }
     };
-    let arch = setup.net.arch();
+    let arch = &arch;
+    // The exact network, only when --domain asks for the exact box decision.
+    let domain_net = || -> Result<crate::net::Network<BigRational>, CliError> {
+        match &exact_net {
+            Some(net) => Ok(net.clone()),
+            None => args.common.network(),
+        }
+    };
     let act = &report.activity;
     if args.common.json {
         let mut v = json!({
             "arch": arch.widths(),
             "mode": args.mode.name(),
-            "data_points": setup.data.len(),
+            "data_points": points,
             "inactive_per_layer": act.inactive_per_layer(),
             "inactive_neurons": act.inactive_neurons(),
             "dead_layers": act.dead_layers(),
@@ -119,10 +151,14 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         });
         if let Some(domain) = &args.domain {
             let (a, b) = parse_domain(domain)?;
-            v["domain"] = domain_json(&setup.net, &a, &b, args.box_budget);
+            v["domain"] = domain_json(&domain_net()?, &a, &b, args.box_budget);
         }
         if args.mode == Mode::F64 {
-            v["near_ties"] = json!({"tolerance": crate::prec::NEAR_TIE_F64, "count": act.near_tie_count, "first": act.near_ties});
+            v["near_ties"] = json!({
+                "rule": "|z| <= e, e a rigorous bound on the f64 rounding error (src/net/batch.rs)",
+                "count": act.near_tie_count,
+                "first": act.near_ties,
+            });
         }
         print_json(&v);
         return Ok(());
@@ -130,7 +166,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     println!(
         "network {arch} ({} parameters), {} data points, {} arithmetic",
         arch.num_params(),
-        setup.data.len(),
+        points,
         args.mode.name()
     );
     for (k, count) in arch.hidden_layers().zip(act.inactive_per_layer()) {
@@ -162,7 +198,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     }
     if let Some(domain) = &args.domain {
         let (a, b) = parse_domain(domain)?;
-        let d = domain_json(&setup.net, &a, &b, args.box_budget);
+        let d = domain_json(&domain_net()?, &a, &b, args.box_budget);
         println!(
             "on the box [{}, {}]^{} (exact):",
             show(&d["box"][0]),
@@ -179,8 +215,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     }
     if act.near_tie_count > 0 {
         println!(
-            "near ties (|z| <= {:e}; the f64 decision is fragile there, try --mode exact): {}",
-            crate::prec::NEAR_TIE_F64,
+            "near ties (|z| <= e, the rigorous bound on the f64 rounding error: the f64 decision is not certain there, try --mode exact): {}",
             act.near_tie_count
         );
     }

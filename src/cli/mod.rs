@@ -11,6 +11,7 @@ mod estimate;
 mod export;
 pub(crate) mod format;
 mod inspect;
+mod inspect_f64;
 mod plot;
 pub(crate) mod train;
 

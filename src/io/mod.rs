@@ -1,9 +1,16 @@
 //! Reading and writing networks: theta as JSON ([`weights`]), PyTorch safetensors import
 //! ([`safetensors`]), and export for external verifiers (`.nnet` and VNN-LIB: [`export`];
-//! ONNX: `onnx`, feature `onnx`).
+//! ONNX: `onnx`, feature `onnx`); and fast loading straight to `f64` ([`load`]: CSV
+//! streamed and parsed in parallel ([`csv_f64`]), `.npy`/`.npz`/safetensors tensors
+//! ([`tensors`]), weights by file extension).
 
+pub mod csv_f64;
 pub mod export;
+pub mod load;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod safetensors;
+pub mod tensors;
 pub mod weights;
+
+pub use load::{DataF64, read_weights_exact, read_weights_f64, tensor_dataset_exact};

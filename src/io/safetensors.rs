@@ -128,13 +128,27 @@ fn values(path: &Path, name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f64
 }
 
 /// A tensor as read: its name, shape and values.
-type Tensor = (String, Vec<usize>, Vec<f64>);
+pub type Tensor = (String, Vec<usize>, Vec<f64>);
 
 /// Reads a safetensors file: the inferred architecture and theta (exact).
 ///
 /// # Errors
 /// [`ImportError`] naming the file and the offending tensor.
 pub fn read_safetensors(path: &Path) -> Result<(Arch, Vec<BigRational>), ImportError> {
+    let (arch, params) = read_safetensors_f64(path)?;
+    let params = params
+        .into_iter()
+        .map(|v| rational_from_f64(v).expect("checked finite"))
+        .collect();
+    Ok((arch, params))
+}
+
+/// Reads a safetensors file: the inferred architecture and theta as the stored `f64`
+/// values (`f32` widened exactly), which are the exact parameters.
+///
+/// # Errors
+/// [`ImportError`] naming the file and the offending tensor.
+pub fn read_safetensors_f64(path: &Path) -> Result<(Arch, Vec<f64>), ImportError> {
     let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
         path: path.into(),
         source,
@@ -143,10 +157,27 @@ pub fn read_safetensors(path: &Path) -> Result<(Arch, Vec<BigRational>), ImportE
         path: path.into(),
         reason: e.to_string(),
     })?;
+    let mut named = Vec::new();
+    for (name, view) in tensors.iter() {
+        let data = values(path, name, view.dtype(), view.data())?;
+        named.push((name.to_string(), view.shape().to_vec(), data));
+    }
+    theta_from_tensors(path, named)
+}
+
+/// Infers the architecture and theta from the named tensors of an `nn.Sequential` of
+/// `nn.Linear` layers (`<prefix><index>.weight|bias`, see the module docs).
+///
+/// # Errors
+/// [`ImportError`] naming the file and the offending tensor.
+pub fn theta_from_tensors(
+    path: &Path,
+    named: Vec<Tensor>,
+) -> Result<(Arch, Vec<f64>), ImportError> {
     // index -> (weight, bias)
     let mut layers: BTreeMap<u64, [Option<Tensor>; 2]> = BTreeMap::new();
     let mut prefix: Option<String> = None;
-    for (name, view) in tensors.iter() {
+    for (name, shape, data) in named {
         let unsupported = || ImportError::UnsupportedTensor {
             path: path.into(),
             name: name.to_string(),
@@ -165,9 +196,7 @@ pub fn read_safetensors(path: &Path) -> Result<(Arch, Vec<BigRational>), ImportE
         if prefix.get_or_insert_with(|| pre.clone()) != &pre {
             return Err(unsupported());
         }
-        let data = values(path, name, view.dtype(), view.data())?;
-        layers.entry(index).or_default()[slot] =
-            Some((name.to_string(), view.shape().to_vec(), data));
+        layers.entry(index).or_default()[slot] = Some((name.to_string(), shape, data));
     }
     if layers.is_empty() {
         return Err(ImportError::Shape {
@@ -212,9 +241,7 @@ pub fn read_safetensors(path: &Path) -> Result<(Arch, Vec<BigRational>), ImportE
             Some(_) => {}
         }
         widths.push(out);
-        for v in wdata.iter().chain(&bdata) {
-            params.push(rational_from_f64(*v).expect("checked finite"));
-        }
+        params.extend(wdata.iter().chain(&bdata));
     }
     let arch = Arch::new(widths).map_err(|source| ImportError::Net {
         path: path.into(),

@@ -1,0 +1,411 @@
+//! Loading data and weights fast: straight to `f64` for `--mode f64` and the float filter,
+//! with what an exact computation needs kept on the side.
+//!
+//! - [`DataF64`]: a data set in `f64` from any `--data` spec, with per-row exactness.
+//! - [`read_weights_f64`] / [`read_weights_exact`]: theta from JSON, safetensors or `.npz`,
+//!   chosen by the file extension.
+
+use super::{csv_f64, tensors};
+use crate::data::{DataError, DataSpec, Dataset, Target};
+use crate::net::Arch;
+use crate::net::batch::InputExactness;
+use crate::scalar::{BigRational, Scalar, rational_from_f64};
+use ndarray::Array2;
+use std::path::Path;
+
+/// Where the exact values of the rows of a [`DataF64`] come from.
+#[derive(Debug, Clone)]
+enum ExactSource {
+    /// The `f64` values are exact wherever the row is marked exact; no other rows.
+    F64,
+    /// Rows re-read from a CSV file.
+    Csv(csv_f64::CsvRows),
+    /// The exact data set (synthetic data, small).
+    Exact(Box<Dataset<BigRational>>),
+}
+
+/// A data set in `f64`: inputs, targets, and per row whether its inputs and targets are
+/// exactly their `f64` values.
+#[derive(Debug, Clone)]
+pub struct DataF64 {
+    /// Inputs (`M x l_0`).
+    pub x: Array2<f64>,
+    /// Targets (`M x l_L`).
+    pub y: Array2<f64>,
+    /// Per row: exact.
+    pub row_exact: Vec<bool>,
+    source: ExactSource,
+}
+
+fn target_f64(target: &Target, x: &[f64]) -> f64 {
+    let l1 = || x.iter().map(|v| v.abs()).sum::<f64>();
+    match target {
+        Target::Abs => l1(),
+        Target::Square => x.iter().map(|v| v * v).sum(),
+        Target::Sin => x.iter().sum::<f64>().sin(),
+        Target::ReluBump => (1.0 - 2.0 * l1()).max(0.0),
+        Target::Const(c) => c.to_f64(),
+    }
+}
+
+/// Tensor data `(x, y)` for a tensor spec, `y` absent when the file has none.
+fn tensor_data(
+    spec: &DataSpec,
+    inputs: usize,
+    outputs: usize,
+) -> Result<Option<tensors::DataArrays>, DataError> {
+    let bad = |path: &Path, reason: String| DataError::Spec {
+        what: "data",
+        spec: path.display().to_string(),
+        reason,
+    };
+    let named = |path: &Path, list: Vec<(String, tensors::Tensor)>| {
+        let mut x = None;
+        let mut y = None;
+        for (name, t) in list {
+            match name.as_str() {
+                "x" | "X" => x = Some(t),
+                "y" | "Y" => y = Some(t),
+                _ => {}
+            }
+        }
+        let x = x.ok_or_else(|| bad(path, "no tensor named x (or X)".into()))?;
+        tensors::data_arrays(x, y, inputs, outputs).map_err(|r| bad(path, r))
+    };
+    let tensor_err = |path: &Path, e: tensors::TensorError| bad(path, e.to_string());
+    Ok(Some(match spec {
+        DataSpec::Npy { x, y } => {
+            let tx = tensors::read_npy(x).map_err(|e| tensor_err(x, e))?;
+            let ty = match y {
+                Some(y) => Some(tensors::read_npy(y).map_err(|e| tensor_err(y, e))?),
+                None => None,
+            };
+            tensors::data_arrays(tx, ty, inputs, outputs).map_err(|r| bad(x, r))?
+        }
+        DataSpec::Npz(path) => named(
+            path,
+            tensors::read_npz(path).map_err(|e| tensor_err(path, e))?,
+        )?,
+        DataSpec::Safetensors(path) => named(
+            path,
+            tensors::read_safetensors(path).map_err(|e| tensor_err(path, e))?,
+        )?,
+        _ => return Ok(None),
+    }))
+}
+
+/// The exact data set of a tensor spec (`npy:`, `npz:`, `safetensors:`); targets from
+/// `target` when the files hold none. `None` for other specs.
+///
+/// # Errors
+/// [`DataError`] naming the file and what does not fit.
+pub fn tensor_dataset_exact(
+    spec: &DataSpec,
+    inputs: usize,
+    outputs: usize,
+    target: &Target,
+) -> Result<Option<Dataset<BigRational>>, DataError> {
+    let Some((x, y, exact)) = tensor_data(spec, inputs, outputs)? else {
+        return Ok(None);
+    };
+    if !exact {
+        return Err(DataError::Spec {
+            what: "data",
+            spec: format!("{spec:?}"),
+            reason: "integers above 2^53 cannot be read exactly from a tensor".into(),
+        });
+    }
+    let to_q = |v: &f64| rational_from_f64(*v).expect("finite (checked)");
+    let xs: Vec<Vec<BigRational>> = x
+        .outer_iter()
+        .map(|r| r.iter().map(to_q).collect())
+        .collect();
+    let ys: Vec<Vec<BigRational>> = match y {
+        Some(y) => y
+            .outer_iter()
+            .map(|r| r.iter().map(to_q).collect())
+            .collect(),
+        None => xs.iter().map(|x| vec![target.eval(x); outputs]).collect(),
+    };
+    Dataset::from_rows(xs, ys).map(Some)
+}
+
+impl DataF64 {
+    /// Loads `spec` in `f64`: CSV and tensors directly, synthetic data through the exact
+    /// data set (then rounded, with per-row exactness).
+    ///
+    /// # Errors
+    /// [`DataError`] as the exact loaders.
+    pub fn load(
+        spec: &DataSpec,
+        inputs: usize,
+        outputs: usize,
+        target: &Target,
+        data_seed: u64,
+    ) -> Result<Self, DataError> {
+        if let DataSpec::Csv(path) = spec {
+            let c = csv_f64::CsvF64::read(path, inputs, outputs)?;
+            return Ok(Self {
+                x: c.x,
+                y: c.y,
+                row_exact: c.row_exact,
+                source: ExactSource::Csv(c.rows),
+            });
+        }
+        if let Some((x, y, exact)) = tensor_data(spec, inputs, outputs)? {
+            let (y, y_exact) = match y {
+                Some(y) => (y, true),
+                None => {
+                    let y = Array2::from_shape_fn((x.nrows(), outputs), |(m, _)| {
+                        target_f64(target, x.row(m).as_slice().expect("standard layout"))
+                    });
+                    (y, false)
+                }
+            };
+            let m = x.nrows();
+            return Ok(Self {
+                x,
+                y,
+                row_exact: vec![exact && y_exact; m],
+                source: ExactSource::F64,
+            });
+        }
+        Ok(Self::from_exact(
+            spec.build(inputs, outputs, target, data_seed)?,
+        ))
+    }
+
+    /// Rounds an exact data set to `f64`, keeping it for exact rows.
+    pub fn from_exact(exact: Dataset<BigRational>) -> Self {
+        let conv = |q: &BigRational| q.to_f64();
+        let x = exact.x_matrix().map(conv);
+        let y = exact.y_matrix().map(conv);
+        let row_exact = (0..exact.len())
+            .map(|m| {
+                exact.x(m).iter().chain(exact.y(m)).all(|q| {
+                    let f = q.to_f64();
+                    f.is_finite() && rational_from_f64(f).is_ok_and(|r| &r == q)
+                })
+            })
+            .collect();
+        Self {
+            x,
+            y,
+            row_exact,
+            source: ExactSource::Exact(Box::new(exact)),
+        }
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// Whether there are no points (never for a loaded data set).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The exactness of the inputs, for [`crate::net::batch::forward`].
+    pub fn exactness(&self) -> InputExactness<'_> {
+        InputExactness::Rows(&self.row_exact)
+    }
+
+    /// The exact input of point `m` (re-read from a CSV file when the row is not exact).
+    ///
+    /// # Errors
+    /// [`DataError`] when a CSV file cannot be re-read.
+    pub fn exact_x(&self, m: usize) -> Result<Vec<BigRational>, DataError> {
+        let d = self.x.ncols();
+        match &self.source {
+            ExactSource::Exact(data) => Ok(data.x(m).to_vec()),
+            ExactSource::Csv(rows) if !self.row_exact[m] => {
+                let mut row = rows.exact_row(m)?;
+                row.truncate(d);
+                Ok(row)
+            }
+            _ => Ok(self
+                .x
+                .row(m)
+                .iter()
+                .map(|v| rational_from_f64(*v).expect("finite"))
+                .collect()),
+        }
+    }
+
+    /// The data as a [`Dataset<f64>`] (a copy).
+    pub fn dataset(&self) -> Dataset<f64> {
+        let rows = |a: &Array2<f64>| a.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>();
+        Dataset::from_rows(rows(&self.x), rows(&self.y)).expect("consistent shapes")
+    }
+}
+
+/// Errors reading weights in any format, as one line.
+pub type WeightsMessage = String;
+
+/// Theta from `path` in `f64` with per-layer exactness, by extension: `.safetensors`,
+/// `.npz` (tensors named as a PyTorch `state_dict`: `0.weight`, `0.bias`, `2.weight`, ...)
+/// or JSON (`{"arch":[..],"params":[..]}`; numbers are their doubles, so exact; strings
+/// like `"1/3"` are rounded to the nearest double and their layer marked rounded).
+///
+/// # Errors
+/// A message naming the file and the entry.
+pub fn read_weights_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), WeightsMessage> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let exact_layers = |arch: &Arch| vec![true; arch.depth()];
+    match ext {
+        "safetensors" => {
+            let (arch, p) =
+                crate::io::safetensors::read_safetensors_f64(path).map_err(|e| e.to_string())?;
+            let ex = exact_layers(&arch);
+            Ok((arch, p, ex))
+        }
+        "npz" => {
+            let named = tensors::read_npz(path).map_err(|e| e.to_string())?;
+            if let Some((name, _)) = named.iter().find(|(_, t)| !t.exact) {
+                return Err(format!(
+                    "{}: tensor {name:?} holds integers above 2^53",
+                    path.display()
+                ));
+            }
+            let named = named
+                .into_iter()
+                .map(|(n, t)| (n, t.shape, t.data))
+                .collect();
+            let (arch, p) = crate::io::safetensors::theta_from_tensors(path, named)
+                .map_err(|e| e.to_string())?;
+            let ex = exact_layers(&arch);
+            Ok((arch, p, ex))
+        }
+        _ => read_json_f64(path),
+    }
+}
+
+/// Theta from `path`, exact, by extension (as [`read_weights_f64`]).
+///
+/// # Errors
+/// A message naming the file and the entry.
+pub fn read_weights_exact(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsMessage> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext {
+        "safetensors" => crate::io::safetensors::read_safetensors(path).map_err(|e| e.to_string()),
+        "npz" => {
+            let (arch, p, _) = read_weights_f64(path)?;
+            let p = p
+                .into_iter()
+                .map(|v| rational_from_f64(v).expect("finite (checked)"))
+                .collect();
+            Ok((arch, p))
+        }
+        _ => crate::io::weights::read_json(path).map_err(|e| e.to_string()),
+    }
+}
+
+/// JSON weights straight to `f64` (see [`read_weights_f64`]).
+fn read_json_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), WeightsMessage> {
+    let show = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {show}: {e}"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{show}: not JSON: {e}"))?;
+    let widths = v
+        .get("arch")
+        .and_then(|a| a.as_array())
+        .ok_or_else(|| format!("{show}: missing \"arch\" (a list of widths)"))?
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            w.as_u64()
+                .and_then(|w| usize::try_from(w).ok())
+                .ok_or_else(|| format!("{show}: arch[{i}] = {w} is not a non-negative integer"))
+        })
+        .collect::<Result<Vec<usize>, _>>()?;
+    let arch = Arch::new(widths).map_err(|e| format!("{show}: {e}"))?;
+    let params = v
+        .get("params")
+        .and_then(|p| p.as_array())
+        .ok_or_else(|| format!("{show}: missing \"params\" (a list)"))?;
+    // The parameter count is checked before anything is allocated for it.
+    let count = arch
+        .widths()
+        .windows(2)
+        .try_fold(0usize, |acc, w| {
+            w[0].checked_add(1)
+                .and_then(|c| c.checked_mul(w[1]))
+                .and_then(|c| c.checked_add(acc))
+        })
+        .ok_or_else(|| format!("{show}: architecture {arch} has too many parameters"))?;
+    if params.len() != count {
+        return Err(format!(
+            "{show}: architecture {arch} has {count} parameters, got {}",
+            params.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(count);
+    let mut exact = vec![true; arch.depth()];
+    let mut k = 1;
+    let mut layer_end = arch.layer_range(1).end;
+    for (i, p) in params.iter().enumerate() {
+        while i >= layer_end {
+            k += 1;
+            layer_end = arch.layer_range(k).end;
+        }
+        let (f, ex) = match p {
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => (i as f64, i.unsigned_abs() <= 1 << 53),
+                None => match n.as_f64() {
+                    Some(f) => (f, true),
+                    None => {
+                        return Err(format!(
+                            "{show}: params[{i}]: number {n} is not representable"
+                        ));
+                    }
+                },
+            },
+            _ => {
+                let q = crate::io::weights::exact_from_json(p)
+                    .map_err(|e| format!("{show}: params[{i}]: {e}"))?;
+                let f = q.to_f64();
+                (
+                    f,
+                    f.is_finite() && rational_from_f64(f).is_ok_and(|r| r == q),
+                )
+            }
+        };
+        if !f.is_finite() {
+            return Err(format!("{show}: params[{i}] is not finite in f64"));
+        }
+        exact[k - 1] &= ex;
+        out.push(f);
+    }
+    Ok((arch, out, exact))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_weights_in_f64_know_their_exactness() {
+        let dir = std::env::temp_dir().join(format!("deadrelu-io-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("w.json");
+        std::fs::write(
+            &path,
+            r#"{"arch":[1,2,1],"params":[0.5,-1,"1/4",0,"1/3",2,0.1]}"#,
+        )
+        .unwrap();
+        let (arch, p, exact) = read_weights_f64(&path).unwrap();
+        assert_eq!(arch.widths(), &[1, 2, 1]);
+        assert_eq!(p, vec![0.5, -1.0, 0.25, 0.0, 1.0 / 3.0, 2.0, 0.1]);
+        assert_eq!(exact, vec![true, false]);
+        let (_, q) = read_weights_exact(&path).unwrap();
+        assert_eq!(q[4], crate::scalar::q(1, 3));
+        std::fs::write(&path, r#"{"arch":[1,2,1],"params":[1]}"#).unwrap();
+        assert!(
+            read_weights_f64(&path)
+                .unwrap_err()
+                .contains("7 parameters, got 1")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

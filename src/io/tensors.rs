@@ -1,0 +1,344 @@
+//! Tensors from NumPy `.npy`/`.npz` files (crate ndarray-npy) and safetensors files, as
+//! `f64`, for data (`--data npy:X.npy[,Y.npy]`, `npz:FILE`, `safetensors:FILE`) and weights
+//! (`--weights FILE.npz`).
+//!
+//! Element types `float64`, `float32` and the integer types are read; every `float32` and
+//! every integer of magnitude `<= 2^53` is exactly its `f64`, so a tensor is *exact* unless
+//! it holds a larger integer (then the nearest `f64` is used and the tensor is marked
+//! rounded). NaN and infinities are rejected. A file's declared shape is checked against
+//! its size before anything is allocated.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Errors reading tensors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TensorError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A file or tensor that is not what is expected.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A tensor in `f64`, row-major (C order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tensor {
+    /// The shape.
+    pub shape: Vec<usize>,
+    /// The entries, row-major.
+    pub data: Vec<f64>,
+    /// Whether every entry is exactly the stored value.
+    pub exact: bool,
+}
+
+/// Most bytes of one `.npz` member read into memory.
+pub const MAX_MEMBER_BYTES: u64 = 1 << 34;
+
+fn fmt_err(path: &Path, reason: impl Into<String>) -> TensorError {
+    TensorError::Format {
+        path: path.into(),
+        reason: reason.into(),
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, TensorError> {
+    std::fs::read(path).map_err(|source| TensorError::Io {
+        path: path.into(),
+        source,
+    })
+}
+
+/// The shape declared in an `.npy` header, checked so that its element count cannot
+/// exceed the bytes present (every element takes at least one byte).
+fn declared_elements(bytes: &[u8]) -> Result<usize, String> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err("not a .npy array (bad magic)".into());
+    }
+    let (start, len): (usize, usize) = match bytes[6] {
+        1 => (10, usize::from(u16::from_le_bytes([bytes[8], bytes[9]]))),
+        2 | 3 if bytes.len() >= 12 => (
+            12,
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+        ),
+        v => return Err(format!("unsupported .npy version {v}")),
+    };
+    let header = bytes
+        .get(start..start.saturating_add(len))
+        .ok_or("truncated .npy header")?;
+    let header = String::from_utf8_lossy(header);
+    let shape = header
+        .split_once("'shape'")
+        .and_then(|(_, r)| r.split_once('('))
+        .and_then(|(_, r)| r.split_once(')'))
+        .map(|(s, _)| s)
+        .ok_or("no shape in the .npy header")?;
+    let mut count: usize = 1;
+    for part in shape.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let d: usize = part
+            .trim_end_matches('L')
+            .parse()
+            .map_err(|_| format!("bad dimension {part:?} in the .npy header"))?;
+        count = count.checked_mul(d).ok_or("shape overflows")?;
+    }
+    if count > bytes.len() {
+        return Err(format!(
+            "header declares {count} elements but the array has {} bytes",
+            bytes.len()
+        ));
+    }
+    Ok(count)
+}
+
+/// Reads an `.npy` array held in memory.
+fn npy_from_bytes(bytes: &[u8]) -> Result<Tensor, String> {
+    use ndarray::ArrayD;
+    use ndarray_npy::{ReadNpyError, ReadNpyExt};
+    declared_elements(bytes)?;
+    fn attempt<T: ndarray_npy::ReadableElement + Clone>(
+        bytes: &[u8],
+        conv: impl Fn(T) -> (f64, bool),
+    ) -> Option<Result<Tensor, String>> {
+        match ArrayD::<T>::read_npy(std::io::Cursor::new(bytes)) {
+            Err(ReadNpyError::WrongDescriptor(_)) => None,
+            Err(e) => Some(Err(e.to_string())),
+            Ok(a) => {
+                let shape = a.shape().to_vec();
+                let mut exact = true;
+                let data: Vec<f64> = a
+                    .iter()
+                    .map(|v| {
+                        let (f, ex) = conv(v.clone());
+                        exact &= ex;
+                        f
+                    })
+                    .collect();
+                Some(Ok(Tensor { shape, data, exact }))
+            }
+        }
+    }
+    const BIG: u64 = 1 << 53;
+    let t = attempt::<f64>(bytes, |v| (v, true))
+        .or_else(|| attempt::<f32>(bytes, |v| (f64::from(v), true)))
+        .or_else(|| attempt::<i64>(bytes, |v| (v as f64, v.unsigned_abs() <= BIG)))
+        .or_else(|| attempt::<u64>(bytes, |v| (v as f64, v <= BIG)))
+        .or_else(|| attempt::<i32>(bytes, |v| (f64::from(v), true)))
+        .or_else(|| attempt::<u32>(bytes, |v| (f64::from(v), true)))
+        .or_else(|| attempt::<i16>(bytes, |v| (f64::from(v), true)))
+        .or_else(|| attempt::<u16>(bytes, |v| (f64::from(v), true)))
+        .or_else(|| attempt::<i8>(bytes, |v| (f64::from(v), true)))
+        .or_else(|| attempt::<u8>(bytes, |v| (f64::from(v), true)))
+        .unwrap_or_else(|| {
+            Err("unsupported dtype (float64, float32 and integer arrays are read)".into())
+        })?;
+    if let Some(i) = t.data.iter().position(|v| !v.is_finite()) {
+        return Err(format!("entry {i} is {} (not a finite number)", t.data[i]));
+    }
+    Ok(t)
+}
+
+/// Reads a `.npy` file.
+///
+/// # Errors
+/// [`TensorError`] naming the file.
+pub fn read_npy(path: &Path) -> Result<Tensor, TensorError> {
+    npy_from_bytes(&read_file(path)?).map_err(|r| fmt_err(path, r))
+}
+
+/// Reads every array of an `.npz` file (plain or compressed), by name (without `.npy`).
+///
+/// # Errors
+/// [`TensorError`] naming the file and the member.
+pub fn read_npz(path: &Path) -> Result<Vec<(String, Tensor)>, TensorError> {
+    let file = std::fs::File::open(path).map_err(|source| TensorError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let mut zip = zip::ZipArchive::new(file)
+        .map_err(|e| fmt_err(path, format!("not an .npz (zip) file: {e}")))?;
+    let mut out = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let mut member = zip
+            .by_index(i)
+            .map_err(|e| fmt_err(path, format!("member {i}: {e}")))?;
+        let name = member.name().to_string();
+        if member.size() > MAX_MEMBER_BYTES {
+            return Err(fmt_err(
+                path,
+                format!(
+                    "member {name} has {} bytes (limit {MAX_MEMBER_BYTES})",
+                    member.size()
+                ),
+            ));
+        }
+        let mut bytes = Vec::new();
+        (&mut member)
+            .take(MAX_MEMBER_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(|e| fmt_err(path, format!("member {name}: {e}")))?;
+        let tensor = npy_from_bytes(&bytes).map_err(|r| fmt_err(path, format!("{name}: {r}")))?;
+        out.push((name.trim_end_matches(".npy").to_string(), tensor));
+    }
+    Ok(out)
+}
+
+/// Reads every tensor of a safetensors file, in the file's order.
+///
+/// # Errors
+/// [`TensorError`] naming the file and the tensor.
+pub fn read_safetensors(path: &Path) -> Result<Vec<(String, Tensor)>, TensorError> {
+    use safetensors::Dtype;
+    let bytes = read_file(path)?;
+    let st = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| fmt_err(path, format!("not a safetensors file: {e}")))?;
+    let mut out = Vec::new();
+    for (name, view) in st.tensors() {
+        let b = view.data();
+        macro_rules! conv {
+            ($t:ty, $n:expr, $f:expr) => {
+                b.chunks_exact($n)
+                    .map(|c| $f(<$t>::from_le_bytes(c.try_into().expect("chunk size"))))
+                    .collect::<Vec<(f64, bool)>>()
+            };
+        }
+        const BIG: u64 = 1 << 53;
+        let pairs = match view.dtype() {
+            Dtype::F64 => conv!(f64, 8, |v| (v, true)),
+            Dtype::F32 => conv!(f32, 4, |v: f32| (f64::from(v), true)),
+            Dtype::I64 => conv!(i64, 8, |v: i64| (v as f64, v.unsigned_abs() <= BIG)),
+            Dtype::U64 => conv!(u64, 8, |v: u64| (v as f64, v <= BIG)),
+            Dtype::I32 => conv!(i32, 4, |v: i32| (f64::from(v), true)),
+            Dtype::U32 => conv!(u32, 4, |v: u32| (f64::from(v), true)),
+            Dtype::I16 => conv!(i16, 2, |v: i16| (f64::from(v), true)),
+            Dtype::U16 => conv!(u16, 2, |v: u16| (f64::from(v), true)),
+            Dtype::I8 => conv!(i8, 1, |v: i8| (f64::from(v), true)),
+            Dtype::U8 => conv!(u8, 1, |v: u8| (f64::from(v), true)),
+            other => {
+                return Err(fmt_err(
+                    path,
+                    format!(
+                        "tensor {name:?} has dtype {other:?} (float64, float32 and integers are read)"
+                    ),
+                ));
+            }
+        };
+        let exact = pairs.iter().all(|p| p.1);
+        let data: Vec<f64> = pairs.into_iter().map(|p| p.0).collect();
+        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+            return Err(fmt_err(
+                path,
+                format!(
+                    "tensor {name:?} entry {i} is {} (not a finite number)",
+                    data[i]
+                ),
+            ));
+        }
+        out.push((
+            name.to_string(),
+            Tensor {
+                shape: view.shape().to_vec(),
+                data,
+                exact,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Inputs, targets if present, and whether every entry is exact.
+pub type DataArrays = (ndarray::Array2<f64>, Option<ndarray::Array2<f64>>, bool);
+
+/// Data `(x, y)` from tensors: `x` of shape `(M, ...)` with `l_0` entries per point
+/// (flattened row-major), `y` of shape `(M,)` or `(M, l_L)`, or absent.
+///
+/// # Errors
+/// A message saying which shape does not fit.
+pub fn data_arrays(
+    x: Tensor,
+    y: Option<Tensor>,
+    inputs: usize,
+    outputs: usize,
+) -> Result<DataArrays, String> {
+    let rows = |t: &Tensor, per: usize, what: &str| -> Result<usize, String> {
+        let m = *t.shape.first().ok_or(format!("{what} is a scalar"))?;
+        let rest: usize = t.shape[1..].iter().product();
+        if rest != per || m == 0 {
+            return Err(format!(
+                "{what} has shape {:?}, expected (M, {per}) with M >= 1",
+                t.shape
+            ));
+        }
+        Ok(m)
+    };
+    let m = rows(&x, inputs, "x")?;
+    let mut exact = x.exact;
+    let xa = ndarray::Array2::from_shape_vec((m, inputs), x.data).map_err(|e| e.to_string())?;
+    let ya = match y {
+        None => None,
+        Some(y) => {
+            let my = rows(&y, outputs, "y")?;
+            if my != m {
+                return Err(format!("x has {m} points but y has {my}"));
+            }
+            exact &= y.exact;
+            Some(ndarray::Array2::from_shape_vec((m, outputs), y.data).map_err(|e| e.to_string())?)
+        }
+    };
+    Ok((xa, ya, exact))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npy_round_trip_and_guards() {
+        use ndarray_npy::WriteNpyExt;
+        let a = ndarray::arr2(&[[1.5f32, -2.0], [0.25, 3.0]]);
+        let mut bytes = Vec::new();
+        a.write_npy(&mut bytes).unwrap();
+        let t = npy_from_bytes(&bytes).unwrap();
+        assert_eq!(t.shape, vec![2, 2]);
+        assert_eq!(t.data, vec![1.5, -2.0, 0.25, 3.0]);
+        assert!(t.exact);
+        let big = ndarray::arr1(&[(1i64 << 53) + 1]);
+        let mut bytes = Vec::new();
+        big.write_npy(&mut bytes).unwrap();
+        assert!(!npy_from_bytes(&bytes).unwrap().exact);
+        // A header that claims far more elements than the file holds is refused early.
+        let at = bytes.windows(4).position(|w| w == b"(1,)").unwrap();
+        let nl = bytes.iter().position(|&b| b == b'\n').unwrap();
+        let mut forged = bytes[..at].to_vec();
+        forged.extend_from_slice(b"(999,)");
+        forged.extend_from_slice(&bytes[at + 4..nl - 2]); // two padding spaces fewer
+        forged.extend_from_slice(&bytes[nl..]);
+        let e = npy_from_bytes(&forged).unwrap_err();
+        assert!(e.contains("declares"), "{e}");
+        assert!(npy_from_bytes(b"hello world").is_err());
+    }
+
+    #[test]
+    fn shapes_are_checked() {
+        let t = |shape: Vec<usize>| Tensor {
+            data: vec![0.0; shape.iter().product()],
+            shape,
+            exact: true,
+        };
+        let (x, y, exact) = data_arrays(t(vec![3, 2, 2]), Some(t(vec![3])), 4, 1).unwrap();
+        assert_eq!((x.dim(), y.unwrap().dim(), exact), ((3, 4), (3, 1), true));
+        assert!(data_arrays(t(vec![3, 5]), None, 4, 1).is_err());
+        assert!(data_arrays(t(vec![3, 4]), Some(t(vec![2])), 4, 1).is_err());
+    }
+}
