@@ -9,6 +9,8 @@
 //! where rounding could flip it. Enclosures may leave a neuron *undecided*.
 
 pub mod domain;
+pub mod exact_dyadic;
+pub mod filtered;
 pub mod phases;
 
 use crate::data::Dataset;
