@@ -64,7 +64,7 @@ fn agree(widths: &[usize], params: Vec<BigRational>, xs: Vec<Vec<BigRational>>) 
         filtered.activity.outputs_identical,
         exact.outputs_identical
     );
-    let engine = Filter::new(&net);
+    let engine = Filter::new(&net).unwrap();
     for m in 0..data.len() {
         assert_eq!(engine.exact_output(data.x(m)), net.output(data.x(m)));
     }
