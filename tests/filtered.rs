@@ -6,7 +6,7 @@ mod common;
 
 use common::q;
 use deadrelu::activity::activity_on_data;
-use deadrelu::activity::filtered::{Filter, filtered_activity};
+use deadrelu::activity::filtered::{Filter, best_constant, exact_risk, filtered_activity};
 use deadrelu::data::Dataset;
 use deadrelu::net::{Arch, Network};
 use deadrelu::scalar::{BigRational, rational_from_f64};
@@ -54,7 +54,7 @@ enum Tie {
 fn agree(widths: &[usize], params: Vec<BigRational>, xs: Vec<Vec<BigRational>>) {
     let arch = Arch::new(widths.to_vec()).unwrap();
     let net = Network::new(arch, params).unwrap();
-    let ys = xs.iter().map(|_| vec![q(0, 1)]).collect();
+    let ys = xs.iter().map(|x| vec![x[0].clone()]).collect();
     let data = Dataset::from_rows(xs, ys).unwrap();
     let exact = activity_on_data(&net, &data).unwrap();
     let filtered = filtered_activity(&net, &data).unwrap();
@@ -68,6 +68,9 @@ fn agree(widths: &[usize], params: Vec<BigRational>, xs: Vec<Vec<BigRational>>) 
     for m in 0..data.len() {
         assert_eq!(engine.exact_output(data.x(m)), net.output(data.x(m)));
     }
+    let outputs = engine.outputs(&data, &filtered.activity);
+    assert_eq!(exact_risk(&outputs, &data), net.risk(&data, None).unwrap());
+    assert_eq!(best_constant(&data), data.best_constant());
 }
 
 /// Sets the first-layer bias of neuron 0 so that its pre-activation at point 0 is 0, or

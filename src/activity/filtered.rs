@@ -16,14 +16,15 @@
 //! `Undecided` sign of a hidden pre-activation is settled here by the exact engine, one
 //! point at a time, and counted in [`FilteredActivity::exact_fallbacks`].
 
-use super::exact_dyadic::{ExactNet, ExactPoint};
+use super::exact_dyadic::{ExactNet, ExactPoint, dyadic_parts};
 use super::{Activity, NeuronStatus};
 use crate::data::Dataset;
 use crate::net::batch::{BatchNet, BatchPass, InputExactness, forward};
 use crate::net::{NetError, Network};
 use crate::scalar::{BigRational, Sign};
 use ndarray::Array2;
-use num_traits::ToPrimitive;
+use num_bigint::BigInt;
+use num_traits::{One, ToPrimitive, Zero};
 use rayon::prelude::*;
 
 /// The nearest `f64` to `q` and whether it is `q` exactly.
@@ -31,7 +32,7 @@ pub fn to_f64_exactly(q: &BigRational) -> (f64, bool) {
     let v = q.to_f64().unwrap_or(f64::NAN);
     let d = q.denom();
     let tz = d.trailing_zeros().unwrap_or(0);
-    let dyadic = (d >> tz as usize) == num_bigint::BigInt::from(1);
+    let dyadic = (d >> tz as usize).is_one();
     let exact = v.is_finite()
         && dyadic
         && q.numer().bits() <= 53
@@ -283,4 +284,186 @@ pub fn filtered_activity(
     data: &Dataset<BigRational>,
 ) -> Result<FilteredActivity, NetError> {
     Filter::new(net)?.activity(data)
+}
+
+/// Exact sums of rationals: dyadic terms as integers at a common power-of-two scale,
+/// the others as rationals (one normalization per non-dyadic term).
+#[derive(Debug, Clone, Default)]
+pub struct ExactSum {
+    /// Dyadic part `m 2^e`.
+    mantissa: BigInt,
+    exponent: i64,
+    rest: Option<BigRational>,
+}
+
+impl ExactSum {
+    /// Adds `q`.
+    pub fn add(&mut self, q: &BigRational) {
+        match dyadic_parts(q) {
+            Some((m, e)) => self.add_dyadic(m, e),
+            None => match &mut self.rest {
+                Some(r) => *r += q,
+                None => self.rest = Some(q.clone()),
+            },
+        }
+    }
+    /// Adds `q^2`.
+    pub fn add_square(&mut self, q: &BigRational) {
+        match dyadic_parts(q) {
+            Some((m, e)) => self.add_dyadic(&m * &m, 2 * e),
+            None => self.add(&(q * q)),
+        }
+    }
+    fn add_dyadic(&mut self, m: BigInt, e: i64) {
+        if m.is_zero() {
+            return;
+        }
+        if self.mantissa.is_zero() {
+            (self.mantissa, self.exponent) = (m, e);
+        } else if e >= self.exponent {
+            self.mantissa += m << (e - self.exponent) as usize;
+        } else {
+            self.mantissa = (&self.mantissa << (self.exponent - e) as usize) + m;
+            self.exponent = e;
+        }
+    }
+    /// Adds another sum.
+    pub fn merge(&mut self, other: ExactSum) {
+        self.add_dyadic(other.mantissa, other.exponent);
+        if let Some(r) = other.rest {
+            self.add(&r);
+        }
+    }
+    /// The exact value.
+    pub fn value(&self) -> BigRational {
+        let dyadic = if self.exponent >= 0 {
+            BigRational::from_integer(&self.mantissa << self.exponent as usize)
+        } else {
+            BigRational::new(
+                self.mantissa.clone(),
+                BigInt::one() << (-self.exponent) as usize,
+            )
+        };
+        match &self.rest {
+            Some(r) => dyadic + r,
+            None => dyadic,
+        }
+    }
+}
+
+/// Exact values a user sees, computed from the parts that are cheap exactly.
+impl Filter<'_> {
+    /// The output of the network at every point whose activation vector at hidden layer
+    /// `k` is zero: the later layers applied to zeros (biases and weights only).
+    pub fn constant_after(&self, k: usize) -> Vec<BigRational> {
+        let arch = self.net.arch();
+        let mut a = vec![BigRational::zero(); arch.width(k)];
+        let mut z = Vec::new();
+        for l in k + 1..=arch.depth() {
+            z = self.net.affine(l, &a);
+            a = z.iter().map(crate::scalar::Scalar::relu).collect();
+        }
+        z
+    }
+
+    /// The exact output at every point: the constant after the first dead layer when
+    /// `activity` has one (fact 1), else the exact integer forward pass at every point.
+    pub fn outputs(&self, data: &Dataset<BigRational>, activity: &Activity) -> Outputs {
+        self.outputs_with_progress(data, activity, |_| {})
+    }
+
+    /// As [`Filter::outputs`], calling `progress(points)` as blocks of points finish.
+    pub fn outputs_with_progress(
+        &self,
+        data: &Dataset<BigRational>,
+        activity: &Activity,
+        progress: impl Fn(usize) + Sync,
+    ) -> Outputs {
+        match activity.first_dead_layer() {
+            Some(k) => Outputs::Constant(self.constant_after(k)),
+            None => Outputs::PerPoint(
+                (0..data.len())
+                    .collect::<Vec<_>>()
+                    .par_chunks(FALLBACK_BLOCK)
+                    .flat_map_iter(|block| {
+                        let done: Vec<Vec<BigRational>> =
+                            block.iter().map(|&m| self.exact_output(data.x(m))).collect();
+                        progress(block.len());
+                        done
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// The exact outputs of a network on a data set.
+#[derive(Debug, Clone)]
+pub enum Outputs {
+    /// The same output at every point.
+    Constant(Vec<BigRational>),
+    /// One output per point.
+    PerPoint(Vec<Vec<BigRational>>),
+}
+
+/// `(1/M) sum_m |out_m - y_m|^2` exactly; with a constant output `c` it is
+/// `(1/M) sum_o (M c_o^2 - 2 c_o S_o + T_o)` with `S_o = sum_m y_mo`, `T_o = sum_m y_mo^2`.
+pub fn exact_risk(outputs: &Outputs, data: &Dataset<BigRational>) -> BigRational {
+    let m = BigRational::from_integer(BigInt::from(data.len()));
+    match outputs {
+        Outputs::Constant(c) => {
+            let (s, t) = target_sums(data);
+            let total = c
+                .iter()
+                .zip(s.iter().zip(&t))
+                .fold(BigRational::zero(), |acc, (c, (s, t))| {
+                    acc + &m * c * c - BigRational::from_integer(2.into()) * c * s + t
+                });
+            total / m
+        }
+        Outputs::PerPoint(out) => {
+            let total = out
+                .par_iter()
+                .enumerate()
+                .fold(ExactSum::default, |mut acc, (r, o)| {
+                    for (v, y) in o.iter().zip(data.y(r)) {
+                        acc.add_square(&(v - y));
+                    }
+                    acc
+                })
+                .reduce(ExactSum::default, |mut a, b| {
+                    a.merge(b);
+                    a
+                });
+            total.value() / m
+        }
+    }
+}
+
+/// `S_o = sum_m y_mo` and `T_o = sum_m y_mo^2`, exactly.
+fn target_sums(data: &Dataset<BigRational>) -> (Vec<BigRational>, Vec<BigRational>) {
+    (0..data.outputs())
+        .map(|o| {
+            let (mut s, mut t) = (ExactSum::default(), ExactSum::default());
+            for r in 0..data.len() {
+                let y = &data.y(r)[o];
+                s.add(y);
+                t.add_square(y);
+            }
+            (s.value(), t.value())
+        })
+        .unzip()
+}
+
+/// The best-constant risk `V = (1/M) sum_o (T_o - S_o^2 / M)` and the mean target, exactly
+/// (the values of [`Dataset::best_constant`], from two sums per output).
+pub fn best_constant(data: &Dataset<BigRational>) -> (BigRational, Vec<BigRational>) {
+    let m = BigRational::from_integer(BigInt::from(data.len()));
+    let (s, t) = target_sums(data);
+    let v = s
+        .iter()
+        .zip(&t)
+        .fold(BigRational::zero(), |acc, (s, t)| acc + t - s * s / &m)
+        / &m;
+    (v, s.into_iter().map(|s| s / &m).collect())
 }

@@ -12,6 +12,7 @@ mod export;
 pub(crate) mod format;
 mod inspect;
 mod plot;
+pub(crate) mod progress;
 pub(crate) mod train;
 
 pub use args::{CommonArgs, Mode, OptimArgs, Setup};
