@@ -155,12 +155,38 @@ struct ExactLayer {
     cols: usize,
     /// `W~_k` row-major at one exponent.
     weights: IntVec,
-    /// `B_k` as given.
-    bias: Vec<BigRational>,
     /// `Q_1 ... Q_k`.
     cumulative_scale: BigInt,
     /// `B~_k` for points with `D_x = 1`.
     bias_unit: IntVec,
+    /// Per weight: `(negative, |w~|)` when `|w~|` fits 64 bits.
+    small: Vec<Option<(bool, u64)>>,
+}
+
+/// `acc += w a` on little-endian 64-bit limbs (`acc` has room for the carry).
+fn mul_add(acc: &mut [u64], w: u64, a: &[u64]) {
+    let mut carry: u128 = 0;
+    for (slot, &limb) in acc.iter_mut().zip(a) {
+        let t = *slot as u128 + (w as u128) * (limb as u128) + carry;
+        *slot = t as u64;
+        carry = t >> 64;
+    }
+    let mut k = a.len();
+    while carry != 0 {
+        let t = acc[k] as u128 + carry;
+        acc[k] = t as u64;
+        carry = t >> 64;
+        k += 1;
+    }
+}
+
+/// The non-negative integer of little-endian 64-bit limbs.
+fn from_limbs(limbs: &[u64]) -> BigInt {
+    let digits: Vec<u32> = limbs
+        .iter()
+        .flat_map(|&l| [l as u32, (l >> 32) as u32])
+        .collect();
+    BigInt::from_biguint(num_bigint::Sign::Plus, num_bigint::BigUint::new(digits))
 }
 
 /// A network prepared for exact dyadic forward passes.
@@ -211,11 +237,23 @@ impl ExactNet {
                 cumulative *= &q;
                 let weights = common(w.iter().map(|v| scaled_dyadic(v, &q)).collect());
                 let bias_unit = common(b.iter().map(|v| scaled_dyadic(v, &cumulative)).collect());
+                let small = weights
+                    .m
+                    .iter()
+                    .map(|w| {
+                        let digits = w.magnitude().to_u64_digits();
+                        match digits.len() {
+                            0 => Some((false, 0)),
+                            1 => Some((w.is_negative(), digits[0])),
+                            _ => None,
+                        }
+                    })
+                    .collect();
                 ExactLayer {
                     rows,
                     cols,
+                    small,
                     weights,
-                    bias: b.to_vec(),
                     cumulative_scale: cumulative.clone(),
                     bias_unit,
                 }
@@ -248,30 +286,46 @@ impl ExactNet {
         let input = &point.z;
         let e = layer.weights.e + input.e;
         let mut sums: Vec<BigInt> = Vec::with_capacity(layer.rows);
-        let active: Vec<usize> = (0..layer.cols)
-            .filter(|&i| {
+        // the inputs that contribute, as (index, negative, magnitude limbs)
+        let active: Vec<(usize, bool, Vec<u64>)> = (0..layer.cols)
+            .filter_map(|i| {
                 let v = &input.m[i];
-                !(v.is_zero() || relu && v.is_negative())
+                if v.is_zero() || relu && v.is_negative() {
+                    return None;
+                }
+                Some((i, v.is_negative(), v.magnitude().to_u64_digits()))
             })
             .collect();
+        let limbs = active.iter().map(|(_, _, l)| l.len()).max().unwrap_or(0) + 2;
+        let (mut pos, mut neg) = (vec![0u64; limbs], vec![0u64; limbs]);
         for j in 0..layer.rows {
             let row = &layer.weights.m[j * layer.cols..(j + 1) * layer.cols];
-            let mut acc = BigInt::zero();
-            for &i in &active {
-                let w = &row[i];
-                if !w.is_zero() {
-                    acc += w * &input.m[i];
+            let small = &layer.small[j * layer.cols..(j + 1) * layer.cols];
+            pos.fill(0);
+            neg.fill(0);
+            let mut big = BigInt::zero();
+            for (i, a_negative, a) in &active {
+                match small[*i] {
+                    Some((_, 0)) => {}
+                    Some((w_negative, w)) => {
+                        let acc = if w_negative != *a_negative { &mut neg } else { &mut pos };
+                        mul_add(acc, w, a);
+                    }
+                    None => big += &row[*i] * &input.m[*i],
                 }
             }
-            sums.push(acc);
+            sums.push(from_limbs(&pos) - from_limbs(&neg) + big);
         }
         let mut z = IntVec { m: sums, e };
-        let mut bias = if point.input_scale.is_one() {
-            layer.bias_unit.clone()
-        } else {
-            let scale = &layer.cumulative_scale * &point.input_scale;
-            common(layer.bias.iter().map(|v| scaled_dyadic(v, &scale)).collect())
-        };
+        // B~_k = (Q_1 ... Q_k B_k) D_x
+        let mut bias = layer.bias_unit.clone();
+        if !point.input_scale.is_one() {
+            for b in &mut bias.m {
+                if !b.is_zero() {
+                    *b *= &point.input_scale;
+                }
+            }
+        }
         let target = z.e.min(bias.e);
         z.lower_to(target);
         bias.lower_to(target);
