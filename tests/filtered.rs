@@ -71,6 +71,13 @@ fn agree(widths: &[usize], params: Vec<BigRational>, xs: Vec<Vec<BigRational>>) 
     let outputs = engine.outputs(&data, &filtered.activity);
     assert_eq!(exact_risk(&outputs, &data), net.risk(&data, None).unwrap());
     assert_eq!(best_constant(&data), data.best_constant());
+    if let Some(k) = filtered.activity.first_dead_layer() {
+        assert_eq!(
+            engine.risk_and_gradient_after_dead(&data, k),
+            net.risk_and_gradient(&data, None).unwrap()
+        );
+        assert_eq!(engine.constant_after(k), net.output(data.x(0)));
+    }
 }
 
 /// Sets the first-layer bias of neuron 0 so that its pre-activation at point 0 is 0, or

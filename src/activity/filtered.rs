@@ -467,3 +467,81 @@ pub fn best_constant(data: &Dataset<BigRational>) -> (BigRational, Vec<BigRation
         / &m;
     (v, s.into_iter().map(|s| s / &m).collect())
 }
+
+impl Filter<'_> {
+    /// `R(theta)` and its generalized gradient when hidden layer `k` is dead on `data`
+    /// (every point has `a_k = 0`): the values of [`Network::risk_and_gradient`], from the
+    /// layers after `k` alone. Every point shares the pre-activations of layers `k+1..L`
+    /// computed from `a_k = 0`; the output error summed over the points,
+    /// `(2/M) (M c - S)`, is backpropagated once; the gradient of layers `1..k` is zero
+    /// (fact 2: `ReLU'(z_k) = 0` at every point), and so is that of `W_{k+1}` (`a_k = 0`).
+    ///
+    /// # Panics
+    /// **Panics if `k` is not a hidden layer.** The caller passes a dead layer of the
+    /// filtered activity.
+    pub fn risk_and_gradient_after_dead(
+        &self,
+        data: &Dataset<BigRational>,
+        k: usize,
+    ) -> (BigRational, Vec<BigRational>) {
+        let arch = self.net.arch();
+        assert!(arch.hidden_layers().contains(&k), "layer {k} is not hidden");
+        let params = self.net.params();
+        // z_{k+1..L} from a_k = 0
+        let mut pre: Vec<Vec<BigRational>> = Vec::new();
+        let mut a = vec![BigRational::zero(); arch.width(k)];
+        for l in k + 1..=arch.depth() {
+            let z = self.net.affine(l, &a);
+            a = z.iter().map(crate::scalar::Scalar::relu).collect();
+            pre.push(z);
+        }
+        let c = pre.last().expect("the output layer").clone();
+        let risk = exact_risk(&Outputs::Constant(c.clone()), data);
+        let m = BigRational::from_integer(BigInt::from(data.len()));
+        let (s, _) = target_sums(data);
+        let two_over_m = BigRational::from_integer(2.into()) / &m;
+        let mut delta: Vec<BigRational> = c
+            .iter()
+            .zip(&s)
+            .map(|(c, s)| &two_over_m * (&m * c - s))
+            .collect();
+        let mut grad = vec![BigRational::zero(); params.len()];
+        for l in (k + 1..=arch.depth()).rev() {
+            let cols = arch.width(l - 1);
+            let input: Vec<BigRational> = if l == k + 1 {
+                vec![BigRational::zero(); cols]
+            } else {
+                pre[l - 2 - k].iter().map(crate::scalar::Scalar::relu).collect()
+            };
+            for (j, d) in delta.iter().enumerate() {
+                if d.is_zero() {
+                    continue;
+                }
+                for (i, a) in input.iter().enumerate() {
+                    if !a.is_zero() {
+                        grad[arch.weight_index(l, j, i)] = d * a;
+                    }
+                }
+                grad[arch.bias_index(l, j)] = d.clone();
+            }
+            if l == k + 1 {
+                break;
+            }
+            delta = (0..cols)
+                .map(|i| {
+                    if !num_traits::Signed::is_positive(&pre[l - 2 - k][i]) {
+                        return BigRational::zero();
+                    }
+                    delta.iter().enumerate().fold(BigRational::zero(), |acc, (j, d)| {
+                        if d.is_zero() {
+                            acc
+                        } else {
+                            acc + &params[arch.weight_index(l, j, i)] * d
+                        }
+                    })
+                })
+                .collect();
+        }
+        (risk, grad)
+    }
+}
