@@ -11,6 +11,7 @@
 //! R(theta) = (1/M) sum_m |N(x_m) - y_m|^2
 //! ```
 
+pub mod batch;
 pub mod init;
 pub mod lanes;
 pub mod safetensors_import;

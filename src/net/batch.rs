@@ -1,0 +1,721 @@
+//! Batched `f64` forward pass over all data points with a rigorous rounding bound.
+//!
+//! # API (used by `inspect --mode f64` and by the filtered exact mode)
+//!
+//! ```text
+//! let net = BatchNet::from_exact(&exact_net)?;            // or BatchNet::from_f64(arch, params, exact)
+//! let pass = forward(&net, x.view(), InputExactness::AllRounded)?;   // x: M x l_0 f64
+//! pass.layers[k - 1].z[[m, j]]   // z~ = f64 pre-activation of layer k (1..=L), point m, neuron j
+//! pass.layers[k - 1].e[[m, j]]   // e  with |z_exact - z~| <= e  (+inf: nothing known)
+//! pass.layers[k - 1].sign(m, j)  // Sign::Positive / Negative / Zero / Undecided, decided by (z~, e)
+//! ```
+//!
+//! `z_exact` is the pre-activation for the EXACT rational parameters and inputs, of which
+//! the `f64` values handed in are the nearest (or faithful) roundings: a [`BatchNet`] knows
+//! per layer whether its `f64` parameters *are* the exact ones, and [`InputExactness`] says
+//! the same for the rows of `x`. A sign is decided when the bound settles it:
+//! `Positive` if `z~ - e > 0`, `Negative` if `z~ + e < 0`, `Zero` if `z~ = 0` and `e = 0`
+//! (then `z_exact = 0`), else `Undecided` (also for NaN and infinities, where `e = +inf`).
+//! [`activity`] summarizes a pass the way `inspect --mode f64` reports it: the float
+//! decision `z~ <= 0` per neuron, and a *near tie* wherever the sign is `Undecided`.
+//!
+//! Determinism: the points are cut into fixed blocks of [`BLOCK_ROWS`] rows (independent of
+//! the thread count); rayon runs the blocks in parallel and each block is a sequence of
+//! matrix products (ndarray + matrixmultiply) whose summation order depends only on the
+//! block, never on the number of threads. So `z~` and `e` are bit-identical on any thread
+//! count. (matrixmultiply picks its SIMD kernel, possibly with FMA, at run time from the
+//! CPU; the bound below holds for every evaluation order and with or without FMA.)
+//!
+//! # The bound and why it holds
+//!
+//! Notation: `u = 2^-53` (unit roundoff), `eta = 2^-1075` (half the smallest subnormal),
+//! `uc = 2^-52`, `gamma_n = n u / (1 - n u)`. Standard model of IEEE binary64 with
+//! round-to-nearest and gradual underflow, valid whenever no overflow occurs:
+//! `fl(x op y) = (x op y)(1 + d) + h` with `|d| <= u`, `|h| <= eta`, `h = 0` for `+` and `-`
+//! (a sum of two doubles that lands in the subnormal range is exact); an FMA is one such
+//! operation on `x y + s`.
+//!
+//! *Conversion.* An exact value `w` and its `f64` rounding `w~` (nearest, or any faithful
+//! rounding) satisfy `|w - w~| <= uc max(|w~|, 2^-1022)` (half an ulp, or one ulp for a
+//! faithful rounding; `2^-1074` in the subnormal range). Layers whose parameters are not
+//! all exact use `W' = max(|W~|, 2^-1022)`, `b' = max(|b~|, 2^-1022)` entrywise and
+//! `p = 1`; exact layers use `W' = |W~|`, `b' = |b~|`, `p = 0`. Rows of inputs likewise.
+//!
+//! *One layer* (`n` inputs, pre-activation `z = W a + b`, computed `z~ = fl(W~ a~ + b~)`
+//! in any order, `|a - a~| <= e_a` entrywise):
+//!
+//! ```text
+//! z - z~ = [W~ a~ + b~ - fl(W~ a~ + b~)] + (W - W~) a + W~ (a - a~) + (b - b~)
+//! |first| <= gamma_{n+1} (|W~||a~| + |b~|) + (2n + 2) eta      (Higham, Thm 3.1, plus the
+//!            underflow terms: at most 2n + 1 operations, each adds <= eta, carried by <= n
+//!            later additions)
+//! |rest|  <= p uc W' (|a~| + e_a) + |W~| e_a + p uc b'
+//! =>  |z - z~| <= W' v + c1 b' + (2n + 2) eta,   v = c1 |a~| + c2 e_a,
+//!     c1 = gamma_{n+1} + p uc,  c2 = 1 + p uc.
+//! ```
+//!
+//! *Computing the bound itself.* `v` is evaluated entrywise rounding upward (`next_up` of
+//! the round-to-nearest result, which is `>=` the exact result; a product with a zero
+//! factor is exactly 0). `S = W' v` is one matrix product in round-to-nearest: all terms
+//! are `>= 0`, so the computed `S~ >= S (1 - u)^n - n eta` (each product and addition
+//! shrinks by at most `(1 - u)` and the products lose at most `eta` each), hence
+//! `S <= (S~ + n eta) / (1 - u)^n <= (S~ + n eta)(1 + 2 n u)` for `n u <= 1/2`. So
+//!
+//! ```text
+//! e = up( up(S~ + A) * F ) + up(c1 b'),   A = (4n + 4) 2^-1074,  F = 1 + 2 (n + 1) u
+//! ```
+//!
+//! (every `up` rounds upward as above; `c1` is itself rounded up, from
+//! `gamma_{n+1} <= (n+1) u (1 + 2^-11)` for `n <= 2^40`). When `S~ = 0` and no product of
+//! nonzero entries of `W'` and `v` can underflow (checked per block from the smallest
+//! nonzero entries), every product of the forward pass is exactly 0, `z~ = b~` and
+//! `e = up(c1 b')`; so an exactly zero pre-activation with all-zero inputs is decided
+//! `Zero` rather than left undecided.
+//!
+//! *Through the layers.* `a = ReLU(z)` is 1-Lipschitz, so `e_a = e` of the layer before,
+//! except where `fl(z~ + e) <= 0`: then `z <= 0` and `z~ <= 0` (a sum of two doubles
+//! rounds to `<= 0` only if it is `<= 0`), both activations are 0 and `e_a = 0`.
+//!
+//! *Overflow.* A finite `z~` proves no operation of its dot product overflowed (an
+//! infinity never comes back to a finite value), so the model above applies; otherwise, or
+//! if the bound itself overflows or is NaN, `e = +inf` and the sign is `Undecided`.
+
+use super::{Arch, NetError, Network};
+use crate::scalar::{BigRational, Sign, rational_from_f64};
+use ndarray::{Array1, Array2, ArrayView2, Axis, s};
+use rayon::prelude::*;
+
+/// Rows of one block: the unit of parallel work, fixed so results never depend on the
+/// thread count.
+pub const BLOCK_ROWS: usize = 256;
+
+/// The largest fan-in the bound supports (`n u <= 2^-13`).
+pub const MAX_FAN_IN: usize = 1 << 40;
+
+const U: f64 = 1.0 / 9_007_199_254_740_992.0; // 2^-53
+const UC: f64 = 2.0 * U; // 2^-52
+const MIN_NORMAL: f64 = f64::MIN_POSITIVE; // 2^-1022
+const MIN_SUB: f64 = 4.940_656_458_412_465_4e-324; // 2^-1074
+
+/// `x` rounded up: the next double above the round-to-nearest result of a nonnegative
+/// quantity (0 stays 0 only when the caller knows it is exact).
+#[inline]
+fn up(x: f64) -> f64 {
+    x.next_up()
+}
+
+/// An upper bound of `c a` for `c, a >= 0`: exactly 0 when a factor is 0.
+#[inline]
+fn mul_up(c: f64, a: f64) -> f64 {
+    if c == 0.0 || a == 0.0 { 0.0 } else { up(c * a) }
+}
+
+/// An upper bound of `p + q` for `p, q >= 0`: exact when one of them is 0.
+#[inline]
+fn add_up(p: f64, q: f64) -> f64 {
+    if p == 0.0 {
+        q
+    } else if q == 0.0 {
+        p
+    } else {
+        up(p + q)
+    }
+}
+
+/// Whether the `f64` inputs are the exact inputs or roundings of them.
+#[derive(Debug, Clone, Copy)]
+pub enum InputExactness<'a> {
+    /// Every entry of `x` is the exact input (for example `f32`/`f64` tensors, JSON numbers).
+    AllExact,
+    /// Every entry may be a rounding of the exact input (for example decimals like `0.1`).
+    AllRounded,
+    /// Per row: `true` when every entry of that row is exact.
+    Rows(&'a [bool]),
+}
+
+impl InputExactness<'_> {
+    fn row(&self, m: usize) -> bool {
+        match self {
+            InputExactness::AllExact => true,
+            InputExactness::AllRounded => false,
+            InputExactness::Rows(r) => r[m],
+        }
+    }
+}
+
+/// One layer in `f64`, with what the bound needs.
+#[derive(Debug, Clone)]
+struct Layer {
+    /// `W~` (`l_k x l_{k-1}`).
+    w: Array2<f64>,
+    /// `W'` transposed (`l_{k-1} x l_k`), the matrix of the bound product.
+    wb_t: Array2<f64>,
+    /// `b~`.
+    b: Array1<f64>,
+    /// `up(c1 b')` per neuron.
+    b_term: Array1<f64>,
+    /// `c1` (rounded up).
+    c1: f64,
+    /// `c2`.
+    c2: f64,
+    /// `c1 + c2 uc` rounded up (rows of inputs that are roundings, layer 1 only).
+    c1_rounded_input: f64,
+    /// Smallest nonzero entry of `W'` (`+inf` if none).
+    wb_min: f64,
+    /// `A`.
+    abs_term: f64,
+    /// `F`.
+    factor: f64,
+}
+
+/// The network in `f64` for batched passes, with per layer whether the `f64` parameters
+/// are exactly the network's parameters.
+#[derive(Debug, Clone)]
+pub struct BatchNet {
+    arch: Arch,
+    layers: Vec<Layer>,
+    exact: Vec<bool>,
+}
+
+impl BatchNet {
+    /// From exact parameters: each rounded to the nearest `f64`; a layer is exact when
+    /// every rounding is.
+    ///
+    /// # Errors
+    /// [`NetError::Batch`] for a fan-in above [`MAX_FAN_IN`].
+    pub fn from_exact(net: &Network<BigRational>) -> Result<Self, NetError> {
+        let arch = net.arch().clone();
+        let mut params = Vec::with_capacity(arch.num_params());
+        let mut exact = Vec::with_capacity(arch.depth());
+        for k in 1..=arch.depth() {
+            let mut all = true;
+            for q in &net.params()[arch.layer_range(k)] {
+                let f = num_traits::ToPrimitive::to_f64(q).unwrap_or(f64::NAN);
+                all &= f.is_finite() && rational_from_f64(f).is_ok_and(|r| &r == q);
+                params.push(f);
+            }
+            exact.push(all);
+        }
+        Self::from_f64(arch, params, exact)
+    }
+
+    /// From `f64` parameters in the layout of MECHANISM.md; `exact[k-1]` says whether the
+    /// entries of layer `k` are the exact parameters (else each is a rounding of its exact
+    /// value). Non-finite parameters are allowed: they make every bound they touch `+inf`.
+    ///
+    /// # Errors
+    /// [`NetError::ParamCount`] for a wrong length, [`NetError::Batch`] for a wrong
+    /// `exact` length or a fan-in above [`MAX_FAN_IN`].
+    pub fn from_f64(arch: Arch, params: Vec<f64>, exact: Vec<bool>) -> Result<Self, NetError> {
+        if params.len() != arch.num_params() {
+            return Err(NetError::ParamCount {
+                arch: arch.to_string(),
+                expected: arch.num_params(),
+                got: params.len(),
+            });
+        }
+        if exact.len() != arch.depth() {
+            return Err(NetError::Batch {
+                reason: format!(
+                    "{} exactness flags for {} layers",
+                    exact.len(),
+                    arch.depth()
+                ),
+            });
+        }
+        let mut layers = Vec::with_capacity(arch.depth());
+        for k in 1..=arch.depth() {
+            let (rows, n) = (arch.width(k), arch.width(k - 1));
+            if n > MAX_FAN_IN {
+                return Err(NetError::Batch {
+                    reason: format!("fan-in {n} of layer {k} exceeds {MAX_FAN_IN}"),
+                });
+            }
+            let off = arch.layer_offset(k);
+            let w = Array2::from_shape_vec((rows, n), params[off..off + rows * n].to_vec())
+                .expect("shape matches the layout");
+            let b = Array1::from(params[off + rows * n..off + rows * (n + 1)].to_vec());
+            let p = if exact[k - 1] { 0.0 } else { 1.0 };
+            let widen = |v: f64| {
+                if exact[k - 1] {
+                    v.abs()
+                } else {
+                    v.abs().max(MIN_NORMAL)
+                }
+            };
+            // gamma_{n+1} <= (n+1) u (1 + 2^-11) for (n+1) u <= 2^-12.
+            let c1 = up(up(up((n + 1) as f64 * (1.0 + 1.0 / 2048.0)) + p) * U);
+            let c2 = if exact[k - 1] { 1.0 } else { 1.0 + UC }; // exact in f64
+            let c1_rounded_input = add_up(c1, up(c2 * UC));
+            let wb_t = w.t().map(|&v| widen(v));
+            let wb_min = wb_t
+                .iter()
+                .copied()
+                .filter(|&v| v > 0.0)
+                .fold(f64::INFINITY, f64::min);
+            let b_term = b.map(|&v| mul_up(c1, widen(v)));
+            layers.push(Layer {
+                w,
+                wb_t,
+                b,
+                b_term,
+                c1,
+                c2,
+                c1_rounded_input,
+                wb_min,
+                abs_term: (4 * n + 4) as f64 * MIN_SUB,
+                factor: 1.0 + (2 * (n + 1)) as f64 * U,
+            });
+        }
+        Ok(Self {
+            arch,
+            layers,
+            exact,
+        })
+    }
+
+    /// The architecture.
+    pub fn arch(&self) -> &Arch {
+        &self.arch
+    }
+
+    /// Whether the `f64` parameters of layer `k` (1-based) are the exact ones.
+    pub fn layer_exact(&self, k: usize) -> bool {
+        self.exact[k - 1]
+    }
+
+    /// `W~_k` (`l_k x l_{k-1}`).
+    pub fn weights(&self, k: usize) -> &Array2<f64> {
+        &self.layers[k - 1].w
+    }
+
+    /// `b~_k`.
+    pub fn biases(&self, k: usize) -> &Array1<f64> {
+        &self.layers[k - 1].b
+    }
+}
+
+/// Pre-activations and their bounds of one layer at every point.
+#[derive(Debug, Clone)]
+pub struct LayerPass {
+    /// `z~` (`M x l_k`), the `f64` pre-activations.
+    pub z: Array2<f64>,
+    /// `e` (`M x l_k`): `|z_exact - z~| <= e` (`+inf` when nothing is known).
+    pub e: Array2<f64>,
+}
+
+impl LayerPass {
+    /// The sign of `z_exact` at point `m`, neuron `j`, as far as the bound decides it.
+    pub fn sign(&self, m: usize, j: usize) -> Sign {
+        decide(self.z[[m, j]], self.e[[m, j]])
+    }
+}
+
+/// The sign of `z_exact` given `z~` and `e` with `|z_exact - z~| <= e`.
+#[inline]
+pub fn decide(z: f64, e: f64) -> Sign {
+    if z - e > 0.0 {
+        Sign::Positive
+    } else if z + e < 0.0 {
+        Sign::Negative
+    } else if z == 0.0 && e == 0.0 {
+        Sign::Zero
+    } else {
+        Sign::Undecided
+    }
+}
+
+/// A batched pass: `layers[k-1]` for `k = 1..=L` (the last is the output layer).
+#[derive(Debug, Clone)]
+pub struct BatchPass {
+    /// Per layer.
+    pub layers: Vec<LayerPass>,
+}
+
+impl BatchPass {
+    /// The output `N(x_m)` of every point (`M x l_L`), in `f64`.
+    pub fn output(&self) -> &Array2<f64> {
+        &self.layers.last().expect("L >= 2").z
+    }
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.layers[0].z.nrows()
+    }
+    /// Whether there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One block's pass: `(z, e)` per layer.
+type BlockPass = Vec<(Array2<f64>, Array2<f64>)>;
+
+fn forward_block(
+    net: &BatchNet,
+    x: ArrayView2<f64>,
+    first_row: usize,
+    inputs: InputExactness,
+) -> BlockPass {
+    let rows = x.nrows();
+    let mut out: BlockPass = Vec::with_capacity(net.layers.len());
+    for (li, layer) in net.layers.iter().enumerate() {
+        let n = layer.w.ncols();
+        // v = c1 |a~| + c2 e_a, rounded up, and its smallest nonzero entry.
+        let mut v = Array2::<f64>::zeros((rows, n));
+        let mut v_min = f64::INFINITY;
+        let mut z = if li == 0 {
+            for (r, (mut vrow, xrow)) in v.outer_iter_mut().zip(x.outer_iter()).enumerate() {
+                let exact_row = inputs.row(first_row + r);
+                for (vv, &xv) in vrow.iter_mut().zip(xrow) {
+                    *vv = if exact_row {
+                        mul_up(layer.c1, xv.abs())
+                    } else {
+                        mul_up(layer.c1_rounded_input, xv.abs().max(MIN_NORMAL))
+                    };
+                    if *vv > 0.0 {
+                        v_min = v_min.min(*vv);
+                    }
+                }
+            }
+            x.dot(&layer.w.t())
+        } else {
+            let (zp, ep) = &out[li - 1];
+            let a = zp.mapv(|t| if t > 0.0 { t } else { 0.0 });
+            ndarray::Zip::from(&mut v)
+                .and(&a)
+                .and(zp)
+                .and(ep)
+                .for_each(|vv, &av, &zv, &ev| {
+                    // e_a = 0 where fl(z~ + e) <= 0 (both activations are 0), else e.
+                    let ea = if zv + ev <= 0.0 { 0.0 } else { ev };
+                    *vv = add_up(mul_up(layer.c1, av), mul_up(layer.c2, ea));
+                    if *vv > 0.0 {
+                        v_min = v_min.min(*vv);
+                    }
+                });
+            a.dot(&layer.w.t())
+        };
+        z += &layer.b;
+        let s_mat = v.dot(&layer.wb_t);
+        // No product of nonzero entries can underflow (so S~ = 0 means every product of
+        // the forward pass is exactly 0): checked with a margin of 2.
+        let no_underflow = layer.wb_min * v_min >= 2.0 * MIN_NORMAL;
+        let mut e = s_mat;
+        ndarray::Zip::from(&mut e)
+            .and(&z)
+            .and_broadcast(&layer.b_term)
+            .for_each(|ev, &zv, &bt| {
+                let s = *ev;
+                let bound = if s == 0.0 && no_underflow {
+                    bt
+                } else {
+                    add_up(up(add_up(s, layer.abs_term) * layer.factor), bt)
+                };
+                *ev = if zv.is_finite() && bound.is_finite() {
+                    bound
+                } else {
+                    f64::INFINITY
+                };
+            });
+        out.push((z, e));
+    }
+    out
+}
+
+/// The batched forward pass of `net` at the rows of `x` (`M x l_0`), with the bound `e` of
+/// every pre-activation (see the module docs).
+///
+/// # Errors
+/// [`NetError::DataShape`] if `x` has the wrong number of columns, [`NetError::Batch`] if
+/// `InputExactness::Rows` has the wrong length.
+pub fn forward(
+    net: &BatchNet,
+    x: ArrayView2<f64>,
+    inputs: InputExactness,
+) -> Result<BatchPass, NetError> {
+    if x.ncols() != net.arch.inputs() {
+        return Err(NetError::DataShape {
+            what: "inputs",
+            expected: net.arch.inputs(),
+            got: x.ncols(),
+        });
+    }
+    if let InputExactness::Rows(r) = inputs
+        && r.len() != x.nrows()
+    {
+        return Err(NetError::Batch {
+            reason: format!("{} row flags for {} points", r.len(), x.nrows()),
+        });
+    }
+    let m = x.nrows();
+    let blocks: Vec<BlockPass> = (0..m.div_ceil(BLOCK_ROWS))
+        .into_par_iter()
+        .map(|bi| {
+            let lo = bi * BLOCK_ROWS;
+            let hi = (lo + BLOCK_ROWS).min(m);
+            forward_block(net, x.slice(s![lo..hi, ..]), lo, inputs)
+        })
+        .collect();
+    let layers = (0..net.layers.len())
+        .map(|li| {
+            let width = net.arch.width(li + 1);
+            let mut z = Array2::<f64>::zeros((m, width));
+            let mut e = Array2::<f64>::zeros((m, width));
+            for (bi, block) in blocks.iter().enumerate() {
+                let lo = bi * BLOCK_ROWS;
+                let rows = block[li].0.nrows();
+                z.slice_mut(s![lo..lo + rows, ..]).assign(&block[li].0);
+                e.slice_mut(s![lo..lo + rows, ..]).assign(&block[li].1);
+            }
+            LayerPass { z, e }
+        })
+        .collect();
+    Ok(BatchPass { layers })
+}
+
+/// The activity report of `inspect --mode f64` from a pass: a neuron is inactive when
+/// `z~ <= 0` at every point (the float decision); every pre-activation whose sign the bound
+/// does not settle is a near tie; `exact_ties` counts `z~ = 0`. Near ties are listed point
+/// by point, then layer, then neuron.
+pub fn activity(pass: &BatchPass) -> crate::activity::Activity {
+    use crate::activity::{MAX_LISTED_TIES, NearTie, NeuronStatus};
+    let hidden = &pass.layers[..pass.layers.len() - 1];
+    let status: Vec<Vec<NeuronStatus>> = hidden
+        .iter()
+        .map(|l| {
+            l.z.axis_iter(Axis(1))
+                .map(|col| {
+                    if col.iter().all(|&z| z <= 0.0) {
+                        NeuronStatus::Inactive
+                    } else if col.iter().any(|&z| z > 0.0) {
+                        NeuronStatus::Active
+                    } else {
+                        NeuronStatus::Undecided // NaN
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let exact_ties = hidden
+        .iter()
+        .map(|l| l.z.iter().filter(|&&z| z == 0.0).count())
+        .sum();
+    let undecided = |z: f64, e: f64| decide(z, e) == crate::scalar::Sign::Undecided;
+    let near_tie_count = hidden
+        .iter()
+        .map(|l| {
+            ndarray::Zip::from(&l.z)
+                .and(&l.e)
+                .fold(0usize, |c, &z, &e| c + usize::from(undecided(z, e)))
+        })
+        .sum();
+    let mut near_ties = Vec::new();
+    'points: for m in 0..pass.len() {
+        for (li, l) in hidden.iter().enumerate() {
+            for j in 0..l.z.ncols() {
+                if undecided(l.z[[m, j]], l.e[[m, j]]) {
+                    if near_ties.len() == MAX_LISTED_TIES {
+                        break 'points;
+                    }
+                    near_ties.push(NearTie {
+                        layer: li + 1,
+                        neuron: j,
+                        point: m,
+                        value: l.z[[m, j]],
+                    });
+                }
+            }
+        }
+    }
+    let out = pass.output();
+    let first = out.row(0);
+    let outputs_identical = out.outer_iter().all(|row| {
+        row.iter()
+            .zip(first.iter())
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    });
+    crate::activity::Activity {
+        status,
+        exact_ties,
+        near_tie_count,
+        near_ties,
+        outputs_identical,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scalar::{Scalar, q};
+
+    fn exact_net(widths: Vec<usize>, params: Vec<BigRational>) -> Network<BigRational> {
+        Network::new(Arch::new(widths).unwrap(), params).unwrap()
+    }
+
+    fn pow2(e: i32) -> BigRational {
+        if e >= 0 {
+            BigRational::from_integer(num_bigint::BigInt::from(1) << e as usize)
+        } else {
+            BigRational::new(1.into(), num_bigint::BigInt::from(1) << (-e) as usize)
+        }
+    }
+
+    /// Issue 15, item 6: the old absolute tolerance 1e-9 called this decided; exact z is
+    /// +9.3e-9, f64 gives -2.98e-8. The bound must leave it undecided.
+    #[test]
+    fn cancellation_with_large_weights_is_a_near_tie() {
+        let w = [
+            pow2(27),
+            q(7, 1) * pow2(-29),
+            q(7, 1) * pow2(-29),
+            -(pow2(27) + pow2(-25)),
+        ];
+        let b = q(7, 1) * pow2(-29);
+        let mut params: Vec<BigRational> = w.to_vec();
+        params.push(b);
+        params.extend([q(1, 1), q(0, 1)]); // output layer 1x1
+        let net = exact_net(vec![4, 1, 1], params);
+        let x: Vec<BigRational> = vec![q(1, 1); 4];
+        let z_exact = &net.forward(&x).pre[0][0];
+        assert_eq!(z_exact.sign(), Sign::Positive);
+        let bn = BatchNet::from_exact(&net).unwrap();
+        assert!(bn.layer_exact(1));
+        let xf = Array2::from_elem((1, 4), 1.0);
+        let pass = forward(&bn, xf.view(), InputExactness::AllExact).unwrap();
+        let (z, e) = (pass.layers[0].z[[0, 0]], pass.layers[0].e[[0, 0]]);
+        // The f64 value depends on the summation order (sequential: -2.98e-8); every order
+        // is off by far more than 1e-9.
+        assert!((z - z_exact.to_f64()).abs() > 1e-8, "{z}");
+        assert!(e >= (z_exact.to_f64() - z).abs());
+        assert_eq!(pass.layers[0].sign(0, 0), Sign::Undecided);
+        let act = activity(&pass);
+        assert_eq!(act.near_tie_count, 1);
+        assert_eq!(act.near_ties[0].value, z);
+    }
+
+    /// All-zero inputs with zero bias: exactly 0, bound exactly 0, decided `Zero`; a
+    /// nonzero tie `x - 1` at `x = 1` is 0.0 in f64 but left undecided.
+    #[test]
+    fn exact_zero_and_float_zero() {
+        // 1-2-1-1: z_{1,0} = x - 1, z_{1,1} = -x; layer 2: z = a_0 + a_1 + 0.
+        let params = vec![
+            q(1, 1),
+            q(-1, 1),
+            q(-1, 1),
+            q(0, 1),
+            q(1, 1),
+            q(1, 1),
+            q(0, 1),
+            q(2, 1),
+            q(3, 1),
+        ];
+        let net = exact_net(vec![1, 2, 1, 1], params);
+        let bn = BatchNet::from_exact(&net).unwrap();
+        let x = Array2::from_shape_vec((2, 1), vec![0.0, 1.0]).unwrap();
+        let pass = forward(&bn, x.view(), InputExactness::AllExact).unwrap();
+        assert_eq!(pass.layers[0].sign(0, 1), Sign::Zero); // -0 * 1: all products 0
+        assert_eq!(pass.layers[0].sign(0, 0), Sign::Negative);
+        assert_eq!(pass.layers[0].sign(1, 0), Sign::Undecided); // 1 - 1
+        assert_eq!(pass.layers[0].sign(1, 1), Sign::Negative);
+        assert_eq!(pass.layers[1].sign(0, 0), Sign::Zero);
+        // At x = 1 the activation of neuron 0 is only known up to e, so layer 2 is not Zero.
+        assert_eq!(pass.layers[1].sign(1, 0), Sign::Undecided);
+        let act = activity(&pass);
+        assert_eq!(act.dead_layers(), vec![1, 2]);
+        assert_eq!(act.exact_ties, 4);
+        assert_eq!(act.near_tie_count, 2);
+    }
+
+    /// Rounded parameters and inputs: the bound covers the conversion error too.
+    #[test]
+    fn bound_covers_inexact_parameters_and_inputs() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for trial in 0..40 {
+            let widths = vec![3, 5, 4, 2];
+            let arch = Arch::new(widths.clone()).unwrap();
+            let scale = [1i64, 1 << 20, 1 << 40][trial % 3];
+            let params: Vec<BigRational> = (0..arch.num_params())
+                .map(|_| q(rng.gen_range(-1000..1000) * scale, rng.gen_range(1..97)))
+                .collect();
+            let net = exact_net(widths, params);
+            let xs: Vec<Vec<BigRational>> = (0..7)
+                .map(|_| {
+                    (0..3)
+                        .map(|_| q(rng.gen_range(-50..50), rng.gen_range(1..13)))
+                        .collect()
+                })
+                .collect();
+            let xf = Array2::from_shape_fn((7, 3), |(m, i)| xs[m][i].to_f64());
+            let bn = BatchNet::from_exact(&net).unwrap();
+            let pass = forward(&bn, xf.view(), InputExactness::AllRounded).unwrap();
+            for (m, x) in xs.iter().enumerate() {
+                let exact = net.forward(x);
+                for (k, zk) in exact.pre.iter().enumerate() {
+                    for (j, z) in zk.iter().enumerate() {
+                        let (zf, e) = (pass.layers[k].z[[m, j]], pass.layers[k].e[[m, j]]);
+                        let err = z.sub(&rational_from_f64(zf).unwrap()).abs();
+                        assert!(err <= rational_from_f64(e).unwrap(), "layer {k} point {m}");
+                        let s = pass.layers[k].sign(m, j);
+                        if s != Sign::Undecided {
+                            assert_eq!(s, z.sign());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Same bits on one thread and on several (the block partition is fixed).
+    #[test]
+    fn deterministic_across_thread_counts() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let arch = Arch::new(vec![17, 33, 9, 3]).unwrap();
+        let params: Vec<f64> = (0..arch.num_params())
+            .map(|_| rng.gen_range(-1.0..1.0))
+            .collect();
+        let bn = BatchNet::from_f64(arch, params, vec![true; 3]).unwrap();
+        let x = Array2::from_shape_fn((3 * BLOCK_ROWS + 5, 17), |_| rng.gen_range(-1.0..1.0));
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| forward(&bn, x.view(), InputExactness::AllExact).unwrap())
+        };
+        let (a, b) = (run(1), run(3));
+        for (la, lb) in a.layers.iter().zip(&b.layers) {
+            assert!(
+                la.z.iter()
+                    .zip(&lb.z)
+                    .all(|(p, q)| p.to_bits() == q.to_bits())
+            );
+            assert!(
+                la.e.iter()
+                    .zip(&lb.e)
+                    .all(|(p, q)| p.to_bits() == q.to_bits())
+            );
+        }
+        // The bound is small relative to |W||a| here: no sign of layer 1 is undecided
+        // unless |z| is tiny.
+        let undecided = a.layers[0]
+            .e
+            .iter()
+            .zip(&a.layers[0].z)
+            .filter(|(e, z)| f64::abs(**z) <= **e)
+            .count();
+        assert_eq!(undecided, 0);
+    }
+
+    #[test]
+    fn overflow_is_undecided() {
+        let arch = Arch::new(vec![2, 1, 1]).unwrap();
+        let bn =
+            BatchNet::from_f64(arch, vec![1e308, 1e308, 0.0, 1.0, 0.0], vec![true, true]).unwrap();
+        let x = Array2::from_shape_vec((1, 2), vec![1.5, 1.5]).unwrap();
+        let pass = forward(&bn, x.view(), InputExactness::AllExact).unwrap();
+        assert_eq!(pass.layers[0].e[[0, 0]], f64::INFINITY);
+        assert_eq!(pass.layers[0].sign(0, 0), Sign::Undecided);
+    }
+}
