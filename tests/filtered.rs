@@ -20,15 +20,20 @@ fn value() -> impl Strategy<Value = BigRational> {
         (-1.0f32..1.0f32).prop_map(|v| rational_from_f64(v as f64).unwrap()),
         (-3i64..=3, 1i64..=7).prop_map(|(n, d)| q(n, d * 3)),
         (-9i64..=9).prop_map(|n| q(n, 10)),
-        (-1.0f64..1.0, -300i32..300).prop_map(|(m, e)| rational_from_f64(m * 2f64.powi(e)).unwrap()),
+        (-1.0f64..1.0, -300i32..300)
+            .prop_map(|(m, e)| rational_from_f64(m * 2f64.powi(e)).unwrap()),
         (-1.0f64..1.0).prop_map(|m| rational_from_f64(m * 1e-310).unwrap()),
         Just(q(0, 1)),
     ]
 }
 
 fn net_and_data() -> impl Strategy<Value = (Vec<usize>, Vec<BigRational>, Vec<Vec<BigRational>>)> {
-    (1usize..=3, prop::collection::vec(1usize..=4, 1..=3), 1usize..=6).prop_flat_map(
-        |(d, hidden, points)| {
+    (
+        1usize..=3,
+        prop::collection::vec(1usize..=4, 1..=3),
+        1usize..=6,
+    )
+        .prop_flat_map(|(d, hidden, points)| {
             let mut widths = vec![d];
             widths.extend(&hidden);
             widths.push(1);
@@ -38,8 +43,7 @@ fn net_and_data() -> impl Strategy<Value = (Vec<usize>, Vec<BigRational>, Vec<Ve
                 prop::collection::vec(value(), arch.num_params()),
                 prop::collection::vec(prop::collection::vec(value(), d), points),
             )
-        },
-    )
+        })
 }
 
 /// How a first-layer bias is moved onto (or next to) a tie at data point 0.
@@ -60,10 +64,7 @@ fn agree(widths: &[usize], params: Vec<BigRational>, xs: Vec<Vec<BigRational>>) 
     let filtered = filtered_activity(&net, &data).unwrap();
     assert_eq!(filtered.activity.status, exact.status);
     assert_eq!(filtered.activity.exact_ties, exact.exact_ties);
-    assert_eq!(
-        filtered.activity.outputs_identical,
-        exact.outputs_identical
-    );
+    assert_eq!(filtered.activity.outputs_identical, exact.outputs_identical);
     let engine = Filter::new(&net).unwrap();
     for m in 0..data.len() {
         assert_eq!(engine.exact_output(data.x(m)), net.output(data.x(m)));
@@ -120,8 +121,8 @@ fn exact_tie_needs_the_fallback_and_is_counted() {
     let arch = Arch::new(vec![1, 1, 1]).unwrap();
     let params = vec![q(1, 3), q(-1, 9), q(1, 1), q(0, 1)];
     let net = Network::new(arch, params).unwrap();
-    let data = Dataset::from_rows(vec![vec![q(1, 3)], vec![q(-1, 1)]], vec![vec![q(0, 1)]; 2])
-        .unwrap();
+    let data =
+        Dataset::from_rows(vec![vec![q(1, 3)], vec![q(-1, 1)]], vec![vec![q(0, 1)]; 2]).unwrap();
     let f = filtered_activity(&net, &data).unwrap();
     assert_eq!(f.activity.exact_ties, 1);
     assert_eq!(f.activity.dead_layers(), vec![1]);
@@ -133,16 +134,21 @@ fn exact_tie_needs_the_fallback_and_is_counted() {
 fn clear_signs_need_no_fallback() {
     // f32 weights and data, no pre-activation near 0: every decision in f64
     let arch = Arch::new(vec![2, 3, 1]).unwrap();
-    let params: Vec<BigRational> = [0.5f32, -0.25, 1.5, 0.75, -2.0, 1.0, 0.1, -0.3, 0.2, 1.0, 1.0, -1.0, 0.0]
-        .iter()
-        .map(|v| rational_from_f64(*v as f64).unwrap())
-        .collect();
+    let params: Vec<BigRational> = [
+        0.5f32, -0.25, 1.5, 0.75, -2.0, 1.0, 0.1, -0.3, 0.2, 1.0, 1.0, -1.0, 0.0,
+    ]
+    .iter()
+    .map(|v| rational_from_f64(*v as f64).unwrap())
+    .collect();
     let net = Network::new(arch, params).unwrap();
     let xs = vec![vec![q(1, 1), q(1, 2)], vec![q(-1, 1), q(1, 4)]];
     let data = Dataset::from_rows(xs, vec![vec![q(0, 1)]; 2]).unwrap();
     let f = filtered_activity(&net, &data).unwrap();
     assert_eq!(f.exact_fallbacks, 0);
-    assert_eq!(f.activity.status, activity_on_data(&net, &data).unwrap().status);
+    assert_eq!(
+        f.activity.status,
+        activity_on_data(&net, &data).unwrap().status
+    );
 }
 
 #[test]
@@ -155,6 +161,60 @@ fn overflow_is_left_to_the_exact_engine() {
     let data = Dataset::from_rows(vec![vec![big.clone()]], vec![vec![q(0, 1)]]).unwrap();
     let f = filtered_activity(&net, &data).unwrap();
     assert_eq!(f.exact_fallbacks, 1);
-    assert_eq!(f.activity.status, activity_on_data(&net, &data).unwrap().status);
+    assert_eq!(
+        f.activity.status,
+        activity_on_data(&net, &data).unwrap().status
+    );
     assert_eq!(f.activity.dead_layers(), Vec::<usize>::new());
+}
+
+#[test]
+fn cli_reports_exact_fallbacks_and_exact_values() {
+    // the hand-computed net of core_exact: risk and V in closed form
+    let dir = std::env::temp_dir().join(format!("deadrelu-filtered-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let weights = dir.join("w.json");
+    // 1-1-1: z1 = x/3 - 1/9 (exactly 0 at x = 1/3), N = 2 relu(z1) + 1/2
+    std::fs::write(
+        &weights,
+        r#"{"arch":[1,1,1],"params":["1/3","-1/9","2","1/2"]}"#,
+    )
+    .unwrap();
+    let csv = dir.join("d.csv");
+    std::fs::write(&csv, "x,y\n1/3,1\n-1,0\n").unwrap();
+    let w = weights.to_str().unwrap();
+    let d = format!("csv:{}", csv.to_str().unwrap());
+    let v = common::json(&["inspect", "--weights", w, "--data", &d, "--json"]);
+    assert_eq!(v["exact_fallbacks"], 1);
+    assert_eq!(v["exact_ties"], 1);
+    assert_eq!(v["dead_layers"], serde_json::json!([1]));
+    // constant 1/2: ((1/2)^2 + (1/2)^2) / 2 = 1/4; V = 1/4
+    assert_eq!(v["risk"], "1/4");
+    assert_eq!(v["best_constant_risk"], "1/4");
+    let f = common::json(&[
+        "inspect",
+        "--weights",
+        w,
+        "--data",
+        &d,
+        "--json",
+        "--mode",
+        "f64",
+    ]);
+    assert!(f.get("exact_fallbacks").is_none());
+    let a = common::json(&[
+        "audit",
+        "--weights",
+        w,
+        "--data",
+        &d,
+        "--json",
+        "--steps",
+        "2",
+        "--optimizers",
+        "sgd",
+    ]);
+    assert_eq!(a["exact_fallbacks"], 1);
+    assert_eq!(a["constant_value"], serde_json::json!(["1/2"]));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -308,7 +308,11 @@ impl ExactNet {
                 match small[*i] {
                     Some((_, 0)) => {}
                     Some((w_negative, w)) => {
-                        let acc = if w_negative != *a_negative { &mut neg } else { &mut pos };
+                        let acc = if w_negative != *a_negative {
+                            &mut neg
+                        } else {
+                            &mut pos
+                        };
                         mul_add(acc, w, a);
                     }
                     None => big += &row[*i] * &input.m[*i],
@@ -398,7 +402,10 @@ mod tests {
                 let got: Vec<BigRational> = (0..arch.width(k)).map(|j| p.value(j)).collect();
                 assert_eq!(got, pass.pre[k - 1], "layer {k} at {x:?}");
                 for (j, z) in pass.pre[k - 1].iter().enumerate() {
-                    assert_eq!(p.signum(j) as i32, z.signum().to_integer().try_into().unwrap_or(0i32));
+                    assert_eq!(
+                        p.signum(j) as i32,
+                        z.signum().to_integer().try_into().unwrap_or(0i32)
+                    );
                 }
             }
             assert_eq!(exact.output(&x), net.output(&x));

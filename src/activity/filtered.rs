@@ -386,8 +386,10 @@ impl Filter<'_> {
                     .collect::<Vec<_>>()
                     .par_chunks(FALLBACK_BLOCK)
                     .flat_map_iter(|block| {
-                        let done: Vec<Vec<BigRational>> =
-                            block.iter().map(|&m| self.exact_output(data.x(m))).collect();
+                        let done: Vec<Vec<BigRational>> = block
+                            .iter()
+                            .map(|&m| self.exact_output(data.x(m)))
+                            .collect();
                         progress(block.len());
                         done
                     })
@@ -413,12 +415,12 @@ pub fn exact_risk(outputs: &Outputs, data: &Dataset<BigRational>) -> BigRational
     match outputs {
         Outputs::Constant(c) => {
             let (s, t) = target_sums(data);
-            let total = c
-                .iter()
-                .zip(s.iter().zip(&t))
-                .fold(BigRational::zero(), |acc, (c, (s, t))| {
-                    acc + &m * c * c - BigRational::from_integer(2.into()) * c * s + t
-                });
+            let total =
+                c.iter()
+                    .zip(s.iter().zip(&t))
+                    .fold(BigRational::zero(), |acc, (c, (s, t))| {
+                        acc + &m * c * c - BigRational::from_integer(2.into()) * c * s + t
+                    });
             total / m
         }
         Outputs::PerPoint(out) => {
@@ -511,7 +513,10 @@ impl Filter<'_> {
             let input: Vec<BigRational> = if l == k + 1 {
                 vec![BigRational::zero(); cols]
             } else {
-                pre[l - 2 - k].iter().map(crate::scalar::Scalar::relu).collect()
+                pre[l - 2 - k]
+                    .iter()
+                    .map(crate::scalar::Scalar::relu)
+                    .collect()
             };
             for (j, d) in delta.iter().enumerate() {
                 if d.is_zero() {
@@ -532,13 +537,16 @@ impl Filter<'_> {
                     if !num_traits::Signed::is_positive(&pre[l - 2 - k][i]) {
                         return BigRational::zero();
                     }
-                    delta.iter().enumerate().fold(BigRational::zero(), |acc, (j, d)| {
-                        if d.is_zero() {
-                            acc
-                        } else {
-                            acc + &params[arch.weight_index(l, j, i)] * d
-                        }
-                    })
+                    delta
+                        .iter()
+                        .enumerate()
+                        .fold(BigRational::zero(), |acc, (j, d)| {
+                            if d.is_zero() {
+                                acc
+                            } else {
+                                acc + &params[arch.weight_index(l, j, i)] * d
+                            }
+                        })
                 })
                 .collect();
         }
