@@ -10,6 +10,8 @@
 
 pub mod batched;
 pub mod domain;
+pub mod exact_dyadic;
+pub mod filtered;
 pub mod phases;
 
 use crate::data::Dataset;

@@ -16,6 +16,7 @@
 //! all `i`, `s`, `t` is taken. When none correlates (for instance constant targets, V = 0)
 //! the verdict is `inconclusive` with that reason.
 
+use crate::activity::filtered::{Filter, best_constant};
 use crate::activity::{Activity, activity_on_data};
 use crate::data::Dataset;
 use crate::net::{Arch, Network};
@@ -107,6 +108,8 @@ pub struct AuditReport {
     pub verdict: Verdict,
     /// Activity of theta_0 on the data.
     pub activity: Activity,
+    /// Decisions of the activity that the `f64` filter left to exact arithmetic.
+    pub exact_fallbacks: usize,
     /// The dead layer used (the deepest one, which freezes the most coordinates).
     pub dead_layer: Option<usize>,
     /// The constant value of the realization on the data.
@@ -298,11 +301,20 @@ pub fn audit(
     options: &AuditOptions,
     mut progress: impl FnMut(&str),
 ) -> Result<AuditReport, String> {
-    let activity = activity_on_data(net, data).map_err(|e| e.to_string())?;
-    let (risk, grad) = net
-        .risk_and_gradient(data, None)
-        .map_err(|e| e.to_string())?;
-    let (v, _) = data.best_constant();
+    // exact decisions by the f64 filter; exact values from the cheap parts when a layer
+    // is dead (crate::activity::filtered)
+    let filter = Filter::new(net).map_err(|e| e.to_string())?;
+    let found = filter.activity(data).map_err(|e| e.to_string())?;
+    let (activity, exact_fallbacks) = (found.activity, found.exact_fallbacks);
+    let (risk, grad) = match activity.first_dead_layer() {
+        Some(first) if data.outputs() == net.arch().outputs() => {
+            filter.risk_and_gradient_after_dead(data, first)
+        }
+        _ => net
+            .risk_and_gradient(data, None)
+            .map_err(|e| e.to_string())?,
+    };
+    let (v, _) = best_constant(data);
     let zero_gradient: Vec<usize> = grad
         .iter()
         .enumerate()
@@ -333,6 +345,7 @@ pub fn audit(
                 ),
             },
             activity,
+            exact_fallbacks,
             dead_layer: None,
             constant_value: None,
             risk,
@@ -343,7 +356,7 @@ pub fn audit(
             runs: Vec::new(),
         });
     };
-    let constant_value = net.output(data.x(0));
+    let constant_value = filter.constant_after(dead[0]);
     let frozen = frozen_range(arch, k);
     let mut reasons = Vec::new();
     if !frozen.clone().all(|i| Zero::is_zero(&grad[i])) {
@@ -423,6 +436,7 @@ pub fn audit(
     Ok(AuditReport {
         verdict,
         activity,
+        exact_fallbacks,
         dead_layer: Some(k),
         constant_value: Some(constant_value),
         risk,

@@ -124,6 +124,7 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
         "dead_layers": report.activity.dead_layers(),
         "inactive_per_layer": report.activity.inactive_per_layer(),
         "exact_ties": report.activity.exact_ties,
+        "exact_fallbacks": report.exact_fallbacks,
         "constant_value": report.constant_value.as_deref().map(strings),
         "risk": rational_string(&report.risk),
         "best_constant_risk": rational_string(&report.best_constant_risk),

@@ -68,6 +68,8 @@ pub struct InspectReport {
     pub risk: Value,
     /// Best-constant risk `V`.
     pub best_constant_risk: Value,
+    /// Exact mode: decisions the `f64` filter left to exact arithmetic.
+    pub exact_fallbacks: Option<usize>,
 }
 
 /// Computes activity and risk in scalar type `S`.
@@ -85,6 +87,7 @@ pub fn inspect_in<S: Scalar>(
             activity: f.activity,
             risk: f.risk,
             best_constant_risk: f.best_constant_risk,
+            exact_fallbacks: None,
         });
     }
     let net: Network<S> = net.convert();
@@ -98,6 +101,51 @@ pub fn inspect_in<S: Scalar>(
         activity,
         risk: number(&risk),
         best_constant_risk: number(&v),
+        exact_fallbacks: None,
+    })
+}
+
+/// The exact findings of `inspect`: the filtered exact activity
+/// ([`crate::activity::filtered`]), and the exact risk and `V`, the risk from the
+/// constant output after a dead layer when there is one.
+///
+/// # Errors
+/// [`CliError::Input`] when the data do not fit the network.
+pub fn inspect_exact(
+    net: &Network<BigRational>,
+    data: &Dataset<BigRational>,
+) -> Result<InspectReport, CliError> {
+    use crate::activity::filtered::{Filter, best_constant, exact_risk};
+    if data.outputs() != net.arch().outputs() {
+        return Err(CliError::input(
+            "--data",
+            crate::net::NetError::DataShape {
+                what: "outputs",
+                expected: net.arch().outputs(),
+                got: data.outputs(),
+            },
+        ));
+    }
+    let filter = Filter::new(net).map_err(|e| CliError::input("--weights", e))?;
+    let bar = super::progress::DelayedBar::new(data.len() as u64, "exact decisions (points)");
+    let found = filter
+        .activity_with_progress(data, |n| bar.inc(n as u64))
+        .map_err(|e| CliError::input("--data", e))?;
+    let outputs = if found.activity.dead_layers().is_empty() {
+        bar.set_message("exact outputs (points)");
+        bar.inc_length(data.len() as u64);
+        filter.outputs_with_progress(data, &found.activity, |n| bar.inc(n as u64))
+    } else {
+        filter.outputs(data, &found.activity)
+    };
+    let risk = exact_risk(&outputs, data);
+    let (v, _) = best_constant(data);
+    bar.finish();
+    Ok(InspectReport {
+        activity: found.activity,
+        risk: Value::String(crate::scalar::rational_string(&risk)),
+        best_constant_risk: Value::String(crate::scalar::rational_string(&v)),
+        exact_fallbacks: Some(found.exact_fallbacks),
     })
 }
 
@@ -109,7 +157,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     let (arch, points, report, exact_net) = match args.mode {
         Mode::Exact => {
             let setup = args.common.setup()?;
-            let report = inspect_in::<BigRational>(&setup.net, &setup.data)?;
+            let report = inspect_exact(&setup.net, &setup.data)?;
             (
                 setup.net.arch().clone(),
                 setup.data.len(),
@@ -123,6 +171,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
                 activity: f.activity,
                 risk: f.risk,
                 best_constant_risk: f.best_constant_risk,
+                exact_fallbacks: None,
             };
             (f.arch, f.points, report, None)
         }
@@ -149,6 +198,9 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             "best_constant_risk": report.best_constant_risk,
             "exact_ties": act.exact_ties,
         });
+        if let Some(n) = report.exact_fallbacks {
+            v["exact_fallbacks"] = json!(n);
+        }
         if let Some(domain) = &args.domain {
             let (a, b) = parse_domain(domain)?;
             v["domain"] = domain_json(&domain_net()?, &a, &b, args.box_budget);

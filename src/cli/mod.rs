@@ -13,6 +13,7 @@ pub(crate) mod format;
 mod inspect;
 mod inspect_f64;
 mod plot;
+pub(crate) mod progress;
 pub(crate) mod train;
 
 pub use args::{CommonArgs, Mode, OptimArgs, Setup};
