@@ -1,7 +1,7 @@
 (* Prints the assumptions of the main theorems; the Makefile fails on anything beyond the
    axioms of Coq's standard real-number library. (AssumptionsClassic.v: the theorems about
    NAdam's PyTorch schedule, which also use Classical_Prop.classic through Coq's ln.) *)
-Require Import DeadRelu.Network DeadRelu.Mechanism DeadRelu.Optimizers DeadRelu.Flat DeadRelu.Risk DeadRelu.Train.
+Require Import DeadRelu.Network DeadRelu.Mechanism DeadRelu.Optimizers DeadRelu.Flat DeadRelu.Risk DeadRelu.Train DeadRelu.Gradient.
 
 Print Assumptions constant_realization.
 Print Assumptions constant_on.
@@ -43,3 +43,4 @@ Print Assumptions amsgrad_trains_dead.
 Print Assumptions adamax_trains_dead.
 Print Assumptions nadam_trains_dead.
 Print Assumptions adadelta_trains_dead.
+Print Assumptions grads_directional_derivative.

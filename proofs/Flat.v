@@ -300,14 +300,14 @@ Proof.
     + apply backvec_length. exact HLf.
 Qed.
 
-Lemma removelast_last : forall (Ls : list layer), Ls <> [] -> Ls = removelast Ls ++ [last Ls []].
+Lemma split_last : forall (Ls : list layer), Ls <> [] -> Ls = removelast Ls ++ [last Ls []].
 Proof. intros Ls H. apply app_removelast_last. exact H. Qed.
 
 Theorem net_grads_shaped : forall arch Ls x y, Ls <> [] -> shaped arch Ls -> length x = hd 0%nat arch ->
   length y = last arch 0%nat -> shaped arch (net_grads Ls x y).
 Proof.
   intros arch Ls x y Hne H Hx Hy. destruct arch as [|a rest]; [inversion H|].
-  rewrite (removelast_last Ls Hne) in H. unfold net_grads.
+  rewrite (split_last Ls Hne) in H. unfold net_grads.
   apply (grads_shape (removelast Ls) (last Ls []) a rest x y H Hx).
   rewrite Hy. destruct rest as [|n r]; [reflexivity|].
   change (last (n :: r) 0%nat = last (n :: r) a). apply last_cons_default.
