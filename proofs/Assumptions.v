@@ -44,3 +44,5 @@ Print Assumptions adamax_trains_dead.
 Print Assumptions nadam_trains_dead.
 Print Assumptions adadelta_trains_dead.
 Print Assumptions grads_directional_derivative.
+Print Assumptions grads_partial_derivative.
+Print Assumptions risk_partial_derivative.

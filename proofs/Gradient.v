@@ -468,3 +468,124 @@ Proof.
   symmetry. apply dot_out_error; [|exact Hy].
   rewrite pre_length. exact (shaped_last_length Hs (a :: rest) Out HLs).
 Qed.
+
+(* ---------- coordinates of theta: partial derivatives ---------- *)
+
+(* e_i in R^n *)
+Definition unit_vec (i n : nat) : list R := map (fun j => if Nat.eq_dec j i then 1 else 0) (seq 0 n).
+
+Lemma dot_unit_vec : forall g i n, (length g <= n)%nat -> (i < n)%nat -> dot g (unit_vec i n) = nth i g 0.
+Proof.
+  intros g i n Hg Hi. rewrite (dot_sumn g _ n Hg).
+  rewrite (sumn_ext n _ (fun j => if Nat.eq_dec j i then nth j g 0 else 0))
+    by (intros j Hj; unfold unit_vec; rewrite nth_map_seq by exact Hj; destruct (Nat.eq_dec j i); ring).
+  clear Hg. induction n as [|n IH]; [lia|]. simpl.
+  destruct (Nat.eq_dec n i) as [->|Hne].
+  - rewrite sumn_zero; [ring|]. intros j Hj. destruct (Nat.eq_dec j i); [lia | reflexivity].
+  - rewrite IH by lia. ring.
+Qed.
+
+Lemma vlin_app : forall t A B C D, length A = length C -> vlin t (A ++ B) (C ++ D) = vlin t A C ++ vlin t B D.
+Proof. intros t A; induction A as [|u A IH]; intros B [|v C] D H; simpl in *; try discriminate; [reflexivity|]. unfold vlin in *; simpl. rewrite IH by lia. reflexivity. Qed.
+
+Lemma flat_llin : forall t L dL, same_shape L dL -> flat_layer (llin t L dL) = vlin t (flat_layer L) (flat_layer dL).
+Proof.
+  intros t L dL H. unfold flat_layer.
+  assert (Hc : length (concat (map fst L)) = length (concat (map fst dL))).
+  { induction H as [|p q L dL Hpq H IH]; simpl; [reflexivity|]. rewrite !app_length, Hpq, IH. reflexivity. }
+  rewrite vlin_app by exact Hc. clear Hc. f_equal.
+  - induction H as [|p q L dL Hpq H IH]; [reflexivity|]. unfold llin in *; simpl. rewrite vlin_app by exact Hpq. rewrite IH. reflexivity.
+  - induction H as [|p q L dL Hpq H IH]; [reflexivity|]. unfold llin, vlin in *; simpl. rewrite IH. reflexivity.
+Qed.
+
+Lemma flat_layer_same_length : forall L dL, same_shape L dL -> length (flat_layer L) = length (flat_layer dL).
+Proof.
+  intros L dL H; unfold flat_layer; rewrite !app_length, !map_length.
+  induction H as [|p q L dL Hpq H IH]; simpl; [reflexivity|]. rewrite !app_length, Hpq. lia.
+Qed.
+
+Lemma flatten_nlin : forall t Ls dLs, Forall2 same_shape Ls dLs -> flatten (nlin t Ls dLs) = vlin t (flatten Ls) (flatten dLs).
+Proof.
+  intros t Ls dLs H; induction H as [|L dL Ls dLs HL H IH]; [reflexivity|].
+  change (flatten (nlin t (L :: Ls) (dL :: dLs))) with (flat_layer (llin t L dL) ++ flatten (nlin t Ls dLs)).
+  change (flatten (L :: Ls)) with (flat_layer L ++ flatten Ls). change (flatten (dL :: dLs)) with (flat_layer dL ++ flatten dLs).
+  rewrite vlin_app by (apply flat_layer_same_length; exact HL). rewrite IH, flat_llin by exact HL. reflexivity.
+Qed.
+
+Lemma lshape_llin : forall t a b L dL, lshape a b L -> lshape a b dL -> lshape a b (llin t L dL).
+Proof.
+  intros t a b L dL [HL HLf] [HdL HdLf]. split; [rewrite llin_length; lia|].
+  clear HL HdL. revert dL HdLf. induction HLf as [|p L Hp HLf IH]; intros [|q dL] HdLf; constructor.
+  - simpl. rewrite vlin_length, Hp, (Forall_inv HdLf). lia.
+  - apply IH. exact (Forall_inv_tail HdLf).
+Qed.
+
+Lemma shaped_nlin : forall t arch Ls dLs, shaped arch Ls -> shaped arch dLs -> shaped arch (nlin t Ls dLs).
+Proof.
+  intros t arch Ls dLs H; revert dLs; induction H as [a|a b rest L Ls HL HLs IH]; intros dLs Hd.
+  - constructor.
+  - inversion Hd as [|a' b' rest' dL dLs' HdL HdLs]; subst. unfold nlin; simpl. constructor.
+    + apply lshape_llin; assumption.
+    + apply IH. exact HdLs.
+Qed.
+
+(* theta + t e_i, as layers *)
+Lemma unflatten_vlin : forall arch th d t, length th = nparams arch -> length d = nparams arch -> arch <> [] ->
+  unflatten arch (vlin t th d) = nlin t (unflatten arch th) (unflatten arch d).
+Proof.
+  intros arch th d t Hth Hd Ha.
+  assert (S1 : shaped arch (unflatten arch th)) by (apply unflatten_shaped; [exact Ha | lia]).
+  assert (S2 : shaped arch (unflatten arch d)) by (apply unflatten_shaped; [exact Ha | lia]).
+  rewrite <- (unflatten_flatten arch (nlin t _ _) (shaped_nlin t arch _ _ S1 S2)).
+  rewrite flatten_nlin by (apply (shaped_same arch); assumption).
+  rewrite !flatten_unflatten by assumption. reflexivity.
+Qed.
+
+(* Gradient soundness for one sample: off ties, coordinate i of the flat `grads` is the
+   partial derivative of the sample's loss |N_theta(x) - y|^2 in theta_i. *)
+Theorem grads_partial_derivative : forall arch th x y i,
+  length th = nparams arch -> (2 <= length arch)%nat -> length x = hd 0%nat arch -> length y = n_out arch ->
+  no_tie (removelast (unflatten arch th)) x -> (i < nparams arch)%nat ->
+  is_derive (fun t => sqerr (n_out arch) (net_out (unflatten arch (vlin t th (unit_vec i (nparams arch)))) x) y) 0
+            (nth i (flatten (net_grads (unflatten arch th) x y)) 0).
+Proof.
+  intros arch th x y i Hth Ha Hx Hy Hnt Hi.
+  assert (Hne : arch <> []) by (destruct arch; simpl in Ha; [lia | discriminate]).
+  assert (He : length (unit_vec i (nparams arch)) = nparams arch) by (unfold unit_vec; rewrite map_length, seq_length; reflexivity).
+  assert (S1 : shaped arch (unflatten arch th)) by (apply unflatten_shaped; [exact Hne | lia]).
+  assert (S2 : shaped arch (unflatten arch (unit_vec i (nparams arch)))) by (apply unflatten_shaped; [exact Hne | lia]).
+  assert (HLne : unflatten arch th <> []).
+  { intros E. apply shaped_length in S1. rewrite E in S1. simpl in S1. lia. }
+  apply (d_ext (fun t => sqerr (n_out arch) (net_out (nlin t (unflatten arch th) (unflatten arch (unit_vec i (nparams arch)))) x) y));
+    [intros t; rewrite unflatten_vlin by assumption; reflexivity|].
+  eapply d_eq; [apply (grads_directional_derivative arch); assumption|].
+  rewrite flatten_unflatten by exact He. apply dot_unit_vec; [|exact Hi].
+  rewrite (flatten_length arch); [lia|]. apply net_grads_shaped; assumption.
+Qed.
+
+Lemma is_derive_sumR : forall {A} (f : R -> A -> R) (df : A -> R) l,
+  (forall a, In a l -> is_derive (fun t => f t a) 0 (df a)) -> is_derive (fun t => sumR (map (f t) l)) 0 (sumR (map df l)).
+Proof.
+  intros A f df l H; induction l as [|a l IH]; simpl; [apply d_const|].
+  apply (d_plus (fun t => f t a) (fun t => sumR (map (f t) l))); [apply H; left; reflexivity | apply IH; intros; apply H; right; assumption].
+Qed.
+
+(* Gradient soundness for the empirical risk: off ties on the data, coordinate i of the
+   mean of the samples' `grads` (the full-batch gradient `flat_grad arch Mean data`) is
+   the partial derivative of R(theta) in theta_i. *)
+Theorem risk_partial_derivative : forall arch th data i,
+  length th = nparams arch -> (2 <= length arch)%nat -> data_shaped arch data ->
+  Forall (fun s => no_tie (removelast (unflatten arch th)) (fst s)) data -> (i < nparams arch)%nat ->
+  is_derive (fun t => risk arch (unflatten arch (vlin t th (unit_vec i (nparams arch)))) data) 0
+            (nth i (flat_grad arch Mean data th) 0).
+Proof.
+  intros arch th data i Hth Ha Hd Hnt Hi.
+  unfold flat_grad. rewrite nth_map_seq by exact Hi. simpl batch_scale.
+  unfold risk.
+  apply (d_ext (fun t => / INR (length data) * sumR (map (fun s => sqerr (n_out arch) (net_out (unflatten arch (vlin t th (unit_vec i (nparams arch)))) (fst s)) (snd s)) data)));
+    [intros t; unfold Rdiv; ring|].
+  apply is_derive_scal.
+  apply (is_derive_sumR (fun t s => sqerr (n_out arch) (net_out (unflatten arch (vlin t th (unit_vec i (nparams arch)))) (fst s)) (snd s))).
+  intros s Hs. unfold data_shaped in Hd. rewrite Forall_forall in Hd, Hnt. destruct (Hd s Hs) as [Hx Hy].
+  apply grads_partial_derivative; auto.
+Qed.
