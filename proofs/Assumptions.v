@@ -1,7 +1,7 @@
 (* Prints the assumptions of the main theorems; the Makefile fails on anything beyond the
    axioms of Coq's standard real-number library. (AssumptionsClassic.v: the theorems about
    NAdam's PyTorch schedule, which also use Classical_Prop.classic through Coq's ln.) *)
-Require Import DeadRelu.Network DeadRelu.Mechanism DeadRelu.Optimizers DeadRelu.Flat DeadRelu.Risk DeadRelu.Train DeadRelu.Gradient.
+Require Import DeadRelu.Network DeadRelu.Mechanism DeadRelu.Optimizers DeadRelu.Flat DeadRelu.Risk DeadRelu.Train DeadRelu.Gradient DeadRelu.Cert.
 
 Print Assumptions constant_realization.
 Print Assumptions constant_on.
@@ -46,3 +46,4 @@ Print Assumptions adadelta_trains_dead.
 Print Assumptions grads_directional_derivative.
 Print Assumptions grads_partial_derivative.
 Print Assumptions risk_partial_derivative.
+Print Assumptions cert_sound.

@@ -24,16 +24,16 @@ Fixpoint nparams (arch : list nat) : nat :=
 Definition flat_layer (L : layer) : list R := concat (map fst L) ++ map snd L.
 Definition flatten (Ls : list layer) : list R := concat (map flat_layer Ls).
 
-Fixpoint rows (n_in n_out : nat) (th : list R) : list (list R) :=
+Fixpoint rows {A : Type} (n_in n_out : nat) (th : list A) : list (list A) :=
   match n_out with
   | O => []
   | S j => firstn n_in th :: rows n_in j (skipn n_in th)
   end.
 
-Definition unflat_layer (n_in n_out : nat) (th : list R) : layer :=
+Definition unflat_layer {A : Type} (n_in n_out : nat) (th : list A) : list (list A * A) :=
   combine (rows n_in n_out th) (firstn n_out (skipn (n_out * n_in) th)).
 
-Fixpoint unflatten (arch : list nat) (th : list R) : list layer :=
+Fixpoint unflatten {A : Type} (arch : list nat) (th : list A) : list (list (list A * A)) :=
   match arch with
   | a :: ((b :: _) as rest) => unflat_layer a b th :: unflatten rest (skipn (b * (a + 1)) th)
   | _ => []
@@ -73,17 +73,17 @@ Qed.
 
 (* ---------- shapes and lengths ---------- *)
 
-Lemma rows_length : forall a b th, length (rows a b th) = b.
+Lemma rows_length : forall a b (th : list R), length (rows a b th) = b.
 Proof. intros a b; induction b as [|b IH]; intros th; simpl; auto. Qed.
 
-Lemma rows_shape : forall a b th, (b * a <= length th)%nat -> Forall (fun r => length r = a) (rows a b th).
+Lemma rows_shape : forall a b (th : list R), (b * a <= length th)%nat -> Forall (fun r => length r = a) (rows a b th).
 Proof.
   intros a b; induction b as [|b IH]; intros th H; simpl; constructor.
   - rewrite firstn_length. simpl in H. lia.
   - apply IH. rewrite skipn_length. simpl in H. lia.
 Qed.
 
-Lemma unflat_layer_shape : forall a b th, (b * (a + 1) <= length th)%nat -> lshape a b (unflat_layer a b th).
+Lemma unflat_layer_shape : forall a b (th : list R), (b * (a + 1) <= length th)%nat -> lshape a b (unflat_layer a b th).
 Proof.
   intros a b th H. unfold lshape, unflat_layer. split.
   - rewrite combine_length, rows_length, firstn_length, skipn_length. lia.
@@ -94,7 +94,7 @@ Qed.
 Lemma nparams_ge_first : forall a b rest, (b * (a + 1) <= nparams (a :: b :: rest))%nat.
 Proof. intros; simpl; lia. Qed.
 
-Theorem unflatten_shaped : forall arch th, arch <> [] -> (nparams arch <= length th)%nat -> shaped arch (unflatten arch th).
+Theorem unflatten_shaped : forall arch (th : list R), arch <> [] -> (nparams arch <= length th)%nat -> shaped arch (unflatten arch th).
 Proof.
   induction arch as [|a rest IH]; intros th Hne H; [contradiction|].
   destruct rest as [|b rest]; simpl; [constructor|].
@@ -133,7 +133,7 @@ Proof. intros arch Ls H; induction H; simpl in *; lia. Qed.
 (* ---------- the flat vector and its layers ---------- *)
 
 (* flatten and unflatten are inverse: theta is exactly the flat form of its layers *)
-Lemma concat_rows : forall a b th, (b * a <= length th)%nat -> concat (rows a b th) = firstn (b * a) th.
+Lemma concat_rows : forall a b (th : list R), (b * a <= length th)%nat -> concat (rows a b th) = firstn (b * a) th.
 Proof.
   intros a b; induction b as [|b IH]; intros th H; simpl; [reflexivity|].
   rewrite IH by (rewrite skipn_length; simpl in H; lia).
@@ -148,7 +148,7 @@ Proof. intros A B l; induction l as [|x l IH]; intros [|y l'] H; simpl in *; try
 Lemma map_snd_combine_eq : forall {A B} (l : list A) (l' : list B), length l = length l' -> map snd (combine l l') = l'.
 Proof. intros A B l; induction l as [|x l IH]; intros [|y l'] H; simpl in *; try discriminate; auto. f_equal; auto. Qed.
 
-Lemma flat_unflat_layer : forall a b th, (b * (a + 1) <= length th)%nat ->
+Lemma flat_unflat_layer : forall a b (th : list R), (b * (a + 1) <= length th)%nat ->
   flat_layer (unflat_layer a b th) = firstn (b * (a + 1)) th.
 Proof.
   intros a b th H. unfold flat_layer, unflat_layer.
@@ -162,7 +162,7 @@ Proof.
   f_equal. f_equal. lia.
 Qed.
 
-Theorem flatten_unflatten : forall arch th, length th = nparams arch -> flatten (unflatten arch th) = th.
+Theorem flatten_unflatten : forall arch (th : list R), length th = nparams arch -> flatten (unflatten arch th) = th.
 Proof.
   induction arch as [|a rest IH]; intros th H.
   - destruct th; [reflexivity | discriminate].
@@ -207,7 +207,7 @@ Proof.
 Qed.
 
 (* the first k layers are the unflattening of the first nparams (l_0 .. l_k) coordinates *)
-Lemma firstn_unflatten : forall k arch th, firstn k (unflatten arch th) = unflatten (firstn (S k) arch) th.
+Lemma firstn_unflatten : forall k arch (th : list R), firstn k (unflatten arch th) = unflatten (firstn (S k) arch) th.
 Proof.
   induction k as [|k IH]; intros arch th.
   - destruct arch as [|a [|b rest]]; reflexivity.
@@ -217,7 +217,7 @@ Proof.
     rewrite IH. reflexivity.
 Qed.
 
-Lemma rows_prefix : forall a b th th', firstn (b * a) th = firstn (b * a) th' -> rows a b th = rows a b th'.
+Lemma rows_prefix : forall a b (th th' : list R), firstn (b * a) th = firstn (b * a) th' -> rows a b th = rows a b th'.
 Proof.
   intros a b; induction b as [|b IH]; intros th th' H; simpl; [reflexivity|].
   f_equal.
@@ -226,7 +226,7 @@ Proof.
     replace (S b * a - a)%nat with (b * a)%nat in H' by (simpl; lia). exact H'.
 Qed.
 
-Lemma unflat_layer_prefix : forall a b th th', firstn (b * (a + 1)) th = firstn (b * (a + 1)) th' ->
+Lemma unflat_layer_prefix : forall a b (th th' : list R), firstn (b * (a + 1)) th = firstn (b * (a + 1)) th' ->
   unflat_layer a b th = unflat_layer a b th'.
 Proof.
   intros a b th th' H. unfold unflat_layer. f_equal.
@@ -236,7 +236,7 @@ Proof.
 Qed.
 
 (* the layers encoded by theta depend only on the coordinates they use *)
-Theorem unflatten_prefix : forall arch th th', firstn (nparams arch) th = firstn (nparams arch) th' ->
+Theorem unflatten_prefix : forall arch (th th' : list R), firstn (nparams arch) th = firstn (nparams arch) th' ->
   unflatten arch th = unflatten arch th'.
 Proof.
   induction arch as [|a rest IH]; intros th th' H; [reflexivity|].

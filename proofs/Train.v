@@ -149,12 +149,12 @@ Proof.
   specialize (IH (S j)). simpl firstn in IH. lia.
 Qed.
 
-Lemma unflatten_length : forall arch th, arch <> [] -> (nparams arch <= length th)%nat ->
+Lemma unflatten_length : forall arch (th : list R), arch <> [] -> (nparams arch <= length th)%nat ->
   length (unflatten arch th) = (length arch - 1)%nat.
 Proof. intros arch th Hne H. pose proof (shaped_length _ _ (unflatten_shaped arch th Hne H)). lia. Qed.
 
 (* layer k's deadness depends only on the coordinates of layers 1..k *)
-Lemma dead_prefix : forall arch k th th' data,
+Lemma dead_prefix : forall arch k (th th' : list R) data,
   firstn (nparams (firstn (S k) arch)) th = firstn (nparams (firstn (S k) arch)) th' ->
   dead_on_data k (unflatten arch th) data -> dead_on_data k (unflatten arch th') data.
 Proof.
