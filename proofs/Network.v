@@ -19,8 +19,8 @@ Lemma relu'_nonpos : forall t, t <= 0 -> relu' t = 0.
 Proof. intros t H. unfold relu'. destruct (Rlt_dec 0 t); [lra | reflexivity]. Qed.
 
 (* A neuron: incoming weights and a bias. A layer: its neurons (row j = neuron j). *)
-Definition neuron := (list R * R)%type.
-Definition layer := list neuron.
+Notation neuron := (list R * R)%type.
+Notation layer := (list neuron).
 
 Fixpoint dot (w x : list R) : R :=
   match w, x with
@@ -47,7 +47,7 @@ Proof. induction P as [|L P IH]; intros Q x; simpl; [reflexivity | apply IH]. Qe
 (* ---------- the generalized gradient, by backpropagation ---------- *)
 
 (* The gradient of a layer has the shape of the layer: per neuron (dW_j, dB_j). *)
-Definition lgrad := list (list R * R).
+Notation lgrad := (list (list R * R)).
 
 (* dW_j = d_j * input, dB_j = d_j *)
 Definition layer_grad (delta input : list R) : lgrad := map (fun d => (map (fun a => d * a) input, d)) delta.

@@ -3,8 +3,14 @@
    Adadelta) with zero initial state and no weight decay are coordinate-frozen: a
    coordinate whose gradient was zero at every step so far has never moved. Weight decay
    breaks this. The update rules are PyTorch's (torch.optim), as in src/optim/*.rs; the
-   hyperparameters are arbitrary reals (eps > 0 is not even needed for this property in
-   Coq's R, where 0 / d = 0 for every d). Rust: tests/optimizers.rs
+   theorems hold for all real hyperparameters, a superset of PyTorch's range.
+   About eps: in Coq's R, x / 0 = 0 (Rinv 0 = 0), so the proofs go through even with
+   eps = 0. That is a convention of R, not of the optimizers: in IEEE floats a frozen
+   coordinate of Adam, AMSGrad, NAdam, RMSProp or Adagrad with eps = 0 computes
+   0 / (sqrt 0 + 0) = 0 / 0 = NaN and the parameter becomes NaN (PyTorch accepts
+   eps = 0). For the floating-point optimizers the theorems therefore transfer only with
+   eps > 0, where every denominator of a frozen coordinate is >= eps > 0 and the update
+   is exactly 0 (Adadelta with eps = 0 likewise divides 0 by 0). Rust: tests/optimizers.rs
    (frozen_property_*, weight_decay_breaks_the_frozen_property). *)
 
 Require Import Reals Lra Lia.
@@ -194,8 +200,10 @@ Proof.
   split; [reflexivity|]. unfold Rdiv. lra.
 Qed.
 
-(* PyTorch's schedule uses Rpower, whose definition in the standard library rests on
-   classical logic; the statement above does not depend on it. *)
+(* PyTorch's schedule uses Rpower = exp (y ln x), and the standard library's definition
+   of ln (Rpower.v) rests on Classical_Prop.classic, so this corollary (and
+   nadam_pytorch_trains_dead) uses classic: AssumptionsClassic.v prints it and the
+   Makefile allows exactly that axiom there. nadam_frozen, for every schedule, does not. *)
 Corollary nadam_pytorch_frozen : coordinate_frozen (nadam nadam_mu_pytorch).
 Proof. apply nadam_frozen. Qed.
 

@@ -183,6 +183,7 @@ fn audit_and_check_commands() {
     let dir = std::env::temp_dir().join(format!("deadrelu-audit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cert = dir.join("c.json");
+    let coq = dir.join("c.v");
     let v = json(&[
         "audit",
         "--arch",
@@ -201,9 +202,24 @@ fn audit_and_check_commands() {
         "0",
         "--certificate",
         cert.to_str().unwrap(),
+        "--coq",
+        coq.to_str().unwrap(),
         "--json",
     ]);
     assert_eq!(v["verdict"], "non-convergence-certified");
+    // the Coq file states the same network and layer (coqc checks it in .ci/run)
+    assert_eq!(v["coq"], coq.to_str().unwrap());
+    let coq_text = std::fs::read_to_string(&coq).unwrap();
+    let k = v["dead_layer"].as_u64().unwrap();
+    assert!(coq_text.contains(&format!("Definition dead_layer : nat := {k}%nat.")));
+    assert!(
+        coq_text
+            .contains("Definition arch : list nat := [1; 2; 2; 2; 2; 2; 2; 2; 2; 2; 2; 1]%nat.")
+    );
+    assert!(
+        coq_text.contains("Lemma checked : cert_check arch data dead_layer theta0 witness = true.")
+    );
+    assert_eq!(coq_text.matches("_fails : forall").count(), 10);
     assert_eq!(v["optimizers"].as_array().unwrap().len(), 9);
     assert_eq!(v["best_constant_risk"], "341/3969");
     let (code, out, err) = deadrelu(&["check", cert.to_str().unwrap()]);

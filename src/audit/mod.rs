@@ -9,9 +9,11 @@
 //!   trusted base); its entry points are re-exported here.
 
 pub mod certificate;
+pub mod coq;
 pub mod mechanism;
 
 pub use certificate::Certificate;
+pub use coq::coq_certificate;
 pub use deadrelu_check::{
     CheckError, Checked, Claim, Limit, check_alive_witness, check_box_proof, check_certificate,
 };

@@ -33,6 +33,10 @@ pub struct AuditArgs {
     /// Write the certificate (JSON) here when the verdict is non-convergence-certified.
     #[arg(long)]
     pub certificate: Option<PathBuf>,
+    /// Also write the certificate as a Coq file checked by Coq's kernel
+    /// (`coqc -Q proofs DeadRelu FILE.v`, see proofs/README.md).
+    #[arg(long)]
+    pub coq: Option<PathBuf>,
     /// Certify on the whole input box [A,B]^d (box:A,B): the deepest hidden layer proven
     /// dead on the box is the one certified, and the certificate carries the proof.
     #[arg(long)]
@@ -95,7 +99,8 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
     .map_err(CliError::Input)?;
     bar.finish_and_clear();
     let mut certificate_path = Value::Null;
-    if let Some(path) = &args.certificate
+    let mut coq_path = Value::Null;
+    if (args.certificate.is_some() || args.coq.is_some())
         && let Some(mut cert) = Certificate::from_report(&setup.net, &setup.data, &report)
     {
         if let Some(d) = &domain {
@@ -108,11 +113,17 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
                 "internal error: the certificate fails its own check ({e}); not written, please report"
             )));
         }
-        std::fs::write(path, text + "\n").map_err(|e| CliError::Output {
-            path: path.display().to_string(),
-            source: e.into(),
-        })?;
-        certificate_path = json!(path.display().to_string());
+        if let Some(path) = &args.coq {
+            let coq = crate::audit::coq_certificate(&cert.0).map_err(|e| {
+                CliError::Input(format!("internal error: no Coq file ({e}); please report"))
+            })?;
+            write_file(path, &coq)?;
+            coq_path = json!(path.display().to_string());
+        }
+        if let Some(path) = &args.certificate {
+            write_file(path, &(text + "\n"))?;
+            certificate_path = json!(path.display().to_string());
+        }
     }
     let strings =
         |v: &[crate::scalar::BigRational]| v.iter().map(rational_string).collect::<Vec<_>>();
@@ -142,8 +153,16 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
             "risk_never_below_best_constant": r.risk_never_below_v,
         })).collect::<Vec<_>>(),
         "certificate": certificate_path,
+        "coq": coq_path,
         "domain": domain.as_ref().map(|d| d.json.clone()),
     }))
+}
+
+fn write_file(path: &std::path::Path, text: &str) -> Result<(), CliError> {
+    std::fs::write(path, text).map_err(|e| CliError::Output {
+        path: path.display().to_string(),
+        source: e.into(),
+    })
 }
 
 /// The layer of `audit --domain`: the deepest hidden layer proven dead on the box.

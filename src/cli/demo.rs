@@ -18,6 +18,10 @@ pub struct DemoArgs {
     /// First seed of the search for a born-dead network.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Also write the demo's certificate as a Coq file checked by Coq's kernel
+    /// (`coqc -Q proofs DeadRelu FILE.v`).
+    #[arg(long)]
+    pub coq: Option<std::path::PathBuf>,
 }
 
 /// The demo's architecture: deep and narrow, so that a dead layer is likely.
@@ -143,6 +147,19 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             match check_certificate(&text) {
                 Ok(summary) => println!("   check: {summary}"),
                 Err(e) => println!("   check FAILED: {e}"),
+            }
+            if let Some(path) = &args.coq {
+                let coq = crate::audit::coq_certificate(&cert.0).map_err(|e| {
+                    CliError::Input(format!("internal error: no Coq file ({e}); please report"))
+                })?;
+                std::fs::write(path, coq).map_err(|e| CliError::Output {
+                    path: path.display().to_string(),
+                    source: e.into(),
+                })?;
+                println!(
+                    "   Coq file for Coq's kernel: {} (coqc -Q proofs DeadRelu FILE.v)",
+                    path.display()
+                );
             }
         }
         None => println!("   no certificate: the verdict is not non-convergence-certified"),
