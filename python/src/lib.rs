@@ -160,8 +160,10 @@ fn run(
             let _ = tx.send(result);
         })
         .map_err(|e| PyValueError::new_err(format!("cannot start a worker thread: {e}")))?;
+    let mut rx = rx;
     loop {
-        let got = py.detach(|| rx.recv_timeout(Duration::from_millis(50)));
+        let (got, back) = py.detach(move || (rx.recv_timeout(Duration::from_millis(50)), rx));
+        rx = back;
         match got {
             Ok(Ok(value)) => return Ok(value.to_string()),
             Ok(Err(message)) => return Err(PyValueError::new_err(message)),
