@@ -89,7 +89,7 @@ def test_half_and_bfloat16_widened_exactly():
     t = deadrelu.theta(model)
     assert Fraction(t["params"][0]) == Fraction(float(torch.tensor(0.1, dtype=torch.bfloat16)))
     assert Fraction(t["params"][0]) == Fraction(205, 2048)  # bfloat16 0.1 = 0.10009765625
-    assert Fraction(t["params"][3]) == Fraction(float(model[2].weight.item()))  # float16
+    assert Fraction(t["params"][2]) == Fraction(float(model[2].weight.item()))  # float16 W2
 
 
 def test_state_dict_any_names_and_bias_false():
