@@ -13,6 +13,7 @@ import copy
 from fractions import Fraction
 import os
 import subprocess
+import sys
 import shutil
 
 import numpy as np
@@ -66,7 +67,7 @@ print(f"torch's final loss {loss.item():.6f} >= V = {float(V):.6f}: {Fraction(lo
 
 # 4. The certificate is accepted by the Python checker and by the CLI.
 assert deadrelu.check(cert)["valid"], "deadrelu.check rejected the certificate"
-cli = os.environ.get("DEADRELU_BIN") or shutil.which("deadrelu")
-if cli:
-    subprocess.run([cli, "check", cert], check=True)
-print(f"certificate {cert} accepted")
+# `pip install ./python` also installs the `deadrelu` command beside this interpreter.
+cli = os.environ.get("DEADRELU_BIN") or shutil.which("deadrelu") or os.path.join(os.path.dirname(sys.executable), "deadrelu")
+subprocess.run([cli, "check", cert], check=True)
+print(f"certificate {cert} accepted by deadrelu.check and by {cli} check")
