@@ -45,7 +45,10 @@ impl Drop for TempDir {
 
 fn f64s(bytes: &[u8], what: &str) -> Result<Vec<f64>, String> {
     if bytes.len() % 8 != 0 {
-        return Err(format!("{what}: {} bytes is not a whole number of float64", bytes.len()));
+        return Err(format!(
+            "{what}: {} bytes is not a whole number of float64",
+            bytes.len()
+        ));
     }
     Ok(bytes
         .chunks_exact(8)
@@ -110,8 +113,8 @@ fn write_data(path: &Path, rows: usize, cols: usize, bits: &[u8]) -> Result<(), 
         let row = &values[r * cols..(r + 1) * cols];
         let mut line = String::new();
         for (c, &x) in row.iter().enumerate() {
-            let q = exact(x, "data", r * cols + c)
-                .map_err(|e| format!("{e} (row {r}, column {c})"))?;
+            let q =
+                exact(x, "data", r * cols + c).map_err(|e| format!("{e} (row {r}, column {c})"))?;
             if c > 0 {
                 line.push(',');
             }

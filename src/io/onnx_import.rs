@@ -160,8 +160,8 @@ pub fn read_onnx(path: &Path) -> Result<(Arch, Vec<BigRational>), OnnxImportErro
         path: path.into(),
         reason,
     };
-    let model = ModelProto::parse_from_bytes(&bytes)
-        .map_err(|e| fmt(format!("not an ONNX model: {e}")))?;
+    let model =
+        ModelProto::parse_from_bytes(&bytes).map_err(|e| fmt(format!("not an ONNX model: {e}")))?;
     let graph = model
         .graph
         .as_ref()
@@ -354,14 +354,13 @@ pub fn read_onnx(path: &Path) -> Result<(Arch, Vec<BigRational>), OnnxImportErro
                         ))
                     })?;
                 let layer = layers.last_mut().expect("open implies a layer");
-                let add = broadcast_bias(&other.values, &other.dims, layer.rows).ok_or_else(
-                    || {
+                let add =
+                    broadcast_bias(&other.values, &other.dims, layer.rows).ok_or_else(|| {
                         fmt(format!(
                             "node {name:?} (Add): bias dims {:?} do not broadcast to [{}]",
                             other.dims, layer.rows
                         ))
-                    },
-                )?;
+                    })?;
                 for (b, a) in layer.b.iter_mut().zip(add) {
                     *b += a;
                 }
@@ -423,9 +422,7 @@ mod tests {
     #[test]
     fn exported_gemm_model_reads_back_exactly() {
         let arch = Arch::new(vec![2, 3, 1]).unwrap();
-        let params: Vec<BigRational> = (0..arch.num_params() as i64)
-            .map(|i| q(i - 4, 8))
-            .collect();
+        let params: Vec<BigRational> = (0..arch.num_params() as i64).map(|i| q(i - 4, 8)).collect();
         let net = Network::new(arch.clone(), params.clone()).unwrap();
         let (bytes, _) = crate::io::onnx::onnx_model(&net, 2, crate::io::export::Dtype::F64);
         let dir = std::env::temp_dir().join(format!("deadrelu-onnx-{}", std::process::id()));
@@ -437,7 +434,9 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    use onnx_protobuf::{AttributeProto, GraphProto, ValueInfoProto, attribute_proto::AttributeType};
+    use onnx_protobuf::{
+        AttributeProto, GraphProto, ValueInfoProto, attribute_proto::AttributeType,
+    };
     use protobuf::{EnumOrUnknown, MessageField};
 
     fn init_f32(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
@@ -519,12 +518,26 @@ mod tests {
         assert_eq!(arch.widths(), &[1, 2, 2, 1]);
         let f = |x: f32| rational_from_f64(x as f64).unwrap();
         let want = vec![
-            f(0.1), f(-0.5), q(1, 4), q(-1, 1), // W1 (2x1), B1
-            q(1, 1), q(3, 1), q(2, 1), q(4, 1), q(0, 1), q(0, 1), // W2 = B2^T, no bias
-            q(3, 2), q(-1, 4), q(3, 2), // W3 = 2 * B3^T, B3 = 3 / 2
+            f(0.1),
+            f(-0.5),
+            q(1, 4),
+            q(-1, 1), // W1 (2x1), B1
+            q(1, 1),
+            q(3, 1),
+            q(2, 1),
+            q(4, 1),
+            q(0, 1),
+            q(0, 1), // W2 = B2^T, no bias
+            q(3, 2),
+            q(-1, 4),
+            q(3, 2), // W3 = 2 * B3^T, B3 = 3 / 2
         ];
         assert_eq!(p, want);
-        assert_ne!(p[0], q(1, 10), "float32 0.1 is read as the float, not the decimal");
+        assert_ne!(
+            p[0],
+            q(1, 10),
+            "float32 0.1 is read as the float, not the decimal"
+        );
     }
 
     #[test]
@@ -543,7 +556,10 @@ mod tests {
             "y",
         );
         let e = read(&bytes, "tanh").unwrap_err().to_string();
-        assert!(e.contains("\"/Tanh_t\"") && e.contains("op type Tanh"), "{e}");
+        assert!(
+            e.contains("\"/Tanh_t\"") && e.contains("op type Tanh"),
+            "{e}"
+        );
         // a residual addition: Add of two data tensors
         let bytes = model(
             vec![
