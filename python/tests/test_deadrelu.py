@@ -234,3 +234,57 @@ def test_console_script_runs_the_cli():
     p = subprocess.run([sys.executable, "-m", "deadrelu", "bound", "--init", "uniform:1", "--inputs", "1", "--box", "-1,1", "--json"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["p"] == "1/4"
+
+
+def test_onnx_export_and_safetensors_twin_inspect_identically(tmp_path):
+    pytest.importorskip("onnx")
+    st = pytest.importorskip("safetensors.torch")
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp = nn.Linear(2, 4)
+            self.hidden = nn.Linear(4, 3, bias=False)
+            self.out = nn.Linear(3, 1)
+
+        def forward(self, x):
+            return self.out(torch.relu(self.hidden(torch.relu(self.inp(x)))))
+
+    torch.manual_seed(7)
+    net = Net()  # float32
+    onnx_path = tmp_path / "m.onnx"
+    torch.onnx.export(net, (torch.zeros(1, 2),), str(onnx_path), dynamo=False)
+    st_path = tmp_path / "m.safetensors"
+    st.save_file(net.state_dict(), str(st_path))
+    x = np.random.default_rng(1).uniform(-1, 1, (20, 2))
+    csv = tmp_path / "d.csv"
+    exact = lambda v: str(Fraction(float(v)))  # noqa: E731 - the double's exact value
+    csv.write_text("".join(f"{exact(a)},{exact(b)},0\n" for a, b in x))
+    outs = []
+    for w in (onnx_path, st_path):
+        p = subprocess.run([cli_binary(), "inspect", "--weights", str(w), "--data", f"csv:{csv}", "--json"], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        outs.append(json.loads(p.stdout))
+    assert outs[0] == outs[1]
+    assert outs[0]["arch"] == [2, 4, 3, 1]
+    assert outs[0] == deadrelu.inspect(net, x)
+    # a Tanh in the ONNX graph is refused, naming the node and its op type
+    bad = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))
+    torch.onnx.export(bad, (torch.zeros(1, 2),), str(tmp_path / "t.onnx"), dynamo=False)
+    p = subprocess.run([cli_binary(), "inspect", "--weights", str(tmp_path / "t.onnx"), "--data", f"csv:{csv}"], capture_output=True, text=True)
+    assert p.returncode == 2 and "op type Tanh" in p.stderr, p.stderr
+
+
+def test_ctrl_c_interrupts_a_long_run():
+    """Ctrl-C (here: interrupt_main, what the SIGINT handler does) stops a long run at
+    once. Last in the file: the abandoned worker thread runs on until the process exits."""
+    import _thread
+    import threading
+    import time
+
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    start = time.time()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        deadrelu.estimate(arch=[1, 64, 64, 64, 1], trials=20_000_000, seed=1)
+    assert time.time() - start < 10
