@@ -203,7 +203,7 @@ fn helpful_errors_for_every_mismatch() {
         Err(ImportError::Format { .. })
     ));
     // the CLI turns each into one line and exit 2
-    for path in [&nan, &half, &noweight, &bn, &chain, &garbage] {
+    for path in [&nan, &half, &nobias, &bn, &chain, &garbage] {
         let (code, out, err) = deadrelu(&["inspect", "--weights", path.to_str().unwrap()]);
         assert_eq!(code, 2, "{err}");
         assert!(out.is_empty() && err.trim().lines().count() == 1, "{err}");

@@ -240,18 +240,8 @@ def test_onnx_export_and_safetensors_twin_inspect_identically(tmp_path):
     pytest.importorskip("onnx")
     st = pytest.importorskip("safetensors.torch")
 
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.inp = nn.Linear(2, 4)
-            self.hidden = nn.Linear(4, 3, bias=False)
-            self.out = nn.Linear(3, 1)
-
-        def forward(self, x):
-            return self.out(torch.relu(self.hidden(torch.relu(self.inp(x)))))
-
     torch.manual_seed(7)
-    net = Net()  # float32
+    net = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1))  # float32
     onnx_path = tmp_path / "m.onnx"
     torch.onnx.export(net, (torch.zeros(1, 2),), str(onnx_path), dynamo=False)
     st_path = tmp_path / "m.safetensors"
