@@ -46,8 +46,8 @@ pub struct CommonArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Theta from a file instead of --init, by extension: JSON {"arch":[..],"params":[..]}, or a
-    /// PyTorch nn.Sequential of nn.Linear state_dict saved as .safetensors or .npz (f32/f64,
-    /// read exactly).
+    /// PyTorch nn.Sequential of nn.Linear state_dict saved as .safetensors or .npz, or an ONNX
+    /// MLP (.onnx: Gemm, MatMul+Add, Relu, Flatten, Identity); f32/f64, read exactly.
     #[arg(long)]
     pub weights: Option<PathBuf>,
     /// The data.

@@ -5,12 +5,35 @@ use crate::activity::domain::BoxDecision;
 use crate::scalar::Scalar;
 use serde_json::{Value, json};
 
-/// Prints a JSON value on stdout as one line.
+thread_local! {
+    /// Where [`print_json`] puts its value instead of stdout while [`super::run_json`]
+    /// runs a command on this thread.
+    static CAPTURE: std::cell::RefCell<Option<Option<Value>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with [`print_json`] captured on this thread; returns the value it printed.
+pub(crate) fn capture_json<T>(f: impl FnOnce() -> T) -> (T, Option<Value>) {
+    CAPTURE.with(|c| *c.borrow_mut() = Some(None));
+    let out = f();
+    let value = CAPTURE.with(|c| c.borrow_mut().take()).flatten();
+    (out, value)
+}
+
+/// Prints a JSON value on stdout as one line (or hands it to [`capture_json`]).
 pub(crate) fn print_json(v: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string(v).expect("JSON values always serialize")
-    );
+    let captured = CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+        Some(slot) => {
+            *slot = Some(v.clone());
+            true
+        }
+        None => false,
+    });
+    if !captured {
+        println!(
+            "{}",
+            serde_json::to_string(v).expect("JSON values always serialize")
+        );
+    }
 }
 
 /// A progress bar on stderr, drawn only when stderr is a terminal (hidden otherwise, so

@@ -143,7 +143,51 @@ where
             return 2;
         }
     };
-    let result = match cli.command {
+    match dispatch(cli.command) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("deadrelu: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Runs one command in-process with `--json` and returns its JSON object instead of
+/// printing it (the Python package calls this). `args` are the words after the program
+/// name, e.g. `["inspect", "--weights", "w.json"]`; `--json` is added when missing.
+///
+/// # Errors
+/// The command's [`CliError`] (its message is the CLI's one line); bad arguments as
+/// [`CliError::Input`] with clap's first line. `check` of an invalid certificate is not an
+/// error here: its JSON says `"valid": false`.
+pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
+    let mut words: Vec<String> = vec!["deadrelu".into()];
+    words.extend(args.iter().cloned());
+    if !words.iter().any(|w| w == "--json") {
+        words.push("--json".into());
+    }
+    let cli = Cli::try_parse_from(&words).map_err(|e| {
+        let text = e.render().to_string();
+        let first = text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("bad arguments")
+            .trim_start_matches("error: ")
+            .to_string();
+        CliError::Input(first)
+    })?;
+    let (result, value) = format::capture_json(|| dispatch(cli.command));
+    match (result, value) {
+        (Ok(()), Some(v)) | (Err(CliError::CheckFailed(_)), Some(v)) => Ok(v),
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(CliError::Input(
+            "this command prints no JSON object".to_string(),
+        )),
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), CliError> {
+    match command {
         Command::Inspect(a) => inspect::run(&a),
         Command::Train(a) => train::run(&a),
         Command::Audit(a) => audit::run(&a),
@@ -153,12 +197,5 @@ where
         Command::Merge(a) => estimate::run_merge(&a),
         Command::Demo(a) => demo::run(&a),
         Command::ExportVnnlib(a) => export::run(&a),
-    };
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("deadrelu: {e}");
-            e.exit_code()
-        }
     }
 }

@@ -277,6 +277,18 @@ pub fn read_weights_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), Weig
             let ex = exact_layers(&arch);
             Ok((arch, p, ex))
         }
+        #[cfg(feature = "onnx")]
+        "onnx" => {
+            let (arch, exact) = read_weights_exact(path)?;
+            let p: Vec<f64> = exact.iter().map(crate::scalar::Scalar::to_f64).collect();
+            // exact unless a Gemm alpha/beta made a product that is not a double
+            let all = exact
+                .iter()
+                .zip(&p)
+                .all(|(q, v)| rational_from_f64(*v).is_ok_and(|back| back == *q));
+            let ex = vec![all; arch.depth()];
+            Ok((arch, p, ex))
+        }
         _ => read_json_f64(path),
     }
 }
@@ -297,6 +309,8 @@ pub fn read_weights_exact(path: &Path) -> Result<(Arch, Vec<BigRational>), Weigh
                 .collect();
             Ok((arch, p))
         }
+        #[cfg(feature = "onnx")]
+        "onnx" => crate::io::onnx_import::read_onnx(path).map_err(|e| e.to_string()),
         _ => crate::io::weights::read_json(path).map_err(|e| e.to_string()),
     }
 }

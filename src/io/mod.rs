@@ -9,6 +9,8 @@ pub mod export;
 pub mod load;
 #[cfg(feature = "onnx")]
 pub mod onnx;
+#[cfg(feature = "onnx")]
+pub mod onnx_import;
 pub mod safetensors;
 pub mod tensors;
 pub mod weights;

@@ -1,0 +1,207 @@
+//! `deadrelu._native`: the `deadrelu` command line in-process for the Python package.
+//!
+//! Python converts its inputs (a model's weights as raw float64 bits or exact strings,
+//! NumPy data as raw float64 bits); this module turns them into the files the CLI reads
+//! (theta as JSON with exact strings, data as CSV with exact strings: no decimal
+//! rounding anywhere), runs the command through [`deadrelu::cli::run_json`] on a worker
+//! thread with the GIL released, and returns its JSON text. Bad input raises
+//! `ValueError` with the CLI's one-line message; Ctrl-C raises `KeyboardInterrupt` at
+//! once (the worker finishes in the background and its result is dropped).
+
+use deadrelu::net::Arch;
+use deadrelu::scalar::{BigRational, parse_rational, rational_from_f64, rational_string};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<Self, String> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "deadrelu-py-{}-{}-{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        Ok(TempDir(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn f64s(bytes: &[u8], what: &str) -> Result<Vec<f64>, String> {
+    if bytes.len() % 8 != 0 {
+        return Err(format!(
+            "{what}: {} bytes is not a whole number of float64",
+            bytes.len()
+        ));
+    }
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        .collect())
+}
+
+fn exact(x: f64, what: &str, i: usize) -> Result<BigRational, String> {
+    rational_from_f64(x).map_err(|e| format!("{what} entry {i}: {e}"))
+}
+
+/// Writes theta as `{"arch":[..],"params":[..]}` with exact strings.
+fn write_weights(
+    path: &Path,
+    widths: Vec<usize>,
+    bits: Option<&[u8]>,
+    strings: Option<Vec<String>>,
+) -> Result<(), String> {
+    let arch = Arch::new(widths).map_err(|e| format!("model: {e}"))?;
+    let params: Vec<BigRational> = match (bits, strings) {
+        (Some(b), None) => f64s(b, "model")?
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| exact(x, "model parameter", i))
+            .collect::<Result<_, _>>()?,
+        (None, Some(s)) => s
+            .iter()
+            .enumerate()
+            .map(|(i, t)| parse_rational(t).map_err(|e| format!("model parameter {i}: {e}")))
+            .collect::<Result<_, _>>()?,
+        _ => return Err("model: give exactly one of raw float64 bits or exact strings".into()),
+    };
+    if params.len() != arch.num_params() {
+        return Err(format!(
+            "model: architecture {arch} has {} parameters, got {}",
+            arch.num_params(),
+            params.len()
+        ));
+    }
+    let json = deadrelu::io::weights::to_json(&arch, &params);
+    std::fs::write(path, json.to_string())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Writes `rows` points with `cols` float64 columns (x then y) as CSV of exact strings.
+fn write_data(path: &Path, rows: usize, cols: usize, bits: &[u8]) -> Result<(), String> {
+    let values = f64s(bits, "data")?;
+    let expected = rows
+        .checked_mul(cols)
+        .ok_or_else(|| "data: size overflows".to_string())?;
+    if values.len() != expected || rows == 0 || cols == 0 {
+        return Err(format!(
+            "data: expected {rows} x {cols} values (at least one point and one column), got {}",
+            values.len()
+        ));
+    }
+    let file =
+        std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let werr = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    for r in 0..rows {
+        let row = &values[r * cols..(r + 1) * cols];
+        let mut line = String::new();
+        for (c, &x) in row.iter().enumerate() {
+            let q =
+                exact(x, "data", r * cols + c).map_err(|e| format!("{e} (row {r}, column {c})"))?;
+            if c > 0 {
+                line.push(',');
+            }
+            line.push_str(&rational_string(&q));
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes()).map_err(werr)?;
+    }
+    out.flush().map_err(werr)
+}
+
+/// Runs one CLI command with `--json` and returns its JSON text.
+///
+/// `args`: the words after `deadrelu` (the command and its flags). `model`: `(widths,
+/// float64 little-endian bytes)` or `(widths, exact strings)` in the layout of
+/// MECHANISM.md; when given, `--weights FILE` is appended. `data`: `(rows, cols, float64
+/// bytes)` row-major with x then y columns; when given, `--data csv:FILE` is appended.
+#[pyfunction]
+#[pyo3(signature = (args, widths=None, model_bits=None, model_exact=None, data=None))]
+fn run(
+    py: Python<'_>,
+    mut args: Vec<String>,
+    widths: Option<Vec<usize>>,
+    model_bits: Option<&[u8]>,
+    model_exact: Option<Vec<String>>,
+    data: Option<(usize, usize, &[u8])>,
+) -> PyResult<String> {
+    let dir = TempDir::new().map_err(PyValueError::new_err)?;
+    if let Some(widths) = widths {
+        let path = dir.0.join("model.json");
+        write_weights(&path, widths, model_bits, model_exact).map_err(PyValueError::new_err)?;
+        args.push("--weights".into());
+        args.push(path.display().to_string());
+    }
+    if let Some((rows, cols, bits)) = data {
+        let path = dir.0.join("data.csv");
+        write_data(&path, rows, cols, bits).map_err(PyValueError::new_err)?;
+        args.push("--data".into());
+        args.push(format!("csv:{}", path.display()));
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("deadrelu".into())
+        .spawn(move || {
+            let result = deadrelu::cli::run_json(&args).map_err(|e| e.to_string());
+            let _ = tx.send(result);
+        })
+        .map_err(|e| PyValueError::new_err(format!("cannot start a worker thread: {e}")))?;
+    let mut rx = rx;
+    loop {
+        let (got, back) = py.detach(move || (rx.recv_timeout(Duration::from_millis(50)), rx));
+        rx = back;
+        match got {
+            Ok(Ok(value)) => return Ok(value.to_string()),
+            Ok(Err(message)) => return Err(PyValueError::new_err(message)),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(PyValueError::new_err(
+                    "deadrelu: the worker thread stopped without an answer (a bug)",
+                ));
+            }
+        }
+    }
+}
+
+/// The exact rational of a float64 (for tests and the BatchNorm fold): its string.
+#[pyfunction]
+fn exact_string(x: f64) -> PyResult<String> {
+    rational_from_f64(x)
+        .map(|q| rational_string(&q))
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// The whole command line (`deadrelu ARGS...`): prints as the binary does; returns the
+/// exit code. Backs the `deadrelu` console script of the package.
+#[pyfunction]
+fn cli_main(py: Python<'_>, args: Vec<String>) -> i32 {
+    let mut words = vec!["deadrelu".to_string()];
+    words.extend(args);
+    py.detach(|| deadrelu::cli::run(words))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(exact_string, m)?)?;
+    m.add_function(wrap_pyfunction!(cli_main, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
