@@ -28,7 +28,7 @@ fn setup<S: Scalar>(widths: &[usize], points: usize) -> (Network<S>, Dataset<S>)
         .unwrap()
         .build(1, 1, &Target::Abs, 0)
         .unwrap();
-    (net.convert(), data.convert())
+    (net.convert().unwrap(), data.convert().unwrap())
 }
 
 fn label(widths: &[usize], points: usize) -> String {

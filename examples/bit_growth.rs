@@ -49,8 +49,8 @@ fn main() {
     }
     println!("\ndyadic enclosures (the regime of `train --mode exact` and `audit`):");
     println!("step  max bits  max width       seconds");
-    let dnet: Network<DyadicInterval> = net.convert();
-    let ddata: Dataset<DyadicInterval> = data.convert();
+    let dnet: Network<DyadicInterval> = net.convert().unwrap();
+    let ddata: Dataset<DyadicInterval> = data.convert().unwrap();
     let dlr = DyadicInterval::from_rational(&lr);
     let mut theta: Vec<DyadicInterval> = dnet.params().to_vec();
     for step in 1..=50 {
@@ -60,7 +60,7 @@ fn main() {
         theta = theta
             .iter()
             .zip(&grad)
-            .map(|(p, g)| p.sub(&dlr.mul(g)).tighten())
+            .map(|(p, g)| p.sub_ref(&dlr.mul_ref(g)).tighten())
             .collect();
         if step % 10 == 0 || step == 1 {
             let bits = theta

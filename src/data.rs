@@ -65,6 +65,15 @@ pub enum DataError {
         /// What is wrong.
         reason: String,
     },
+    /// A value has no value in the target type of [`Dataset::convert`].
+    #[error("data point {point}: {source}")]
+    Convert {
+        /// 0-based index of the point.
+        point: usize,
+        /// The cause.
+        #[source]
+        source: crate::scalar::ScalarError,
+    },
 }
 
 /// A data set `(x_m, y_m)`, `m = 0..M-1`, rows of two matrices.
@@ -137,16 +146,31 @@ impl<S: Scalar> Dataset<S> {
     pub fn y_matrix(&self) -> &Array2<S> {
         &self.y
     }
-    /// Converts to another scalar type through exact values.
-    pub fn convert<T: Scalar>(&self) -> Dataset<T> {
-        let conv = |s: &S| match s.to_rational() {
-            Some(q) => T::from_rational(&q),
-            None => T::from_f64(s.to_f64()).unwrap_or_else(|_| T::zero()),
-        };
-        Dataset {
-            x: self.x.map(conv),
-            y: self.y.map(conv),
+    /// Converts to another scalar type with [`crate::scalar::convert`]: through exact
+    /// values, never through `f64` for an exact target.
+    ///
+    /// # Errors
+    /// [`DataError::Convert`] at the first value that has no value in `T` (a NaN, an
+    /// infinity, or a non-point enclosure going to an exact type).
+    pub fn convert<T: Scalar>(&self) -> Result<Dataset<T>, DataError> {
+        fn matrix<S: Scalar, T: Scalar>(a: &Array2<S>) -> Result<Array2<T>, DataError> {
+            let columns = a.ncols().max(1);
+            let values = a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    crate::scalar::convert(v).map_err(|source| DataError::Convert {
+                        point: i / columns,
+                        source,
+                    })
+                })
+                .collect::<Result<Vec<T>, _>>()?;
+            Ok(Array2::from_shape_vec(a.dim(), values).expect("the shape of the source"))
         }
+        Ok(Dataset {
+            x: matrix(&self.x)?,
+            y: matrix(&self.y)?,
+        })
     }
     /// A subset of the points, in the given order.
     pub fn select(&self, rows: &[usize]) -> Self {
@@ -163,14 +187,14 @@ impl<S: Scalar> Dataset<S> {
         let mean: Vec<S> = (0..self.outputs())
             .map(|o| {
                 (0..self.len())
-                    .fold(S::zero(), |acc, r| acc.add(&self.y(r)[o]))
-                    .div(&m)
+                    .fold(S::zero(), |acc, r| acc.add_ref(&self.y(r)[o]))
+                    .div_ref(&m)
             })
             .collect();
         let total = (0..self.len()).fold(S::zero(), |acc, r| {
-            acc.add(&crate::loss::squared_error(self.y(r), &mean))
+            acc.add_ref(&crate::loss::squared_error(self.y(r), &mean))
         });
-        (total.div(&m), mean)
+        (total.div_ref(&m), mean)
     }
 }
 

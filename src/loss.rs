@@ -9,7 +9,7 @@ use crate::scalar::Scalar;
 pub fn squared_error<S: Scalar>(a: &[S], b: &[S]) -> S {
     a.iter()
         .zip(b)
-        .fold(S::zero(), |acc, (p, q)| acc.add(&p.sub(q).square()))
+        .fold(S::zero(), |acc, (p, q)| acc.add_ref(&p.sub_ref(q).square()))
 }
 
 #[cfg(test)]

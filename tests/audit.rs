@@ -226,7 +226,8 @@ fn audit_agrees_with_f64_training() {
             .build(1, 1, &Target::Abs, 0)
             .unwrap();
         let report = audit(&net, &data, &options(&[OptimizerKind::Adam], 4), |_| {}).unwrap();
-        let (netf, dataf): (Network<f64>, Dataset<f64>) = (net.convert(), data.convert());
+        let (netf, dataf): (Network<f64>, Dataset<f64>) =
+            (net.convert().unwrap(), data.convert().unwrap());
         let opt = Hyper::default()
             .resolve(OptimizerKind::Adam)
             .unwrap()

@@ -11,7 +11,7 @@ mod common;
 use common::q;
 use deadrelu::optim::{AdamConfig, AdamaxConfig, NadamConfig, Optimizer};
 use deadrelu::scalar::{BigRational, DyadicInterval, Interval, Real, Scalar};
-use num_traits::{Pow, ToPrimitive};
+use num_traits::{One, Pow, ToPrimitive, Zero};
 
 /// `pow` is within this many units in the last place of the exact power of the same
 /// double (glibc documents 0.52 ULP).

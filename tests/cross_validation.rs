@@ -73,7 +73,7 @@ proptest! {
     #[test]
     fn f64_agrees_with_exact((widths, p, xs, ys) in case()) {
         let (net, data) = build(&widths, &p, &xs, &ys);
-        let (netf, dataf): (Network<f64>, Dataset<f64>) = (net.convert(), data.convert());
+        let (netf, dataf): (Network<f64>, Dataset<f64>) = (net.convert().unwrap(), data.convert().unwrap());
         let (re, ge) = net.risk_and_gradient(&data, None).unwrap();
         let (rf, gf) = netf.risk_and_gradient(&dataf, None).unwrap();
         prop_assert!(close(rf, &re), "risk {rf} vs {}", re);
@@ -130,7 +130,7 @@ proptest! {
     #[test]
     fn rug_agrees_exactly_with_bigrational((widths, p, xs, ys) in case()) {
         let (net, data) = build(&widths, &p, &xs, &ys);
-        let (netg, datag): (Network<rug::Rational>, Dataset<rug::Rational>) = (net.convert(), data.convert());
+        let (netg, datag): (Network<rug::Rational>, Dataset<rug::Rational>) = (net.convert().unwrap(), data.convert().unwrap());
         let (re, ge) = net.risk_and_gradient(&data, None).unwrap();
         let (rg, gg) = netg.risk_and_gradient(&datag, None).unwrap();
         prop_assert_eq!(rg.to_rational().unwrap(), re);

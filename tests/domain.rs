@@ -105,7 +105,7 @@ fn exact_decision_where_f64_rounding_flips() {
         }
         other => panic!("{other:?}"),
     }
-    let f = net.convert::<f64>();
+    let f = net.convert::<f64>().unwrap();
     let z_at_one = f.forward(&[1.0]).pre[0][0];
     assert!(
         z_at_one <= 0.0,

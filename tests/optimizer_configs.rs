@@ -9,6 +9,7 @@ use deadrelu::optim::{
     RmspropConfig, SgdConfig, parse_hyper,
 };
 use deadrelu::scalar::{BigRational, DyadicInterval, Interval, Scalar, ScalarError};
+use num_traits::{One, Zero};
 use serde_json::json;
 
 /// The exact configuration of every command-line optimizer with no flag given: PyTorch's

@@ -8,6 +8,7 @@ use deadrelu::net::{Arch, Network};
 use deadrelu::optim::train::{TrainConfig, train};
 use deadrelu::optim::{Hyper, Optimizer, OptimizerConfig, OptimizerKind};
 use deadrelu::scalar::{BigRational, DyadicInterval, Interval, Real, Scalar};
+use num_traits::One;
 
 fn optimizer<S: Real>(kind: OptimizerKind, hyper: &Hyper) -> OptimizerConfig<S> {
     hyper.resolve(kind).unwrap().build::<S>().unwrap()
@@ -252,7 +253,7 @@ fn dead_setup<S: Scalar>() -> (Network<S>, Dataset<S>, usize) {
         .build(1, 1, &Target::Abs, 0)
         .unwrap();
     let frozen_end = arch.layer_range(3).end + arch.width(4) * arch.width(3);
-    (net.convert(), data.convert(), frozen_end)
+    (net.convert().unwrap(), data.convert().unwrap(), frozen_end)
 }
 
 /// Weight decay moves the frozen coordinates (the property is lost), and without it

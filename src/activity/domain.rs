@@ -58,7 +58,9 @@ pub fn ibp_bounds(
     region: &InputBox,
     k: usize,
 ) -> Vec<Vec<Interval<BigRational>>> {
-    let inet: Network<Interval<BigRational>> = net.convert();
+    let inet: Network<Interval<BigRational>> = net
+        .convert()
+        .expect("a rational converts exactly to a point interval");
     let mut input: Vec<Interval<BigRational>> = region
         .iter()
         .map(|(lo, hi)| Interval::new(lo.clone(), hi.clone()).expect("lo <= hi"))

@@ -18,12 +18,42 @@
 
 use crate::activity::filtered::{Filter, best_constant};
 use crate::activity::{Activity, activity_on_data};
-use crate::data::Dataset;
-use crate::net::{Arch, Network};
+use crate::data::{DataError, Dataset};
+use crate::net::{Arch, NetError, Network};
 use crate::optim::train::{TrainConfig, train};
-use crate::optim::{Hyper, OptimizerConfig, OptimizerKind, Resolved};
+use crate::optim::{Hyper, OptimError, OptimizerConfig, OptimizerKind, Resolved};
 use crate::scalar::{BigRational, DyadicInterval, Scalar, Sign};
 use num_traits::{Signed, Zero};
+
+/// Errors of the audit.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The data do not fit the network, or the network has no exact value in the
+    /// enclosure type of the optimizer runs.
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// The data have no value in the enclosure type of the optimizer runs.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// Invalid hyperparameters for an optimizer of the cross-check.
+    #[error("{optimizer}: {source}")]
+    Hyper {
+        /// The optimizer's name.
+        optimizer: &'static str,
+        /// The cause.
+        #[source]
+        source: OptimError,
+    },
+    /// [`AuditOptions::layer`] names a layer that is not dead on the data.
+    #[error("layer {layer} was asked for, but it is not dead on the data (dead layers: {dead:?})")]
+    LayerNotDead {
+        /// The layer asked for.
+        layer: usize,
+        /// The layers that are dead on the data.
+        dead: Vec<usize>,
+    },
+}
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -272,7 +302,7 @@ fn run_optimizer(
                 None => (dead, constant) = (false, false),
             }
         }
-        match view.risk.sub(v).sign() {
+        match view.risk.sub_ref(v).sign() {
             Sign::Negative => not_below = Some(false),
             Sign::Undecided if not_below == Some(true) => not_below = None,
             _ => {}
@@ -293,26 +323,25 @@ fn run_optimizer(
 /// Audits `net` on `data` exactly.
 ///
 /// # Errors
-/// [`crate::optim::OptimError`] for invalid hyperparameters, as a string; a
-/// [`crate::net::NetError`] when the data do not fit.
+/// [`AuditError::Net`] when the data do not fit the network, [`AuditError::Hyper`] for
+/// invalid hyperparameters, [`AuditError::LayerNotDead`] when [`AuditOptions::layer`] is
+/// not a dead layer.
 pub fn audit(
     net: &Network<BigRational>,
     data: &Dataset<BigRational>,
     options: &AuditOptions,
     mut progress: impl FnMut(&str),
-) -> Result<AuditReport, String> {
+) -> Result<AuditReport, AuditError> {
     // exact decisions by the f64 filter; exact values from the cheap parts when a layer
     // is dead (crate::activity::filtered)
-    let filter = Filter::new(net).map_err(|e| e.to_string())?;
-    let found = filter.activity(data).map_err(|e| e.to_string())?;
+    let filter = Filter::new(net)?;
+    let found = filter.activity(data)?;
     let (activity, exact_fallbacks) = (found.activity, found.exact_fallbacks);
     let (risk, grad) = match activity.first_dead_layer() {
         Some(first) if data.outputs() == net.arch().outputs() => {
             filter.risk_and_gradient_after_dead(data, first)
         }
-        _ => net
-            .risk_and_gradient(data, None)
-            .map_err(|e| e.to_string())?,
+        _ => net.risk_and_gradient(data, None)?,
     };
     let (v, _) = best_constant(data);
     let zero_gradient: Vec<usize> = grad
@@ -326,9 +355,7 @@ pub fn audit(
     if let Some(k) = options.layer
         && !dead.contains(&k)
     {
-        return Err(format!(
-            "layer {k} was asked for, but it is not dead on the data (dead layers: {dead:?})"
-        ));
+        return Err(AuditError::LayerNotDead { layer: k, dead });
     }
     let Some(&k) = options.layer.as_ref().or(dead.last()) else {
         let counts = activity.inactive_per_layer();
@@ -374,15 +401,24 @@ pub fn audit(
         _ => {}
     }
     let exact_dead_at_start = activity.dead_layers().contains(&k);
-    let net_i: Network<DyadicInterval> = net.convert();
-    let data_i: Dataset<DyadicInterval> = data.convert();
+    let net_i: Network<DyadicInterval> = net.convert()?;
+    let data_i: Dataset<DyadicInterval> = data.convert()?;
     let v_i = DyadicInterval::from_rational(&v);
     let mut runs = Vec::new();
     for kind in &options.optimizers {
-        let resolved = options.hyper.resolve(*kind).map_err(|e| e.to_string())?;
+        let resolved = options
+            .hyper
+            .resolve(*kind)
+            .map_err(|source| AuditError::Hyper {
+                optimizer: kind.name(),
+                source,
+            })?;
         let opt = resolved
             .build::<DyadicInterval>()
-            .map_err(|e| e.to_string())?;
+            .map_err(|source| AuditError::Hyper {
+                optimizer: kind.name(),
+                source,
+            })?;
         let mut configs = vec![TrainConfig {
             steps: options.steps,
             batch: None,
@@ -413,8 +449,7 @@ pub fn audit(
                 &config,
                 k,
                 &v_i,
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
             if !(run.frozen && run.layer_stayed_dead && run.constant_realization)
                 || run.risk_never_below_v == Some(false)
             {
@@ -449,7 +484,7 @@ pub fn audit(
 }
 
 fn zero() -> BigRational {
-    <BigRational as Zero>::zero()
+    BigRational::zero()
 }
 
 #[cfg(test)]

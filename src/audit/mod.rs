@@ -17,4 +17,4 @@ pub use coq::coq_certificate;
 pub use deadrelu_check::{
     CheckError, Checked, Claim, Limit, check_alive_witness, check_box_proof, check_certificate,
 };
-pub use mechanism::{AuditOptions, AuditReport, Verdict, audit, constructive_witness};
+pub use mechanism::{AuditError, AuditOptions, AuditReport, Verdict, audit, constructive_witness};

@@ -96,7 +96,7 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
         bar.set_message(what.to_string());
         bar.inc(1);
     })
-    .map_err(CliError::Input)?;
+    .map_err(|e| CliError::Input(e.to_string()))?;
     bar.finish_and_clear();
     let mut certificate_path = Value::Null;
     let mut coq_path = Value::Null;

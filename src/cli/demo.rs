@@ -123,7 +123,8 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         batch_seed: 0,
         layer: None,
     };
-    let audit_report = audit(&net, &data, &options, |_| {}).map_err(CliError::Input)?;
+    let audit_report =
+        audit(&net, &data, &options, |_| {}).map_err(|e| CliError::input("demo", e))?;
     println!("   verdict: {}", audit_report.verdict.name());
     if let Some((_, w)) = &audit_report.witness {
         println!(

@@ -374,7 +374,9 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         let data_exact = spec
             .build(arch.inputs(), arch.outputs(), &target, args.data.seed)
             .map_err(|e| CliError::input("--data", e))?;
-        let data: Dataset<f64> = data_exact.convert();
+        let data: Dataset<f64> = data_exact
+            .convert()
+            .map_err(|e| CliError::input("--data", e))?;
         let sampler = InitSampler::new(arch, &scheme, &bias);
         let kinds: Vec<Option<OptimizerKind>> = if optimizers.is_empty() {
             vec![None]

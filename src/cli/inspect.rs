@@ -90,8 +90,8 @@ pub fn inspect_in<S: Scalar>(
             exact_fallbacks: None,
         });
     }
-    let net: Network<S> = net.convert();
-    let data: Dataset<S> = data.convert();
+    let net: Network<S> = net.convert().map_err(|e| CliError::input("--weights", e))?;
+    let data: Dataset<S> = data.convert().map_err(|e| CliError::input("--data", e))?;
     let activity = activity_on_data(&net, &data).map_err(|e| CliError::input("--data", e))?;
     let risk = net
         .risk(&data, None)

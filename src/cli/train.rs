@@ -61,8 +61,8 @@ pub fn run_in<S: Real>(
     trace: Option<&PathBuf>,
 ) -> Result<RunSummary, CliError> {
     let data_exact = data;
-    let net: Network<S> = net.convert();
-    let data: Dataset<S> = data.convert();
+    let net: Network<S> = net.convert().map_err(|e| CliError::input("--weights", e))?;
+    let data: Dataset<S> = data.convert().map_err(|e| CliError::input("--data", e))?;
     let opt = resolved
         .build::<S>()
         .map_err(|e| CliError::Input(e.to_string()))?;
@@ -115,7 +115,7 @@ pub fn run_in<S: Real>(
         let end = arch.layer_range(k).end + arch.width(k + 1) * arch.width(k);
         run.moved[..end].iter().all(|m| !m)
     });
-    let not_below = match run.risk_final.sub(&v).sign() {
+    let not_below = match run.risk_final.sub_ref(&v).sign() {
         Sign::Negative => json!(false),
         Sign::Undecided => json!("undecided"),
         _ => json!(true),

@@ -164,10 +164,25 @@ pub fn exact_decimal(q: &BigRational) -> Option<String> {
     ))
 }
 
+/// Errors of the export.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// A number VNN-LIB must state exactly has no finite decimal form (e.g. 1/3).
+    #[error("{what} {value} has no exact decimal form, which VNN-LIB needs")]
+    NoExactDecimal {
+        /// `"the box end"` or `"the margin"`.
+        what: &'static str,
+        /// The number, as an exact rational.
+        value: String,
+    },
+}
+
 /// The VNN-LIB property: inputs in `[a,b]^d`, and some output `>= margin`.
 ///
 /// # Errors
-/// A message when `a`, `b` or the margin have no exact decimal form.
+/// [`ExportError::NoExactDecimal`] when `a`, `b` or the margin have no exact decimal
+/// form.
 pub fn vnnlib_text(
     d: usize,
     outputs: usize,
@@ -175,13 +190,11 @@ pub fn vnnlib_text(
     a: &BigRational,
     b: &BigRational,
     margin: &BigRational,
-) -> Result<String, String> {
-    let dec = |q: &BigRational, what: &str| {
-        exact_decimal(q).ok_or_else(|| {
-            format!(
-                "{what} {} has no exact decimal form, which VNN-LIB needs",
-                crate::scalar::rational_string(q)
-            )
+) -> Result<String, ExportError> {
+    let dec = |q: &BigRational, what: &'static str| {
+        exact_decimal(q).ok_or_else(|| ExportError::NoExactDecimal {
+            what,
+            value: crate::scalar::rational_string(q),
         })
     };
     let (lo, hi, m) = (

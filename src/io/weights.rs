@@ -3,7 +3,7 @@
 //! exact strings (`"13/48"`, `"-0.1"`).
 
 use crate::net::{Arch, NetError};
-use crate::scalar::{BigRational, parse_rational, rational_from_f64, rational_string};
+use crate::scalar::{BigRational, ScalarError, parse_rational, rational_from_f64, rational_string};
 use std::path::{Path, PathBuf};
 
 /// Errors reading weights.
@@ -26,6 +26,16 @@ pub enum WeightsError {
         /// What is wrong.
         reason: String,
     },
+    /// An entry of `params` that is not an exact number.
+    #[error("{path}: params[{index}]: {source}")]
+    Entry {
+        /// The file.
+        path: PathBuf,
+        /// 0-based index into `params`.
+        index: usize,
+        /// The cause.
+        source: EntryError,
+    },
     /// Architecture and parameter count disagree.
     #[error("{path}: {source}")]
     Net {
@@ -36,23 +46,46 @@ pub enum WeightsError {
     },
 }
 
+/// Why a JSON entry is not an exact number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryError {
+    /// A string that is not an exact number, or a number that is not finite.
+    #[error(transparent)]
+    Scalar(#[from] ScalarError),
+    /// A JSON number that is not an `i64` and has no `f64` value.
+    #[error("number {number} is not representable")]
+    Unrepresentable {
+        /// The number as JSON.
+        number: String,
+    },
+    /// Neither a number nor a string.
+    #[error("expected a number or an exact string, got {found}")]
+    WrongType {
+        /// The value as JSON.
+        found: String,
+    },
+}
+
 /// Reads an entry: a JSON number (its exact double value) or an exact string.
 ///
 /// # Errors
-/// A message naming what is wrong.
-pub fn exact_from_json(v: &serde_json::Value) -> Result<BigRational, String> {
+/// [`EntryError`] naming what is wrong.
+pub fn exact_from_json(v: &serde_json::Value) -> Result<BigRational, EntryError> {
     match v {
-        serde_json::Value::String(s) => parse_rational(s).map_err(|e| e.to_string()),
+        serde_json::Value::String(s) => Ok(parse_rational(s)?),
         serde_json::Value::Number(n) => {
             if let Some(i) = n.as_i64() {
                 return Ok(BigRational::from_integer(i.into()));
             }
-            let f = n
-                .as_f64()
-                .ok_or_else(|| format!("number {n} is not representable"))?;
-            rational_from_f64(f).map_err(|e| e.to_string())
+            let f = n.as_f64().ok_or_else(|| EntryError::Unrepresentable {
+                number: n.to_string(),
+            })?;
+            Ok(rational_from_f64(f)?)
         }
-        other => Err(format!("expected a number or an exact string, got {other}")),
+        other => Err(EntryError::WrongType {
+            found: other.to_string(),
+        }),
     }
 }
 
@@ -104,7 +137,13 @@ pub fn read_json(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsError> 
     let params = params
         .iter()
         .enumerate()
-        .map(|(i, p)| exact_from_json(p).map_err(|e| fmt(format!("params[{i}]: {e}"))))
+        .map(|(index, p)| {
+            exact_from_json(p).map_err(|source| WeightsError::Entry {
+                path: path.into(),
+                index,
+                source,
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((arch, params))
 }

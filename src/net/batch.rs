@@ -686,7 +686,7 @@ mod tests {
                 for (k, zk) in exact.pre.iter().enumerate() {
                     for (j, z) in zk.iter().enumerate() {
                         let (zf, e) = (pass.layers[k].z[[m, j]], pass.layers[k].e[[m, j]]);
-                        let err = z.sub(&rational_from_f64(zf).unwrap()).abs();
+                        let err = z.sub_ref(&rational_from_f64(zf).unwrap()).abs();
                         assert!(err <= rational_from_f64(e).unwrap(), "layer {k} point {m}");
                         let s = pass.layers[k].sign(m, j);
                         if s != Sign::Undecided {

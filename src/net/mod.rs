@@ -60,6 +60,15 @@ pub enum NetError {
         /// What is wrong.
         reason: String,
     },
+    /// A parameter has no value in the target type of [`Network::convert`].
+    #[error("parameter {index}: {source}")]
+    Convert {
+        /// 0-based index into `theta`.
+        index: usize,
+        /// The cause.
+        #[source]
+        source: crate::scalar::ScalarError,
+    },
 }
 
 /// An architecture `l = (l_0, ..., l_L)`, validated: `L >= 2`, all widths `>= 1`.
@@ -232,21 +241,25 @@ impl<S: Scalar> Network<S> {
     pub fn into_params(self) -> Vec<S> {
         self.params
     }
-    /// Converts every parameter to another scalar type through its exact value (or
-    /// through `f64` for a non-exact source).
-    pub fn convert<T: Scalar>(&self) -> Network<T> {
+    /// Converts every parameter to another scalar type with [`crate::scalar::convert`]:
+    /// through its exact value, never through `f64` for an exact target.
+    ///
+    /// # Errors
+    /// [`NetError::Convert`] at the first parameter that has no value in `T` (a NaN, an
+    /// infinity, or a non-point enclosure going to an exact type).
+    pub fn convert<T: Scalar>(&self) -> Result<Network<T>, NetError> {
         let params = self
             .params
             .iter()
-            .map(|p| match p.to_rational() {
-                Some(q) => T::from_rational(&q),
-                None => T::from_f64(p.to_f64()).unwrap_or_else(|_| T::zero()),
+            .enumerate()
+            .map(|(index, p)| {
+                crate::scalar::convert(p).map_err(|source| NetError::Convert { index, source })
             })
-            .collect();
-        Network {
+            .collect::<Result<_, _>>()?;
+        Ok(Network {
             arch: self.arch.clone(),
             params,
-        }
+        })
     }
 
     /// The affine map of layer `k` applied to `input` (`W_k input + B_k`).
@@ -263,7 +276,7 @@ impl<S: Scalar> Network<S> {
                     if wji.is_zero() || xi.is_zero() {
                         acc
                     } else {
-                        acc.add(&wji.mul(xi))
+                        acc.add_ref(&wji.mul_ref(xi))
                     }
                 })
             })
@@ -339,9 +352,9 @@ impl<S: Scalar> Network<S> {
         let batch = self.check_batch(data, batch)?;
         let total = batch.iter().fold(S::zero(), |acc, &m| {
             let out = self.output(data.x(m));
-            acc.add(&squared_error(&out, data.y(m)))
+            acc.add_ref(&squared_error(&out, data.y(m)))
         });
-        Ok(total.div(&S::from_int(batch.len() as i64)))
+        Ok(total.div_ref(&S::from_int(batch.len() as i64)))
     }
 
     /// The risk and its generalized gradient (backpropagation with `ReLU'(0) = 0`) over the
@@ -368,7 +381,7 @@ impl<S: Scalar> Network<S> {
         let batch = self.check_batch(data, batch)?;
         let depth = self.arch.depth();
         let count = S::from_int(batch.len() as i64);
-        let two_over_m = S::from_int(2).div(&count);
+        let two_over_m = S::from_int(2).div_ref(&count);
         let mut grad = vec![S::zero(); self.params.len()];
         let mut total = S::zero();
         // tails[j]: (pre-activations of layers j+1..L from a zero a_j, summed output error)
@@ -386,18 +399,18 @@ impl<S: Scalar> Network<S> {
                         )
                     });
                     let out = tail.last().expect("a tail has the output layer");
-                    total = total.add(&squared_error(out, y));
+                    total = total.add_ref(&squared_error(out, y));
                     for ((e, o), t) in error.iter_mut().zip(out).zip(y) {
-                        *e = e.add(&two_over_m.mul(&o.sub(t)));
+                        *e = e.add_ref(&two_over_m.mul_ref(&o.sub_ref(t)));
                     }
                 }
                 None => {
                     let out = pre.last().expect("L >= 2");
-                    total = total.add(&squared_error(out, y));
+                    total = total.add_ref(&squared_error(out, y));
                     let delta = out
                         .iter()
                         .zip(y)
-                        .map(|(o, t)| two_over_m.mul(&o.sub(t)))
+                        .map(|(o, t)| two_over_m.mul_ref(&o.sub_ref(t)))
                         .collect();
                     self.backprop(1, x, &pre, delta, &mut grad);
                 }
@@ -409,7 +422,7 @@ impl<S: Scalar> Network<S> {
                 self.backprop(j + 1, &zeros, &pre, error, &mut grad);
             }
         }
-        Ok((total.div(&count), grad))
+        Ok((total.div_ref(&count), grad))
     }
 
     /// Forward pass that stops at the first hidden layer whose activation vector is
@@ -469,11 +482,11 @@ impl<S: Scalar> Network<S> {
                 for (i, a) in layer_input.iter().enumerate() {
                     if !a.is_zero() {
                         let idx = self.arch.weight_index(k, j, i);
-                        grad[idx] = grad[idx].add(&d.mul(a));
+                        grad[idx] = grad[idx].add_ref(&d.mul_ref(a));
                     }
                 }
                 let bidx = self.arch.bias_index(k, j);
-                grad[bidx] = grad[bidx].add(d);
+                grad[bidx] = grad[bidx].add_ref(d);
             }
             if k == first || delta.iter().all(S::is_zero) {
                 break;
@@ -488,10 +501,10 @@ impl<S: Scalar> Network<S> {
                         if d.is_zero() {
                             acc
                         } else {
-                            acc.add(&self.params[self.arch.weight_index(k, j, i)].mul(d))
+                            acc.add_ref(&self.params[self.arch.weight_index(k, j, i)].mul_ref(d))
                         }
                     });
-                    gate.mul(&back)
+                    gate.mul_ref(&back)
                 })
                 .collect();
         }

@@ -146,12 +146,12 @@ impl<S: Real> Optimizer<S> for AdadeltaConfig<S> {
                     return theta[i].clone();
                 }
                 let delta = acc_delta[i]
-                    .add(&self.eps)
+                    .add_ref(&self.eps)
                     .sqrt()
-                    .div(&square_avg[i].add(&self.eps).sqrt())
-                    .mul(&g[i]);
+                    .div_ref(&square_avg[i].add_ref(&self.eps).sqrt())
+                    .mul_ref(&g[i]);
                 acc_delta[i] = ema(&self.rho, &acc_delta[i], &delta.square()).tighten();
-                theta[i].sub(&self.lr.mul(&delta))
+                theta[i].sub_ref(&self.lr.mul_ref(&delta))
             })
             .collect()
     }

@@ -128,7 +128,9 @@ impl<S: Real> Optimizer<S> for AdagradConfig<S> {
         let g = apply_weight_decay(grad, theta, &self.weight_decay);
         state.step += 1;
         let decays = S::from_int(i64::try_from(state.step - 1).unwrap_or(i64::MAX));
-        let clr = self.lr.div(&S::one().add(&decays.mul(&self.lr_decay)));
+        let clr = self
+            .lr
+            .div_ref(&S::one().add_ref(&decays.mul_ref(&self.lr_decay)));
         theta
             .iter()
             .zip(&g)
@@ -137,9 +139,9 @@ impl<S: Real> Optimizer<S> for AdagradConfig<S> {
                 if gi.is_zero() {
                     return p.clone();
                 }
-                *sum = sum.add(&gi.square());
-                let denom = sum.sqrt().add(&self.eps);
-                p.sub(&clr.mul(gi).div(&denom))
+                *sum = sum.add_ref(&gi.square());
+                let denom = sum.sqrt().add_ref(&self.eps);
+                p.sub_ref(&clr.mul_ref(gi).div_ref(&denom))
             })
             .collect()
     }

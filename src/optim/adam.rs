@@ -167,9 +167,9 @@ impl<S: Real> Optimizer<S> for AdamConfig<S> {
         let t = state.step;
         state.beta1_power = next_power(beta1, &state.beta1_power, t);
         state.beta2_power = next_power(beta2, &state.beta2_power, t);
-        let bias_correction1 = S::one().sub(&state.beta1_power);
-        let bias_correction2_sqrt = S::one().sub(&state.beta2_power).sqrt();
-        let step_size = self.lr.div(&bias_correction1);
+        let bias_correction1 = S::one().sub_ref(&state.beta1_power);
+        let bias_correction2_sqrt = S::one().sub_ref(&state.beta2_power).sqrt();
+        let step_size = self.lr.div_ref(&bias_correction1);
         let AdamState {
             exp_avg,
             exp_avg_sq,
@@ -190,8 +190,11 @@ impl<S: Real> Optimizer<S> for AdamConfig<S> {
                 if exp_avg[i].is_zero() {
                     return theta[i].clone();
                 }
-                let denom = second.sqrt().div(&bias_correction2_sqrt).add(&self.eps);
-                theta[i].sub(&step_size.mul(&exp_avg[i]).div(&denom))
+                let denom = second
+                    .sqrt()
+                    .div_ref(&bias_correction2_sqrt)
+                    .add_ref(&self.eps);
+                theta[i].sub_ref(&step_size.mul_ref(&exp_avg[i]).div_ref(&denom))
             })
             .collect()
     }

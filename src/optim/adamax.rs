@@ -144,18 +144,20 @@ impl<S: Real> Optimizer<S> for AdamaxConfig<S> {
         let g = apply_weight_decay(grad, theta, &self.weight_decay);
         state.step += 1;
         state.beta1_power = next_power(beta1, &state.beta1_power, state.step);
-        let clr = self.lr.div(&S::one().sub(&state.beta1_power));
+        let clr = self.lr.div_ref(&S::one().sub_ref(&state.beta1_power));
         let AdamaxState {
             exp_avg, exp_inf, ..
         } = state;
         (0..theta.len())
             .map(|i| {
                 exp_avg[i] = ema(beta1, &exp_avg[i], &g[i]);
-                exp_inf[i] = beta2.mul(&exp_inf[i]).max(&g[i].abs().add(&self.eps));
+                exp_inf[i] = beta2
+                    .mul_ref(&exp_inf[i])
+                    .max(&g[i].abs().add_ref(&self.eps));
                 if exp_avg[i].is_zero() {
                     theta[i].clone()
                 } else {
-                    theta[i].sub(&clr.mul(&exp_avg[i]).div(&exp_inf[i]))
+                    theta[i].sub_ref(&clr.mul_ref(&exp_avg[i]).div_ref(&exp_inf[i]))
                 }
             })
             .collect()

@@ -142,7 +142,7 @@ pub fn apply_weight_decay<S: Scalar>(grad: &[S], theta: &[S], wd: &S) -> Vec<S> 
     }
     grad.iter()
         .zip(theta)
-        .map(|(g, p)| g.add(&wd.mul(p)))
+        .map(|(g, p)| g.add_ref(&wd.mul_ref(p)))
         .collect()
 }
 
@@ -151,7 +151,8 @@ pub fn ema<S: Scalar>(beta: &S, old: &S, new: &S) -> S {
     if old.is_zero() && new.is_zero() {
         return S::zero();
     }
-    beta.mul(old).add(&S::one().sub(beta).mul(new))
+    beta.mul_ref(old)
+        .add_ref(&S::one().sub_ref(beta).mul_ref(new))
 }
 
 /// `beta^t` from `previous = beta^(t - 1)`, as [`Real::step_power`] computes it: one
@@ -179,7 +180,7 @@ fn non_negative<S: Scalar>(parameter: &'static str, value: &S) -> Result<(), Opt
 /// `0 <= value < 1`, or [`OptimError::OutOfRange`].
 fn unit<S: Scalar>(parameter: &'static str, value: &S) -> Result<(), OptimError> {
     let ok = matches!(value.sign(), Sign::Zero | Sign::Positive)
-        && S::one().sub(value).sign() == Sign::Positive;
+        && S::one().sub_ref(value).sign() == Sign::Positive;
     require(parameter, value, ok, "must be in [0, 1)")
 }
 

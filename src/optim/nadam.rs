@@ -215,16 +215,19 @@ impl<S: Real> Optimizer<S> for NadamConfig<S> {
         // an enclosure's endpoints would grow by the root's bits at every step
         .tighten();
         let half = S::from_ratio(1, 2);
-        let mu = beta1.mul(&S::one().sub(&half.mul(&decay)));
-        let mu_next = beta1.mul(&S::one().sub(&half.mul(&state.decay_power)));
-        state.mu_product = state.mu_product.mul(&mu).tighten();
+        let mu = beta1.mul_ref(&S::one().sub_ref(&half.mul_ref(&decay)));
+        let mu_next = beta1.mul_ref(&S::one().sub_ref(&half.mul_ref(&state.decay_power)));
+        state.mu_product = state.mu_product.mul_ref(&mu).tighten();
         let product = &state.mu_product;
-        let bias_correction2 = S::one().sub(&state.beta2_power);
-        let coef_g = self.lr.mul(&S::one().sub(&mu)).div(&S::one().sub(product));
+        let bias_correction2 = S::one().sub_ref(&state.beta2_power);
+        let coef_g = self
+            .lr
+            .mul_ref(&S::one().sub_ref(&mu))
+            .div_ref(&S::one().sub_ref(product));
         let coef_m = self
             .lr
-            .mul(&mu_next)
-            .div(&S::one().sub(&product.mul(&mu_next)));
+            .mul_ref(&mu_next)
+            .div_ref(&S::one().sub_ref(&product.mul_ref(&mu_next)));
         let NadamState {
             exp_avg,
             exp_avg_sq,
@@ -237,10 +240,13 @@ impl<S: Real> Optimizer<S> for NadamConfig<S> {
                 if exp_avg[i].is_zero() && g[i].is_zero() {
                     return theta[i].clone();
                 }
-                let d = exp_avg_sq[i].div(&bias_correction2).sqrt().add(&self.eps);
+                let d = exp_avg_sq[i]
+                    .div_ref(&bias_correction2)
+                    .sqrt()
+                    .add_ref(&self.eps);
                 theta[i]
-                    .sub(&coef_g.mul(&g[i]).div(&d))
-                    .sub(&coef_m.mul(&exp_avg[i]).div(&d))
+                    .sub_ref(&coef_g.mul_ref(&g[i]).div_ref(&d))
+                    .sub_ref(&coef_m.mul_ref(&exp_avg[i]).div_ref(&d))
             })
             .collect()
     }

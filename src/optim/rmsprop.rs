@@ -173,18 +173,18 @@ impl<S: Real> Optimizer<S> for RmspropConfig<S> {
                 let vt = match state.grad_avg.as_mut() {
                     Some(grad_avg) => {
                         grad_avg[i] = ema(&self.alpha, &grad_avg[i], gi);
-                        v.sub(&grad_avg[i].square())
+                        v.sub_ref(&grad_avg[i].square())
                     }
                     None => v.clone(),
                 };
                 let scaled = if gi.is_zero() {
                     S::zero()
                 } else {
-                    gi.div(&vt.sqrt().add(&self.eps))
+                    gi.div_ref(&vt.sqrt().add_ref(&self.eps))
                 };
                 let direction = match state.momentum_buffer.as_mut() {
                     Some(buffer) => {
-                        buffer[i] = self.momentum.mul(&buffer[i]).add(&scaled);
+                        buffer[i] = self.momentum.mul_ref(&buffer[i]).add_ref(&scaled);
                         buffer[i].clone()
                     }
                     None => scaled,
@@ -192,7 +192,7 @@ impl<S: Real> Optimizer<S> for RmspropConfig<S> {
                 if direction.is_zero() {
                     theta[i].clone()
                 } else {
-                    theta[i].sub(&self.lr.mul(&direction))
+                    theta[i].sub_ref(&self.lr.mul_ref(&direction))
                 }
             })
             .collect()

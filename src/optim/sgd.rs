@@ -130,7 +130,7 @@ impl<S: Scalar> SgdConfig<S> {
         positive("lr", &self.lr)?;
         unit("momentum", &self.momentum)?;
         non_negative("dampening", &self.dampening)?;
-        if S::one().sub(&self.dampening).sign() == crate::scalar::Sign::Negative {
+        if S::one().sub_ref(&self.dampening).sign() == crate::scalar::Sign::Negative {
             return Err(OptimError::OutOfRange {
                 parameter: "dampening",
                 value: self.dampening.to_exact_string(),
@@ -167,16 +167,16 @@ impl<S: Real> Optimizer<S> for SgdConfig<S> {
                 // first step: b = g (torch.clone(grad).detach())
                 None => g.clone(),
                 Some(old) => {
-                    let keep = S::one().sub(&self.dampening);
+                    let keep = S::one().sub_ref(&self.dampening);
                     old.iter()
                         .zip(&g)
                         .map(|(b, gi)| {
                             let damped = if self.dampening.is_zero() {
                                 gi.clone()
                             } else {
-                                keep.mul(gi)
+                                keep.mul_ref(gi)
                             };
-                            self.momentum.mul(b).add(&damped)
+                            self.momentum.mul_ref(b).add_ref(&damped)
                         })
                         .collect()
                 }
@@ -184,7 +184,7 @@ impl<S: Real> Optimizer<S> for SgdConfig<S> {
             let direction = if self.nesterov {
                 g.iter()
                     .zip(&buffer)
-                    .map(|(gi, b)| gi.add(&self.momentum.mul(b)))
+                    .map(|(gi, b)| gi.add_ref(&self.momentum.mul_ref(b)))
                     .collect()
             } else {
                 buffer.clone()
@@ -199,7 +199,7 @@ impl<S: Real> Optimizer<S> for SgdConfig<S> {
                 if d.is_zero() {
                     p.clone()
                 } else {
-                    p.sub(&self.lr.mul(d))
+                    p.sub_ref(&self.lr.mul_ref(d))
                 }
             })
             .collect()

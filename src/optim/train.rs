@@ -110,7 +110,7 @@ pub fn train<S: Real, O: Optimizer<S> + ?Sized>(
             None => current.risk(data, None)?,
         };
         if let Some(f) = floor
-            && risk.sub(f).sign() == crate::scalar::Sign::Negative
+            && risk.sub_ref(f).sign() == crate::scalar::Sign::Negative
         {
             below.push(step);
         }

@@ -8,12 +8,6 @@ impl Scalar for BigRational {
     const EXACT: bool = true;
     const NAME: &'static str = "bigrational";
 
-    fn zero() -> Self {
-        Zero::zero()
-    }
-    fn one() -> Self {
-        One::one()
-    }
     fn from_int(n: i64) -> Self {
         BigRational::from_integer(BigInt::from(n))
     }
@@ -27,23 +21,23 @@ impl Scalar for BigRational {
     fn from_f64(x: f64) -> Result<Self, ScalarError> {
         rational_from_f64(x)
     }
-    fn add(&self, rhs: &Self) -> Self {
+    fn add_ref(&self, rhs: &Self) -> Self {
         self + rhs
     }
-    fn sub(&self, rhs: &Self) -> Self {
+    fn sub_ref(&self, rhs: &Self) -> Self {
         self - rhs
     }
-    fn mul(&self, rhs: &Self) -> Self {
+    fn mul_ref(&self, rhs: &Self) -> Self {
         if Zero::is_zero(self) || Zero::is_zero(rhs) {
             return Zero::zero();
         }
         self * rhs
     }
-    fn div(&self, rhs: &Self) -> Self {
+    fn div_ref(&self, rhs: &Self) -> Self {
         assert!(!Zero::is_zero(rhs), "BigRational division by zero");
         self / rhs
     }
-    fn neg(&self) -> Self {
+    fn neg_ref(&self) -> Self {
         -self
     }
     fn abs(&self) -> Self {

@@ -70,13 +70,13 @@ impl Dyadic {
     fn is_zero(&self) -> bool {
         self.m.is_zero()
     }
-    fn neg(&self) -> Self {
+    fn neg_ref(&self) -> Self {
         Self {
             m: -self.m.clone(),
             e: self.e,
         }
     }
-    fn add(&self, o: &Self) -> Self {
+    fn add_ref(&self, o: &Self) -> Self {
         if self.is_zero() {
             return o.clone();
         }
@@ -88,10 +88,10 @@ impl Dyadic {
         let b = &o.m << (o.e - e) as usize;
         Self::new(a + b, e)
     }
-    fn sub(&self, o: &Self) -> Self {
-        self.add(&o.neg())
+    fn sub_ref(&self, o: &Self) -> Self {
+        self.add_ref(&o.neg_ref())
     }
-    fn mul(&self, o: &Self) -> Self {
+    fn mul_ref(&self, o: &Self) -> Self {
         if self.is_zero() || o.is_zero() {
             return Self::zero();
         }
@@ -102,7 +102,7 @@ impl Dyadic {
         }
     }
     fn cmp(&self, o: &Self) -> Ordering {
-        match self.sub(o).sign() {
+        match self.sub_ref(o).sign() {
             Sign::Negative => Ordering::Less,
             Sign::Zero => Ordering::Equal,
             _ => Ordering::Greater,
@@ -193,6 +193,18 @@ impl DyadicInterval {
             hi: d,
         }
     }
+    /// The tightest enclosure of `[lo, hi]` with endpoints of [`MANTISSA_BITS`]
+    /// significant bits (`lo` rounded down, `hi` up; exact when they are dyadic numbers
+    /// of that many bits).
+    ///
+    /// # Errors
+    /// Returns `None` if `lo > hi`.
+    pub fn enclosing(lo: &BigRational, hi: &BigRational) -> Option<Self> {
+        (lo <= hi).then(|| Self {
+            lo: Dyadic::from_rational_round(lo, MANTISSA_BITS, false),
+            hi: Dyadic::from_rational_round(hi, MANTISSA_BITS, true),
+        })
+    }
     /// Whether `lo == hi`.
     pub fn is_point(&self) -> bool {
         self.lo == self.hi
@@ -244,16 +256,44 @@ impl DyadicInterval {
     }
 }
 
+// num-traits' `Zero` and `One` (the supertraits of `Scalar`) and the by-value operators
+// they require; the arithmetic is the by-reference one of `Scalar`.
+impl std::ops::Add for DyadicInterval {
+    type Output = Self;
+    fn add(self, rhs: Self) -> Self {
+        self.add_ref(&rhs)
+    }
+}
+
+impl std::ops::Mul for DyadicInterval {
+    type Output = Self;
+    fn mul(self, rhs: Self) -> Self {
+        self.mul_ref(&rhs)
+    }
+}
+
+impl Zero for DyadicInterval {
+    /// The point `[0, 0]`.
+    fn zero() -> Self {
+        Self::point(Dyadic::zero())
+    }
+    /// Whether the interval is the point zero (not: whether it contains zero).
+    fn is_zero(&self) -> bool {
+        self.lo.is_zero() && self.hi.is_zero()
+    }
+}
+
+impl One for DyadicInterval {
+    /// The point `[1, 1]`.
+    fn one() -> Self {
+        Self::point(Dyadic::int(1))
+    }
+}
+
 impl Scalar for DyadicInterval {
     const EXACT: bool = true;
     const NAME: &'static str = "dyadic-interval";
 
-    fn zero() -> Self {
-        Self::point(Dyadic::zero())
-    }
-    fn one() -> Self {
-        Self::point(Dyadic::int(1))
-    }
     fn from_int(n: i64) -> Self {
         Self::point(Dyadic::int(n))
     }
@@ -273,38 +313,38 @@ impl Scalar for DyadicInterval {
     fn from_f64(x: f64) -> Result<Self, ScalarError> {
         Ok(Self::from_rational(&rational_from_f64(x)?))
     }
-    fn add(&self, rhs: &Self) -> Self {
+    fn add_ref(&self, rhs: &Self) -> Self {
         if rhs.is_zero() {
             return self.clone();
         }
         if self.is_zero() {
             return rhs.clone();
         }
-        Self::bounded(self.lo.add(&rhs.lo), self.hi.add(&rhs.hi))
+        Self::bounded(self.lo.add_ref(&rhs.lo), self.hi.add_ref(&rhs.hi))
     }
-    fn sub(&self, rhs: &Self) -> Self {
+    fn sub_ref(&self, rhs: &Self) -> Self {
         if rhs.is_zero() {
             return self.clone();
         }
-        Self::bounded(self.lo.sub(&rhs.hi), self.hi.sub(&rhs.lo))
+        Self::bounded(self.lo.sub_ref(&rhs.hi), self.hi.sub_ref(&rhs.lo))
     }
-    fn mul(&self, rhs: &Self) -> Self {
+    fn mul_ref(&self, rhs: &Self) -> Self {
         if self.is_zero() || rhs.is_zero() {
             return Self::zero();
         }
         if self.is_point() && rhs.is_point() {
-            let p = self.lo.mul(&rhs.lo);
+            let p = self.lo.mul_ref(&rhs.lo);
             return Self::bounded(p.clone(), p);
         }
         let (lo, hi) = Self::hull([
-            self.lo.mul(&rhs.lo),
-            self.lo.mul(&rhs.hi),
-            self.hi.mul(&rhs.lo),
-            self.hi.mul(&rhs.hi),
+            self.lo.mul_ref(&rhs.lo),
+            self.lo.mul_ref(&rhs.hi),
+            self.hi.mul_ref(&rhs.lo),
+            self.hi.mul_ref(&rhs.hi),
         ]);
         Self::bounded(lo, hi)
     }
-    fn div(&self, rhs: &Self) -> Self {
+    fn div_ref(&self, rhs: &Self) -> Self {
         assert!(
             matches!(rhs.sign(), Sign::Positive | Sign::Negative),
             "interval division by an enclosure that may contain zero"
@@ -337,19 +377,19 @@ impl Scalar for DyadicInterval {
             .fold(highs[0].clone(), |acc, v| Dyadic::max(&acc, v));
         Self { lo, hi }
     }
-    fn neg(&self) -> Self {
+    fn neg_ref(&self) -> Self {
         Self {
-            lo: self.hi.neg(),
-            hi: self.lo.neg(),
+            lo: self.hi.neg_ref(),
+            hi: self.lo.neg_ref(),
         }
     }
     fn abs(&self) -> Self {
         match (self.lo.sign(), self.hi.sign()) {
             (Sign::Negative, Sign::Positive) => Self {
                 lo: Dyadic::zero(),
-                hi: Dyadic::max(&self.lo.neg(), &self.hi),
+                hi: Dyadic::max(&self.lo.neg_ref(), &self.hi),
             },
-            (_, Sign::Negative | Sign::Zero) => self.neg(),
+            (_, Sign::Negative | Sign::Zero) => self.neg_ref(),
             _ => self.clone(),
         }
     }
@@ -418,12 +458,9 @@ impl Scalar for DyadicInterval {
     fn square(&self) -> Self {
         let a = self.abs();
         if a.is_point() {
-            return a.mul(&a);
+            return a.mul_ref(&a);
         }
-        Self::bounded(a.lo.mul(&a.lo), a.hi.mul(&a.hi))
-    }
-    fn is_zero(&self) -> bool {
-        self.lo.is_zero() && self.hi.is_zero()
+        Self::bounded(a.lo.mul_ref(&a.lo), a.hi.mul_ref(&a.hi))
     }
 }
 
@@ -449,6 +486,10 @@ fn sqrt_round(d: &Dyadic, up: bool) -> Dyadic {
 
 impl Real for DyadicInterval {
     fn sqrt(&self) -> Self {
+        assert!(
+            self.hi.sign() != Sign::Negative,
+            "sqrt of an enclosure whose upper end is negative"
+        );
         Self {
             lo: sqrt_round(&self.lo, false),
             hi: sqrt_round(&self.hi, true),
@@ -487,9 +528,9 @@ mod tests {
         let a = DyadicInterval::from_rational(&q(1, 3));
         let b = DyadicInterval::from_rational(&q(-2, 7));
         assert!(!a.is_point() && contains(&a, &q(1, 3)));
-        assert!(contains(&a.mul(&b), &q(-2, 21)));
-        assert!(contains(&a.add(&b), &q(1, 21)));
-        assert!(contains(&a.div(&b), &q(-7, 6)));
+        assert!(contains(&a.mul_ref(&b), &q(-2, 21)));
+        assert!(contains(&a.add_ref(&b), &q(1, 21)));
+        assert!(contains(&a.div_ref(&b), &q(-7, 6)));
         assert!(contains(&b.square(), &q(4, 49)));
         let two = DyadicInterval::from_int(2);
         let r = two.sqrt();
@@ -505,15 +546,18 @@ mod tests {
     fn dyadic_points_stay_exact_and_zero_annihilates() {
         let a = DyadicInterval::from_f64(0.375).unwrap();
         let b = DyadicInterval::from_f64(-1.25).unwrap();
-        assert!(a.is_point() && a.mul(&b).is_point());
-        assert_eq!(a.mul(&b).to_rational(), Some(q(-15, 32)));
+        assert!(a.is_point() && a.mul_ref(&b).is_point());
+        assert_eq!(a.mul_ref(&b).to_rational(), Some(q(-15, 32)));
         let wide = DyadicInterval::from_rational(&q(1, 3));
         assert!(
             DyadicInterval::zero()
-                .mul(&wide)
+                .mul_ref(&wide)
                 .identical(&DyadicInterval::zero())
         );
-        assert!(a.sub(&DyadicInterval::zero().mul(&wide)).identical(&a));
+        assert!(
+            a.sub_ref(&DyadicInterval::zero().mul_ref(&wide))
+                .identical(&a)
+        );
         assert_eq!(
             DyadicInterval::from_rational(&q(-1, 2))
                 .relu_derivative()

@@ -7,12 +7,6 @@ impl Scalar for f64 {
     const EXACT: bool = false;
     const NAME: &'static str = "f64";
 
-    fn zero() -> Self {
-        0.0
-    }
-    fn one() -> Self {
-        1.0
-    }
     fn from_int(n: i64) -> Self {
         n as f64
     }
@@ -33,19 +27,19 @@ impl Scalar for f64 {
             })
         }
     }
-    fn add(&self, rhs: &Self) -> Self {
+    fn add_ref(&self, rhs: &Self) -> Self {
         self + rhs
     }
-    fn sub(&self, rhs: &Self) -> Self {
+    fn sub_ref(&self, rhs: &Self) -> Self {
         self - rhs
     }
-    fn mul(&self, rhs: &Self) -> Self {
+    fn mul_ref(&self, rhs: &Self) -> Self {
         self * rhs
     }
-    fn div(&self, rhs: &Self) -> Self {
+    fn div_ref(&self, rhs: &Self) -> Self {
         self / rhs
     }
-    fn neg(&self) -> Self {
+    fn neg_ref(&self) -> Self {
         -self
     }
     fn abs(&self) -> Self {

@@ -23,12 +23,6 @@ impl Scalar for Rational {
     const EXACT: bool = true;
     const NAME: &'static str = "rug";
 
-    fn zero() -> Self {
-        Rational::new()
-    }
-    fn one() -> Self {
-        Rational::from(1)
-    }
     fn from_int(n: i64) -> Self {
         Rational::from(n)
     }
@@ -44,23 +38,23 @@ impl Scalar for Rational {
             value: x.to_string(),
         })
     }
-    fn add(&self, rhs: &Self) -> Self {
+    fn add_ref(&self, rhs: &Self) -> Self {
         Rational::from(self + rhs)
     }
-    fn sub(&self, rhs: &Self) -> Self {
+    fn sub_ref(&self, rhs: &Self) -> Self {
         Rational::from(self - rhs)
     }
-    fn mul(&self, rhs: &Self) -> Self {
+    fn mul_ref(&self, rhs: &Self) -> Self {
         Rational::from(self * rhs)
     }
-    fn div(&self, rhs: &Self) -> Self {
+    fn div_ref(&self, rhs: &Self) -> Self {
         assert!(
             rhs.cmp0() != Ordering::Equal,
             "rug::Rational division by zero"
         );
         Rational::from(self / rhs)
     }
-    fn neg(&self) -> Self {
+    fn neg_ref(&self) -> Self {
         Rational::from(-self)
     }
     fn abs(&self) -> Self {

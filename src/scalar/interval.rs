@@ -26,7 +26,7 @@ pub const DEFAULT_PREC: u32 = crate::prec::ENCLOSURE_BITS;
 pub trait RationalField: Scalar {
     /// Exact comparison.
     fn cmp_exact(&self, other: &Self) -> Ordering {
-        match self.sub(other).sign() {
+        match self.sub_ref(other).sign() {
             Sign::Negative => Ordering::Less,
             Sign::Zero => Ordering::Equal,
             _ => Ordering::Greater,
@@ -72,7 +72,7 @@ fn round_dyadic_big(q: &BigRational, bits: u32, up: bool) -> BigRational {
         quot
     };
     if m.is_zero() {
-        return <BigRational as Zero>::zero();
+        return BigRational::zero();
     }
     let tz = m.trailing_zeros().unwrap_or(0).min(bits as u64);
     BigRational::new_raw(
@@ -169,7 +169,7 @@ impl<R: RationalField> Interval<R> {
     }
     /// `hi - lo`.
     pub fn width(&self) -> R {
-        self.hi.sub(&self.lo)
+        self.hi.sub_ref(&self.lo)
     }
     /// Whether `x` lies in the interval.
     pub fn contains(&self, x: &R) -> bool {
@@ -230,16 +230,44 @@ impl<R: RationalField> Interval<R> {
     }
 }
 
+// num-traits' `Zero` and `One` (the supertraits of `Scalar`) and the by-value operators
+// they require; the arithmetic is the by-reference one of `Scalar`.
+impl<R: RationalField> std::ops::Add for Interval<R> {
+    type Output = Self;
+    fn add(self, rhs: Self) -> Self {
+        self.add_ref(&rhs)
+    }
+}
+
+impl<R: RationalField> std::ops::Mul for Interval<R> {
+    type Output = Self;
+    fn mul(self, rhs: Self) -> Self {
+        self.mul_ref(&rhs)
+    }
+}
+
+impl<R: RationalField> Zero for Interval<R> {
+    /// The point `[0, 0]`.
+    fn zero() -> Self {
+        Self::point(R::zero())
+    }
+    /// Whether the interval is the point zero (not: whether it contains zero).
+    fn is_zero(&self) -> bool {
+        self.lo.sign() == Sign::Zero && self.hi.sign() == Sign::Zero
+    }
+}
+
+impl<R: RationalField> One for Interval<R> {
+    /// The point `[1, 1]`.
+    fn one() -> Self {
+        Self::point(R::one())
+    }
+}
+
 impl<R: RationalField> Scalar for Interval<R> {
     const EXACT: bool = true;
     const NAME: &'static str = "interval";
 
-    fn zero() -> Self {
-        Self::point(R::zero())
-    }
-    fn one() -> Self {
-        Self::point(R::one())
-    }
     fn from_int(n: i64) -> Self {
         Self::point(R::from_int(n))
     }
@@ -252,43 +280,43 @@ impl<R: RationalField> Scalar for Interval<R> {
     fn from_f64(x: f64) -> Result<Self, ScalarError> {
         R::from_f64(x).map(Self::point)
     }
-    fn add(&self, rhs: &Self) -> Self {
+    fn add_ref(&self, rhs: &Self) -> Self {
         if rhs.is_zero() {
             return self.clone();
         }
         Self {
-            lo: self.lo.add(&rhs.lo),
-            hi: self.hi.add(&rhs.hi),
+            lo: self.lo.add_ref(&rhs.lo),
+            hi: self.hi.add_ref(&rhs.hi),
         }
         .bounded()
     }
-    fn sub(&self, rhs: &Self) -> Self {
+    fn sub_ref(&self, rhs: &Self) -> Self {
         if rhs.is_zero() {
             return self.clone();
         }
         Self {
-            lo: self.lo.sub(&rhs.hi),
-            hi: self.hi.sub(&rhs.lo),
+            lo: self.lo.sub_ref(&rhs.hi),
+            hi: self.hi.sub_ref(&rhs.lo),
         }
         .bounded()
     }
-    fn mul(&self, rhs: &Self) -> Self {
+    fn mul_ref(&self, rhs: &Self) -> Self {
         if self.is_zero() || rhs.is_zero() {
             return Self::zero();
         }
         match (self.point_value(), rhs.point_value()) {
-            (Some(a), Some(b)) => Self::point(a.mul(b)),
-            (Some(a), None) => Self::from_pair(a.mul(&rhs.lo), a.mul(&rhs.hi)),
-            (None, Some(b)) => Self::from_pair(self.lo.mul(b), self.hi.mul(b)),
+            (Some(a), Some(b)) => Self::point(a.mul_ref(b)),
+            (Some(a), None) => Self::from_pair(a.mul_ref(&rhs.lo), a.mul_ref(&rhs.hi)),
+            (None, Some(b)) => Self::from_pair(self.lo.mul_ref(b), self.hi.mul_ref(b)),
             (None, None) => Self::hull([
-                self.lo.mul(&rhs.lo),
-                self.lo.mul(&rhs.hi),
-                self.hi.mul(&rhs.lo),
-                self.hi.mul(&rhs.hi),
+                self.lo.mul_ref(&rhs.lo),
+                self.lo.mul_ref(&rhs.hi),
+                self.hi.mul_ref(&rhs.lo),
+                self.hi.mul_ref(&rhs.hi),
             ]),
         }
     }
-    fn div(&self, rhs: &Self) -> Self {
+    fn div_ref(&self, rhs: &Self) -> Self {
         assert!(
             matches!(rhs.sign(), Sign::Positive | Sign::Negative),
             "interval division by an enclosure that may contain zero"
@@ -297,35 +325,35 @@ impl<R: RationalField> Scalar for Interval<R> {
             return Self::zero();
         }
         match (self.point_value(), rhs.point_value()) {
-            (Some(a), Some(b)) => Self::point(a.div(b)),
-            (_, Some(b)) => Self::from_pair(self.lo.div(b), self.hi.div(b)),
+            (Some(a), Some(b)) => Self::point(a.div_ref(b)),
+            (_, Some(b)) => Self::from_pair(self.lo.div_ref(b), self.hi.div_ref(b)),
             _ => Self::hull([
-                self.lo.div(&rhs.lo),
-                self.lo.div(&rhs.hi),
-                self.hi.div(&rhs.lo),
-                self.hi.div(&rhs.hi),
+                self.lo.div_ref(&rhs.lo),
+                self.lo.div_ref(&rhs.hi),
+                self.hi.div_ref(&rhs.lo),
+                self.hi.div_ref(&rhs.hi),
             ]),
         }
     }
-    fn neg(&self) -> Self {
+    fn neg_ref(&self) -> Self {
         Self {
-            lo: self.hi.neg(),
-            hi: self.lo.neg(),
+            lo: self.hi.neg_ref(),
+            hi: self.lo.neg_ref(),
         }
     }
     fn abs(&self) -> Self {
         match self.sign() {
             Sign::Positive | Sign::Zero => self.clone(),
-            Sign::Negative => self.neg(),
+            Sign::Negative => self.neg_ref(),
             Sign::Undecided => {
                 if self.lo.sign() != Sign::Negative {
                     self.clone()
                 } else if self.hi.sign() != Sign::Positive {
-                    self.neg()
+                    self.neg_ref()
                 } else {
                     Self {
                         lo: R::zero(),
-                        hi: self.lo.neg().max(&self.hi),
+                        hi: self.lo.neg_ref().max(&self.hi),
                     }
                 }
             }
@@ -370,7 +398,7 @@ impl<R: RationalField> Scalar for Interval<R> {
         if self.is_point() {
             return self.lo.to_f64();
         }
-        self.lo.add(&self.hi).div(&R::from_int(2)).to_f64()
+        self.lo.add_ref(&self.hi).div_ref(&R::from_int(2)).to_f64()
     }
     fn to_rational(&self) -> Option<BigRational> {
         self.point_value().and_then(|p| p.to_rational())
@@ -387,16 +415,13 @@ impl<R: RationalField> Scalar for Interval<R> {
     }
     fn square(&self) -> Self {
         match self.abs() {
-            a if a.is_point() => a.mul(&a),
+            a if a.is_point() => a.mul_ref(&a),
             a => Self {
-                lo: a.lo.mul(&a.lo),
-                hi: a.hi.mul(&a.hi),
+                lo: a.lo.mul_ref(&a.lo),
+                hi: a.hi.mul_ref(&a.hi),
             }
             .bounded(),
         }
-    }
-    fn is_zero(&self) -> bool {
-        self.lo.sign() == Sign::Zero && self.hi.sign() == Sign::Zero
     }
 }
 
@@ -406,10 +431,13 @@ impl<R: RationalField> Scalar for Interval<R> {
 pub trait Real: Scalar {
     /// `sqrt(self)` for `self >= 0`.
     ///
-    /// For an enclosure, the result encloses `sqrt` over the non-negative part.
+    /// For an enclosure, the result encloses `sqrt` over the non-negative part: an
+    /// enclosure `[lo, hi]` with `lo < 0 <= hi` gives an enclosure of `[0, sqrt(hi)]`.
+    /// `f64` follows IEEE (NaN below zero).
     ///
     /// # Panics
-    /// **Panics for an enclosure whose upper end is negative.**
+    /// **Panics for an enclosure whose upper end is negative** (it holds no number with
+    /// a square root), for both [`Interval`] and [`crate::scalar::DyadicInterval`].
     fn sqrt(&self) -> Self;
     /// `self^(p/r)` for `self > 0`, `r > 0`.
     ///
@@ -434,7 +462,7 @@ pub trait Real: Scalar {
     /// `t`-fold product would round differently.
     fn step_power(base: &Self, root: &Self, previous: &Self, t: u64, exponent: (u64, u64)) -> Self {
         let _ = (base, t, exponent);
-        previous.mul(root)
+        previous.mul_ref(root)
     }
 }
 
@@ -460,11 +488,15 @@ impl Real for f64 {
 
 impl<R: RationalField> Real for Interval<R> {
     fn sqrt(&self) -> Self {
+        assert!(
+            self.hi.sign() != Sign::Negative,
+            "sqrt of an enclosure whose upper end is negative"
+        );
         let bits = DEFAULT_PREC;
         let lo = self.lo.to_big();
         // sqrt is defined on [0, inf): enclose it over the non-negative part.
         let lo = if lo.is_negative() {
-            <BigRational as Zero>::zero()
+            BigRational::zero()
         } else {
             lo
         };
@@ -535,13 +567,13 @@ mod tests {
     fn points_stay_points_and_zero_annihilates() {
         let a = Interval::<BigRational>::from_ratio(1, 3);
         let w = Interval::new(q(-1, 2), q(1, 2)).unwrap();
-        assert!(a.mul(&a).is_point());
+        assert!(a.mul_ref(&a).is_point());
         assert!(
             Interval::<BigRational>::zero()
-                .mul(&w)
+                .mul_ref(&w)
                 .identical(&Interval::zero())
         );
-        assert!(a.sub(&Interval::zero().mul(&w)).identical(&a));
+        assert!(a.sub_ref(&Interval::zero().mul_ref(&w)).identical(&a));
         assert_eq!(w.sign(), Sign::Undecided);
         assert!(w.relu_derivative().contains(&q(1, 2)));
         assert_eq!(w.square().lo(), &q(0, 1));

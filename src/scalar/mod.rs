@@ -9,7 +9,7 @@
 //! - [`Interval`] over an exact rational type (certified enclosures for the optimizers
 //!   that need square roots or real powers).
 //!
-//! Arithmetic is by reference (`a.add(&b)`), so big numbers are never copied implicitly.
+//! Arithmetic is by reference (`a.add_ref(&b)`), so big numbers are never copied implicitly.
 //! Hyperparameters are built from integer ratios ([`Scalar::from_ratio`]), never from an
 //! `f64` literal: `from_ratio(9, 10)` is exactly 9/10 in exact mode, while
 //! `from_f64(0.9)` would be the dyadic rational nearest to 0.9.
@@ -55,6 +55,15 @@ pub enum ScalarError {
         /// The text that was offered.
         text: String,
     },
+    /// A value that is not one known number (an enclosure wider than a point) was to be
+    /// converted to a type that holds only one number.
+    #[error("cannot convert the enclosure {value} to {target}: it is not a single number")]
+    NotAPoint {
+        /// The value, as [`Scalar::to_exact_string`] prints it.
+        value: String,
+        /// [`Scalar::NAME`] of the target type.
+        target: &'static str,
+    },
 }
 
 /// The outcome of a sign test. Exact types always decide; an enclosure that contains
@@ -87,12 +96,18 @@ impl Sign {
 
 /// A number type the network code is generic over.
 ///
-/// Copy-free: arithmetic takes its operands by reference and returns a new value.
+/// Built on num-traits: [`Zero`] and [`One`] are supertraits, so `S::zero()`, `S::one()`
+/// and `x.is_zero()` are num-traits' own (and the operator traits `Add` and `Mul` that
+/// they require are implemented by value). The crate's arithmetic is Copy-free and by
+/// reference: [`Scalar::add_ref`] and its siblings take their operands by reference and
+/// return a new value, so big numbers are never moved or copied implicitly. (They are
+/// named `*_ref` so that they do not collide with `Add::add` and `Mul::mul` in generic
+/// code.)
 ///
 /// # Laws
 /// For exact implementations (`EXACT == true`) the operations are those of the ordered
 /// field of rationals: `add`/`mul` are associative and commutative, `mul` distributes over
-/// `add`, `zero`/`one` are neutral, `a.sub(&a)` is zero, `a.div(&a)` is one for non-zero
+/// `add`, `zero`/`one` are neutral, `a.sub_ref(&a)` is zero, `a.div_ref(&a)` is one for non-zero
 /// `a`, and [`Scalar::sign`] never answers [`Sign::Undecided`]. For `f64` the same hold up
 /// to IEEE rounding. For enclosures ([`Interval`]) every operation is *inclusion
 /// isotone*: the result contains every exact result of operands drawn from the inputs;
@@ -101,16 +116,12 @@ impl Sign {
 ///
 /// [`Scalar::relu`] and [`Scalar::relu_derivative`] follow MECHANISM.md:
 /// `ReLU(t) = max(t, 0)`, `ReLU'(t) = 1` if `t > 0`, else `0` (so `ReLU'(0) = 0`).
-pub trait Scalar: Clone + fmt::Debug + Send + Sync + 'static {
+pub trait Scalar: Clone + fmt::Debug + Send + Sync + Zero + One + 'static {
     /// Whether values of this type are exact (rationals or certified enclosures).
     const EXACT: bool;
     /// A short name for reports: `"f64"`, `"bigrational"`, `"rug"`, `"interval"`.
     const NAME: &'static str;
 
-    /// The additive neutral element.
-    fn zero() -> Self;
-    /// The multiplicative neutral element.
-    fn one() -> Self;
     /// The integer `n`.
     fn from_int(n: i64) -> Self;
     /// The ratio `num / den`, exact for exact types, correctly rounded for `f64`.
@@ -127,20 +138,20 @@ pub trait Scalar: Clone + fmt::Debug + Send + Sync + 'static {
     fn from_f64(x: f64) -> Result<Self, ScalarError>;
 
     /// `self + rhs`.
-    fn add(&self, rhs: &Self) -> Self;
+    fn add_ref(&self, rhs: &Self) -> Self;
     /// `self - rhs`.
-    fn sub(&self, rhs: &Self) -> Self;
+    fn sub_ref(&self, rhs: &Self) -> Self;
     /// `self * rhs`.
-    fn mul(&self, rhs: &Self) -> Self;
+    fn mul_ref(&self, rhs: &Self) -> Self;
     /// `self / rhs`.
     ///
     /// # Panics
     /// **Panics for exact types if `rhs` is zero** (or, for enclosures, may contain zero);
     /// `f64` follows IEEE. The crate divides only by quantities it has made positive
     /// (batch sizes, `eps`-shifted denominators).
-    fn div(&self, rhs: &Self) -> Self;
+    fn div_ref(&self, rhs: &Self) -> Self;
     /// `-self`.
-    fn neg(&self) -> Self;
+    fn neg_ref(&self) -> Self;
     /// `|self|`.
     fn abs(&self) -> Self;
     /// The larger of `self` and `other` (for enclosures: the enclosure of the maximum).
@@ -168,11 +179,7 @@ pub trait Scalar: Clone + fmt::Debug + Send + Sync + 'static {
 
     /// `self * self`.
     fn square(&self) -> Self {
-        self.mul(self)
-    }
-    /// Whether the value is exactly zero.
-    fn is_zero(&self) -> bool {
-        self.sign() == Sign::Zero
+        self.mul_ref(self)
     }
 }
 
@@ -279,9 +286,33 @@ pub fn vec_from_f64<S: Scalar>(values: &[f64]) -> Result<Vec<S>, ScalarError> {
     values.iter().map(|&v| S::from_f64(v)).collect()
 }
 
+/// Converts a value to another scalar type, through its exact value.
+///
+/// A value that is one known rational (every exact value, every finite `f64`, a point
+/// enclosure) is converted with [`Scalar::from_rational`]: exactly for exact targets, to
+/// the nearest double for `f64`, to the tightest enclosure for [`DyadicInterval`].
+/// Nothing goes through `f64` unless the target is `f64`: a non-point enclosure becomes
+/// its midpoint there, and is refused by every exact target.
+///
+/// # Errors
+/// [`ScalarError::NonFinite`] for a NaN or an infinity; [`ScalarError::NotAPoint`] for a
+/// non-point enclosure and an exact target.
+pub fn convert<S: Scalar, T: Scalar>(value: &S) -> Result<T, ScalarError> {
+    match value.to_rational() {
+        Some(q) => Ok(T::from_rational(&q)),
+        None if T::EXACT && S::EXACT => Err(ScalarError::NotAPoint {
+            value: value.to_exact_string(),
+            target: T::NAME,
+        }),
+        // A NaN or an infinity (the only f64 without a rational value), or an enclosure
+        // going to f64 as its midpoint.
+        None => T::from_f64(value.to_f64()),
+    }
+}
+
 /// Sum of a slice, left to right (an ordered reduction: deterministic in `f64`).
 pub fn sum<S: Scalar>(values: &[S]) -> S {
-    values.iter().fold(S::zero(), |acc, v| acc.add(v))
+    values.iter().fold(S::zero(), |acc, v| acc.add_ref(v))
 }
 
 #[cfg(test)]
@@ -323,7 +354,7 @@ mod tests {
             rational_string(&BigRational::new((-6).into(), 2.into())),
             "-3"
         );
-        assert_eq!(rational_string(&<BigRational as Zero>::zero()), "0");
+        assert_eq!(rational_string(&BigRational::zero()), "0");
     }
 
     #[test]

@@ -770,7 +770,8 @@ mod tests {
             .unwrap()
             .build(1, 1, &Target::Abs, 0)
             .unwrap()
-            .convert();
+            .convert()
+            .unwrap();
         for (scheme, bias) in [
             ("torch-default", "default"),
             ("he-normal", "default"),
@@ -814,7 +815,8 @@ mod tests {
             .unwrap()
             .build(2, 1, &Target::Abs, 0)
             .unwrap()
-            .convert();
+            .convert()
+            .unwrap();
         for scheme in ["he-normal", "rai"] {
             let sampler =
                 InitSampler::new(&arch, &scheme.parse().unwrap(), &"default".parse().unwrap());
@@ -930,7 +932,8 @@ mod tests {
                 .unwrap()
                 .build(arch.width(0), arch.width(arch.depth()), &Target::Abs, 3)
                 .unwrap()
-                .convert();
+                .convert()
+                .unwrap();
             let mut sim = Simulator::new(&arch, &sampler, &data).full_theta();
             let mut lean = Simulator::new(&arch, &sampler, &data);
             let mut dead_seen = 0;

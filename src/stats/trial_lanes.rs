@@ -326,6 +326,7 @@ mod tests {
             .build(arch.width(0), arch.width(arch.depth()), &Target::Abs, 3)
             .unwrap()
             .convert()
+            .unwrap()
     }
 
     /// Every lane decides exactly as the single-trial simulator (itself tested against
