@@ -212,9 +212,19 @@ fn ties_multi_output_and_two_inputs() {
     assert_eq!(cert["constant_value"].as_array().unwrap().len(), 2);
 }
 
-/// The exact audit and the f64 training path agree about which runs stay constant.
+/// The exact audit and the f64 path agree, seed by seed, in both directions: the same
+/// dead layers at theta_0, the same risk and `V` (to [`F64_AGREEMENT`]), and the same
+/// outcome of training: a dead network stays constant in `f64` and is certified, a live
+/// one leaves the constant and is not. The seeds give both kinds.
 #[test]
 fn audit_agrees_with_f64_training() {
+    use deadrelu::activity::activity_on_data;
+    use deadrelu::prec::F64_AGREEMENT;
+    let close = |f: f64, e: &BigRational| {
+        let e = num_traits::ToPrimitive::to_f64(e).unwrap();
+        (f - e).abs() <= F64_AGREEMENT * (1.0 + e.abs())
+    };
+    let mut dead_seeds = Vec::new();
     for seed in 0..6 {
         let arch = Arch::new(vec![1, 2, 2, 2, 2, 2, 1]).unwrap();
         let net =
@@ -228,6 +238,19 @@ fn audit_agrees_with_f64_training() {
         let report = audit(&net, &data, &options(&[OptimizerKind::Adam], 4), |_| {}).unwrap();
         let (netf, dataf): (Network<f64>, Dataset<f64>) =
             (net.convert().unwrap(), data.convert().unwrap());
+        assert_eq!(
+            activity_on_data(&netf, &dataf).unwrap().dead_layers(),
+            report.activity.dead_layers(),
+            "seed {seed}"
+        );
+        let risk = netf.risk(&dataf, None).unwrap();
+        assert!(
+            close(risk, &report.risk),
+            "seed {seed}: risk {risk} vs {}",
+            report.risk
+        );
+        let v = dataf.best_constant().0;
+        assert!(close(v, &report.best_constant_risk), "seed {seed}: V {v}");
         let opt = Hyper::default()
             .resolve(OptimizerKind::Adam)
             .unwrap()
@@ -246,18 +269,43 @@ fn audit_agrees_with_f64_training() {
             |_| {},
         )
         .unwrap();
-        let f64_constant = deadrelu::activity::activity_on_data(&run.last, &dataf)
+        let f64_constant = activity_on_data(&run.last, &dataf)
             .unwrap()
             .constant_on_data();
-        let exact_dead = report.dead_layer.is_some();
-        if exact_dead {
+        if report.dead_layer.is_some() {
+            dead_seeds.push(seed);
             assert!(
                 f64_constant,
-                "seed {seed}: exact says dead, f64 training left the constant"
+                "seed {seed}: exact says dead, f64 left the constant"
             );
-            assert!(report.runs.iter().all(|r| r.constant_realization));
+            assert_eq!(
+                report.verdict,
+                Verdict::NonConvergenceCertified,
+                "seed {seed}"
+            );
+            assert!(
+                report
+                    .runs
+                    .iter()
+                    .all(|r| r.frozen && r.constant_realization)
+            );
+        } else {
+            assert!(
+                !f64_constant,
+                "seed {seed}: alive, yet constant after f64 training"
+            );
+            assert!(
+                matches!(report.verdict, Verdict::MechanismNotApplicable { .. }),
+                "seed {seed}: {:?}",
+                report.verdict
+            );
+            assert!(report.runs.is_empty());
         }
     }
+    assert!(
+        !dead_seeds.is_empty() && dead_seeds.len() < 6,
+        "dead seeds {dead_seeds:?}: both kinds are needed"
+    );
 }
 
 /// `audit --domain box:-1,1` on the seed certifies non-convergence on the whole

@@ -122,11 +122,78 @@ fn weights_file_round_trip() {
     assert!(err.contains("7 parameters"), "{err}");
 }
 
+/// `demo` reports the values the library computes for its configuration (the first
+/// seed with a dead layer, its dead layers, the frozen coordinates, the witness risk),
+/// and `V` of |x| on the 64-point grid as computed here from its definition.
 #[test]
-fn demo_runs() {
+fn demo_reports_the_exact_values() {
+    use common::q;
+    use deadrelu::activity::activity_on_data;
+    use deadrelu::audit::constructive_witness;
+    use deadrelu::data::{DataSpec, Target};
+    use deadrelu::net::Arch;
+    use deadrelu::net::init::{BiasInit, InitScheme, init_network};
+    use deadrelu::scalar::{BigRational, rational_string};
+    use num_traits::Signed;
     let (code, out, err) = deadrelu(&["demo"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("dead"), "{out}");
+    let arch = Arch::new(vec![1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1]).unwrap();
+    let data = "grid:-1,1:64"
+        .parse::<DataSpec>()
+        .unwrap()
+        .build(1, 1, &Target::Abs, 0)
+        .unwrap();
+    let (seed, net, dead) = (0..100)
+        .find_map(|seed| {
+            let net = init_network::<BigRational>(
+                &arch,
+                &InitScheme::TorchDefault,
+                &BiasInit::Default,
+                seed,
+            )
+            .unwrap();
+            let dead = activity_on_data(&net, &data).unwrap().dead_layers();
+            (!dead.is_empty()).then_some((seed, net, dead))
+        })
+        .unwrap();
+    assert!(
+        out.contains(&format!("seed {seed}: inactive neurons")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("-> dead layers {dead:?}")), "{out}");
+    // V = mean of (|x| - mean|x|)^2 over x = (2i - 63)/63, i = 0..63
+    let ys: Vec<BigRational> = (0..64).map(|i| q(2 * i - 63, 63).abs()).collect();
+    let mean = ys.iter().sum::<BigRational>() / q(64, 1);
+    let v = ys
+        .iter()
+        .map(|y| (y - &mean) * (y - &mean))
+        .sum::<BigRational>()
+        / q(64, 1);
+    assert_eq!(v, q(341, 3969));
+    assert!(
+        out.contains(&format!("V = {}", rational_string(&v))),
+        "{out}"
+    );
+    let k = dead[0];
+    let frozen = arch.layer_range(k).end + arch.width(k + 1) * arch.width(k);
+    let (_, grad) = net.risk_and_gradient(&data, None).unwrap();
+    assert!(grad[..frozen].iter().all(num_traits::Zero::is_zero));
+    assert!(
+        out.contains(&format!("{frozen} of the first {frozen} coordinates")),
+        "{out}"
+    );
+    let (_, witness_risk) = constructive_witness(&arch, &data).unwrap();
+    assert!(witness_risk < v);
+    assert!(
+        out.contains(&format!(
+            "witness risk {} < V",
+            rational_string(&witness_risk)
+        )),
+        "{out}"
+    );
+    assert!(out.contains("verdict: non-convergence-certified"), "{out}");
+    assert!(out.contains("9 of 9 optimizer runs kept"), "{out}");
+    assert!(out.contains("check: valid"), "{out}");
 }
 
 #[test]

@@ -110,41 +110,118 @@ fn wilson_coverage_on_a_known_bernoulli() {
     assert!((0.93..=0.97).contains(&rate), "coverage {rate}");
 }
 
+/// `estimate --train` classifies each trial as a replay of that trial through the
+/// library does: trial `i` is theta drawn from stream `i` of the seed; dead at
+/// initialization if some hidden layer is dead on the data, otherwise trained in `f64`
+/// and classified by its final risk against `V` and whether it ended constant. The
+/// fractions must equal the replayed counts exactly, and the configuration gives a mix
+/// of outcomes (so a swapped or dropped class shows).
 #[test]
-fn training_outcomes_are_classified() {
+fn training_outcomes_match_a_trial_by_trial_replay() {
+    use deadrelu::activity::activity_on_data;
+    use deadrelu::data::{DataSpec, Dataset, Target};
+    use deadrelu::net::init::{BiasInit, InitSampler, InitScheme, trial_rng};
+    use deadrelu::net::{Arch, Network};
+    use deadrelu::optim::train::{TrainConfig, train};
+    use deadrelu::optim::{Hyper, OptimizerKind};
+    let (trials, steps, seed) = (60u64, 20u64, 5u64);
     let v = json(&[
         "estimate",
         "--arch",
         "1,2,2,2,1",
         "--trials",
-        "60",
+        &trials.to_string(),
+        "--seed",
+        &seed.to_string(),
         "--data",
         "grid:-1,1:8",
+        "--target",
+        "abs",
         "--train",
         "--optimizer",
         "adam,sgd",
         "--steps",
-        "20",
+        &steps.to_string(),
         "--json",
     ]);
+    let arch = Arch::new(vec![1, 2, 2, 2, 1]).unwrap();
+    let data: Dataset<f64> = "grid:-1,1:8"
+        .parse::<DataSpec>()
+        .unwrap()
+        .build(1, 1, &Target::Abs, 0)
+        .unwrap()
+        .convert()
+        .unwrap();
+    let (best_constant, _) = data.best_constant();
+    let sampler = InitSampler::new(&arch, &InitScheme::TorchDefault, &BiasInit::Default);
+    let names = [
+        "dead_at_init",
+        "became_constant",
+        "above_best_constant",
+        "below_best_constant",
+        "diverged",
+    ];
     let results = v["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
-    for r in results {
-        let t = &r["training"];
-        let total: f64 = [
-            "dead_at_init",
-            "became_constant",
-            "above_best_constant",
-            "below_best_constant",
-            "diverged",
-        ]
+    for (r, kind) in results
         .iter()
-        .map(|k| t[k].as_f64().unwrap())
-        .sum();
-        assert!((total - 1.0).abs() < 1e-12, "{t}");
+        .zip([OptimizerKind::Adam, OptimizerKind::Sgd])
+    {
+        assert_eq!(r["training"]["optimizer"], kind.name());
+        let opt = Hyper::default()
+            .resolve(kind)
+            .unwrap()
+            .build::<f64>()
+            .unwrap();
+        let config = TrainConfig {
+            steps,
+            batch: None,
+            batch_seed: seed,
+        };
+        let mut expected = [0u64; 5];
+        for trial in 0..trials {
+            let theta = sampler.sample(&mut trial_rng(seed, trial));
+            let net = Network::new(arch.clone(), theta).unwrap();
+            let outcome = if !activity_on_data(&net, &data)
+                .unwrap()
+                .dead_layers()
+                .is_empty()
+            {
+                0
+            } else {
+                let run = train(&net, &data, &opt, &config, None, |_| {}).unwrap();
+                if run.diverged || !run.risk_final.is_finite() {
+                    4
+                } else if run.risk_final < best_constant {
+                    3
+                } else if activity_on_data(&run.last, &data)
+                    .unwrap()
+                    .constant_on_data()
+                {
+                    1
+                } else {
+                    2
+                }
+            };
+            expected[outcome] += 1;
+        }
+        let t = &r["training"];
+        for (name, count) in names.iter().zip(expected) {
+            assert_eq!(
+                t[name].as_f64().unwrap(),
+                count as f64 / trials as f64,
+                "{} {name}: {t}",
+                kind.name()
+            );
+        }
         assert_eq!(
-            t["dead_at_init"].as_f64().unwrap(),
-            r["p_dead_layer"].as_f64().unwrap()
+            r["p_dead_layer"].as_f64().unwrap(),
+            expected[0] as f64 / trials as f64
+        );
+        assert!(
+            expected[0] > 0 && expected[2] + expected[3] > 0,
+            "{} outcomes {expected:?}: not a mix",
+            kind.name()
         );
     }
 }
