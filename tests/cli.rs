@@ -171,9 +171,16 @@ fn demo_reports_the_exact_values() {
         / q(64, 1);
     assert_eq!(v, q(341, 3969));
     assert!(
-        out.contains(&format!("V = {}", rational_string(&v))),
+        out.contains(&format!(
+            "best constant has risk V = {}",
+            rational_string(&v)
+        )),
         "{out}"
     );
+    let risk = net.risk(&data, None).unwrap();
+    assert!(risk > v);
+    let risk = num_traits::ToPrimitive::to_f64(&risk).unwrap();
+    assert!(out.contains(&format!("risk {risk:.6} ")), "{out}");
     let k = dead[0];
     let frozen = arch.layer_range(k).end + arch.width(k + 1) * arch.width(k);
     let (_, grad) = net.risk_and_gradient(&data, None).unwrap();
