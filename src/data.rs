@@ -239,19 +239,17 @@ impl Target {
     pub fn eval(&self, x: &[BigRational]) -> BigRational {
         let l1 = || {
             x.iter()
-                .fold(<BigRational as Zero>::zero(), |acc, v| acc + Signed::abs(v))
+                .fold(BigRational::zero(), |acc, v| acc + Signed::abs(v))
         };
         match self {
             Target::Abs => l1(),
-            Target::Square => x
-                .iter()
-                .fold(<BigRational as Zero>::zero(), |acc, v| acc + v * v),
+            Target::Square => x.iter().fold(BigRational::zero(), |acc, v| acc + v * v),
             Target::Sin => {
                 let s: f64 = x
                     .iter()
                     .map(|v| ToPrimitive::to_f64(v).unwrap_or(f64::NAN))
                     .sum();
-                rational_from_f64(s.sin()).unwrap_or_else(|_| <BigRational as Zero>::zero())
+                rational_from_f64(s.sin()).unwrap_or_else(|_| BigRational::zero())
             }
             Target::ReluBump => {
                 let v = BigRational::from_integer(1.into())
@@ -259,7 +257,7 @@ impl Target {
                 if v.is_positive() {
                     v
                 } else {
-                    <BigRational as Zero>::zero()
+                    BigRational::zero()
                 }
             }
             Target::Const(c) => c.clone(),
@@ -401,7 +399,7 @@ impl DataSpec {
                 };
                 (0..total)
                     .map(|mut idx| {
-                        let mut point = vec![<BigRational as Zero>::zero(); inputs];
+                        let mut point = vec![BigRational::zero(); inputs];
                         for c in (0..inputs).rev() {
                             point[c] = axis[idx % m].clone();
                             idx /= m;

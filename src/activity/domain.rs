@@ -248,7 +248,7 @@ fn split_search(
     let axis = (0..current.len())
         .max_by(|&x, &y| (&current[x].1 - &current[x].0).cmp(&(&current[y].1 - &current[y].0)))
         .unwrap_or(0);
-    if Zero::is_zero(&(&current[axis].1 - &current[axis].0)) {
+    if (&current[axis].1 - &current[axis].0).is_zero() {
         // a single point where nothing is active, yet IBP (exact on a point) disagrees:
         // cannot happen; give up rather than claim anything
         return Err(SplitStop::Budget);

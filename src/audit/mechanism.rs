@@ -179,21 +179,25 @@ impl FeatureFit {
             .map(|r| {
                 let d = &data.x(r)[i] - t;
                 let v = if positive { d } else { -d };
-                if v.is_positive() { v } else { zero() }
+                if v.is_positive() {
+                    v
+                } else {
+                    BigRational::zero()
+                }
             })
             .collect();
-        let mean_phi = phi.iter().fold(zero(), |a, v| a + v) / &m;
-        let var = phi
-            .iter()
-            .fold(zero(), |a, v| a + (v - &mean_phi) * (v - &mean_phi))
-            / &m;
-        if Zero::is_zero(&var) {
+        let mean_phi = phi.iter().fold(BigRational::zero(), |a, v| a + v) / &m;
+        let var = phi.iter().fold(BigRational::zero(), |a, v| {
+            a + (v - &mean_phi) * (v - &mean_phi)
+        }) / &m;
+        if var.is_zero() {
             return None;
         }
         let outputs = (0..data.outputs())
             .map(|o| {
-                let mean_y = (0..data.len()).fold(zero(), |a, r| a + &data.y(r)[o]) / &m;
-                let cov = (0..data.len()).fold(zero(), |a, r| {
+                let mean_y =
+                    (0..data.len()).fold(BigRational::zero(), |a, r| a + &data.y(r)[o]) / &m;
+                let cov = (0..data.len()).fold(BigRational::zero(), |a, r| {
                     a + (&phi[r] - &mean_phi) * (&data.y(r)[o] - &mean_y)
                 }) / &m;
                 (mean_y, cov)
@@ -210,7 +214,9 @@ impl FeatureFit {
     fn gain(&self) -> BigRational {
         self.outputs
             .iter()
-            .fold(zero(), |acc, (_, cov)| acc + cov * cov / &self.var)
+            .fold(BigRational::zero(), |acc, (_, cov)| {
+                acc + cov * cov / &self.var
+            })
     }
 }
 
@@ -239,7 +245,7 @@ pub fn constructive_witness(
         }
     }
     let (_, i, positive, t, fit) = best?;
-    let mut params = vec![zero(); arch.num_params()];
+    let mut params = vec![BigRational::zero(); arch.num_params()];
     let one = BigRational::from_integer(1.into());
     params[arch.weight_index(1, 0, i)] = if positive { one.clone() } else { -one.clone() };
     params[arch.bias_index(1, 0)] = if positive { -t } else { t };
@@ -347,7 +353,7 @@ pub fn audit(
     let zero_gradient: Vec<usize> = grad
         .iter()
         .enumerate()
-        .filter(|(_, g)| Zero::is_zero(*g))
+        .filter(|(_, g)| g.is_zero())
         .map(|(i, _)| i)
         .collect();
     let arch = net.arch();
@@ -386,13 +392,13 @@ pub fn audit(
     let constant_value = filter.constant_after(dead[0]);
     let frozen = frozen_range(arch, k);
     let mut reasons = Vec::new();
-    if !frozen.clone().all(|i| Zero::is_zero(&grad[i])) {
+    if !frozen.clone().all(|i| grad[i].is_zero()) {
         reasons
             .push("a coordinate up to the dead layer has a non-zero gradient (a bug)".to_string());
     }
     let witness = constructive_witness(arch, data);
     match &witness {
-        None => reasons.push(if Zero::is_zero(&v) {
+        None => reasons.push(if v.is_zero() {
             "the targets are constant on the data (V = 0): the constant realization is a global minimizer".to_string()
         } else {
             "no witness with risk < V was found".to_string()
@@ -481,10 +487,6 @@ pub fn audit(
         witness,
         runs,
     })
-}
-
-fn zero() -> BigRational {
-    BigRational::zero()
 }
 
 #[cfg(test)]

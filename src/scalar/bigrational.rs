@@ -28,13 +28,13 @@ impl Scalar for BigRational {
         self - rhs
     }
     fn mul_ref(&self, rhs: &Self) -> Self {
-        if Zero::is_zero(self) || Zero::is_zero(rhs) {
-            return Zero::zero();
+        if self.is_zero() || rhs.is_zero() {
+            return Self::zero();
         }
         self * rhs
     }
     fn div_ref(&self, rhs: &Self) -> Self {
-        assert!(!Zero::is_zero(rhs), "BigRational division by zero");
+        assert!(!rhs.is_zero(), "BigRational division by zero");
         self / rhs
     }
     fn neg_ref(&self) -> Self {
@@ -63,14 +63,14 @@ impl Scalar for BigRational {
         if self.is_positive() {
             self.clone()
         } else {
-            Zero::zero()
+            Self::zero()
         }
     }
     fn relu_derivative(&self) -> Self {
         if self.is_positive() {
-            One::one()
+            Self::one()
         } else {
-            Zero::zero()
+            Self::zero()
         }
     }
     fn identical(&self, other: &Self) -> bool {

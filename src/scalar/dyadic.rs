@@ -148,7 +148,7 @@ impl Dyadic {
     /// The dyadic of `bits` significant bits just below (or above) `q`; exact if `q` is a
     /// dyadic of at most that many bits.
     fn from_rational_round(q: &BigRational, bits: u64, up: bool) -> Self {
-        if Zero::is_zero(q) {
+        if q.is_zero() {
             return Self::zero();
         }
         let (n, d) = (q.numer(), q.denom());
