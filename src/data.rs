@@ -361,8 +361,9 @@ impl DataSpec {
                     .map(|d| d.expect("a tensor spec"));
             }
             DataSpec::Grid { a, b, m } => {
-                let total = (*m as u128)
-                    .checked_pow(inputs as u32)
+                let total = u32::try_from(inputs)
+                    .ok()
+                    .and_then(|d| (*m as u128).checked_pow(d))
                     .filter(|&t| t <= MAX_POINTS as u128);
                 let total = total
                     .ok_or_else(|| bad(format!("{m}^{inputs} grid points exceed {MAX_POINTS}")))?
@@ -394,8 +395,11 @@ impl DataSpec {
                     ToPrimitive::to_f64(a).unwrap_or(f64::NAN),
                     ToPrimitive::to_f64(b).unwrap_or(f64::NAN),
                 );
-                if !(af.is_finite() && bf.is_finite()) {
-                    return Err(bad("range not finite in f64".into()));
+                // rand's Uniform needs the width B - A finite too.
+                if !(af.is_finite() && bf.is_finite() && (bf - af).is_finite()) {
+                    return Err(bad(
+                        "the range [A, B] and its width B - A must be finite in f64".into(),
+                    ));
                 }
                 let mut rng = ChaCha8Rng::seed_from_u64(data_seed);
                 let mut draw: Box<dyn FnMut() -> f64> = if af < bf {
@@ -551,6 +555,19 @@ mod tests {
             "cos".parse::<Target>(),
             Err(DataError::Spec { .. })
         ));
+        // Ranges whose width overflows f64, and grids whose size overflows, are errors.
+        let spec: DataSpec = "uniform:-1e308,1e308:4".parse().unwrap();
+        assert!(matches!(
+            spec.build(1, 1, &Target::Abs, 0),
+            Err(DataError::Spec { .. })
+        ));
+        let spec: DataSpec = "grid:0,1:3".parse().unwrap();
+        for inputs in [64, usize::MAX] {
+            assert!(matches!(
+                spec.build(inputs, 1, &Target::Abs, 0),
+                Err(DataError::Spec { .. })
+            ));
+        }
         assert_eq!(
             "const:1/3".parse::<Target>().unwrap(),
             Target::Const(q(1, 3))
