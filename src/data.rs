@@ -351,7 +351,7 @@ impl DataSpec {
     ) -> Result<Dataset<BigRational>, DataError> {
         let bad = |reason: String| DataError::Spec {
             what: "data",
-            spec: format!("{self:?}"),
+            spec: self.to_string(),
             reason,
         };
         let xs: Vec<Vec<BigRational>> = match self {
@@ -463,10 +463,7 @@ pub fn read_csv(
         }
         let parsed: Vec<Result<BigRational, ScalarError>> =
             record.iter().map(parse_rational).collect();
-        if row_no == 0
-            && parsed.iter().any(|p| p.is_err())
-            && record.iter().all(|c| parse_rational(c).is_err())
-        {
+        if row_no == 0 && record.iter().all(is_header_cell) {
             continue; // header row
         }
         if record.len() != want {
@@ -496,6 +493,26 @@ pub fn read_csv(
         });
     }
     Dataset::from_rows(xs, ys)
+}
+
+/// Whether a CSV cell of the first row reads as a column name: not a number, and not a
+/// spelling of a non-finite float (`nan`, `inf`, `-Infinity`, ...), which is bad data,
+/// not a header.
+pub fn is_header_cell(cell: &str) -> bool {
+    let lower = cell.trim().to_ascii_lowercase();
+    let body = lower.trim_start_matches(['+', '-']);
+    !matches!(body, "nan" | "inf" | "infinity") && parse_rational(cell).is_err()
+}
+
+impl std::fmt::Display for DataSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::scalar::rational_string as r;
+        match self {
+            DataSpec::Uniform { a, b, m } => write!(f, "uniform:{},{}:{m}", r(a), r(b)),
+            DataSpec::Grid { a, b, m } => write!(f, "grid:{},{}:{m}", r(a), r(b)),
+            DataSpec::Csv(path) => write!(f, "csv:{}", path.display()),
+        }
+    }
 }
 
 #[cfg(test)]
