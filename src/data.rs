@@ -504,9 +504,17 @@ pub fn is_header_cell(cell: &str) -> bool {
     !matches!(body, "nan" | "inf" | "infinity") && parse_rational(cell).is_err()
 }
 
+/// For messages: the spec, with numbers of more than 24 characters shown as `~1e308`.
 impl std::fmt::Display for DataSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::scalar::rational_string as r;
+        let r = |q: &BigRational| {
+            let exact = crate::scalar::rational_string(q);
+            if exact.len() <= 24 {
+                exact
+            } else {
+                format!("~{:e}", ToPrimitive::to_f64(q).unwrap_or(f64::NAN))
+            }
+        };
         match self {
             DataSpec::Uniform { a, b, m } => write!(f, "uniform:{},{}:{m}", r(a), r(b)),
             DataSpec::Grid { a, b, m } => write!(f, "grid:{},{}:{m}", r(a), r(b)),
