@@ -200,3 +200,15 @@ fn item8_a_first_row_of_nan_is_bad_data_not_a_header() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["data_points"], 2);
 }
+
+#[test]
+fn item8_duplicate_json_keys_are_refused() {
+    let weights = temp_file(
+        "dup.json",
+        r#"{"arch":[1,2,1],"params":[1,2,3,4,5,6,7],"arch":[1,1,1]}"#,
+    );
+    refused(
+        &["inspect", "--weights", weights.to_str().unwrap()],
+        "duplicate key \"arch\"",
+    );
+}

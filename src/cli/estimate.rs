@@ -669,7 +669,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
     for path in &args.files {
         let text = std::fs::read_to_string(path)
             .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
-        let v: Value = serde_json::from_str(&text)
+        let v: Value = crate::io::strict_json::parse(&text)
             .map_err(|e| CliError::Input(format!("{}: not JSON: {e}", path.display())))?;
         if v["command"] != "estimate" {
             return Err(CliError::Input(format!(
