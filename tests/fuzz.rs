@@ -278,7 +278,7 @@ fn fuzz_weights_json() {
     runner(cases(1_500))
         .run(&weights_json(), |bytes| {
             std::fs::write(&path, &bytes).unwrap();
-            let result = timed("weights json", || deadrelu::net::weights::read_json(&path))?;
+            let result = timed("weights json", || deadrelu::io::weights::read_json(&path))?;
             if let Ok((arch, params)) = result {
                 prop_assert_eq!(arch.num_params(), params.len());
             }
@@ -304,7 +304,7 @@ fn fuzz_safetensors() {
         .run(&strategy, |bytes| {
             std::fs::write(&path, &bytes).unwrap();
             let result = timed("safetensors", || {
-                deadrelu::net::safetensors_import::read_safetensors(&path)
+                deadrelu::io::safetensors::read_safetensors(&path)
             })?;
             if let Ok((arch, params)) = result {
                 prop_assert_eq!(arch.num_params(), params.len());
