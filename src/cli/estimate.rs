@@ -252,13 +252,23 @@ fn result_json(
     let ci_dead = wilson(counts.dead_layer, n);
     let ci_first = wilson(counts.first_layer_inactive, n);
     let mut warnings = Vec::new();
-    if ci_dead[1] < f(&bd.dead_layer) {
+    if counts.overflowed > 0 {
+        warnings.push(format!(
+            "{} of {n} trials overflowed f64 (a pre-activation not finite) and were not decided: \
+             the probabilities are lower estimates; use smaller scales, or --domain for exact decisions",
+            counts.overflowed
+        ));
+    }
+    // Overflowed trials are counted as not dead: the intervals are then only lower
+    // estimates and say nothing against the bounds.
+    if counts.overflowed == 0 && ci_dead[1] < f(&bd.dead_layer) {
         warnings.push(format!(
             "p_dead_layer's interval lies below the bound {}: a bug",
             f(&bd.dead_layer)
         ));
     }
     if let Some(bf) = &bd.first_layer_neuron
+        && counts.overflowed == 0
         && ci_first[1] < f(bf)
     {
         warnings.push(format!(
@@ -301,6 +311,7 @@ fn result_json(
         "init": init,
         "bias_init": bias_init,
         "trials": n,
+        "overflowed": counts.overflowed,
         "p_dead_layer": p_dead,
         "ci95": ci_dead,
         "bound_dead_layer": f(&bd.dead_layer),
@@ -558,6 +569,7 @@ fn validate_counts(c: &Counts, arch: &Arch, trials: u64, training: bool) -> Resu
     at_most("dead_layer", c.dead_layer)?;
     at_most("first_layer_inactive", c.first_layer_inactive)?;
     at_most("undecided", c.undecided.unwrap_or(0))?;
+    at_most("overflowed", c.overflowed)?;
     let hidden: Vec<usize> = arch.hidden_layers().collect();
     if c.inactive_hist.len() != hidden.len() {
         return Err(format!(
@@ -574,7 +586,9 @@ fn validate_counts(c: &Counts, arch: &Arch, trials: u64, training: bool) -> Resu
             return Err(format!("layer {k}'s histogram has {} bins", hist.len()));
         }
         let undecided = c.inactive_undecided.get(idx).copied().unwrap_or(0);
-        let sum: u128 = hist.iter().map(|&v| u128::from(v)).sum::<u128>() + u128::from(undecided);
+        let sum: u128 = hist.iter().map(|&v| u128::from(v)).sum::<u128>()
+            + u128::from(undecided)
+            + u128::from(c.overflowed);
         if sum != u128::from(trials) {
             return Err(format!("layer {k}'s histogram sums to {sum}, not {trials}"));
         }
@@ -591,7 +605,8 @@ fn validate_counts(c: &Counts, arch: &Arch, trials: u64, training: bool) -> Resu
             ]
             .iter()
             .map(|&v| u128::from(v))
-            .sum();
+            .sum::<u128>()
+                + u128::from(c.overflowed);
             if sum != u128::from(trials) {
                 return Err(format!("training outcomes sum to {sum}, not {trials}"));
             }
