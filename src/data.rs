@@ -519,6 +519,10 @@ impl std::fmt::Display for DataSpec {
             DataSpec::Uniform { a, b, m } => write!(f, "uniform:{},{}:{m}", r(a), r(b)),
             DataSpec::Grid { a, b, m } => write!(f, "grid:{},{}:{m}", r(a), r(b)),
             DataSpec::Csv(path) => write!(f, "csv:{}", path.display()),
+            DataSpec::Npy { x, y: None } => write!(f, "npy:{}", x.display()),
+            DataSpec::Npy { x, y: Some(y) } => write!(f, "npy:{},{}", x.display(), y.display()),
+            DataSpec::Npz(path) => write!(f, "npz:{}", path.display()),
+            DataSpec::Safetensors(path) => write!(f, "safetensors:{}", path.display()),
         }
     }
 }

@@ -15,8 +15,8 @@
 //! grows like `M D` rational operations (times the cost of the rationals' sizes).
 
 use super::certificate::FORMAT;
-use deadrelu_check::CheckError;
 use crate::scalar::{BigRational, parse_rational};
+use deadrelu_check::CheckError;
 use serde_json::Value;
 use std::fmt::Write;
 

@@ -244,7 +244,9 @@ impl<'a> Simulator<'a> {
     /// with `e` the largest parameter magnitude, doubled per layer for rounding.
     fn cannot_overflow(&self) -> bool {
         let hidden = self.hidden_params();
-        let e = self.theta[..hidden].iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let e = self.theta[..hidden]
+            .iter()
+            .fold(0.0f64, |a, v| a.max(v.abs()));
         let mut bound = self.x_abs;
         (1..self.arch.depth()).all(|k| {
             bound = 2.0 * e * (1.0 + self.arch.width(k - 1) as f64 * bound);
