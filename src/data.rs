@@ -373,7 +373,7 @@ impl DataSpec {
     ) -> Result<Dataset<BigRational>, DataError> {
         let bad = |reason: String| DataError::Spec {
             what: "data",
-            spec: format!("{self:?}"),
+            spec: self.to_string(),
             reason,
         };
         let xs: Vec<Vec<BigRational>> = match self {
@@ -383,8 +383,9 @@ impl DataSpec {
                     .map(|d| d.expect("a tensor spec"));
             }
             DataSpec::Grid { a, b, m } => {
-                let total = (*m as u128)
-                    .checked_pow(inputs as u32)
+                let total = u32::try_from(inputs)
+                    .ok()
+                    .and_then(|d| (*m as u128).checked_pow(d))
                     .filter(|&t| t <= MAX_POINTS as u128);
                 let total = total
                     .ok_or_else(|| bad(format!("{m}^{inputs} grid points exceed {MAX_POINTS}")))?
@@ -416,8 +417,11 @@ impl DataSpec {
                     ToPrimitive::to_f64(a).unwrap_or(f64::NAN),
                     ToPrimitive::to_f64(b).unwrap_or(f64::NAN),
                 );
-                if !(af.is_finite() && bf.is_finite()) {
-                    return Err(bad("range not finite in f64".into()));
+                // rand's Uniform needs the width B - A finite too.
+                if !(af.is_finite() && bf.is_finite() && (bf - af).is_finite()) {
+                    return Err(bad(
+                        "the range [A, B] and its width B - A must be finite in f64".into(),
+                    ));
                 }
                 let mut rng = ChaCha8Rng::seed_from_u64(data_seed);
                 let mut draw: Box<dyn FnMut() -> f64> = if af < bf {
@@ -481,10 +485,7 @@ pub fn read_csv(
         }
         let parsed: Vec<Result<BigRational, ScalarError>> =
             record.iter().map(parse_rational).collect();
-        if row_no == 0
-            && parsed.iter().any(|p| p.is_err())
-            && record.iter().all(|c| parse_rational(c).is_err())
-        {
+        if row_no == 0 && record.iter().all(is_header_cell) {
             continue; // header row
         }
         if record.len() != want {
@@ -514,6 +515,38 @@ pub fn read_csv(
         });
     }
     Dataset::from_rows(xs, ys)
+}
+
+/// Whether a CSV cell of the first row reads as a column name: not a number, and not a
+/// spelling of a non-finite float (`nan`, `inf`, `-Infinity`, ...), which is bad data,
+/// not a header.
+pub fn is_header_cell(cell: &str) -> bool {
+    let lower = cell.trim().to_ascii_lowercase();
+    let body = lower.trim_start_matches(['+', '-']);
+    !matches!(body, "nan" | "inf" | "infinity") && parse_rational(cell).is_err()
+}
+
+/// For messages: the spec, with numbers of more than 24 characters shown as `~1e308`.
+impl std::fmt::Display for DataSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = |q: &BigRational| {
+            let exact = crate::scalar::rational_string(q);
+            if exact.len() <= 24 {
+                exact
+            } else {
+                format!("~{:e}", ToPrimitive::to_f64(q).unwrap_or(f64::NAN))
+            }
+        };
+        match self {
+            DataSpec::Uniform { a, b, m } => write!(f, "uniform:{},{}:{m}", r(a), r(b)),
+            DataSpec::Grid { a, b, m } => write!(f, "grid:{},{}:{m}", r(a), r(b)),
+            DataSpec::Csv(path) => write!(f, "csv:{}", path.display()),
+            DataSpec::Npy { x, y: None } => write!(f, "npy:{}", x.display()),
+            DataSpec::Npy { x, y: Some(y) } => write!(f, "npy:{},{}", x.display(), y.display()),
+            DataSpec::Npz(path) => write!(f, "npz:{}", path.display()),
+            DataSpec::Safetensors(path) => write!(f, "safetensors:{}", path.display()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -573,6 +606,19 @@ mod tests {
             "cos".parse::<Target>(),
             Err(DataError::Spec { .. })
         ));
+        // Ranges whose width overflows f64, and grids whose size overflows, are errors.
+        let spec: DataSpec = "uniform:-1e308,1e308:4".parse().unwrap();
+        assert!(matches!(
+            spec.build(1, 1, &Target::Abs, 0),
+            Err(DataError::Spec { .. })
+        ));
+        let spec: DataSpec = "grid:0,1:3".parse().unwrap();
+        for inputs in [64, usize::MAX] {
+            assert!(matches!(
+                spec.build(inputs, 1, &Target::Abs, 0),
+                Err(DataError::Spec { .. })
+            ));
+        }
         assert_eq!(
             "const:1/3".parse::<Target>().unwrap(),
             Target::Const(q(1, 3))

@@ -26,6 +26,7 @@
 //!   `BigRational`, `rug::Rational` under feature `gmp`, certified [`scalar::Interval`]s
 //!   and dyadic enclosures).
 //! - [`prec`]: every tolerance and precision, named.
+//! - [`limits`]: every size cap (digits, exponents, parameters, memory), checked before allocating.
 //! - [`loss`]: the squared error, shared by the risk and the best constant.
 //! - [`data`]: synthetic and CSV data sets, exact, and the best constant `V`.
 //! - [`net`]: architecture, parameter layout, forward pass, risk, generalized gradient;
@@ -55,6 +56,7 @@ pub mod audit;
 pub mod cli;
 pub mod data;
 pub mod io;
+pub mod limits;
 pub mod loss;
 pub mod net;
 pub mod optim;

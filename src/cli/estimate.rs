@@ -96,6 +96,9 @@ pub struct ReportArgs {
     pub json: bool,
 }
 
+/// At most this many configurations (widths x depths x schemes) in one sweep.
+const MAX_CONFIGURATIONS: usize = 10_000;
+
 fn parse_depths(text: &str) -> Result<Vec<usize>, CliError> {
     let bad = || {
         CliError::Input(format!(
@@ -110,11 +113,23 @@ fn parse_depths(text: &str) -> Result<Vec<usize>, CliError> {
         if a > b {
             return Err(bad());
         }
+        crate::limits::check_cap(
+            "--depths: the number of depths",
+            (b - a) as u128 + 1,
+            MAX_CONFIGURATIONS as u128,
+        )
+        .map_err(|e| CliError::Input(e.to_string()))?;
         return Ok((a..=b).collect());
     }
     text.split(',')
         .map(|s| s.trim().parse().map_err(|_| bad()))
         .collect()
+}
+
+/// Trials `start..end` of shard `i` of `n` (0 <= i < n), without overflow.
+fn shard_range(trials: u64, i: u64, n: u64) -> (u64, u64) {
+    let at = |k: u64| (u128::from(trials) * u128::from(k) / u128::from(n)) as u64;
+    (at(i), at(i + 1))
 }
 
 fn parse_shard(text: &str) -> Result<(u64, u64), CliError> {
@@ -136,6 +151,22 @@ fn configurations(args: &EstimateArgs) -> Result<Vec<(Arch, String)>, CliError> 
     let (l0, ll) = (base.inputs(), base.outputs());
     let widths = args.widths.clone();
     let depths = args.depths.as_deref().map(parse_depths).transpose()?;
+    let inits: Vec<String> = args.init.split(',').map(|s| s.trim().to_string()).collect();
+    let count = crate::limits::checked_product(
+        "the number of configurations",
+        [
+            widths.as_ref().map_or(1, Vec::len),
+            depths.as_ref().map_or(1, Vec::len),
+            inits.len(),
+        ],
+    )
+    .map_err(|e| CliError::Input(e.to_string()))?;
+    crate::limits::check_cap(
+        "--widths x --depths x --init: the number of configurations",
+        count as u128,
+        MAX_CONFIGURATIONS as u128,
+    )
+    .map_err(|e| CliError::Input(e.to_string()))?;
     let mut archs = Vec::new();
     match (widths, depths) {
         (None, None) => archs.push(base.clone()),
@@ -155,7 +186,6 @@ fn configurations(args: &EstimateArgs) -> Result<Vec<(Arch, String)>, CliError> 
             }
         }
     }
-    let inits: Vec<String> = args.init.split(',').map(|s| s.trim().to_string()).collect();
     Ok(archs
         .into_iter()
         .flat_map(|a| inits.iter().map(move |i| (a.clone(), i.clone())))
@@ -222,13 +252,23 @@ fn result_json(
     let ci_dead = wilson(counts.dead_layer, n);
     let ci_first = wilson(counts.first_layer_inactive, n);
     let mut warnings = Vec::new();
-    if ci_dead[1] < f(&bd.dead_layer) {
+    if counts.overflowed > 0 {
+        warnings.push(format!(
+            "{} of {n} trials overflowed f64 (a pre-activation not finite) and were not decided: \
+             the probabilities are lower estimates; use smaller scales, or --domain for exact decisions",
+            counts.overflowed
+        ));
+    }
+    // Overflowed trials are counted as not dead: the intervals are then only lower
+    // estimates and say nothing against the bounds.
+    if counts.overflowed == 0 && ci_dead[1] < f(&bd.dead_layer) {
         warnings.push(format!(
             "p_dead_layer's interval lies below the bound {}: a bug",
             f(&bd.dead_layer)
         ));
     }
     if let Some(bf) = &bd.first_layer_neuron
+        && counts.overflowed == 0
         && ci_first[1] < f(bf)
     {
         warnings.push(format!(
@@ -271,6 +311,7 @@ fn result_json(
         "init": init,
         "bias_init": bias_init,
         "trials": n,
+        "overflowed": counts.overflowed,
         "p_dead_layer": p_dead,
         "ci95": ci_dead,
         "bound_dead_layer": f(&bd.dead_layer),
@@ -324,6 +365,19 @@ fn result_json(
 /// # Errors
 /// [`CliError`] for bad options or unwritable outputs.
 pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
+    if args.trials == 0 {
+        return Err(CliError::Input("--trials must be at least 1".into()));
+    }
+    if args.threads == Some(0) {
+        return Err(CliError::Input(
+            "--threads must be at least 1 (omit it to use every core)".into(),
+        ));
+    }
+    if args.batch == Some(0) {
+        return Err(CliError::Input(
+            "--batch must be at least 1 (omit it for full batches)".into(),
+        ));
+    }
     let configs = configurations(args)?;
     let (shard_i, shard_n) = args
         .shard
@@ -358,10 +412,7 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .map_err(|e| CliError::Input(format!("--threads: {e}")))?;
-    let (start, end) = (
-        args.trials * shard_i / shard_n,
-        args.trials * (shard_i + 1) / shard_n,
-    );
+    let (start, end) = shard_range(args.trials, shard_i, shard_n);
     let runs_per_config = optimizers.len().max(1) as u64;
     let bar = super::format::progress_bar(
         (end - start) * configs.len() as u64 * runs_per_config,
@@ -371,11 +422,26 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
     let mut results = Vec::new();
     for (arch, init) in &configs {
         let scheme: InitScheme = init.parse().map_err(|e| CliError::Input(format!("{e}")))?;
-        let data_exact = spec
-            .build(arch.inputs(), arch.outputs(), &target, args.data.seed)
-            .map_err(|e| CliError::input("--data", e))?;
-        let data: Dataset<f64> = data_exact
-            .convert()
+        // Working memory of the Monte Carlo: a few parameter vectors per lane and thread.
+        crate::limits::check_allocation(
+            "--arch: the parameters of the trials in flight",
+            arch.num_params(),
+            8 * 8 * 4 * pool.current_num_threads(),
+        )
+        .map_err(|e| CliError::Input(e.to_string()))?;
+        // On a box the data are not used, so they are not built (a default grid in
+        // high dimension can be huge).
+        let data_exact = match domain {
+            Some(_) => None,
+            None => Some(
+                spec.build(arch.inputs(), arch.outputs(), &target, args.data.seed)
+                    .map_err(|e| CliError::input("--data", e))?,
+            ),
+        };
+        let data: Option<Dataset<f64>> = data_exact
+            .as_ref()
+            .map(Dataset::convert)
+            .transpose()
             .map_err(|e| CliError::input("--data", e))?;
         let sampler = InitSampler::new(arch, &scheme, &bias);
         let kinds: Vec<Option<OptimizerKind>> = if optimizers.is_empty() {
@@ -414,17 +480,20 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
                     (counts, (a.clone(), b.clone()))
                 }
                 None => {
+                    let (Some(data), Some(data_exact)) = (&data, &data_exact) else {
+                        unreachable!("the data are built whenever there is no --domain")
+                    };
                     let job = McJob {
                         arch,
                         sampler: &sampler,
-                        data: &data,
+                        data,
                         seed: args.seed,
                         trials: start..end,
                         training: optimizer.as_ref().map(|o| (o, config.clone())),
                     };
                     (
                         pool.install(|| run(&job, &|n| bar.inc(n))),
-                        data_box(&data_exact),
+                        data_box(data_exact),
                     )
                 }
             };
@@ -466,10 +535,89 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         "data_seed": args.data.seed,
         "target": args.data.target,
         "trials": args.trials,
+        "training": training_settings(args),
         "shard": [shard_i, shard_n],
         "results": results,
     });
     emit(&out, &args.report)
+}
+
+/// What a training sweep was run with (null without `--train`): shards merge only when
+/// these are equal.
+fn training_settings(args: &EstimateArgs) -> Value {
+    if !args.train {
+        return Value::Null;
+    }
+    json!({
+        "optimizer": args.optimizer,
+        "steps": args.steps,
+        "batch": args.batch,
+        "hyperparameters": format!("{:?}", args.optim),
+    })
+}
+
+/// Checks that a shard's counts are those of `trials` trials of `arch`: every count at most
+/// the trials, each layer's histogram summing to the trials, training outcomes summing to
+/// the trials. A hand-edited or truncated shard is refused instead of merged.
+fn validate_counts(c: &Counts, arch: &Arch, trials: u64, training: bool) -> Result<(), String> {
+    if c.trials != trials {
+        return Err(format!("{} trials, but its shard has {trials}", c.trials));
+    }
+    let at_most = |what: &str, v: u64| {
+        if v > trials {
+            Err(format!("{what} = {v} exceeds the {trials} trials"))
+        } else {
+            Ok(())
+        }
+    };
+    at_most("dead_layer", c.dead_layer)?;
+    at_most("first_layer_inactive", c.first_layer_inactive)?;
+    at_most("undecided", c.undecided.unwrap_or(0))?;
+    at_most("overflowed", c.overflowed)?;
+    let hidden: Vec<usize> = arch.hidden_layers().collect();
+    if c.inactive_hist.len() != hidden.len() {
+        return Err(format!(
+            "{} histograms for {} hidden layers",
+            c.inactive_hist.len(),
+            hidden.len()
+        ));
+    }
+    if !(c.inactive_undecided.is_empty() || c.inactive_undecided.len() == hidden.len()) {
+        return Err("inactive_undecided does not have one entry per hidden layer".into());
+    }
+    for (idx, (hist, &k)) in c.inactive_hist.iter().zip(&hidden).enumerate() {
+        if hist.len() != arch.width(k) + 1 {
+            return Err(format!("layer {k}'s histogram has {} bins", hist.len()));
+        }
+        let undecided = c.inactive_undecided.get(idx).copied().unwrap_or(0);
+        let sum: u128 = hist.iter().map(|&v| u128::from(v)).sum::<u128>()
+            + u128::from(undecided)
+            + u128::from(c.overflowed);
+        if sum != u128::from(trials) {
+            return Err(format!("layer {k}'s histogram sums to {sum}, not {trials}"));
+        }
+    }
+    match (&c.training, training) {
+        (None, false) => {}
+        (Some(t), true) => {
+            let sum: u128 = [
+                t.dead_at_init,
+                t.became_constant,
+                t.above_best_constant,
+                t.below_best_constant,
+                t.diverged,
+            ]
+            .iter()
+            .map(|&v| u128::from(v))
+            .sum::<u128>()
+                + u128::from(c.overflowed);
+            if sum != u128::from(trials) {
+                return Err(format!("training outcomes sum to {sum}, not {trials}"));
+            }
+        }
+        _ => return Err("training counts present without --train, or missing with it".into()),
+    }
+    Ok(())
 }
 
 fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
@@ -671,7 +819,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
     for path in &args.files {
         let text = std::fs::read_to_string(path)
             .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
-        let v: Value = serde_json::from_str(&text)
+        let v: Value = crate::io::strict_json::parse(&text)
             .map_err(|e| CliError::Input(format!("{}: not JSON: {e}", path.display())))?;
         if v["command"] != "estimate" {
             return Err(CliError::Input(format!(
@@ -682,8 +830,19 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
         docs.push((path.clone(), v));
     }
     let first = docs[0].1.clone();
-    let n = first["shard"][1].as_u64().unwrap_or(1);
-    let mut seen = vec![false; n as usize];
+    let n = first["shard"][1].as_u64().unwrap_or(0);
+    // Every shard exactly once: N must be the number of files (checked before sizing).
+    if n != docs.len() as u64 {
+        return Err(CliError::Input(format!(
+            "{}: a run of {n} shards, but {} files were given",
+            docs[0].0.display(),
+            docs.len()
+        )));
+    }
+    let trials = first["trials"].as_u64().ok_or_else(|| {
+        CliError::Input(format!("{}: trials is not a count", docs[0].0.display()))
+    })?;
+    let mut seen = vec![false; docs.len()];
     for (path, v) in &docs {
         for key in [
             "seed",
@@ -694,6 +853,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
             "data_seed",
             "target",
             "trials",
+            "training",
         ] {
             if v[key] != first[key] {
                 return Err(CliError::Input(format!(
@@ -734,6 +894,12 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
         let arch = Arch::new(widths).map_err(|e| CliError::input("arch", e))?;
         let mut total: Option<Counts> = None;
         for (path, v) in &docs {
+            if v["results"].as_array().map(Vec::len) != Some(configs.len()) {
+                return Err(CliError::Input(format!(
+                    "{}: a different number of configurations",
+                    path.display()
+                )));
+            }
             let rr = &v["results"][idx];
             if rr["arch"] != r["arch"]
                 || rr["init"] != r["init"]
@@ -746,6 +912,13 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
             }
             let c: Counts = serde_json::from_value(rr["counts"].clone())
                 .map_err(|e| CliError::Input(format!("{}: counts: {e}", path.display())))?;
+            let (start, end) = shard_range(trials, v["shard"][0].as_u64().unwrap_or(0), n);
+            validate_counts(&c, &arch, end - start, !first["training"].is_null()).map_err(|e| {
+                CliError::Input(format!(
+                    "{}: configuration {idx}: counts: {e}",
+                    path.display()
+                ))
+            })?;
             total = Some(match total {
                 None => c,
                 Some(t) => t.plus(&c),
@@ -775,6 +948,35 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
     out["shard"] = json!([0, 1]);
     out["results"] = Value::Array(results);
     emit(&out, &args.report)
+}
+
+/// Widths up to which `bound --width` gives `1 - (1-p)^w` as an exact rational.
+const MAX_EXACT_WIDTH: usize = 4096;
+
+/// A rigorous enclosure of `1 - (1-p)^w` for `p` in `[p_lo, p_hi]` (within `[0, 1]`):
+/// `(1-p)^w` by square-and-multiply in `f64`, each product widened by one ulp outward
+/// (round-to-nearest errs by at most half an ulp), so the bounds hold for any `w`, in at
+/// most 128 multiplications.
+fn at_least_one_of(p_lo: f64, p_hi: f64, w: usize) -> (f64, f64) {
+    let (mut base_lo, mut base_hi) = (
+        (1.0 - p_hi).next_down().max(0.0),
+        (1.0 - p_lo).next_up().min(1.0),
+    );
+    let (mut acc_lo, mut acc_hi) = (1.0f64, 1.0f64);
+    let mut e = w;
+    while e > 0 {
+        if e & 1 == 1 {
+            acc_lo = (acc_lo * base_lo).next_down().max(0.0);
+            acc_hi = (acc_hi * base_hi).next_up().min(1.0);
+        }
+        base_lo = (base_lo * base_lo).next_down().max(0.0);
+        base_hi = (base_hi * base_hi).next_up().min(1.0);
+        e >>= 1;
+    }
+    (
+        (1.0 - acc_hi).next_down().max(0.0),
+        (1.0 - acc_lo).next_up().min(1.0),
+    )
 }
 
 /// Options of `bound`.
@@ -846,22 +1048,18 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
         (None, Some(e)) => (Some(e.lo), Some(e.hi)),
         (None, None) => (None, None),
     };
+    // Exactly for widths up to MAX_EXACT_WIDTH; beyond, (1-p)^w has too many digits to
+    // print, and only the rigorous f64 enclosure is given.
     let one = || BigRational::from_integer(1.into());
-    let at_least_one = |p: &BigRational, w: usize| one() - num_traits::pow::pow(one() - p, w);
     let exact_at_least_one = match (&p, args.width) {
-        (Some(p), Some(w)) => Some(at_least_one(p, w)),
+        (Some(p), Some(w)) if w <= MAX_EXACT_WIDTH => {
+            Some(one() - num_traits::pow::pow(one() - p, w))
+        }
         _ => None,
     };
     // 1 - (1-p)^w is increasing in p: the enclosure's ends give its enclosure
     let at_least_one_range = match (p_lo, p_hi, args.width) {
-        (Some(lo), Some(hi), Some(w)) => {
-            let end = |x: f64| {
-                crate::scalar::rational_from_f64(x)
-                    .ok()
-                    .map(|x| f(&at_least_one(&x, w)))
-            };
-            Some([end(lo), end(hi)])
-        }
+        (Some(lo), Some(hi), Some(w)) => Some(at_least_one_of(lo, hi, w)),
         _ => None,
     };
     let mut v = json!({
@@ -875,7 +1073,7 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
         "width": args.width,
         "p_at_least_one_dead": exact_at_least_one.as_ref().map(rational_string),
         "p_at_least_one_dead_f64": exact_at_least_one.as_ref().map(f),
-        "p_at_least_one_dead_range": at_least_one_range,
+        "p_at_least_one_dead_range": at_least_one_range.map(|(lo, hi)| [lo, hi]),
         "note": if p_lo.is_none() { Some("no p for this scheme and bias (uniform weights with a bias not a rational multiple of their scale, or normal biases)") } else { None },
     });
     if p.is_none()
@@ -910,7 +1108,7 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
             rational_string(q),
             f(q)
         );
-    } else if let (Some([Some(lo), Some(hi)]), Some(w)) = (at_least_one_range, args.width) {
+    } else if let (Some((lo, hi)), Some(w)) = (at_least_one_range, args.width) {
         println!("P(at least one of {w} first-layer neurons inactive) in [{lo:.10}, {hi:.10}]");
     }
     Ok(())

@@ -2,7 +2,8 @@
 //! ([`safetensors`]), and export for external verifiers (`.nnet` and VNN-LIB: [`export`];
 //! ONNX: `onnx`, feature `onnx`); and fast loading straight to `f64` ([`load`]: CSV
 //! streamed and parsed in parallel ([`csv_f64`]), `.npy`/`.npz`/safetensors tensors
-//! ([`tensors`]), weights by file extension).
+//! ([`tensors`]), weights by file extension). JSON weights and shard files are read by
+//! [`strict_json`], which refuses duplicated keys.
 
 pub mod csv_f64;
 pub mod export;
@@ -12,6 +13,7 @@ pub mod onnx;
 #[cfg(feature = "onnx")]
 pub mod onnx_import;
 pub mod safetensors;
+pub mod strict_json;
 pub mod tensors;
 pub mod weights;
 

@@ -103,7 +103,7 @@ pub fn read_json(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsError> 
         reason,
     };
     let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| fmt(format!("not JSON: {e}")))?;
+        crate::io::strict_json::parse(&text).map_err(|e| fmt(format!("not JSON: {e}")))?;
     let widths = v
         .get("arch")
         .and_then(|a| a.as_array())

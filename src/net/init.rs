@@ -100,8 +100,30 @@ fn positive(what: &'static str, spec: &str, text: &str) -> Result<BigRational, I
     if !v.is_positive() {
         return Err(bad("the scale must be > 0".into()));
     }
-    if !ToPrimitive::to_f64(&v).is_some_and(|f| f.is_finite() && f > 0.0) {
-        return Err(bad("the scale must be a positive finite double".into()));
+    // U(-C, C) needs the width 2C finite in f64 (rand's Uniform panics otherwise).
+    if !ToPrimitive::to_f64(&v).is_some_and(|f| f > 0.0 && f <= f64::MAX / 2.0) {
+        return Err(bad(format!(
+            "the scale must be a positive double of at most {:e} (draws are made in f64)",
+            f64::MAX / 2.0
+        )));
+    }
+    Ok(v)
+}
+
+/// A constant bias: any exact value whose f64 image is finite, and nonzero when the value
+/// is (draws and Monte Carlo run in f64, where `1e-400` would silently become 0).
+fn constant(spec: &str, text: &str) -> Result<BigRational, InitError> {
+    let bad = |reason: String| InitError::Spec {
+        what: "--bias-init",
+        spec: spec.into(),
+        reason,
+    };
+    let v = parse_rational(text).map_err(|e| bad(e.to_string()))?;
+    let f = ToPrimitive::to_f64(&v).unwrap_or(f64::NAN);
+    if !f.is_finite() || (f == 0.0 && !num_traits::Zero::is_zero(&v)) {
+        return Err(bad(format!(
+            "const:{text} is outside the range of f64, where draws and Monte Carlo run"
+        )));
     }
     Ok(v)
 }
@@ -163,12 +185,7 @@ impl std::str::FromStr for BiasInit {
                 } else if let Some(s) = spec.strip_prefix("normal:") {
                     BiasInit::Normal(positive("--bias-init", spec, s)?)
                 } else if let Some(v) = spec.strip_prefix("const:") {
-                    let v = parse_rational(v).map_err(|e| InitError::Spec {
-                        what: "--bias-init",
-                        spec: spec.into(),
-                        reason: e.to_string(),
-                    })?;
-                    BiasInit::Const(v)
+                    BiasInit::Const(constant(spec, v)?)
                 } else {
                     return Err(InitError::Spec {
                         what: "--bias-init",
@@ -340,6 +357,40 @@ pub fn init_network<S: Scalar>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scales_and_constants_outside_f64_are_refused() {
+        for spec in ["uniform:1e308", "normal:1e309", "uniform:0", "normal:-1"] {
+            assert!(
+                matches!(
+                    spec.parse::<InitScheme>(),
+                    Err(InitError::Spec { what: "--init", .. })
+                ),
+                "{spec}"
+            );
+        }
+        assert!("uniform:8e307".parse::<InitScheme>().is_ok());
+        for spec in ["const:-1e400", "const:1e-400", "uniform:1e308"] {
+            assert!(
+                matches!(
+                    spec.parse::<BiasInit>(),
+                    Err(InitError::Spec {
+                        what: "--bias-init",
+                        ..
+                    })
+                ),
+                "{spec}"
+            );
+        }
+        assert!(matches!(
+            "const:1/3".parse::<BiasInit>(),
+            Ok(BiasInit::Const(_))
+        ));
+        assert!(matches!(
+            "const:0".parse::<BiasInit>(),
+            Ok(BiasInit::Const(_))
+        ));
+    }
 
     #[test]
     fn torch_default_ranges_and_determinism() {

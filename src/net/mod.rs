@@ -15,6 +15,7 @@ pub mod batch;
 pub mod init;
 
 use crate::data::Dataset;
+use crate::limits;
 use crate::loss::squared_error;
 use crate::scalar::Scalar;
 
@@ -54,6 +55,10 @@ pub enum NetError {
         /// What the data have.
         got: usize,
     },
+    /// The architecture is too large (parameter count overflows or exceeds
+    /// [`crate::limits::MAX_PARAMS`], or more than [`crate::limits::MAX_DEPTH`] layers).
+    #[error("architecture too large: {0}")]
+    TooLarge(#[from] crate::limits::LimitError),
     /// A batch index out of range, or an empty batch.
     #[error("bad batch: {reason}")]
     Batch {
@@ -102,7 +107,9 @@ impl Arch {
     /// Validates the widths `l_0..l_L`.
     ///
     /// # Errors
-    /// [`NetError::TooShallow`] when fewer than 3 widths, [`NetError::ZeroWidth`] for a 0.
+    /// [`NetError::TooShallow`] when fewer than 3 widths, [`NetError::ZeroWidth`] for a 0,
+    /// [`NetError::TooLarge`] when the parameter count overflows `usize` or exceeds
+    /// [`limits::MAX_PARAMS`], or the depth exceeds [`limits::MAX_DEPTH`].
     pub fn new(widths: Vec<usize>) -> Result<Self, NetError> {
         if widths.len() < 3 {
             return Err(NetError::TooShallow { len: widths.len() });
@@ -110,6 +117,24 @@ impl Arch {
         if let Some(index) = widths.iter().position(|&w| w == 0) {
             return Err(NetError::ZeroWidth { index });
         }
+        limits::check_cap(
+            "depth",
+            (widths.len() - 1) as u128,
+            limits::MAX_DEPTH as u128,
+        )?;
+        let params = widths.windows(2).try_fold(0usize, |acc, w| {
+            w[0].checked_add(1)
+                .and_then(|fan_in| fan_in.checked_mul(w[1]))
+                .and_then(|layer| acc.checked_add(layer))
+        });
+        let params = params.ok_or_else(|| limits::LimitError::Overflow {
+            what: "the parameter count".to_string(),
+        })?;
+        limits::check_cap(
+            "the parameter count",
+            params as u128,
+            limits::MAX_PARAMS as u128,
+        )?;
         Ok(Self { widths })
     }
     /// The widths `l_0..l_L`.
@@ -522,6 +547,18 @@ mod tests {
             Arch::new(vec![1, 0, 1]),
             Err(NetError::ZeroWidth { index: 1 })
         );
+        for too_large in [
+            vec![1, usize::MAX, 1],
+            vec![2, 4611686018427387904, 1],
+            vec![1, 1_000_000_000, 1],
+            vec![usize::MAX, usize::MAX, usize::MAX],
+        ] {
+            assert!(
+                matches!(Arch::new(too_large.clone()), Err(NetError::TooLarge(_))),
+                "{too_large:?}"
+            );
+        }
+        assert!(Arch::new(vec![1, (crate::limits::MAX_PARAMS - 1) / 3, 1]).is_ok());
         let a = Arch::new(vec![2, 3, 1]).unwrap();
         assert_eq!(a.num_params(), 3 * 3 + 4);
         assert_eq!(a.weight_index(1, 2, 1), 5);

@@ -31,6 +31,8 @@ pub use num_rational::BigRational;
 use num_traits::{One, Zero};
 use std::fmt;
 
+use crate::limits::{MAX_DECIMAL_EXPONENT, MAX_EXACT_DIGITS};
+
 /// Errors of the scalar layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -43,14 +45,14 @@ pub enum ScalarError {
     },
     /// A string could not be read as an exact number.
     #[error(
-        "cannot read {text:?} as an exact number (expected an integer, a decimal like -0.25 or 1e-3, or a ratio p/q)"
+        "cannot read {text} as an exact number (expected an integer, a decimal like -0.25 or 1e-3, or a ratio p/q)"
     )]
     Unparsable {
-        /// The text that was offered.
+        /// The text that was offered (quoted; shortened when long).
         text: String,
     },
     /// A ratio with denominator zero.
-    #[error("zero denominator in {text:?}")]
+    #[error("zero denominator in {text}")]
     ZeroDenominator {
         /// The text that was offered.
         text: String,
@@ -63,6 +65,17 @@ pub enum ScalarError {
         value: String,
         /// [`Scalar::NAME`] of the target type.
         target: &'static str,
+    },
+    /// A number over the size limits of [`crate::limits`] (too many digits, or a decimal
+    /// exponent too large in magnitude).
+    #[error("exact number {text} is too large: {what} (limit {limit})")]
+    TooLarge {
+        /// The start of the text that was offered (at most 40 characters).
+        text: String,
+        /// What is over the limit.
+        what: String,
+        /// The limit.
+        limit: u64,
     },
 }
 
@@ -193,27 +206,38 @@ pub trait Scalar: Clone + fmt::Debug + Send + Sync + Zero + One + 'static {
 pub fn parse_rational(text: &str) -> Result<BigRational, ScalarError> {
     let s = text.trim();
     let bad = || ScalarError::Unparsable {
-        text: text.to_string(),
+        text: excerpt(text),
+    };
+    let too_large = |what: String, limit: u64| ScalarError::TooLarge {
+        text: excerpt(text),
+        what,
+        limit,
     };
     if s.is_empty() {
         return Err(bad());
+    }
+    // Digits are counted before any big number is built, so a megabyte of digits is
+    // refused at the cost of reading it once.
+    let digit_count = s.bytes().filter(u8::is_ascii_digit).count();
+    if digit_count > MAX_EXACT_DIGITS {
+        return Err(too_large(
+            format!("{digit_count} digits"),
+            MAX_EXACT_DIGITS as u64,
+        ));
     }
     if let Some((p, q)) = s.split_once('/') {
         let num: BigInt = parse_integer(p.trim()).ok_or_else(bad)?;
         let den: BigInt = parse_integer(q.trim()).ok_or_else(bad)?;
         if den.is_zero() {
             return Err(ScalarError::ZeroDenominator {
-                text: text.to_string(),
+                text: excerpt(text),
             });
         }
         return Ok(BigRational::new(num, den));
     }
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(pos) => {
-            let exp: i64 = s[pos + 1..].parse().map_err(|_| bad())?;
-            (&s[..pos], exp)
-        }
-        None => (s, 0),
+    let (mantissa, exponent_text) = match s.find(['e', 'E']) {
+        Some(pos) => (&s[..pos], Some(&s[pos + 1..])),
+        None => (s, None),
     };
     let (negative, digits) = match mantissa.as_bytes().first() {
         Some(b'-') => (true, &mantissa[1..]),
@@ -229,21 +253,53 @@ pub fn parse_rational(text: &str) -> Result<BigRational, ScalarError> {
     {
         return Err(bad());
     }
-    if exponent.abs() > 100_000 {
-        return Err(bad());
-    }
+    // The exponent is read as an i128 (a digit count above bounds its length), so no
+    // i64 edge case (`-9223372036854775808`) can wrap; the scale is checked before any
+    // power of ten is built.
+    let exponent: i128 = match exponent_text {
+        Some(t) => {
+            let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+            if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            if body.trim_start_matches('0').len() > 30 {
+                return Err(too_large(
+                    "decimal exponent".to_string(),
+                    MAX_DECIMAL_EXPONENT,
+                ));
+            }
+            t.parse().map_err(|_| bad())?
+        }
+        None => 0,
+    };
     let all_digits = format!("{int_part}{frac_part}");
-    let mut value = BigRational::from_integer(all_digits.parse::<BigInt>().map_err(|_| bad())?);
-    let scale = exponent - frac_part.len() as i64;
-    let ten = BigInt::from(10u32);
-    let factor =
-        BigRational::from_integer(num_traits::pow::pow(ten, scale.unsigned_abs() as usize));
-    if scale >= 0 {
-        value *= factor;
-    } else {
-        value /= factor;
+    let significand = all_digits.parse::<BigInt>().map_err(|_| bad())?;
+    if significand.is_zero() {
+        return Ok(<BigRational as Zero>::zero());
     }
+    let scale = exponent - frac_part.len() as i128;
+    if scale.unsigned_abs() > u128::from(MAX_DECIMAL_EXPONENT) {
+        return Err(too_large(
+            format!("decimal exponent {scale}"),
+            MAX_DECIMAL_EXPONENT,
+        ));
+    }
+    let factor = num_traits::pow::pow(BigInt::from(10u32), scale.unsigned_abs() as usize);
+    let value = if scale >= 0 {
+        BigRational::from_integer(significand * factor)
+    } else {
+        BigRational::new(significand, factor)
+    };
     Ok(if negative { -value } else { value })
+}
+
+/// At most the first 40 characters of `text`, for error messages about huge inputs.
+fn excerpt(text: &str) -> String {
+    let trimmed = text.trim();
+    match trimmed.char_indices().nth(40) {
+        Some((cut, _)) => format!("{:?}... ({} characters)", &trimmed[..cut], trimmed.len()),
+        None => format!("{trimmed:?}"),
+    }
 }
 
 fn parse_integer(s: &str) -> Option<BigInt> {
@@ -341,6 +397,47 @@ mod tests {
         assert!(matches!(
             parse_rational("1/0"),
             Err(ScalarError::ZeroDenominator { .. })
+        ));
+    }
+
+    #[test]
+    fn parse_rational_limits_refuse_huge_inputs_promptly() {
+        let start = std::time::Instant::now();
+        let huge_digits = format!("0.{}", "7".repeat(100_000));
+        for text in [
+            "1e-9223372036854775808",
+            "1e9223372036854775807",
+            "1e-100000",
+            "1e99999999999999999999999999999999999999",
+            "-1.5e-4001",
+            huge_digits.as_str(),
+        ] {
+            assert!(
+                matches!(parse_rational(text), Err(ScalarError::TooLarge { .. })),
+                "{}",
+                &text[..text.len().min(30)]
+            );
+        }
+        let long_ratio = format!("{}/3", "1".repeat(30_000));
+        assert!(matches!(
+            parse_rational(&long_ratio),
+            Err(ScalarError::TooLarge { .. })
+        ));
+        assert!(start.elapsed().as_secs_f64() < 1.0, "{:?}", start.elapsed());
+        // At the limits the values are exact.
+        let q = |n: i64, d: i64| BigRational::new(n.into(), d.into());
+        assert_eq!(parse_rational("0e-9223372036854775808").unwrap(), q(0, 1));
+        assert_eq!(
+            parse_rational("1e-4000").unwrap(),
+            BigRational::new(1.into(), num_traits::pow::pow(BigInt::from(10), 4000))
+        );
+        assert_eq!(
+            parse_rational("25e-4000").unwrap(),
+            parse_rational("2.5e-3999").unwrap()
+        );
+        assert!(matches!(
+            parse_rational("1e-x"),
+            Err(ScalarError::Unparsable { .. })
         ));
     }
 

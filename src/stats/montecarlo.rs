@@ -43,6 +43,14 @@ pub struct Counts {
     /// neurons is not determined within the budget (not in `inactive_hist`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inactive_undecided: Vec<u64>,
+    /// Trials whose `f64` forward pass overflowed (a pre-activation not finite): their
+    /// decision is meaningless in `f64`, so they are counted here and nowhere else.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub overflowed: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// Outcomes of training runs.
@@ -84,6 +92,7 @@ impl Counts {
             training: training.then(TrainingCounts::default),
             undecided: None,
             inactive_undecided: Vec::new(),
+            overflowed: 0,
         }
     }
     /// Counts one trial: whether some hidden layer is dead, and the number of inactive
@@ -99,6 +108,21 @@ impl Counts {
         }
     }
 
+    /// Counts one trial whose `f64` forward pass overflowed.
+    fn tally_overflow(&mut self) {
+        self.trials += 1;
+        self.overflowed += 1;
+    }
+
+    /// Counts the last trial of `sim`: overflowed, or decided.
+    fn tally_sim(&mut self, sim: &Simulator<'_>, dead: bool) {
+        if sim.overflowed {
+            self.tally_overflow();
+        } else {
+            self.tally(dead, sim.inactive.iter().map(|&n| n as u32));
+        }
+    }
+
     /// Counts the trial of lane `l` of a [`LaneDecider`]'s last decision.
     fn tally_lane(&mut self, lanes: &LaneDecider, l: usize) {
         self.tally(lanes.dead[l], lanes.inactive.iter().map(|n| n[l]));
@@ -107,6 +131,7 @@ impl Counts {
     /// Adds another tally of the same configuration.
     pub fn plus(mut self, other: &Self) -> Self {
         self.trials += other.trials;
+        self.overflowed += other.overflowed;
         self.dead_layer += other.dead_layer;
         self.first_layer_inactive += other.first_layer_inactive;
         for (a, b) in self.inactive_hist.iter_mut().zip(&other.inactive_hist) {
@@ -159,6 +184,13 @@ pub struct Simulator<'a> {
     scratch: Vec<u8>,
     /// Inactive neurons per hidden layer of the last trial.
     pub inactive: Vec<usize>,
+    /// Whether the last trial's `f64` forward pass overflowed (then `inactive` and the
+    /// returned decision mean nothing).
+    pub overflowed: bool,
+    /// The largest `|x_i|` over the data.
+    x_abs: f64,
+    /// The data as rows, for the overflow check.
+    rows: Vec<Vec<f64>>,
 }
 
 impl<'a> Simulator<'a> {
@@ -178,6 +210,7 @@ impl<'a> Simulator<'a> {
         let x_min = (0..d)
             .map(|i| feature(i).iter().fold(f64::INFINITY, |a, &v| a.min(v)))
             .collect();
+        let x_abs = xs.iter().fold(0.0f64, |a, v| a.max(v.abs()));
         let draw_len =
             arch.num_params() - arch.width(arch.depth()) * (arch.width(arch.depth() - 1) + 1);
         let widest = arch.widths().iter().copied().max().unwrap_or(1);
@@ -200,7 +233,44 @@ impl<'a> Simulator<'a> {
             plan: DrawPlan::new(sampler, draw_len),
             scratch: Vec::new(),
             inactive: vec![0; arch.depth() - 1],
+            overflowed: false,
+            x_abs,
+            rows: (0..m).map(|p| data.x(p).to_vec()).collect(),
         }
+    }
+
+    /// Whether no value of the forward pass up to the last hidden layer can overflow,
+    /// by the a-priori bound of [`LaneDecider::safe`]: `|z| <= e (1 + cols * bound)`
+    /// with `e` the largest parameter magnitude, doubled per layer for rounding.
+    fn cannot_overflow(&self) -> bool {
+        let hidden = self.hidden_params();
+        let e = self.theta[..hidden]
+            .iter()
+            .fold(0.0f64, |a, v| a.max(v.abs()));
+        let mut bound = self.x_abs;
+        (1..self.arch.depth()).all(|k| {
+            bound = 2.0 * e * (1.0 + self.arch.width(k - 1) as f64 * bound);
+            bound < 1e300
+        })
+    }
+
+    /// Entries of theta up to the last hidden layer.
+    fn hidden_params(&self) -> usize {
+        self.arch.layer_offset(self.arch.depth())
+    }
+
+    /// Whether every pre-activation of the hidden layers is finite, by the generic
+    /// forward pass on every point (run only when [`Simulator::cannot_overflow`] fails).
+    fn generic_pass_is_finite(&self) -> bool {
+        let mut theta = self.theta.clone();
+        theta[self.hidden_params()..].fill(0.0);
+        let net = Network::new(self.arch.clone(), theta).expect("theta has D entries");
+        let hidden = self.arch.depth() - 1;
+        self.rows.iter().all(|x| {
+            net.forward(x).pre[..hidden]
+                .iter()
+                .all(|layer| layer.iter().all(|z| z.is_finite()))
+        })
     }
 
     /// Draws the output layer too, so that [`Simulator::theta`] is the whole draw (the
@@ -254,6 +324,12 @@ impl<'a> Simulator<'a> {
 
     /// Decides activity of the drawn theta (see [`Simulator::run_trial`]).
     fn decide(&mut self) -> bool {
+        // Overflow makes the f64 decision meaningless (inf - inf is NaN, and the fast
+        // pass and the generic one then disagree): such trials are flagged, not decided.
+        self.overflowed = !self.cannot_overflow() && !self.generic_pass_is_finite();
+        if self.overflowed {
+            return false;
+        }
         let (arch, m) = (self.arch, self.m);
         let mut dead = false;
         let mut constant_mode = false;
@@ -638,7 +714,10 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                     }
                     None => sim.run_trial(job.seed, trial),
                 };
-                counts.tally(dead, sim.inactive.iter().map(|&n| n as u32));
+                counts.tally_sim(&sim, dead);
+                if sim.overflowed {
+                    continue;
+                }
                 if let (Some((opt, config)), Some(v), Some(t)) =
                     (&job.training, &v, counts.training.as_mut())
                 {
@@ -741,7 +820,7 @@ fn drawn_in_lanes(
                 counts.tally_lane(&lanes, l);
             } else {
                 let dead = sim.run_trial(job.seed, group + l as u64);
-                counts.tally(dead, sim.inactive.iter().map(|&n| n as u32));
+                counts.tally_sim(sim, dead);
                 single += 1;
             }
         }

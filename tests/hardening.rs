@@ -1,0 +1,214 @@
+//! Regression tests for the adversarial findings of issue 15: every reproduction exits
+//! promptly (under two seconds) with exit 2 and one clear line on stderr, or gives the
+//! correct answer. Nothing here may panic, hang or abort.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The time any bad input may take to be refused.
+const PROMPT: Duration = Duration::from_secs(2);
+
+/// Runs the binary with a time limit: (exit code, stdout, stderr, elapsed). A run past
+/// twice the limit is killed and fails the test.
+fn run_timed(args: &[&str], stdin: Option<&str>) -> (i32, String, String, Duration) {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deadrelu"))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if start.elapsed() > 2 * PROMPT + Duration::from_secs(8) {
+            child.kill().ok();
+            panic!("{args:?} still running after {:?}", start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let elapsed = start.elapsed();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+        elapsed,
+    )
+}
+
+/// Asserts a prompt exit 2 with one line on stderr that contains `needle`.
+fn refused(args: &[&str], needle: &str) {
+    let (code, _out, err, elapsed) = run_timed(args, None);
+    assert_eq!(code, 2, "{args:?}: exit {code}, stderr: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    assert!(err.contains(needle), "{args:?}: {err:?} lacks {needle:?}");
+    assert!(elapsed < PROMPT, "{args:?} took {elapsed:?}");
+}
+
+fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("deadrelu-hardening-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn item1_huge_exponents_are_refused_promptly() {
+    refused(
+        &[
+            "inspect",
+            "--arch",
+            "1,2,1",
+            "--bias-init",
+            "const:1e-9223372036854775808",
+        ],
+        "--bias-init",
+    );
+    refused(
+        &[
+            "inspect",
+            "--arch",
+            "1,2,1",
+            "--init",
+            "uniform:1e-9223372036854775808",
+        ],
+        "--init",
+    );
+    let csv = temp_file("exp.csv", "x,y\n1e-100000,1\n0,0\n");
+    refused(
+        &[
+            "inspect",
+            "--arch",
+            "1,2,1",
+            "--data",
+            &format!("csv:{}", csv.display()),
+        ],
+        "too large",
+    );
+    let digits = format!("x,y\n0.{},1\n", "3".repeat(100_000));
+    let csv = temp_file("digits.csv", &digits);
+    refused(
+        &[
+            "inspect",
+            "--arch",
+            "1,2,1",
+            "--data",
+            &format!("csv:{}", csv.display()),
+        ],
+        "too large",
+    );
+}
+
+#[test]
+fn item2_sizes_that_overflow_or_exhaust_memory_are_refused() {
+    for arch in [
+        "1,18446744073709551615,1",
+        "2,4611686018427387904,1",
+        "1,1000000000,1",
+    ] {
+        refused(&["inspect", "--arch", arch], "too large");
+    }
+    refused(
+        &["inspect", "--arch", "1,2,1", "--init", "uniform:1e308"],
+        "--init",
+    );
+    refused(
+        &[
+            "inspect",
+            "--arch",
+            "1,2,1",
+            "--data",
+            "uniform:-1e308,1e308:4",
+        ],
+        "--data",
+    );
+    let weights = temp_file(
+        "huge.json",
+        r#"{"arch":[2,4611686018427387904,1],"params":["1"]}"#,
+    );
+    refused(
+        &["inspect", "--weights", weights.to_str().unwrap()],
+        "too large",
+    );
+}
+
+#[test]
+fn item8_bias_constants_outside_f64_name_their_flag() {
+    refused(
+        &["inspect", "--arch", "1,2,1", "--bias-init", "const:-1e400"],
+        "--bias-init",
+    );
+    refused(
+        &[
+            "estimate",
+            "--arch",
+            "1,2,1",
+            "--bias-init",
+            "const:-1e400",
+            "--trials",
+            "10",
+        ],
+        "--bias-init",
+    );
+}
+
+#[test]
+fn item8_a_first_row_of_nan_is_bad_data_not_a_header() {
+    let csv = temp_file("nan.csv", "nan,nan\n0,1\n1,0\n");
+    refused(
+        &[
+            "inspect",
+            "--arch",
+            "1,2,1",
+            "--data",
+            &format!("csv:{}", csv.display()),
+        ],
+        "nan.csv:1:1",
+    );
+    // A real header is still skipped.
+    let csv = temp_file("header.csv", "x,y\n0,1\n1,0\n");
+    let (code, out, err, _) = run_timed(
+        &[
+            "inspect",
+            "--arch",
+            "1,2,1",
+            "--data",
+            &format!("csv:{}", csv.display()),
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["data_points"], 2);
+}
+
+#[test]
+fn item8_duplicate_json_keys_are_refused() {
+    let weights = temp_file(
+        "dup.json",
+        r#"{"arch":[1,2,1],"params":[1,2,3,4,5,6,7],"arch":[1,1,1]}"#,
+    );
+    refused(
+        &["inspect", "--weights", weights.to_str().unwrap()],
+        "duplicate key \"arch\"",
+    );
+}
