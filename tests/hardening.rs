@@ -212,3 +212,126 @@ fn item8_duplicate_json_keys_are_refused() {
         "duplicate key \"arch\"",
     );
 }
+
+#[test]
+fn item3_f64_overflow_in_estimate_is_counted_not_decided() {
+    let (code, out, err, _) = run_timed(
+        &[
+            "estimate",
+            "--arch",
+            "1,3,3,3,1",
+            "--init",
+            "uniform:1e300",
+            "--trials",
+            "41",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let r = &v["results"][0];
+    assert_eq!(r["overflowed"], 41, "{r}");
+    assert_eq!(r["counts"]["dead_layer"], 0);
+    assert!(err.contains("overflowed f64"), "{err}");
+    // Scales that cannot overflow count nothing as overflowed.
+    let (_, out, _, _) = run_timed(
+        &[
+            "estimate",
+            "--arch",
+            "1,3,3,3,1",
+            "--trials",
+            "41",
+            "--json",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["results"][0]["overflowed"], 0);
+}
+
+#[test]
+fn item4_merge_refuses_other_runs_and_edited_counts() {
+    let shard = |name: &str, extra: &[&str], i: u32| {
+        let mut args = vec!["estimate", "--arch", "1,3,3,1", "--trials", "40", "--json"];
+        let s = format!("{i}/2");
+        args.extend(["--shard", &s]);
+        args.extend(extra);
+        let (code, out, err, _) = run_timed(&args, None);
+        assert_eq!(code, 0, "{err}");
+        temp_file(name, &out)
+    };
+    let a = shard("a.json", &[], 0);
+    let b = shard("b.json", &[], 1);
+    let (code, _, err, _) = run_timed(&["merge", a.to_str().unwrap(), b.to_str().unwrap()], None);
+    assert_eq!(code, 0, "{err}");
+    // Trained with untrained, and two training settings.
+    let trained = shard(
+        "t.json",
+        &["--train", "--steps", "2", "--data", "grid:-1,1:4"],
+        1,
+    );
+    refused(
+        &["merge", a.to_str().unwrap(), trained.to_str().unwrap()],
+        "differs",
+    );
+    let t0 = shard(
+        "t0.json",
+        &["--train", "--steps", "2", "--data", "grid:-1,1:4"],
+        0,
+    );
+    let t1 = shard(
+        "t1.json",
+        &["--train", "--steps", "3", "--data", "grid:-1,1:4"],
+        1,
+    );
+    refused(
+        &["merge", t0.to_str().unwrap(), t1.to_str().unwrap()],
+        "training differs",
+    );
+    // A hand-edited count, and a shard count that does not match the files.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&b).unwrap()).unwrap();
+    v["results"][0]["counts"]["dead_layer"] = serde_json::json!(250);
+    let edited = temp_file("edited.json", &v.to_string());
+    refused(
+        &["merge", a.to_str().unwrap(), edited.to_str().unwrap()],
+        "exceeds",
+    );
+    v["shard"] = serde_json::json!([1, u64::MAX]);
+    let wide = temp_file("wide.json", &v.to_string());
+    refused(&["merge", wide.to_str().unwrap()], "shards");
+}
+
+#[test]
+fn item5_and_item8_zero_counts_are_refused() {
+    refused(
+        &["estimate", "--train", "--batch", "0", "--trials", "5"],
+        "--batch",
+    );
+    refused(
+        &["estimate", "--threads", "0", "--trials", "5"],
+        "--threads",
+    );
+    refused(&["estimate", "--trials", "0"], "--trials");
+    refused(
+        &["estimate", "--depths", "2..18446744073709551615"],
+        "--depths",
+    );
+    refused(
+        &["estimate", "--widths", "10000000", "--trials", "5"],
+        "too large",
+    );
+    // --domain builds no data grid: d = 5 on the default 64-point axis would be 64^5.
+    let (code, _, err, elapsed) = run_timed(
+        &[
+            "estimate", "--arch", "5,2,1", "--domain", "box:0,1", "--trials", "20",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(elapsed < PROMPT * 5, "{elapsed:?}");
+    let (code, _, err, elapsed) = run_timed(&["bound", "--width", "18446744073709551615"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(elapsed < PROMPT, "{elapsed:?}");
+}

@@ -96,6 +96,9 @@ pub struct ReportArgs {
     pub json: bool,
 }
 
+/// At most this many worker threads.
+const MAX_THREADS: usize = 1024;
+
 /// At most this many configurations (widths x depths x schemes) in one sweep.
 const MAX_CONFIGURATIONS: usize = 10_000;
 
@@ -175,6 +178,12 @@ fn configurations(args: &EstimateArgs) -> Result<Vec<(Arch, String)>, CliError> 
             let depths = d.unwrap_or_else(|| vec![base.depth()]);
             for &w in &widths {
                 for &l in &depths {
+                    crate::limits::check_cap(
+                        "--depths: a depth",
+                        l as u128,
+                        crate::limits::MAX_DEPTH as u128,
+                    )
+                    .map_err(|e| CliError::Input(e.to_string()))?;
                     let mut v = vec![l0];
                     v.extend(std::iter::repeat_n(w, l.saturating_sub(1)));
                     v.push(ll);
@@ -372,6 +381,15 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         return Err(CliError::Input(
             "--threads must be at least 1 (omit it to use every core)".into(),
         ));
+    }
+    // Each thread is a real OS thread: a huge count would spawn threads until the
+    // machine gives out.
+    if let Some(t) = args.threads
+        && t > MAX_THREADS
+    {
+        return Err(CliError::Input(format!(
+            "--threads {t} is over the limit of {MAX_THREADS}"
+        )));
     }
     if args.batch == Some(0) {
         return Err(CliError::Input(
