@@ -593,7 +593,8 @@ fn validate_counts(c: &Counts, arch: &Arch, trials: u64, training: bool) -> Resu
     at_most("undecided", c.undecided.unwrap_or(0))?;
     at_most("overflowed", c.overflowed)?;
     let hidden: Vec<usize> = arch.hidden_layers().collect();
-    if c.inactive_hist.len() != hidden.len() {
+    // On a box without --per-neuron only the first layer has a histogram.
+    if c.inactive_hist.is_empty() || c.inactive_hist.len() > hidden.len() {
         return Err(format!(
             "{} histograms for {} hidden layers",
             c.inactive_hist.len(),
@@ -852,7 +853,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
     // Every shard exactly once: N must be the number of files (checked before sizing).
     if n != docs.len() as u64 {
         return Err(CliError::Input(format!(
-            "{}: a run of {n} shards, but {} files were given",
+            "{}: a run of {n} shards, but {} files were given (a shard is missing or extra)",
             docs[0].0.display(),
             docs.len()
         )));
