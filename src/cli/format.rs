@@ -127,3 +127,8 @@ pub(crate) fn brief(v: &Value) -> String {
         _ => show(v),
     }
 }
+
+/// A rational as the nearest double (NaN when it has none).
+pub fn to_f64(q: &crate::scalar::BigRational) -> f64 {
+    num_traits::ToPrimitive::to_f64(q).unwrap_or(f64::NAN)
+}

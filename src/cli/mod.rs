@@ -6,6 +6,7 @@
 
 pub mod args;
 pub(crate) mod audit;
+mod bound;
 mod demo;
 mod estimate;
 mod export;
@@ -95,7 +96,7 @@ enum Command {
     /// Monte Carlo in f64: how often networks are born dead, across widths, depths, schemes.
     Estimate(estimate::EstimateArgs),
     /// Exact probability that a first-layer neuron is inactive on a box, and lower bounds.
-    Bound(estimate::BoundArgs),
+    Bound(bound::BoundArgs),
     /// Merges `estimate --shard I/N --json` outputs into the result of one run.
     Merge(estimate::MergeArgs),
     /// A one-minute tour that needs no arguments.
@@ -193,7 +194,7 @@ fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Audit(a) => audit::run(&a),
         Command::Check(a) => audit::check(&a),
         Command::Estimate(a) => estimate::run_estimate(&a),
-        Command::Bound(a) => estimate::run_bound(&a),
+        Command::Bound(a) => bound::run_bound(&a),
         Command::Merge(a) => estimate::run_merge(&a),
         Command::Demo(a) => demo::run(&a),
         Command::ExportVnnlib(a) => export::run(&a),

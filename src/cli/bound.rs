@@ -1,0 +1,186 @@
+//! `deadrelu bound`: the exact (or certified) probability that a first-layer neuron is
+//! inactive on a box, and that at least one of `--width` is.
+
+use crate::cli::CliError;
+use crate::cli::format::{print_json, to_f64};
+use crate::net::init::{BiasInit, InitScheme};
+use crate::scalar::{BigRational, rational_string};
+use crate::stats::bound::{BiasTerm, exact_bias_term, p_inactive_uniform};
+use clap::Args;
+use serde_json::json;
+
+/// Widths up to which `bound --width` gives `1 - (1-p)^w` as an exact rational.
+const MAX_EXACT_WIDTH: usize = 4096;
+
+/// A rigorous enclosure of `1 - (1-p)^w` for `p` in `[p_lo, p_hi]` (within `[0, 1]`):
+/// `(1-p)^w` by square-and-multiply in `f64`, each product widened by one ulp outward
+/// (round-to-nearest errs by at most half an ulp), so the bounds hold for any `w`, in at
+/// most 128 multiplications.
+fn at_least_one_of(p_lo: f64, p_hi: f64, w: usize) -> (f64, f64) {
+    let (mut base_lo, mut base_hi) = (
+        (1.0 - p_hi).next_down().max(0.0),
+        (1.0 - p_lo).next_up().min(1.0),
+    );
+    let (mut acc_lo, mut acc_hi) = (1.0f64, 1.0f64);
+    let mut e = w;
+    while e > 0 {
+        if e & 1 == 1 {
+            acc_lo = (acc_lo * base_lo).next_down().max(0.0);
+            acc_hi = (acc_hi * base_hi).next_up().min(1.0);
+        }
+        base_lo = (base_lo * base_lo).next_down().max(0.0);
+        base_hi = (base_hi * base_hi).next_up().min(1.0);
+        e >>= 1;
+    }
+    (
+        (1.0 - acc_hi).next_down().max(0.0),
+        (1.0 - acc_lo).next_up().min(1.0),
+    )
+}
+
+/// Options of `bound`.
+#[derive(Args, Debug, Clone)]
+pub struct BoundArgs {
+    /// Initialization: uniform:C, torch-default, he-uniform, glorot-uniform (exact p);
+    /// normal:S, he-normal, glorot-normal (needs --width unless biases are zero),
+    /// lecun-normal, rai (certified enclosure p_lo, p_hi; p when rational).
+    #[arg(long, default_value = "torch-default")]
+    pub init: String,
+    /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
+    #[arg(long, default_value = "default")]
+    pub bias_init: String,
+    /// Input dimension d = l_0.
+    #[arg(long, default_value_t = 1)]
+    pub inputs: usize,
+    /// The box [A,B]^d.
+    #[arg(long, default_value = "-1,1", allow_hyphen_values = true)]
+    pub r#box: String,
+    /// First-layer width l_1, for P(at least one of l_1 neurons inactive).
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `bound`.
+///
+/// # Errors
+/// [`CliError::Input`] for bad options.
+pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
+    let scheme: InitScheme = args
+        .init
+        .parse()
+        .map_err(|e| CliError::Input(format!("{e}")))?;
+    let bias: BiasInit = args
+        .bias_init
+        .parse()
+        .map_err(|e| CliError::Input(format!("{e}")))?;
+    let (a, b) = args
+        .r#box
+        .split_once(',')
+        .ok_or_else(|| CliError::Input(format!("--box {:?}: expected A,B", args.r#box)))?;
+    let a = crate::scalar::parse_rational(a).map_err(|e| CliError::input("--box", e))?;
+    let b = crate::scalar::parse_rational(b).map_err(|e| CliError::input("--box", e))?;
+    if a > b {
+        return Err(CliError::Input("--box: A must be <= B".into()));
+    }
+    if args.inputs == 0 || args.inputs > 64 {
+        return Err(CliError::Input("--inputs: must be in 1..=64".into()));
+    }
+    let term: Option<BiasTerm> = if scheme == InitScheme::Rai {
+        None
+    } else {
+        exact_bias_term(&scheme, &bias)
+    };
+    let exact = term.map(|t| p_inactive_uniform(args.inputs, &a, &b, &t));
+    let enclosure = match &exact {
+        Some(_) => None,
+        None => {
+            crate::stats::bound_normal::p_enclosure(&scheme, &bias, args.inputs, args.width, &a, &b)
+                .map_err(|e| CliError::Input(format!("--init {}: {e}", args.init)))?
+        }
+    };
+    let p = exact.or_else(|| enclosure.as_ref().and_then(|e| e.exact.clone()));
+    let (p_lo, p_hi) = match (&p, &enclosure) {
+        (Some(p), _) => enclose_f64(p),
+        (None, Some(e)) => (Some(e.lo), Some(e.hi)),
+        (None, None) => (None, None),
+    };
+    // Exactly for widths up to MAX_EXACT_WIDTH; beyond, (1-p)^w has too many digits to
+    // print, and only the rigorous f64 enclosure is given.
+    let one = || BigRational::from_integer(1.into());
+    let exact_at_least_one = match (&p, args.width) {
+        (Some(p), Some(w)) if w <= MAX_EXACT_WIDTH => {
+            Some(one() - num_traits::pow::pow(one() - p, w))
+        }
+        _ => None,
+    };
+    // 1 - (1-p)^w is increasing in p: the enclosure's ends give its enclosure
+    let at_least_one_range = match (p_lo, p_hi, args.width) {
+        (Some(lo), Some(hi), Some(w)) => Some(at_least_one_of(lo, hi, w)),
+        _ => None,
+    };
+    let mut v = json!({
+        "init": args.init,
+        "bias_init": args.bias_init,
+        "inputs": args.inputs,
+        "box": [rational_string(&a), rational_string(&b)],
+        "p": p.as_ref().map(rational_string),
+        "p_lo": p_lo,
+        "p_hi": p_hi,
+        "width": args.width,
+        "p_at_least_one_dead": exact_at_least_one.as_ref().map(rational_string),
+        "p_at_least_one_dead_f64": exact_at_least_one.as_ref().map(to_f64),
+        "p_at_least_one_dead_range": at_least_one_range.map(|(lo, hi)| [lo, hi]),
+        "note": if p_lo.is_none() { Some("no p for this scheme and bias (uniform weights with a bias not a rational multiple of their scale, or normal biases)") } else { None },
+    });
+    if p.is_none()
+        && let Some(o) = v.as_object_mut()
+    {
+        // `p` only when rational; the enclosure always
+        o.remove("p");
+        o.remove("p_at_least_one_dead");
+        o.remove("p_at_least_one_dead_f64");
+    }
+    if args.json {
+        print_json(&v);
+        return Ok(());
+    }
+    let label = format!(
+        "P(one first-layer neuron inactive on [{}, {}]^{})",
+        rational_string(&a),
+        rational_string(&b),
+        args.inputs
+    );
+    match (&p, p_lo, p_hi) {
+        (Some(p), _, _) => println!("{label} = {} = {:.6}", rational_string(p), to_f64(p)),
+        (None, Some(lo), Some(hi)) => println!("{label} in [{lo:.12}, {hi:.12}] (certified)"),
+        _ => println!(
+            "no p for {} with biases {} (see `deadrelu bound --help`)",
+            args.init, args.bias_init
+        ),
+    }
+    if let (Some(q), Some(w)) = (&exact_at_least_one, args.width) {
+        println!(
+            "P(at least one of {w} first-layer neurons inactive) = {} = {:.6}",
+            rational_string(q),
+            to_f64(q)
+        );
+    } else if let (Some((lo, hi)), Some(w)) = (at_least_one_range, args.width) {
+        println!("P(at least one of {w} first-layer neurons inactive) in [{lo:.10}, {hi:.10}]");
+    }
+    Ok(())
+}
+
+/// The doubles just below and above an exact rational.
+fn enclose_f64(q: &BigRational) -> (Option<f64>, Option<f64>) {
+    let x = to_f64(q);
+    let exact = crate::scalar::rational_from_f64(x).ok();
+    match exact {
+        Some(e) if &e == q => (Some(x), Some(x)),
+        Some(e) if &e < q => (Some(x), Some(x.next_up())),
+        Some(_) => (Some(x.next_down()), Some(x)),
+        None => (None, None),
+    }
+}

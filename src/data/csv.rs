@@ -1,0 +1,86 @@
+//! `csv:PATH`: numeric columns read exactly, with an optional header row.
+
+use super::{DataError, Dataset};
+use crate::scalar::{BigRational, ScalarError, parse_rational};
+use std::path::Path;
+/// Reads `csv:PATH` with `inputs + outputs` numeric columns.
+///
+/// # Errors
+/// [`DataError::Io`] when the file cannot be read, [`DataError::Csv`] naming line and
+/// column for a malformed row or cell.
+pub fn read_csv(
+    path: &Path,
+    inputs: usize,
+    outputs: usize,
+) -> Result<Dataset<BigRational>, DataError> {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(file);
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    let want = inputs + outputs;
+    for (row_no, record) in reader.records().enumerate() {
+        let csv_err = |line: u64, column: usize, reason: String| DataError::Csv {
+            path: path.into(),
+            line,
+            column,
+            reason,
+        };
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(row_no as u64 + 1);
+            csv_err(line, 0, e.to_string())
+        })?;
+        let line = record
+            .position()
+            .map(|p| p.line())
+            .unwrap_or(row_no as u64 + 1);
+        if record.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        let parsed: Vec<Result<BigRational, ScalarError>> =
+            record.iter().map(parse_rational).collect();
+        if row_no == 0 && record.iter().all(is_header_cell) {
+            continue; // header row
+        }
+        if record.len() != want {
+            return Err(csv_err(
+                line,
+                0,
+                format!(
+                    "{} columns, expected {want} ({inputs} inputs + {outputs} outputs)",
+                    record.len()
+                ),
+            ));
+        }
+        let mut values = Vec::with_capacity(want);
+        for (col, p) in parsed.into_iter().enumerate() {
+            values.push(p.map_err(|e| csv_err(line, col + 1, e.to_string()))?);
+        }
+        let y = values.split_off(inputs);
+        xs.push(values);
+        ys.push(y);
+    }
+    if xs.is_empty() {
+        return Err(DataError::Csv {
+            path: path.into(),
+            line: 1,
+            column: 0,
+            reason: "no data rows".into(),
+        });
+    }
+    Dataset::from_rows(xs, ys)
+}
+
+/// Whether a CSV cell of the first row reads as a column name: not a number, and not a
+/// spelling of a non-finite float (`nan`, `inf`, `-Infinity`, ...), which is bad data,
+/// not a header.
+pub fn is_header_cell(cell: &str) -> bool {
+    let lower = cell.trim().to_ascii_lowercase();
+    let body = lower.trim_start_matches(['+', '-']);
+    !matches!(body, "nan" | "inf" | "infinity") && parse_rational(cell).is_err()
+}
