@@ -9,6 +9,7 @@
 //!   trusted base); its entry points are re-exported here.
 
 pub mod certificate;
+pub mod checkpoint;
 pub mod coq;
 pub mod mechanism;
 
