@@ -194,3 +194,109 @@ fn deeper_layer_on_a_box() {
     let (v, _) = decide_on_box(&net, &data, &widen(q(1, 2)), 2).unwrap();
     assert!(matches!(v, Revival::MayRevive { .. }), "{v:?}");
 }
+
+mod common;
+
+/// The command line end to end: the Adam checkpoint certified with a certificate the
+/// checker accepts, rejected once the state is edited (and the digest resealed); the
+/// momentum checkpoint answered `may-revive` with its witness.
+#[test]
+fn cli_checkpoint_audit_certificate_and_tampering() {
+    let dir = std::env::temp_dir().join(format!("deadrelu-checkpoint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
+    std::fs::write(
+        path("w.json"),
+        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        path("adam.json"),
+        r#"{"state":{"0":{"step":500.0,"exp_avg":[[-0.1],[-0.1]],"exp_avg_sq":[[0.04],[0.04]]},
+                     "1":{"step":500.0,"exp_avg":[-0.1,-0.1],"exp_avg_sq":[0.04,0.04]}},
+            "param_groups":[{"lr":0.01,"params":[0,1,2,3]}]}"#,
+    )
+    .unwrap();
+    let data = format!("csv:{}", path("data.csv"));
+    let (w, adam, cert) = (path("w.json"), path("adam.json"), path("cert.json"));
+    let v = common::json(&[
+        "audit",
+        "--weights",
+        &w,
+        "--data",
+        &data,
+        "--optimizer-state",
+        &adam,
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.01",
+        "--certificate",
+        &cert,
+        "--json",
+    ]);
+    assert_eq!(v["verdict"], "dead-forever-certified", "{v}");
+    assert_eq!(v["certified_layer"], 1);
+    let (code, out, err) = common::deadrelu(&["check", &cert]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("stays dead"), "{out}");
+    // edit the state: a ten times larger first moment, digest resealed
+    let mut c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cert).unwrap()).unwrap();
+    c["state"]["buffers"]["exp_avg"][2] = serde_json::json!("-1");
+    deadrelu_check::canon::seal(&mut c);
+    std::fs::write(path("edited.json"), c.to_string()).unwrap();
+    let (code, _, err) = common::deadrelu(&["check", &path("edited.json")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("reachable"), "{err}");
+    // a smaller step count makes the bias correction larger: rejected as well
+    let mut c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cert).unwrap()).unwrap();
+    c["state"]["step"] = serde_json::json!(vec![1; 4]);
+    deadrelu_check::canon::seal(&mut c);
+    std::fs::write(path("edited2.json"), c.to_string()).unwrap();
+    let (code, _, err) = common::deadrelu(&["check", &path("edited2.json")]);
+    assert_eq!(code, 1, "{err}");
+    // momentum: may-revive with a witness; a bad state is exit 2
+    std::fs::write(
+        path("mom.json"),
+        r#"{"state":{"1":{"momentum_buffer":[-0.5,-0.5]}},"param_groups":[{"params":[0,1,2,3]}]}"#,
+    )
+    .unwrap();
+    let v = common::json(&[
+        "audit",
+        "--weights",
+        &w,
+        "--data",
+        &data,
+        "--optimizer-state",
+        &path("mom.json"),
+        "--optimizer",
+        "momentum",
+        "--lr",
+        "1/4",
+        "--json",
+    ]);
+    assert_eq!(v["verdict"], "may-revive", "{v}");
+    assert!(v["layers"][0]["witness"]["preactivation"].is_string());
+    std::fs::write(
+        path("bad.json"),
+        r#"{"state":{"1":{"momentum_buffer":[1]}}}"#,
+    )
+    .unwrap();
+    let (code, _, err) = common::deadrelu(&[
+        "audit",
+        "--weights",
+        &w,
+        "--data",
+        &data,
+        "--optimizer-state",
+        &path("bad.json"),
+        "--optimizer",
+        "momentum",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("entries"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -16,6 +16,7 @@ pub mod mechanism;
 pub use certificate::Certificate;
 pub use coq::coq_certificate;
 pub use deadrelu_check::{
-    CheckError, Checked, Claim, Limit, check_alive_witness, check_box_proof, check_certificate,
+    CheckError, Checked, CheckedCheckpoint, Claim, Limit, check_alive_witness, check_box_proof,
+    check_certificate, check_checkpoint_certificate,
 };
 pub use mechanism::{AuditError, AuditOptions, AuditReport, Verdict, audit, constructive_witness};
