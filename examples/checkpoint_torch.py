@@ -2,11 +2,12 @@
 """Dead for good (issue 23): certify from a torch checkpoint that a dead layer never comes
 back, and see a momentum buffer revive one.
 
-Case A. A 2-8-8-8-1 ReLU MLP is trained with Adam at a large learning rate until a hidden
-layer dies on the data. From that checkpoint (weights plus ``optimizer.state_dict()``),
+Case A. A 2-8-8-8-1 ReLU MLP is trained with Adam at a large learning rate (0.3) until a
+hidden layer dies on the data (layer 3, at step 8 with seed 0). From that checkpoint (weights plus ``optimizer.state_dict()``),
 deadrelu decides whether it stays dead; while Adam's moments are still large the
 reachable box may be too wide, so the audit is repeated every 10 steps until the layer is
-certified ``dead-forever-certified``. The certificate is re-verified by the independent
+certified ``dead-forever-certified`` (at step 8 the answer is ``may-revive``: Adam's
+first moment is still large; at step 18 it is certified). The certificate is re-verified by the independent
 checker, and torch training is continued for 5000 more steps: the layer stays dead at
 every one of them.
 
@@ -78,7 +79,7 @@ def case_a(tmp):
     y = (X[:, :1].abs() + 0.5 * X[:, 1:]).clone()
     model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
                           nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
-    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    opt = torch.optim.Adam(model.parameters(), lr=0.3)
     loss_fn = nn.MSELoss()
     step, died_at = 0, None
     while step < 3000:

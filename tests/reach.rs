@@ -369,3 +369,36 @@ fn weight_decay_cases() {
     let e = reachable_box(&adam.config, &[q(1, 1)], &st, 0..1).unwrap_err();
     assert!(e.reason.contains("weight decay"), "{e}");
 }
+
+/// Momentum SGD and Nesterov with weight decay: real roots (small lr * wd) and complex
+/// roots (large), with and without a buffer, are certified and contain 200 exact steps
+/// and 20000 f64 steps.
+#[test]
+fn momentum_with_weight_decay_is_bounded() {
+    for kind in [OptimizerKind::Momentum, OptimizerKind::Nesterov] {
+        for (lr, wd) in [
+            (q(1, 100), q(1, 100)),
+            (q(1, 2), q(1, 1)),
+            (q(1, 10), q(3, 1)),
+        ] {
+            let resolved = Hyper {
+                lr: Some(lr.clone()),
+                weight_decay: Some(wd.clone()),
+                ..Hyper::default()
+            }
+            .resolve(kind)
+            .unwrap();
+            for grads in [vec![], vec![vec![5, -3, 0]]] {
+                let theta = vec![q(3, 4), q(-1, 2), q(0, 1)];
+                let (boxes, _) =
+                    run::<Interval<BigRational>>(&resolved.config, &theta, &grads, 200)
+                        .unwrap_or_else(|| panic!("{kind:?} lr {lr} wd {wd}: not certified"));
+                run_f64(&resolved.config, &theta, &grads, 20_000);
+                // the coordinate at 0 with no gradient history stays at 0
+                if grads.is_empty() {
+                    assert_eq!(boxes[2], Span::point(&q(0, 1)));
+                }
+            }
+        }
+    }
+}

@@ -142,7 +142,92 @@ struct Coord<'a> {
     p: &'a BigRational,
     t: u64,
     buffers: &'a dyn Fn(&str) -> BigRational,
+    has: &'a dyn Fn(&str) -> bool,
     mu_product: BigRational,
+}
+
+/// Momentum SGD with weight decay (README): `(p, b)` follows `x' = A x`; `p_n` solves
+/// `p_{n+2} = T p_{n+1} - det p_n`; real roots: the sum of the hulls of the two terms;
+/// complex roots: `|p_n| <= R`, `R^2 = p^2 + (2 p_1 - T p)^2 / (-disc)`.
+fn momentum_wd(
+    lr: &BigRational,
+    mu: &BigRational,
+    d: &BigRational,
+    wd: &BigRational,
+    nesterov: bool,
+    p: &BigRational,
+    buffer: Option<BigRational>,
+) -> Result<(BigRational, BigRational), String> {
+    let one = BigRational::one();
+    let zero = BigRational::zero();
+    let (a11, a12, a22) = if nesterov {
+        (&one - lr * wd * (&one + mu), -(lr * mu * mu), mu.clone())
+    } else {
+        (&one - lr * (&one - d) * wd, -(lr * mu), mu.clone())
+    };
+    let a21 = if nesterov {
+        wd.clone()
+    } else {
+        (&one - d) * wd
+    };
+    let (p0, b0, first) = match buffer {
+        Some(b) if b.is_zero() && !d.is_zero() => return Err("zero buffer with dampening".into()),
+        Some(b) => (p.clone(), b, None),
+        None => {
+            let b1 = wd * p;
+            let dir = if nesterov {
+                wd * p + mu * &b1
+            } else {
+                b1.clone()
+            };
+            (p - lr * dir, b1, Some(p.clone()))
+        }
+    };
+    let p1 = &a11 * &p0 + &a12 * &b0;
+    let t = &a11 + &a22;
+    let det = &a11 * &a22 - &a12 * &a21;
+    let disc = &t * &t - q(4, 1) * &det;
+    let (lo, hi) = if disc.is_negative() {
+        if det > one {
+            return Err("det > 1".into());
+        }
+        let u = q(2, 1) * &p1 - &t * &p0;
+        let r = round(&sqrt_bound(&(&p0 * &p0 + &u * &u / -disc), true), true);
+        (-r.clone(), r)
+    } else {
+        let (sl, sh) = (sqrt_bound(&disc, false), sqrt_bound(&disc, true));
+        if !sl.is_positive() {
+            return Err("repeated root".into());
+        }
+        let h = q(1, 2);
+        let (l1_lo, l1_hi) = ((&t + &sl) * &h, (&t + &sh) * &h);
+        let l2_lo = (&t - &sh) * &h;
+        if l1_hi > one || l2_lo < -one.clone() {
+            return Err("a root of modulus > 1".into());
+        }
+        let u = &p1 - &t * &p0 * &h;
+        let (wl, wh) = if u.is_negative() {
+            (&u / &sl, &u / &sh)
+        } else {
+            (&u / &sh, &u / &sl)
+        };
+        let base = &p0 * &h;
+        let term = |c0: BigRational, c1: BigRational, nonneg: bool| {
+            if nonneg {
+                (c0.min(zero.clone()), c1.max(zero.clone()))
+            } else {
+                let m = c0.abs().max(c1.abs());
+                (-m.clone(), m)
+            }
+        };
+        let a = term(&base + &wl, &base + &wh, !l1_lo.is_negative());
+        let b = term(&base - &wh, &base - &wl, !l2_lo.is_negative());
+        (round(&(a.0 + b.0), false), round(&(a.1 + b.1), true))
+    };
+    Ok(match first {
+        Some(p) => (lo.min(p.clone()), hi.max(p)),
+        None => (lo, hi),
+    })
 }
 
 /// `(lo, hi)` of a monotone move of at most `d` against the sign of `m`.
@@ -224,7 +309,19 @@ fn reach(name: &str, h: &Hyper, c: &Coord) -> Result<(BigRational, BigRational),
                 return Ok(hull(p, &(p - &lr * &b * f / (&one - &mu))));
             }
             if !mu.is_zero() {
-                return Err(no_wd("momentum"));
+                let d = h.num("dampening").map_err(hp)?;
+                if d.is_negative() || d > one {
+                    return Err("dampening must be in [0, 1]".into());
+                }
+                return momentum_wd(
+                    &lr,
+                    &mu,
+                    &d,
+                    &wd,
+                    nesterov,
+                    p,
+                    (c.has)("momentum_buffer").then(|| (c.buffers)("momentum_buffer")),
+                );
             }
             let c = &one - &lr * &wd;
             if !c.is_negative() {
@@ -471,10 +568,12 @@ pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, Che
                 .map(|v: &Vec<BigRational>| v[i].clone())
                 .unwrap_or_else(BigRational::zero)
         };
+        let has = |b: &str| buffers.contains_key(b);
         let coord = Coord {
             p: &theta[i],
             t: steps[i],
             buffers: &get,
+            has: &has,
             mu_product: mu_product[i].clone(),
         };
         let r = reach(&name, &hyper, &coord);

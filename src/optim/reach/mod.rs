@@ -76,7 +76,21 @@
 //! - **RMSprop** (no momentum, not centered): the same argument with `v' >= (1 - alpha)
 //!   wd^2 p^2`, so `kappa |p| <= lr / sqrt(1 - alpha) = 2 H`: the box is the hull of `p`
 //!   and `0` when `lr wd / eps <= 1`, else `[-M, M]` with `M = max(|p|, 3 H)`.
-//! - **Momentum, Nesterov, RMSprop with momentum or centered, Adam, AMSGrad, Adamax,
+//! - **Momentum SGD and Nesterov** (a zero buffer with dampening > 0 is refused: it may be
+//!   PyTorch's absent buffer, whose first step is undamped): `(p, b)` follows a linear recurrence `x' = A x` with
+//!   `A = [[1 - lr k, -lr mu], [k, mu]]`, `k = (1 - dampening) wd` (Nesterov:
+//!   `[[1 - lr wd (1 + mu), -lr mu^2], [wd, mu]]`); without a buffer the first step is
+//!   PyTorch's `b_1 = g = wd p`, done exactly, and the box is joined with `p`. By
+//!   Cayley-Hamilton `p_n` solves `p_{n+2} = T p_{n+1} - det p_n` (`T` the trace) with
+//!   `p_1 = a11 p + a12 b`. With `disc = T^2 - 4 det`:
+//!   `disc > 0`: `p_n = c1 l1^n + c2 l2^n`, `l = (T +- sqrt(disc)) / 2`,
+//!   `c1,2 = p/2 +- u / sqrt(disc)`, `u = p_1 - T p / 2`; not certified unless both roots
+//!   lie in `[-1, 1]`; each term lies in the hull of `0` and `c` (root `>= 0`) or in
+//!   `[-|c|, |c|]`, and the box is the sum (enclosures of `sqrt(disc)`, outward).
+//!   `disc < 0`: `p_n = 2 Re(c l^n)` with `|l|^2 = det <= 1` (else not certified), so
+//!   `|p_n| <= 2|c| = R`, `R^2 = p^2 + (2 p_1 - T p)^2 / (-disc)`, a rational.
+//!   `disc = 0`: not certified (repeated root).
+//! - **RMSprop with momentum or centered, Adam, AMSGrad, Adamax,
 //!   NAdam, Adadelta** with `wd > 0`: not certified (no bound is derived here; with L2
 //!   weight decay the normalized steps of the Adam family do not shrink, so the
 //!   coordinate keeps moving around 0 and only an invariant-set argument could bound it).
@@ -310,6 +324,115 @@ fn adam_v_factor(
         .min()
 }
 
+/// Momentum SGD (Nesterov or not) with weight decay: the linear recurrence of the module
+/// docs, `None` buffer meaning PyTorch's first step `b_1 = g`.
+fn momentum_weight_decay(
+    lr: &BigRational,
+    mu: &BigRational,
+    dampening: &BigRational,
+    wd: &BigRational,
+    nesterov: bool,
+    p: &BigRational,
+    buffer: Option<BigRational>,
+) -> Result<Span, String> {
+    let one = BigRational::one();
+    let half = q(1, 2);
+    // the matrix A on (p, b)
+    let (a11, a12, a21, a22) = if nesterov {
+        (
+            &one - lr * wd * (&one + mu),
+            -(lr * mu * mu),
+            wd.clone(),
+            mu.clone(),
+        )
+    } else {
+        let k = (&one - dampening) * wd;
+        (&one - lr * &k, -(lr * mu), k, mu.clone())
+    };
+    // PyTorch's first step without a buffer: b_1 = g = wd p
+    let (p0, b0, first) = match buffer {
+        // a zero buffer read from a state may stand for PyTorch's absent one, whose first
+        // step is undamped: ambiguous unless dampening is 0
+        Some(b) if b.is_zero() && !dampening.is_zero() => {
+            return Err("momentum with weight decay and dampening: a zero momentum_buffer may be an absent one (its first step is undamped); no bound derived".into());
+        }
+        Some(b) => (p.clone(), b, None),
+        None => {
+            let b1 = wd * p;
+            let dir = if nesterov {
+                wd * p + mu * &b1
+            } else {
+                b1.clone()
+            };
+            let p1 = p - lr * dir;
+            (p1, b1, Some(p.clone()))
+        }
+    };
+    let p1 = &a11 * &p0 + &a12 * &b0;
+    let trace = &a11 + &a22;
+    let det = &a11 * &a22 - &a12 * &a21;
+    let disc = &trace * &trace - q(4, 1) * &det;
+    let span = if disc.is_negative() {
+        // complex roots of modulus sqrt(det): |p_n| <= 2|c| = R
+        if det > one {
+            return Err("momentum with weight decay: the iteration grows (det > 1)".into());
+        }
+        let u = q(2, 1) * &p1 - &trace * &p0;
+        let r2 = &p0 * &p0 + &u * &u / -disc;
+        let r = sqrt_up(&r2);
+        Span::symmetric(&round_grid(&r, true))
+    } else if disc.is_zero() {
+        return Err("momentum with weight decay: repeated root, no bound derived".into());
+    } else {
+        let (s_lo, s_hi) = (sqrt_down(&disc), sqrt_up(&disc));
+        if !s_lo.is_positive() {
+            return Err(
+                "momentum with weight decay: nearly repeated root, no bound derived".into(),
+            );
+        }
+        let l1_hi = (&trace + &s_hi) * &half;
+        let l2_lo = (&trace - &s_hi) * &half;
+        let l1_lo = (&trace + &s_lo) * &half;
+        if l1_hi > one || l2_lo < -one.clone() {
+            return Err(
+                "momentum with weight decay: a root of modulus > 1 (the iteration diverges)".into(),
+            );
+        }
+        // c1 = p0/2 + u/sqrt(disc), c2 = p0/2 - u/sqrt(disc), u = p1 - trace p0 / 2
+        let u = &p1 - &trace * &p0 * &half;
+        let (w_lo, w_hi) = if u.is_negative() {
+            (&u / &s_lo, &u / &s_hi)
+        } else {
+            (&u / &s_hi, &u / &s_lo)
+        };
+        let base = &p0 * &half;
+        let c1 = (&base + &w_lo, &base + &w_hi);
+        let c2 = (&base - &w_hi, &base - &w_lo);
+        let zero = BigRational::zero();
+        let term = |c: (BigRational, BigRational), nonneg: bool| -> (BigRational, BigRational) {
+            if nonneg {
+                (c.0.min(zero.clone()), c.1.max(zero.clone()))
+            } else {
+                let m = c.0.abs().max(c.1.abs());
+                (-m.clone(), m)
+            }
+        };
+        let t1 = term(c1, !l1_lo.is_negative());
+        let t2 = term(c2, !l2_lo.is_negative());
+        Span {
+            lo: round_grid(&(t1.0 + t2.0), false),
+            hi: round_grid(&(t1.1 + t2.1), true),
+        }
+    };
+    Ok(match first {
+        Some(p) => Span {
+            lo: span.lo.min(p.clone()),
+            hi: span.hi.max(p),
+        },
+        None => span,
+    })
+}
+
 /// The reachable box of one coordinate, or why there is none (`Err(reason)`).
 fn coordinate_box(
     config: &OptimizerConfig<BigRational>,
@@ -353,7 +476,12 @@ fn coordinate_box(
                 return Ok(Span::hull(p, &limit));
             }
             if !mu.is_zero() {
-                return Err(wd_unsupported("momentum"));
+                let b = state
+                    .buffers
+                    .get("momentum_buffer")
+                    .and_then(|v| v.get(i))
+                    .cloned();
+                return momentum_weight_decay(lr, mu, c.dampening(), wd, c.nesterov(), p, b);
             }
             let contraction = &one - lr * wd;
             if !contraction.is_negative() {
