@@ -90,6 +90,9 @@ fn snap<S: Ends>(state: &mut OptimizerState<S>, dim: usize) -> CheckpointState {
     out
 }
 
+/// The two ends of an enclosure.
+type Ends2 = (BigRational, BigRational);
+
 /// Warm-up with the given gradients, snap, box, then `steps` zero-gradient steps that
 /// must stay in the box. Returns the boxes and the last position (for tightness checks).
 fn run<S: Ends>(
@@ -97,7 +100,7 @@ fn run<S: Ends>(
     theta: &[BigRational],
     grads: &[Vec<i64>],
     steps: usize,
-) -> Option<(Vec<Span>, Vec<(BigRational, BigRational)>)> {
+) -> Option<(Vec<Span>, Vec<Ends2>)> {
     let dim = theta.len();
     let opt: OptimizerConfig<S> = resolved.map(S::from_rational).unwrap();
     let mut state = opt.init(dim);
@@ -157,7 +160,7 @@ fn run_f64(
         return;
     };
     // the f64 state: re-run the warm-up in f64 is not the same state; build it from cp
-    let opt: OptimizerConfig<f64> = resolved.map(|v| f64::from_rational(v)).unwrap();
+    let opt: OptimizerConfig<f64> = resolved.map(f64::from_rational).unwrap();
     let mut st = opt.init(dim);
     let f = |name: &str| -> Vec<f64> { (0..dim).map(|i| cp.get(name, i).to_f64()).collect() };
     let t = cp.step[0];

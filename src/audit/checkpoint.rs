@@ -167,8 +167,9 @@ fn corner(
             out[bi] = pick(&boxes[bi], d > 0);
             for m in 0..arch.width(l - 1) {
                 let wi = arch.weight_index(l, i, m);
+                // layer 1: the input x_m may be negative, then the lower weight is larger
                 let up = if l == 1 {
-                    (d > 0) == !x[m].is_negative()
+                    (d > 0) != x.get(m).is_some_and(Signed::is_negative)
                 } else {
                     d > 0
                 };
