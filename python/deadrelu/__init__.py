@@ -141,6 +141,9 @@ def audit(model: Any = None, X: Any = None, y: Any = None, optimizers: Any = "al
     non-convergence-certified."""
     if X is not None and y is None:
         raise ValueError("audit needs targets y with X")
+    if flags.get("optimizer") is not None and not isinstance(flags["optimizer"], str):
+        from .checkpoint import audit_checkpoint  # a torch optimizer: dead for good (#23)
+        return audit_checkpoint(model, X, y, flags.pop("optimizer"), certificate, **flags)
     if certificate is not None:
         certificate = os.fspath(certificate)
     return _run(["audit"], model, X, y, optimizers=optimizers, steps=steps, batch=batch, certificate=certificate, **flags)

@@ -44,6 +44,14 @@ pub struct AuditArgs {
     /// Most sub-boxes or phase regions the box decision may explore per layer.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
+    /// Checkpoint mode: PyTorch's optimizer state_dict as JSON (with --weights and
+    /// --optimizer): decide whether each dead layer stays dead forever.
+    #[arg(long)]
+    pub optimizer_state: Option<PathBuf>,
+    /// The optimizer of --optimizer-state (sgd, momentum, nesterov, adagrad, rmsprop,
+    /// adam, adamax, amsgrad, nadam, adadelta).
+    #[arg(long)]
+    pub optimizer: Option<String>,
 }
 
 /// Options of `check`.
@@ -241,6 +249,9 @@ fn box_layer(
 /// # Errors
 /// [`CliError`] for bad options.
 pub fn run(args: &AuditArgs) -> Result<(), CliError> {
+    if let Some(path) = &args.optimizer_state {
+        return super::audit_checkpoint::run(args, path);
+    }
     let v = audit_json(args)?;
     if args.common.json {
         print_json(&v);
@@ -320,6 +331,14 @@ pub fn print_report(v: &Value) {
 pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     let text = std::fs::read_to_string(&args.path)
         .map_err(|e| CliError::Input(format!("cannot read {}: {e}", args.path.display())))?;
+    if let Some(result) = super::audit_checkpoint::check_dead_forever(&text, args.json) {
+        return result.map_err(|e| match e {
+            e @ CheckError::ClaimFails { .. } => {
+                CliError::CheckFailed(format!("{}: {e}", args.path.display()))
+            }
+            e => CliError::Input(format!("{}: {e}", args.path.display())),
+        });
+    }
     let result = check_certificate(&text);
     if args.json {
         let v = match &result {

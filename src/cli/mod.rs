@@ -6,6 +6,7 @@
 
 pub mod args;
 pub(crate) mod audit;
+mod audit_checkpoint;
 mod bound;
 mod demo;
 mod estimate;

@@ -57,6 +57,7 @@ mod adamax;
 mod config;
 mod flags;
 mod nadam;
+pub mod reach;
 mod rmsprop;
 mod sgd;
 pub mod train;
