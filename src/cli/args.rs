@@ -184,8 +184,14 @@ impl CommonArgs {
     /// [`CliError::Input`] naming `--data`, `--target` or the CSV file and line.
     pub fn dataset(&self, arch: &Arch) -> Result<Dataset<BigRational>, CliError> {
         let (spec, target) = self.data.parse()?;
-        spec.build(arch.inputs(), arch.outputs(), &target, self.data.seed)
-            .map_err(|e| CliError::input("--data", e))
+        crate::io::build_dataset(
+            &spec,
+            arch.inputs(),
+            arch.outputs(),
+            &target,
+            self.data.seed,
+        )
+        .map_err(|e| CliError::input("--data", e))
     }
 }
 

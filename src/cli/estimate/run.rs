@@ -112,8 +112,14 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         let data_exact = match domain {
             Some(_) => None,
             None => Some(
-                spec.build(arch.inputs(), arch.outputs(), &target, args.data.seed)
-                    .map_err(|e| CliError::input("--data", e))?,
+                crate::io::build_dataset(
+                    &spec,
+                    arch.inputs(),
+                    arch.outputs(),
+                    &target,
+                    args.data.seed,
+                )
+                .map_err(|e| CliError::input("--data", e))?,
             ),
         };
         let data: Option<Dataset<f64>> = data_exact
