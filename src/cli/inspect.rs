@@ -203,7 +203,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         }
         if let Some(domain) = &args.domain {
             let (a, b) = (&domain.lo, &domain.hi);
-            v["domain"] = domain_json(&domain_net()?, &a, &b, args.box_budget);
+            v["domain"] = domain_json(&domain_net()?, a, b, args.box_budget);
         }
         if args.mode == Mode::F64 {
             v["near_ties"] = json!({
@@ -250,7 +250,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     }
     if let Some(domain) = &args.domain {
         let (a, b) = (&domain.lo, &domain.hi);
-        let d = domain_json(&domain_net()?, &a, &b, args.box_budget);
+        let d = domain_json(&domain_net()?, a, b, args.box_budget);
         println!(
             "on the box [{}, {}]^{} (exact):",
             show(&d["box"][0]),
