@@ -1,6 +1,6 @@
 //! `deadrelu audit` and `deadrelu check`.
 
-use super::args::{OptimArgs, Setup, parse_domain};
+use super::args::{BoxDomain, OptimArgs, Setup};
 use super::format::{decision_json, print_json, show};
 use super::{CliError, CommonArgs};
 use crate::activity::domain::{BoxDecision, DeadProof, cube, decide_dead_on_box};
@@ -40,7 +40,7 @@ pub struct AuditArgs {
     /// Certify on the whole input box [A,B]^d (box:A,B): the deepest hidden layer proven
     /// dead on the box is the one certified, and the certificate carries the proof.
     #[arg(long)]
-    pub domain: Option<String>,
+    pub domain: Option<BoxDomain>,
     /// Most sub-boxes or phase regions the box decision may explore per layer.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
@@ -79,7 +79,7 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
     }
     let setup = args.common.setup()?;
     let domain = match &args.domain {
-        Some(text) => match box_layer(&setup, text, args.box_budget)? {
+        Some(domain) => match box_layer(&setup, domain, args.box_budget)? {
             Ok(found) => Some(found),
             Err(not_applicable) => return Ok(not_applicable),
         },
@@ -186,10 +186,11 @@ struct BoxLayer {
 /// is the report when none is (the mechanism does not apply on the box).
 fn box_layer(
     setup: &Setup,
-    text: &str,
+    domain: &BoxDomain,
     budget: usize,
 ) -> Result<Result<BoxLayer, Value>, CliError> {
-    let (a, b) = parse_domain(text)?;
+    let (a, b) = (domain.lo.clone(), domain.hi.clone());
+    let text = &domain.text;
     let (net, data) = (&setup.net, &setup.data);
     let arch = net.arch();
     if let Some(m) = (0..data.len()).find(|&m| data.x(m).iter().any(|x| *x < a || *x > b)) {

@@ -2,6 +2,7 @@
 //! inactive on a box, and that at least one of `--width` is.
 
 use crate::cli::CliError;
+use crate::cli::args::Given;
 use crate::cli::format::{print_json, to_f64};
 use crate::net::init::{BiasInit, InitScheme};
 use crate::scalar::{BigRational, rational_string};
@@ -45,10 +46,10 @@ pub struct BoundArgs {
     /// normal:S, he-normal, glorot-normal (needs --width unless biases are zero),
     /// lecun-normal, rai (certified enclosure p_lo, p_hi; p when rational).
     #[arg(long, default_value = "torch-default")]
-    pub init: String,
+    pub init: Given<InitScheme>,
     /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
     #[arg(long, default_value = "default")]
-    pub bias_init: String,
+    pub bias_init: Given<BiasInit>,
     /// Input dimension d = l_0.
     #[arg(long, default_value_t = 1)]
     pub inputs: usize,
@@ -68,14 +69,8 @@ pub struct BoundArgs {
 /// # Errors
 /// [`CliError::Input`] for bad options.
 pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
-    let scheme: InitScheme = args
-        .init
-        .parse()
-        .map_err(|e| CliError::Input(format!("{e}")))?;
-    let bias: BiasInit = args
-        .bias_init
-        .parse()
-        .map_err(|e| CliError::Input(format!("{e}")))?;
+    let scheme: InitScheme = args.init.value.clone();
+    let bias: BiasInit = args.bias_init.value.clone();
     let (a, b) = args
         .r#box
         .split_once(',')
@@ -122,8 +117,8 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
         _ => None,
     };
     let mut v = json!({
-        "init": args.init,
-        "bias_init": args.bias_init,
+        "init": args.init.text,
+        "bias_init": args.bias_init.text,
         "inputs": args.inputs,
         "box": [rational_string(&a), rational_string(&b)],
         "p": p.as_ref().map(rational_string),

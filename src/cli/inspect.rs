@@ -1,6 +1,6 @@
 //! `deadrelu inspect`: activity of theta on the data.
 
-use super::args::parse_domain;
+use super::args::BoxDomain;
 use super::format::{brief, decision_json, decision_line, number, print_json, show};
 use super::{CliError, CommonArgs, Mode};
 use crate::activity::{Activity, activity_on_data};
@@ -20,7 +20,7 @@ pub struct InspectArgs {
     pub mode: Mode,
     /// Also decide, exactly, which hidden layers are dead on the input box [A,B]^d.
     #[arg(long, allow_hyphen_values = true)]
-    pub domain: Option<String>,
+    pub domain: Option<BoxDomain>,
     /// Most sub-boxes the box decision may explore per layer before answering unknown.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
@@ -202,8 +202,8 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             v["exact_fallbacks"] = json!(n);
         }
         if let Some(domain) = &args.domain {
-            let (a, b) = parse_domain(domain)?;
-            v["domain"] = domain_json(&domain_net()?, &a, &b, args.box_budget);
+            let (a, b) = (&domain.lo, &domain.hi);
+            v["domain"] = domain_json(&domain_net()?, a, b, args.box_budget);
         }
         if args.mode == Mode::F64 {
             v["near_ties"] = json!({
@@ -249,8 +249,8 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         );
     }
     if let Some(domain) = &args.domain {
-        let (a, b) = parse_domain(domain)?;
-        let d = domain_json(&domain_net()?, &a, &b, args.box_budget);
+        let (a, b) = (&domain.lo, &domain.hi);
+        let d = domain_json(&domain_net()?, a, b, args.box_budget);
         println!(
             "on the box [{}, {}]^{} (exact):",
             show(&d["box"][0]),

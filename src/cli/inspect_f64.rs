@@ -48,7 +48,7 @@ pub fn batch_net(common: &CommonArgs) -> Result<BatchNet, CliError> {
 pub fn inspect_f64(common: &CommonArgs) -> Result<F64Inspection, CliError> {
     let net = batch_net(common)?;
     let arch = net.arch().clone();
-    let (spec, target) = common.data.parse()?;
+    let (spec, target) = common.data.parse();
     let data = DataF64::load(
         &spec,
         arch.inputs(),

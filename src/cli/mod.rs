@@ -136,12 +136,7 @@ where
                     0
                 };
             }
-            let text = e.render().to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("bad arguments");
-            eprintln!("deadrelu: {}", first.trim_start_matches("error: "));
+            eprintln!("deadrelu: {}", clap_line(&e));
             return 2;
         }
     };
@@ -168,16 +163,7 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
     if !words.iter().any(|w| w == "--json") {
         words.push("--json".into());
     }
-    let cli = Cli::try_parse_from(&words).map_err(|e| {
-        let text = e.render().to_string();
-        let first = text
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("bad arguments")
-            .trim_start_matches("error: ")
-            .to_string();
-        CliError::Input(first)
-    })?;
+    let cli = Cli::try_parse_from(&words).map_err(|e| CliError::Input(clap_line(&e)))?;
     let (result, value) = format::capture_json(|| dispatch(cli.command));
     match (result, value) {
         (Ok(()), Some(v)) | (Err(CliError::CheckFailed(_)), Some(v)) => Ok(v),
@@ -186,6 +172,39 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
             "this command prints no JSON object".to_string(),
         )),
     }
+}
+
+/// The one line of a command-line error: for a value its parser refused, `FLAG: why`
+/// (the parser's own error, worded as the commands word theirs); otherwise clap's first
+/// line without its `error: ` prefix.
+fn clap_line(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use std::error::Error as _;
+    if e.kind() == ErrorKind::ValueValidation
+        && let (Some(ContextValue::String(arg)), Some(source)) =
+            (e.get(ContextKind::InvalidArg), e.source())
+    {
+        let flag = arg.split(' ').next().unwrap_or(arg);
+        let why = source.to_string().lines().collect::<Vec<_>>().join(" ");
+        if why.contains(flag) {
+            return why;
+        }
+        // the value, unless the parser quotes it already or it is long (the line stays short)
+        return match e.get(ContextKind::InvalidValue) {
+            Some(ContextValue::String(value))
+                if value.len() <= 64 && !why.contains(value.as_str()) =>
+            {
+                format!("{flag} {value:?}: {why}")
+            }
+            _ => format!("{flag}: {why}"),
+        };
+    }
+    let text = e.render().to_string();
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("bad arguments")
+        .trim_start_matches("error: ")
+        .to_string()
 }
 
 fn dispatch(command: Command) -> Result<(), CliError> {

@@ -211,9 +211,9 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
         }
         let total = total.expect("at least one file");
         let data_seed = first["data_seed"].as_u64().unwrap_or(0);
-        let data_exact = spec
-            .build(arch.inputs(), arch.outputs(), &target, data_seed)
-            .map_err(|e| CliError::input("data", e))?;
+        let data_exact =
+            crate::io::build_dataset(&spec, arch.inputs(), arch.outputs(), &target, data_seed)
+                .map_err(|e| CliError::input("data", e))?;
         let training = r.get("training").and_then(|t| t["optimizer"].as_str());
         let domain = first["domain"].as_str().map(parse_domain).transpose()?;
         let region = domain.clone().unwrap_or_else(|| data_box(&data_exact));
