@@ -22,7 +22,8 @@ use super::exact_dyadic::ExactNet;
 use super::filtered::ExactSum;
 use super::{Activity, NeuronStatus};
 use crate::io::DataF64;
-use crate::net::batch::{BatchNet, BatchPass, forward};
+use crate::net::batch::{BatchNet, BoundKind, LayerPass, forward_map};
+use ndarray::{Array2, Axis};
 use crate::net::batch_exact::{EXACT_BLOCK_ROWS, LimbNet, RowInts, scaled};
 use crate::net::{Arch, NetError, Network};
 use crate::scalar::{BigRational, Sign, rational_from_f64};
@@ -288,14 +289,26 @@ impl Engine<'_> {
     }
 }
 
-/// Whether hidden pre-activation signs decided by the bound, per neuron (layers
-/// concatenated): `Positive` somewhere; and per row whether some sign is open.
-fn float_summary(pass: &BatchPass) -> (Vec<bool>, Vec<bool>, usize) {
-    let hidden = &pass.layers[..pass.layers.len() - 1];
-    let m = pass.len();
+/// What the bound decides, block by block: per hidden neuron (layers concatenated)
+/// whether it is proven positive at some row, and the same over the rows where every
+/// sign is decided ("closed" rows), with the exact zeros there; per row whether some sign
+/// is open; the number of open signs; the outputs and their bounds.
+struct FloatSummary {
+    positive: Vec<bool>,
+    closed_positive: Vec<bool>,
+    closed_zeros: usize,
+    open: Vec<bool>,
+    open_count: usize,
+    out_z: Array2<f64>,
+    out_e: Array2<f64>,
+}
+
+fn float_summary(layers: &[LayerPass]) -> FloatSummary {
+    let (hidden, last) = layers.split_at(layers.len() - 1);
+    let rows = last[0].z.nrows();
+    let mut open = vec![false; rows];
+    let mut open_count = 0;
     let mut positive = Vec::new();
-    let mut open = vec![false; m];
-    let mut count = 0;
     for l in hidden {
         let mut pos = vec![false; l.z.ncols()];
         for (r, open_r) in open.iter_mut().enumerate() {
@@ -304,7 +317,7 @@ fn float_summary(pass: &BatchPass) -> (Vec<bool>, Vec<bool>, usize) {
                     Sign::Positive => *p = true,
                     Sign::Undecided => {
                         *open_r = true;
-                        count += 1;
+                        open_count += 1;
                     }
                     _ => {}
                 }
@@ -312,7 +325,45 @@ fn float_summary(pass: &BatchPass) -> (Vec<bool>, Vec<bool>, usize) {
         }
         positive.extend(pos);
     }
-    (positive, open, count)
+    let mut closed_positive = vec![false; positive.len()];
+    let mut closed_zeros = 0;
+    let mut at = 0;
+    for l in hidden {
+        for r in (0..rows).filter(|&r| !open[r]) {
+            for j in 0..l.z.ncols() {
+                match l.sign(r, j) {
+                    Sign::Positive => closed_positive[at + j] = true,
+                    Sign::Zero => closed_zeros += 1,
+                    _ => {}
+                }
+            }
+        }
+        at += l.z.ncols();
+    }
+    FloatSummary {
+        positive,
+        closed_positive,
+        closed_zeros,
+        open,
+        open_count,
+        out_z: last[0].z.clone(),
+        out_e: last[0].e.clone(),
+    }
+}
+
+impl FloatSummary {
+    fn merge(&mut self, later: FloatSummary) {
+        self.positive.iter_mut().zip(later.positive).for_each(|(a, b)| *a |= b);
+        self.closed_positive
+            .iter_mut()
+            .zip(later.closed_positive)
+            .for_each(|(a, b)| *a |= b);
+        self.closed_zeros += later.closed_zeros;
+        self.open.extend(later.open);
+        self.open_count += later.open_count;
+        self.out_z.append(Axis(0), later.out_z.view()).expect("same width");
+        self.out_e.append(Axis(0), later.out_e.view()).expect("same width");
+    }
 }
 
 /// The exact inspection (module docs) of the network with parameters `params` (every
@@ -335,7 +386,20 @@ pub fn inspect_exact_batched(
         return Ok(None);
     };
     let float = BatchNet::from_f64(arch.clone(), params.to_vec(), vec![true; arch.depth()])?;
-    let pass = forward(&float, data.x.view(), data.exactness())?;
+    let blocks = forward_map(
+        &float,
+        data.x.view(),
+        data.exactness(),
+        BoundKind::default(),
+        |_, layers| float_summary(&layers),
+    )?;
+    let mut blocks = blocks.into_iter();
+    let mut summary = blocks.next().ok_or(NetError::Batch {
+        reason: "no data points".into(),
+    })?;
+    for b in blocks {
+        summary.merge(b);
+    }
     let engine = Engine {
         arch,
         params,
@@ -343,7 +407,15 @@ pub fn inspect_exact_batched(
         limbs,
         exact: OnceLock::new(),
     };
-    let (decided_positive, open, open_count) = float_summary(&pass);
+    let FloatSummary {
+        positive: decided_positive,
+        closed_positive,
+        closed_zeros,
+        open,
+        open_count,
+        out_z,
+        out_e,
+    } = summary;
     let widths: Vec<usize> = arch.hidden_layers().map(|k| arch.width(k)).collect();
     let mut fallbacks = open_count;
     let starts: Vec<usize> = widths
@@ -367,26 +439,16 @@ pub fn inspect_exact_batched(
         engine.rows(&all, &progress)?
     };
     // signs: exact where computed, else the bound's (all decided there)
-    let hidden = &pass.layers[..pass.layers.len() - 1];
     let mut positive = vec![false; decided_positive.len()];
     let mut ties = 0usize;
-    let mut computed = vec![false; m];
-    for (r, row) in &exact_rows {
-        computed[*r] = true;
+    if exact_rows.len() < m {
+        positive.copy_from_slice(&closed_positive);
+        ties = closed_zeros;
+    }
+    for (_, row) in &exact_rows {
         for (p, &s) in positive.iter_mut().zip(&row.signs) {
             *p |= s > 0;
             ties += usize::from(s == 0);
-        }
-    }
-    for (li, l) in hidden.iter().enumerate() {
-        for r in (0..m).filter(|&r| !computed[r]) {
-            for j in 0..l.z.ncols() {
-                match l.sign(r, j) {
-                    Sign::Positive => positive[starts[li] + j] = true,
-                    Sign::Zero => ties += 1,
-                    _ => {}
-                }
-            }
         }
     }
     let status: Vec<Vec<NeuronStatus>> = starts
@@ -443,7 +505,6 @@ pub fn inspect_exact_batched(
             }
             // outputs identical: as the rational path, stopping at the first point the
             // enclosures separate from point 0, or whose exact output differs
-            let last = pass.layers.last().expect("L >= 2");
             let apart = |za: f64, ea: f64, zb: f64, eb: f64| {
                 let lo = (za - ea).next_down();
                 let hi = (zb + eb).next_up();
@@ -452,9 +513,9 @@ pub fn inspect_exact_batched(
             let first = engine.output_values(&exact_rows[0].1.out);
             let mut identical = true;
             for r in 1..m {
-                let separated = (0..last.z.ncols()).any(|o| {
-                    let (z0, e0) = (last.z[[0, o]], last.e[[0, o]]);
-                    let (z1, e1) = (last.z[[r, o]], last.e[[r, o]]);
+                let separated = (0..out_z.ncols()).any(|o| {
+                    let (z0, e0) = (out_z[[0, o]], out_e[[0, o]]);
+                    let (z1, e1) = (out_z[[r, o]], out_e[[r, o]]);
                     apart(z0, e0, z1, e1) || apart(z1, e1, z0, e0)
                 });
                 if separated {
