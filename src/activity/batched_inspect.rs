@@ -483,12 +483,26 @@ pub fn inspect_exact_batched(
         / &mm;
     let risk = match activity.first_dead_layer() {
         Some(k) => {
-            // fact 1: the output is the constant after layer k at every point
-            let (net, _) = engine.exact_net();
+            // fact 1: the output is the constant after layer k at every point (the later
+            // layers applied to zeros)
+            let q = |v: f64| rational_from_f64(v).expect("finite (checked)");
             let mut a = vec![BigRational::zero(); arch.width(k)];
             let mut c = Vec::new();
             for l in k + 1..=arch.depth() {
-                c = net.affine(l, &a);
+                let (rows, n) = (arch.width(l), arch.width(l - 1));
+                c = (0..rows)
+                    .map(|j| {
+                        let mut z = q(params[arch.bias_index(l, j)]);
+                        for (i, ai) in a.iter().enumerate() {
+                            if !ai.is_zero() {
+                                z += q(params[arch.weight_index(l, j, i)]) * ai;
+                            }
+                        }
+                        z
+                    })
+                    .collect();
+                debug_assert_eq!(c.len(), rows);
+                debug_assert_eq!(a.len(), n);
                 a = c.iter().map(crate::scalar::Scalar::relu).collect();
             }
             let total = c
