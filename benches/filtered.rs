@@ -17,9 +17,9 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use deadrelu::activity::batched::{activity, activity_streaming};
 use deadrelu::activity::batched_inspect::inspect_exact_batched;
-use deadrelu::io::DataF64;
 use deadrelu::activity::filtered::{Filter, best_constant, exact_risk};
 use deadrelu::data::Dataset;
+use deadrelu::io::DataF64;
 use deadrelu::net::batch::{BatchNet, InputExactness, forward};
 use deadrelu::net::init::{BiasInit, InitScheme, init_network};
 use deadrelu::net::{Arch, Network};

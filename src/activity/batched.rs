@@ -137,10 +137,11 @@ pub fn activity_streaming(
     x: ArrayView2<f64>,
     inputs: InputExactness,
 ) -> Result<(Activity, Array2<f64>), NetError> {
-    let blocks = crate::net::batch::forward_map(net, x, inputs, BoundKind::default(), |lo, mut layers| {
-        let out = layers.pop().expect("L >= 2").z;
-        (lo, Summary::of(&layers, lo), out)
-    })?;
+    let blocks =
+        crate::net::batch::forward_map(net, x, inputs, BoundKind::default(), |lo, mut layers| {
+            let out = layers.pop().expect("L >= 2").z;
+            (lo, Summary::of(&layers, lo), out)
+        })?;
     let m = x.nrows();
     let mut output = Array2::<f64>::zeros((m, net.arch().outputs()));
     let mut total: Option<Summary> = None;

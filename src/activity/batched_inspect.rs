@@ -23,10 +23,10 @@ use super::filtered::ExactSum;
 use super::{Activity, NeuronStatus};
 use crate::io::DataF64;
 use crate::net::batch::{BatchNet, BoundKind, LayerPass, forward_map};
-use ndarray::{Array2, Axis};
 use crate::net::batch_exact::{EXACT_BLOCK_ROWS, LimbNet, RowInts, scaled};
 use crate::net::{Arch, NetError, Network};
 use crate::scalar::{BigRational, Sign, rational_from_f64};
+use ndarray::{Array2, Axis};
 use num_bigint::BigInt;
 use num_traits::Zero;
 use rayon::prelude::*;
@@ -74,11 +74,9 @@ impl PerDenominator {
         }
     }
     fn value(&self, power: u32) -> BigRational {
-        self.0
-            .iter()
-            .fold(BigRational::zero(), |acc, (d, s)| {
-                acc + s.value() / BigRational::from_integer(BigInt::from(*d).pow(power))
-            })
+        self.0.iter().fold(BigRational::zero(), |acc, (d, s)| {
+            acc + s.value() / BigRational::from_integer(BigInt::from(*d).pow(power))
+        })
     }
 }
 
@@ -155,9 +153,8 @@ impl Engine<'_> {
                 let rows_only: Vec<RowInts> = ints.iter().map(|(_, r)| r.clone()).collect();
                 match self.limbs.block(&rows_only) {
                     Some(b) => {
-                        let widths: Vec<usize> = (1..self.arch.depth())
-                            .map(|k| self.arch.width(k))
-                            .collect();
+                        let widths: Vec<usize> =
+                            (1..self.arch.depth()).map(|k| self.arch.width(k)).collect();
                         for (r, ((m, row), z)) in ints.into_iter().zip(b.out).enumerate() {
                             let mut signs = Vec::with_capacity(widths.iter().sum());
                             for (li, w) in widths.iter().enumerate() {
@@ -353,7 +350,10 @@ fn float_summary(layers: &[LayerPass]) -> FloatSummary {
 
 impl FloatSummary {
     fn merge(&mut self, later: FloatSummary) {
-        self.positive.iter_mut().zip(later.positive).for_each(|(a, b)| *a |= b);
+        self.positive
+            .iter_mut()
+            .zip(later.positive)
+            .for_each(|(a, b)| *a |= b);
         self.closed_positive
             .iter_mut()
             .zip(later.closed_positive)
@@ -361,8 +361,12 @@ impl FloatSummary {
         self.closed_zeros += later.closed_zeros;
         self.open.extend(later.open);
         self.open_count += later.open_count;
-        self.out_z.append(Axis(0), later.out_z.view()).expect("same width");
-        self.out_e.append(Axis(0), later.out_e.view()).expect("same width");
+        self.out_z
+            .append(Axis(0), later.out_z.view())
+            .expect("same width");
+        self.out_e
+            .append(Axis(0), later.out_e.view())
+            .expect("same width");
     }
 }
 
@@ -505,12 +509,12 @@ pub fn inspect_exact_batched(
                 debug_assert_eq!(a.len(), n);
                 a = c.iter().map(crate::scalar::Scalar::relu).collect();
             }
-            let total = c
-                .iter()
-                .zip(s.iter().zip(&t))
-                .fold(BigRational::zero(), |acc, (c, (s, t))| {
-                    acc + &mm * c * c - BigRational::from_integer(2.into()) * c * s + t
-                });
+            let total =
+                c.iter()
+                    .zip(s.iter().zip(&t))
+                    .fold(BigRational::zero(), |acc, (c, (s, t))| {
+                        acc + &mm * c * c - BigRational::from_integer(2.into()) * c * s + t
+                    });
             total / &mm
         }
         None => {
@@ -628,7 +632,10 @@ mod tests {
                 let filter = Filter::new(&net).unwrap();
                 let want = filter.activity(&exact_data).unwrap();
                 let out = filter.outputs(&exact_data, &want.activity);
-                assert_eq!(got.activity.status, want.activity.status, "{widths:?} {dead}");
+                assert_eq!(
+                    got.activity.status, want.activity.status,
+                    "{widths:?} {dead}"
+                );
                 assert_eq!(got.activity.exact_ties, want.activity.exact_ties);
                 assert!(got.activity.exact_ties > 0);
                 assert_eq!(

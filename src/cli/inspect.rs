@@ -179,13 +179,11 @@ pub fn inspect_exact_fast(
     )
     .map_err(|e| CliError::input("--data", e))?;
     let bar = super::progress::DelayedBar::new(data.len() as u64, "exact pass (points)");
-    let found = crate::activity::batched_inspect::inspect_exact_batched(
-        &arch,
-        &params,
-        &data,
-        |n| bar.inc(n as u64),
-    )
-    .map_err(|e| CliError::input("--data", e))?;
+    let found =
+        crate::activity::batched_inspect::inspect_exact_batched(&arch, &params, &data, |n| {
+            bar.inc(n as u64)
+        })
+        .map_err(|e| CliError::input("--data", e))?;
     bar.finish();
     Ok(found.map(|f| {
         (

@@ -7,9 +7,9 @@
 
 use super::{csv_f64, tensors};
 use crate::data::{DataError, DataSpec, Dataset, Target};
-use crate::net::batch_exact::{RowInts, ShiftedInt};
 use crate::net::Arch;
 use crate::net::batch::InputExactness;
+use crate::net::batch_exact::{RowInts, ShiftedInt};
 use crate::scalar::{BigRational, Scalar, rational_from_f64};
 use ndarray::Array2;
 use std::path::Path;
@@ -301,7 +301,10 @@ impl DataF64 {
     ///
     /// # Errors
     /// [`DataError`] when a CSV file cannot be re-read.
-    pub fn exact_xy(&self, m: usize) -> Result<Option<(Vec<BigRational>, Vec<BigRational>)>, DataError> {
+    pub fn exact_xy(
+        &self,
+        m: usize,
+    ) -> Result<Option<(Vec<BigRational>, Vec<BigRational>)>, DataError> {
         if !self.y_exact {
             return Ok(None);
         }

@@ -196,7 +196,12 @@ impl RowInts {
             });
         }
         let y = cells.split_off(x.len());
-        Some(Self { p, d: 1, x: cells, y })
+        Some(Self {
+            p,
+            d: 1,
+            x: cells,
+            y,
+        })
     }
 
     /// The exact value `Y_o 2^p / d` of target `o`.
@@ -292,7 +297,11 @@ impl LimbNet {
             let planes = (0..digits.max(1))
                 .map(|s| {
                     Array2::from_shape_fn((n + 1, rows), |(i, j)| {
-                        let v = if i < n { &ints[j * n + i] } else { &ints[rows * n + j] };
+                        let v = if i < n {
+                            &ints[j * n + i]
+                        } else {
+                            &ints[rows * n + j]
+                        };
                         v.digit(s, beta)
                     })
                 })
@@ -346,7 +355,12 @@ impl LimbNet {
         }
         let mut input: Vec<Array2<f64>> = vec![Array2::zeros((rb, n0 + 1)); t0];
         for (m, row) in rows.iter().enumerate() {
-            for (i, v) in row.x.iter().chain(std::iter::once(&constant[m])).enumerate() {
+            for (i, v) in row
+                .x
+                .iter()
+                .chain(std::iter::once(&constant[m]))
+                .enumerate()
+            {
                 v.write_digits(beta, |t, d| input[t][[m, i]] = d);
             }
         }
@@ -530,13 +544,17 @@ mod tests {
                         // decimals with K fractional digits: X / 10^K
                         let k = rng.gen_range(0..12u32);
                         let draw = |rng: &mut rand_chacha::ChaCha8Rng| {
-                            ShiftedInt::from_i64(rng.gen_range(-(10i64.pow(k + 1))..10i64.pow(k + 1)))
+                            ShiftedInt::from_i64(
+                                rng.gen_range(-(10i64.pow(k + 1))..10i64.pow(k + 1)),
+                            )
                         };
                         RowInts {
                             p: -i64::from(k),
                             d: 5u64.pow(k),
                             x: (0..widths[0]).map(|_| draw(&mut rng)).collect(),
-                            y: (0..*widths.last().unwrap()).map(|_| draw(&mut rng)).collect(),
+                            y: (0..*widths.last().unwrap())
+                                .map(|_| draw(&mut rng))
+                                .collect(),
                         }
                     } else {
                         let x: Vec<f64> = (0..widths[0])
@@ -560,8 +578,15 @@ mod tests {
         // + 2^-70 is positive; huge and tiny magnitudes in one layer.
         let t = 2f64.powi(-60);
         let params = vec![
-            1.0, -1.0, t, -t, 0.0, 2f64.powi(-70), // layer 1
-            2f64.powi(40), 1.0, -3.0, // layer 2
+            1.0,
+            -1.0,
+            t,
+            -t,
+            0.0,
+            2f64.powi(-70), // layer 1
+            2f64.powi(40),
+            1.0,
+            -3.0, // layer 2
         ];
         let rows = vec![
             RowInts::from_f64(&[0.1, 0.1], &[1.0]).unwrap(),
