@@ -9,6 +9,7 @@
 //! where rounding could flip it. Enclosures may leave a neuron *undecided*.
 
 pub mod batched;
+pub mod batched_inspect;
 pub mod domain;
 pub mod exact_dyadic;
 pub mod filtered;

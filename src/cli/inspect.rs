@@ -149,12 +149,67 @@ pub fn inspect_exact(
     })
 }
 
+/// The exact findings of `inspect` by the batched exact pass
+/// ([`crate::activity::batched_inspect`]), when `--weights` holds doubles (JSON numbers,
+/// `f32`/`f64` tensors): weights and data straight to numbers, no rational until the
+/// risk. `None` when it does not apply (the rational path then runs).
+///
+/// # Errors
+/// [`CliError::Input`] for bad files or shapes.
+pub fn inspect_exact_fast(
+    common: &CommonArgs,
+) -> Result<Option<(crate::net::Arch, usize, InspectReport)>, CliError> {
+    let Some(path) = &common.weights else {
+        return Ok(None);
+    };
+    let (arch, params, exact) =
+        crate::io::read_weights_f64(path).map_err(|e| CliError::input("--weights", e))?;
+    if !exact.iter().all(|&e| e) {
+        return Ok(None);
+    }
+    common.check_arch(&arch)?;
+    let (spec, target) = common.data.parse()?;
+    let data = crate::io::DataF64::load_with_ints(
+        &spec,
+        arch.inputs(),
+        arch.outputs(),
+        &target,
+        common.data.seed,
+        true,
+    )
+    .map_err(|e| CliError::input("--data", e))?;
+    let bar = super::progress::DelayedBar::new(data.len() as u64, "exact pass (points)");
+    let found =
+        crate::activity::batched_inspect::inspect_exact_batched(&arch, &params, &data, |n| {
+            bar.inc(n as u64)
+        })
+        .map_err(|e| CliError::input("--data", e))?;
+    bar.finish();
+    Ok(found.map(|f| {
+        (
+            arch,
+            data.len(),
+            InspectReport {
+                activity: f.activity,
+                risk: Value::String(crate::scalar::rational_string(&f.risk)),
+                best_constant_risk: Value::String(crate::scalar::rational_string(
+                    &f.best_constant_risk,
+                )),
+                exact_fallbacks: Some(f.exact_fallbacks),
+            },
+        )
+    }))
+}
+
 /// Runs `inspect`.
 ///
 /// # Errors
 /// [`CliError::Input`] for bad options or files.
 pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     let (arch, points, report, exact_net) = match args.mode {
+        Mode::Exact if let Some((arch, points, report)) = inspect_exact_fast(&args.common)? => {
+            (arch, points, report, None)
+        }
         Mode::Exact => {
             let setup = args.common.setup()?;
             let report = inspect_exact(&setup.net, &setup.data)?;

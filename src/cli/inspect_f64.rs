@@ -4,10 +4,10 @@
 
 use super::{CliError, CommonArgs};
 use crate::activity::Activity;
-use crate::activity::batched::activity;
+use crate::activity::batched::activity_streaming;
 use crate::data::Dataset;
 use crate::io::{DataF64, read_weights_f64};
-use crate::net::batch::{BatchNet, forward};
+use crate::net::batch::BatchNet;
 use crate::net::{Arch, Network};
 use crate::scalar::BigRational;
 use serde_json::json;
@@ -85,12 +85,10 @@ pub fn inspect_exact_in_f64(
 
 fn inspect_batched(net: &BatchNet, data: &DataF64) -> Result<F64Inspection, CliError> {
     let arch = net.arch().clone();
-    let pass =
-        forward(net, data.x.view(), data.exactness()).map_err(|e| CliError::input("--data", e))?;
-    let act = activity(&pass);
+    let (act, out) = activity_streaming(net, data.x.view(), data.exactness())
+        .map_err(|e| CliError::input("--data", e))?;
     // Risk and V in point order, as the scalar code sums them.
     let m = data.len() as f64;
-    let out = pass.output();
     let risk = out
         .outer_iter()
         .zip(data.y.outer_iter())

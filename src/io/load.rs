@@ -9,6 +9,7 @@ use super::{csv_f64, tensors};
 use crate::data::{DataError, DataSpec, Dataset, Target};
 use crate::net::Arch;
 use crate::net::batch::InputExactness;
+use crate::net::batch_exact::{RowInts, ShiftedInt};
 use crate::scalar::{BigRational, Scalar, rational_from_f64};
 use ndarray::Array2;
 use std::path::Path;
@@ -35,6 +36,11 @@ pub struct DataF64 {
     /// Per row: exact.
     pub row_exact: Vec<bool>,
     source: ExactSource,
+    /// CSV rows as integers, when loaded with [`DataF64::load_with_ints`].
+    ints: Option<csv_f64::CsvInts>,
+    /// Whether the targets are the exact targets of the data (not `--target` values
+    /// computed in `f64`).
+    y_exact: bool,
 }
 
 fn target_f64(target: &Target, x: &[f64]) -> f64 {
@@ -143,13 +149,31 @@ impl DataF64 {
         target: &Target,
         data_seed: u64,
     ) -> Result<Self, DataError> {
+        Self::load_with_ints(spec, inputs, outputs, target, data_seed, false)
+    }
+
+    /// As [`DataF64::load`]; with `ints`, CSV rows are kept as integers as well, for
+    /// [`DataF64::row_ints`].
+    ///
+    /// # Errors
+    /// As [`DataF64::load`].
+    pub fn load_with_ints(
+        spec: &DataSpec,
+        inputs: usize,
+        outputs: usize,
+        target: &Target,
+        data_seed: u64,
+        ints: bool,
+    ) -> Result<Self, DataError> {
         if let DataSpec::Csv(path) = spec {
-            let c = csv_f64::CsvF64::read(path, inputs, outputs)?;
+            let c = csv_f64::CsvF64::read_with(path, inputs, outputs, ints)?;
             return Ok(Self {
                 x: c.x,
                 y: c.y,
                 row_exact: c.row_exact,
                 source: ExactSource::Csv(c.rows),
+                ints: c.ints,
+                y_exact: true,
             });
         }
         if let Some((x, y, exact)) = tensor_data(spec, inputs, outputs)? {
@@ -168,6 +192,8 @@ impl DataF64 {
                 y,
                 row_exact: vec![exact && y_exact; m],
                 source: ExactSource::F64,
+                ints: None,
+                y_exact,
             });
         }
         Ok(Self::from_exact(
@@ -193,6 +219,8 @@ impl DataF64 {
             y,
             row_exact,
             source: ExactSource::Exact(Box::new(exact)),
+            ints: None,
+            y_exact: true,
         }
     }
 
@@ -231,6 +259,69 @@ impl DataF64 {
                 .map(|v| rational_from_f64(*v).expect("finite"))
                 .collect()),
         }
+    }
+
+    /// Whether every target is exact data (CSV, tensors with `y`, exact data sets), not
+    /// a `--target` value computed in `f64`.
+    pub fn targets_exact(&self) -> bool {
+        self.y_exact
+    }
+
+    /// Row `m` as integers for the exact pass ([`crate::activity::batched_exact`]):
+    /// CSV rows of decimals (`X / 10^K`), rows of doubles; `None` for other rows (their
+    /// exact values come from [`DataF64::exact_xy`]).
+    pub fn row_ints(&self, m: usize) -> Option<RowInts> {
+        if let Some(ints) = &self.ints {
+            let k = ints.k[m];
+            if k == u8::MAX {
+                return None;
+            }
+            let (d, w) = (self.x.ncols(), self.x.ncols() + self.y.ncols());
+            let row = &ints.ints[m * w..(m + 1) * w];
+            let cells: Vec<ShiftedInt> = row.iter().map(|&v| ShiftedInt::from_i64(v)).collect();
+            let (x, y) = cells.split_at(d);
+            return Some(RowInts {
+                p: -i64::from(k),
+                d: 5u64.checked_pow(u32::from(k))?,
+                x: x.to_vec(),
+                y: y.to_vec(),
+            });
+        }
+        if !self.row_exact[m] || !self.y_exact {
+            return None;
+        }
+        RowInts::from_f64(
+            self.x.row(m).as_slice().expect("standard layout"),
+            self.y.row(m).as_slice().expect("standard layout"),
+        )
+    }
+
+    /// The exact inputs and targets of point `m` (`None` for targets computed in `f64`
+    /// from `--target`).
+    ///
+    /// # Errors
+    /// [`DataError`] when a CSV file cannot be re-read.
+    pub fn exact_xy(
+        &self,
+        m: usize,
+    ) -> Result<Option<(Vec<BigRational>, Vec<BigRational>)>, DataError> {
+        if !self.y_exact {
+            return Ok(None);
+        }
+        let d = self.x.ncols();
+        let exact = |v: &f64| rational_from_f64(*v).expect("finite");
+        Ok(Some(match &self.source {
+            ExactSource::Exact(data) => (data.x(m).to_vec(), data.y(m).to_vec()),
+            ExactSource::Csv(rows) if !self.row_exact[m] => {
+                let mut row = rows.exact_row(m)?;
+                let y = row.split_off(d);
+                (row, y)
+            }
+            _ => (
+                self.x.row(m).iter().map(exact).collect(),
+                self.y.row(m).iter().map(exact).collect(),
+            ),
+        }))
     }
 
     /// The data as a [`Dataset<f64>`] (a copy).

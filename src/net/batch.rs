@@ -532,6 +532,38 @@ pub fn forward_with(
     inputs: InputExactness,
     kind: BoundKind,
 ) -> Result<BatchPass, NetError> {
+    let m = x.nrows();
+    let blocks = forward_map(net, x, inputs, kind, |_, layers| layers)?;
+    let layers = (0..net.layers.len())
+        .map(|li| {
+            let width = net.arch.width(li + 1);
+            let mut z = Array2::<f64>::zeros((m, width));
+            let mut e = Array2::<f64>::zeros((m, width));
+            for (bi, block) in blocks.iter().enumerate() {
+                let lo = bi * BLOCK_ROWS;
+                let rows = block[li].z.nrows();
+                z.slice_mut(s![lo..lo + rows, ..]).assign(&block[li].z);
+                e.slice_mut(s![lo..lo + rows, ..]).assign(&block[li].e);
+            }
+            LayerPass { z, e }
+        })
+        .collect();
+    Ok(BatchPass { layers })
+}
+
+/// The pass of [`forward_with`] block by block, never assembled: `f(first_row, layers)`
+/// for every block of [`BLOCK_ROWS`] rows (`layers[k-1]` holds the block's rows), in
+/// parallel; the results in block order.
+///
+/// # Errors
+/// As [`forward`].
+pub fn forward_map<T: Send>(
+    net: &BatchNet,
+    x: ArrayView2<f64>,
+    inputs: InputExactness,
+    kind: BoundKind,
+    f: impl Fn(usize, Vec<LayerPass>) -> T + Sync,
+) -> Result<Vec<T>, NetError> {
     if x.ncols() != net.arch.inputs() {
         return Err(NetError::DataShape {
             what: "inputs",
@@ -547,29 +579,18 @@ pub fn forward_with(
         });
     }
     let m = x.nrows();
-    let blocks: Vec<BlockPass> = (0..m.div_ceil(BLOCK_ROWS))
+    Ok((0..m.div_ceil(BLOCK_ROWS))
         .into_par_iter()
         .map(|bi| {
             let lo = bi * BLOCK_ROWS;
             let hi = (lo + BLOCK_ROWS).min(m);
-            forward_block(net, x.slice(s![lo..hi, ..]), lo, inputs, kind)
+            let layers = forward_block(net, x.slice(s![lo..hi, ..]), lo, inputs, kind)
+                .into_iter()
+                .map(|(z, e)| LayerPass { z, e })
+                .collect();
+            f(lo, layers)
         })
-        .collect();
-    let layers = (0..net.layers.len())
-        .map(|li| {
-            let width = net.arch.width(li + 1);
-            let mut z = Array2::<f64>::zeros((m, width));
-            let mut e = Array2::<f64>::zeros((m, width));
-            for (bi, block) in blocks.iter().enumerate() {
-                let lo = bi * BLOCK_ROWS;
-                let rows = block[li].0.nrows();
-                z.slice_mut(s![lo..lo + rows, ..]).assign(&block[li].0);
-                e.slice_mut(s![lo..lo + rows, ..]).assign(&block[li].1);
-            }
-            LayerPass { z, e }
-        })
-        .collect();
-    Ok(BatchPass { layers })
+        .collect())
 }
 
 #[cfg(test)]
