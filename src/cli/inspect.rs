@@ -168,7 +168,7 @@ pub fn inspect_exact_fast(
         return Ok(None);
     }
     common.check_arch(&arch)?;
-    let (spec, target) = common.data.parse()?;
+    let (spec, target) = common.data.parse();
     let data = crate::io::DataF64::load_with_ints(
         &spec,
         arch.inputs(),
