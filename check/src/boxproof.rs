@@ -331,9 +331,11 @@ pub fn check_box_proof(
                 .collect();
             replay.phases(Region::of_box(region), (1, 0), identity, Vec::new(), 0)?
         }
+        // its own replay, which also checks that the tree ends where the proof does
+        Some("lp-branching") => return crate::boxlp::check_lp_tree(net, k, region, tree),
         _ => {
             return Err(unreadable(
-                "domain.proof.method: input-splitting or phase-branching",
+                "domain.proof.method: input-splitting, phase-branching or lp-branching",
             ));
         }
     };

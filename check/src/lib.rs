@@ -9,6 +9,7 @@
 //! [`polytope`]). Every claim it verifies is a [`Claim`]; a false one is reported by name.
 //! The trusted base is stated in the crate's README.
 
+pub mod boxlp;
 pub mod boxproof;
 pub mod canon;
 mod certificate;

@@ -8,6 +8,7 @@
 //! one, and every pre-activation with `|z| <= NEAR_TIE_F64` is reported as a *near tie*
 //! where rounding could flip it. Enclosures may leave a neuron *undecided*.
 
+pub mod bab;
 pub mod batched;
 pub mod batched_inspect;
 pub mod domain;

@@ -20,6 +20,7 @@ mod float;
 #[cfg(feature = "gmp")]
 mod gmp;
 mod interval;
+pub mod iv;
 
 pub use dyadic::{Dyadic, DyadicInterval};
 pub use interval::{
