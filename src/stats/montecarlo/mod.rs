@@ -64,9 +64,13 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
     let (start, end) = (job.trials.start, job.trials.end);
     let chunks = (end.saturating_sub(start)).div_ceil(CHUNK);
     let v = job.training.as_ref().map(|_| job.data.best_constant().0);
-    (0..chunks)
+    let counts = (0..chunks)
         .into_par_iter()
         .map(|c| {
+            if crate::cancel::requested() {
+                // stopped: the count is dropped at the cancellation point below
+                return Counts::zero(job.arch, job.training.is_some());
+            }
             let mut sim = Simulator::new(job.arch, job.sampler, job.data);
             if job.training.is_some() {
                 sim = sim.full_theta();
@@ -147,7 +151,9 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
         .reduce(
             || Counts::zero(job.arch, job.training.is_some()),
             |a, b| a.plus(&b),
-        )
+        );
+    crate::cancel::point();
+    counts
 }
 
 /// Trials `range` of `job` drawn lane by lane from eight keystreams at a time (see
