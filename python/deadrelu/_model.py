@@ -143,10 +143,10 @@ def _bn_affine(name: str, bn: Any, batchnorm: str = "exact"):
         gamma64 = _to_float64(bn.weight, name) if bn.affine else np.ones(n)
         beta64 = _to_float64(bn.bias, name) if bn.affine else np.zeros(n)
         scale64 = gamma64 / np.sqrt(var64 + float(bn.eps))
-        shift64 = beta64 - scale64 * mean64
-        if not (np.all(np.isfinite(scale64)) and np.all(np.isfinite(shift64))):
+        if not np.all(np.isfinite(scale64)):
             raise ValueError(f"module {name!r} (BatchNorm1d): the float64 fold is not finite (running_var + eps = 0?)")
-        return scale64, shift64
+        # (mean, beta): the shift is rounded as torch's fuse_linear_bn_eval rounds it
+        return scale64, (mean64, beta64)
     mean = [Fraction(float(v)) for v in _to_float64(bn.running_mean, name)]
     var = [Fraction(float(v)) for v in _to_float64(bn.running_var, name)]
     eps = Fraction(float(bn.eps))
@@ -185,7 +185,8 @@ def _fold_after(layer: Layer, scale, shift, bn_name: str) -> Layer:
     if isinstance(scale, np.ndarray):
         if len(scale) != layer.w.shape[0]:
             raise ValueError(f"module {bn_name!r} has {len(scale)} features, the Linear before it {layer.w.shape[0]} outputs")
-        return Layer(layer.w * scale[:, None], layer.b * scale + shift, layer.name)
+        mean, beta = shift
+        return Layer(layer.w * scale[:, None], (layer.b - mean) * scale + beta, layer.name)
     w, b = _exact_layer(layer)
     if len(scale) != len(w):
         raise ValueError(f"module {bn_name!r} has {len(scale)} features, the Linear before it {len(w)} outputs")
@@ -199,7 +200,8 @@ def _fold_before(layer: Layer, scale, shift, bn_name: str) -> Layer:
     if isinstance(scale, np.ndarray):
         if len(scale) != layer.w.shape[1]:
             raise ValueError(f"module {bn_name!r} has {len(scale)} features, the Linear after it {layer.w.shape[1]} inputs")
-        return Layer(layer.w * scale[None, :], layer.b + layer.w @ shift, layer.name)
+        mean, beta = shift
+        return Layer(layer.w * scale[None, :], layer.b + layer.w @ (beta - scale * mean), layer.name)
     w, b = _exact_layer(layer)
     if w and len(scale) != len(w[0]):
         raise ValueError(f"module {bn_name!r} has {len(scale)} features, the Linear after it {len(w[0])} inputs")

@@ -306,7 +306,7 @@ def test_cli_reads_any_module_names_with_layer_order(tmp_path):
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
-            self.encoder = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 4, bias=False))
+            self.encoder = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4, bias=False))
             self.head = nn.Linear(4, 1)
 
         def forward(self, x):
@@ -316,9 +316,9 @@ def test_cli_reads_any_module_names_with_layer_order(tmp_path):
     net = Net().double()
     path = tmp_path / "m.safetensors"
     st.save_file(net.state_dict(), str(path))
-    x = np.random.default_rng(2).uniform(-1, 1, (10, 2))
+    x = np.random.default_rng(2).uniform(-1, 1, (10, 4))
     csv = tmp_path / "d.csv"
-    csv.write_text("".join(f"{Fraction(float(a))},{Fraction(float(b))},0\n" for a, b in x))
+    csv.write_text("".join(",".join(str(Fraction(float(v))) for v in row) + ",0\n" for row in x))
     args = [cli_binary(), "inspect", "--weights", str(path), "--data", f"csv:{csv}", "--json"]
     p = subprocess.run(args, capture_output=True, text=True)
     assert p.returncode == 2 and "--layer-order" in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr

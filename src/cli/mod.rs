@@ -174,13 +174,11 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
         words.push("--json".into());
     }
     let cli = Cli::try_parse_from(&words).map_err(|e| CliError::Input(clap_line(&e)))?;
-    let (result, value) =
-        crate::cancel::run(|| format::capture_json(|| dispatch(cli.command))).map_err(
-            |crate::cancel::Cancelled| {
-                format::end_capture();
-                CliError::Interrupted
-            },
-        )?;
+    let (result, value) = crate::cancel::run(|| format::capture_json(|| dispatch(cli.command)))
+        .map_err(|crate::cancel::Cancelled| {
+            format::end_capture();
+            CliError::Interrupted
+        })?;
     match (result, value) {
         (Ok(()), Some(v)) | (Err(CliError::CheckFailed(_)), Some(v)) => Ok(v),
         (Err(e), _) => Err(e),

@@ -95,6 +95,9 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
             };
             if let (Some(mut lanes), Some(plan)) = (lanes, &plan) {
                 for group in (lo..hi).step_by(LANES) {
+                    if crate::cancel::requested() {
+                        break; // the partial count is dropped at the cancellation point of `run`
+                    }
                     let streams = std::array::from_fn(|l| group.wrapping_add(l as u64));
                     keystreams(&key, &streams, &mut words);
                     fill_lanes(plan, &words, &mut thetas);
@@ -123,6 +126,9 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                 return counts;
             }
             for trial in lo..hi {
+                if crate::cancel::requested() {
+                    break; // the partial count is dropped at the cancellation point of `run`
+                }
                 let lane = ((trial - lo) % LANES as u64) as usize;
                 let dead = match &plan {
                     Some(plan) => {
@@ -179,6 +185,9 @@ fn drawn_in_lanes(
     let mut words = vec![[0u64; LANES]; words.div_ceil(8) * 8];
     let (mut most, mut single) = (0, 0);
     for group in range.clone().step_by(LANES) {
+        if crate::cancel::requested() {
+            break; // the partial count is dropped at the cancellation point of `run`
+        }
         let valid = LANES.min((range.end - group) as usize);
         let streams = std::array::from_fn(|l| group.wrapping_add(l as u64));
         keystreams(key, &streams, &mut words);
