@@ -229,6 +229,7 @@ fn split_search(
     explored: &mut usize,
     budget: usize,
 ) -> Result<SplitTree, SplitStop> {
+    crate::cancel::point();
     *explored += 1;
     if *explored > budget || depth > MAX_SPLIT_DEPTH {
         return Err(SplitStop::Budget);

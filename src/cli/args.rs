@@ -47,10 +47,15 @@ pub struct CommonArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Theta from a file instead of --init, by extension: JSON {"arch":[..],"params":[..]}, or a
-    /// PyTorch nn.Sequential of nn.Linear state_dict saved as .safetensors or .npz, or an ONNX
+    /// PyTorch state_dict of nn.Linear layers (any module names; see --layer-order) saved as .safetensors or .npz, or an ONNX
     /// MLP (.onnx: Gemm, MatMul+Add, Relu, Flatten, Identity); f32/f64, read exactly.
     #[arg(long)]
     pub weights: Option<PathBuf>,
+    /// The order of the Linear modules of a .safetensors/.npz state_dict, input layer first
+    /// (e.g. fc1,fc2,head); needed only when neither the module numbers (0, 2, 4; fc1, fc2)
+    /// nor the shapes imply it. Linear layers without a bias tensor (bias=False) get bias 0.
+    #[arg(long, requires = "weights")]
+    pub layer_order: Option<String>,
     /// The data.
     #[command(flatten)]
     pub data: DataArgs,
@@ -143,8 +148,9 @@ impl CommonArgs {
     pub fn network(&self) -> Result<Network<BigRational>, CliError> {
         Ok(match &self.weights {
             Some(path) => {
-                let (arch, params) = crate::io::read_weights_exact(path)
-                    .map_err(|e| CliError::input("--weights", e))?;
+                let (arch, params) =
+                    crate::io::read_weights_exact(path, self.layer_order.as_deref())
+                        .map_err(|e| CliError::input("--weights", e))?;
                 self.check_arch(&arch)?;
                 Network::new(arch, params).map_err(|e| CliError::input("--weights", e))?
             }

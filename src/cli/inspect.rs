@@ -162,8 +162,8 @@ pub fn inspect_exact_fast(
     let Some(path) = &common.weights else {
         return Ok(None);
     };
-    let (arch, params, exact) =
-        crate::io::read_weights_f64(path).map_err(|e| CliError::input("--weights", e))?;
+    let (arch, params, exact) = crate::io::read_weights_f64(path, common.layer_order.as_deref())
+        .map_err(|e| CliError::input("--weights", e))?;
     if !exact.iter().all(|&e| e) {
         return Ok(None);
     }

@@ -35,8 +35,8 @@ pub fn batch_net(common: &CommonArgs) -> Result<BatchNet, CliError> {
         let net = common.network()?;
         return BatchNet::from_exact(&net).map_err(|e| CliError::input("--arch", e));
     };
-    let (arch, params, exact) =
-        read_weights_f64(path).map_err(|e| CliError::input("--weights", e))?;
+    let (arch, params, exact) = read_weights_f64(path, common.layer_order.as_deref())
+        .map_err(|e| CliError::input("--weights", e))?;
     common.check_arch(&arch)?;
     BatchNet::from_f64(arch, params, exact).map_err(|e| CliError::input("--weights", e))
 }

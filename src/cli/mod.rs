@@ -54,6 +54,10 @@ pub enum CliError {
         #[source]
         source: Cause,
     },
+    /// The run was stopped by [`crate::cancel::request`] (Ctrl-C in the Python package;
+    /// exit 130, as a shell reports SIGINT).
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl CliError {
@@ -61,6 +65,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::CheckFailed(_) => 1,
+            CliError::Interrupted => 130,
             _ => 2,
         }
     }
@@ -140,7 +145,9 @@ where
             return 2;
         }
     };
-    match dispatch(cli.command) {
+    let result = crate::cancel::run(|| dispatch(cli.command))
+        .unwrap_or_else(|crate::cancel::Cancelled| Err(CliError::Interrupted));
+    match result {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("deadrelu: {e}");
@@ -153,6 +160,9 @@ where
 /// printing it (the Python package calls this). `args` are the words after the program
 /// name, e.g. `["inspect", "--weights", "w.json"]`; `--json` is added when missing.
 ///
+/// The run stops at its next cancellation point when [`crate::cancel::request`] is called
+/// (from another thread), and then returns [`CliError::Interrupted`].
+///
 /// # Errors
 /// The command's [`CliError`] (its message is the CLI's one line); bad arguments as
 /// [`CliError::Input`] with clap's first line. `check` of an invalid certificate is not an
@@ -164,7 +174,11 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
         words.push("--json".into());
     }
     let cli = Cli::try_parse_from(&words).map_err(|e| CliError::Input(clap_line(&e)))?;
-    let (result, value) = format::capture_json(|| dispatch(cli.command));
+    let (result, value) = crate::cancel::run(|| format::capture_json(|| dispatch(cli.command)))
+        .map_err(|crate::cancel::Cancelled| {
+            format::end_capture();
+            CliError::Interrupted
+        })?;
     match (result, value) {
         (Ok(()), Some(v)) | (Err(CliError::CheckFailed(_)), Some(v)) => Ok(v),
         (Err(e), _) => Err(e),

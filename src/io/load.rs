@@ -335,19 +335,29 @@ impl DataF64 {
 pub type WeightsMessage = String;
 
 /// Theta from `path` in `f64` with per-layer exactness, by extension: `.safetensors`,
-/// `.npz` (tensors named as a PyTorch `state_dict`: `0.weight`, `0.bias`, `2.weight`, ...)
-/// or JSON (`{"arch":[..],"params":[..]}`; numbers are their doubles, so exact; strings
+/// `.npz` (tensors named as a PyTorch `state_dict`: `fc1.weight`, `fc1.bias`, `0.weight`,
+/// ...; the layer order from `layer_order` (`"fc1,fc2,head"`) when given, see
+/// [`crate::io::safetensors::theta_from_tensors`]), `.onnx` (feature `onnx`) or JSON (`{"arch":[..],"params":[..]}`; numbers are their doubles, so exact; strings
 /// like `"1/3"` are rounded to the nearest double and their layer marked rounded).
 ///
 /// # Errors
 /// A message naming the file and the entry.
-pub fn read_weights_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), WeightsMessage> {
+pub fn read_weights_f64(
+    path: &Path,
+    layer_order: Option<&str>,
+) -> Result<(Arch, Vec<f64>, Vec<bool>), WeightsMessage> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let exact_layers = |arch: &Arch| vec![true; arch.depth()];
+    if layer_order.is_some() && !matches!(ext, "safetensors" | "npz") {
+        return Err(format!(
+            "{}: --layer-order applies to .safetensors and .npz state_dicts only",
+            path.display()
+        ));
+    }
     match ext {
         "safetensors" => {
-            let (arch, p) =
-                crate::io::safetensors::read_safetensors_f64(path).map_err(|e| e.to_string())?;
+            let (arch, p) = crate::io::safetensors::read_safetensors_f64(path, layer_order)
+                .map_err(|e| e.to_string())?;
             let ex = exact_layers(&arch);
             Ok((arch, p, ex))
         }
@@ -363,14 +373,15 @@ pub fn read_weights_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), Weig
                 .into_iter()
                 .map(|(n, t)| (n, t.shape, t.data))
                 .collect();
-            let (arch, p) = crate::io::safetensors::theta_from_tensors(path, named)
-                .map_err(|e| e.to_string())?;
+            let (arch, p) =
+                crate::io::safetensors::theta_from_tensors(path, named, layer_order, None)
+                    .map_err(|e| e.to_string())?;
             let ex = exact_layers(&arch);
             Ok((arch, p, ex))
         }
         #[cfg(feature = "onnx")]
         "onnx" => {
-            let (arch, exact) = read_weights_exact(path)?;
+            let (arch, exact) = read_weights_exact(path, None)?;
             let p: Vec<f64> = exact.iter().map(crate::scalar::Scalar::to_f64).collect();
             // exact unless a Gemm alpha/beta made a product that is not a double
             let all = exact
@@ -388,18 +399,26 @@ pub fn read_weights_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), Weig
 ///
 /// # Errors
 /// A message naming the file and the entry.
-pub fn read_weights_exact(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsMessage> {
+pub fn read_weights_exact(
+    path: &Path,
+    layer_order: Option<&str>,
+) -> Result<(Arch, Vec<BigRational>), WeightsMessage> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     match ext {
-        "safetensors" => crate::io::safetensors::read_safetensors(path).map_err(|e| e.to_string()),
+        "safetensors" => crate::io::safetensors::read_safetensors_ordered(path, layer_order)
+            .map_err(|e| e.to_string()),
         "npz" => {
-            let (arch, p, _) = read_weights_f64(path)?;
+            let (arch, p, _) = read_weights_f64(path, layer_order)?;
             let p = p
                 .into_iter()
                 .map(|v| rational_from_f64(v).expect("finite (checked)"))
                 .collect();
             Ok((arch, p))
         }
+        _ if layer_order.is_some() => Err(format!(
+            "{}: --layer-order applies to .safetensors and .npz state_dicts only",
+            path.display()
+        )),
         #[cfg(feature = "onnx")]
         "onnx" => crate::io::onnx_import::read_onnx(path).map_err(|e| e.to_string()),
         _ => crate::io::weights::read_json(path).map_err(|e| e.to_string()),
@@ -499,15 +518,15 @@ mod tests {
             r#"{"arch":[1,2,1],"params":[0.5,-1,"1/4",0,"1/3",2,0.1]}"#,
         )
         .unwrap();
-        let (arch, p, exact) = read_weights_f64(&path).unwrap();
+        let (arch, p, exact) = read_weights_f64(&path, None).unwrap();
         assert_eq!(arch.widths(), &[1, 2, 1]);
         assert_eq!(p, vec![0.5, -1.0, 0.25, 0.0, 1.0 / 3.0, 2.0, 0.1]);
         assert_eq!(exact, vec![true, false]);
-        let (_, q) = read_weights_exact(&path).unwrap();
+        let (_, q) = read_weights_exact(&path, None).unwrap();
         assert_eq!(q[4], crate::scalar::q(1, 3));
         std::fs::write(&path, r#"{"arch":[1,2,1],"params":[1]}"#).unwrap();
         assert!(
-            read_weights_f64(&path)
+            read_weights_f64(&path, None)
                 .unwrap_err()
                 .contains("7 parameters, got 1")
         );

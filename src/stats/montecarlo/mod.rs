@@ -64,9 +64,13 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
     let (start, end) = (job.trials.start, job.trials.end);
     let chunks = (end.saturating_sub(start)).div_ceil(CHUNK);
     let v = job.training.as_ref().map(|_| job.data.best_constant().0);
-    (0..chunks)
+    let counts = (0..chunks)
         .into_par_iter()
         .map(|c| {
+            if crate::cancel::requested() {
+                // stopped: the count is dropped at the cancellation point below
+                return Counts::zero(job.arch, job.training.is_some());
+            }
             let mut sim = Simulator::new(job.arch, job.sampler, job.data);
             if job.training.is_some() {
                 sim = sim.full_theta();
@@ -91,6 +95,9 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
             };
             if let (Some(mut lanes), Some(plan)) = (lanes, &plan) {
                 for group in (lo..hi).step_by(LANES) {
+                    if crate::cancel::requested() {
+                        break; // the partial count is dropped at the cancellation point of `run`
+                    }
                     let streams = std::array::from_fn(|l| group.wrapping_add(l as u64));
                     keystreams(&key, &streams, &mut words);
                     fill_lanes(plan, &words, &mut thetas);
@@ -119,6 +126,9 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                 return counts;
             }
             for trial in lo..hi {
+                if crate::cancel::requested() {
+                    break; // the partial count is dropped at the cancellation point of `run`
+                }
                 let lane = ((trial - lo) % LANES as u64) as usize;
                 let dead = match &plan {
                     Some(plan) => {
@@ -147,7 +157,9 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
         .reduce(
             || Counts::zero(job.arch, job.training.is_some()),
             |a, b| a.plus(&b),
-        )
+        );
+    crate::cancel::point();
+    counts
 }
 
 /// Trials `range` of `job` drawn lane by lane from eight keystreams at a time (see
@@ -173,6 +185,9 @@ fn drawn_in_lanes(
     let mut words = vec![[0u64; LANES]; words.div_ceil(8) * 8];
     let (mut most, mut single) = (0, 0);
     for group in range.clone().step_by(LANES) {
+        if crate::cancel::requested() {
+            break; // the partial count is dropped at the cancellation point of `run`
+        }
         let valid = LANES.min((range.end - group) as usize);
         let streams = std::array::from_fn(|l| group.wrapping_add(l as u64));
         keystreams(key, &streams, &mut words);
