@@ -312,4 +312,42 @@ mod tests {
         assert!(act.constant_on_data());
         assert_eq!(act.inactive_neurons(), vec![[1, 0], [1, 1], [2, 0]]);
     }
+
+    /// Issue 15, item 6: the f64 sum is about -2e-8 where the exact one is +9.3e-9; the
+    /// rounding bound leaves it a near tie (the old rule |z| <= 1e-9 did not). A float
+    /// 0.0 that is not exactly 0 is a near tie too; an exact zero is not.
+    #[test]
+    fn near_ties_follow_the_rounding_bound() {
+        let big = 134_217_728.0; // 2^27
+        let small = 7.0 * 2f64.powi(-29);
+        let w4 = -(big + 2f64.powi(-25));
+        let arch = Arch::new(vec![4, 1, 1]).unwrap();
+        let net = Network::new(arch, vec![big, small, small, w4, small, 1.0, 0.0]).unwrap();
+        let data = Dataset::from_rows(vec![vec![1.0; 4]], vec![vec![0.0]]).unwrap();
+        let act = activity_on_data(&net, &data).unwrap();
+        assert_eq!(act.dead_layers(), vec![1]); // the float decision
+        assert_eq!(act.near_tie_count, 1);
+        assert!(act.near_ties[0].value < -1e-8);
+        // 1-1-1: z = x - 1/3 at x = 1/3 rounds to a float 0.0 (not exact: a near tie);
+        // z = 0 x + 0 is exactly 0 (not one)
+        let third = 1.0 / 3.0;
+        let arch = Arch::new(vec![1, 2, 1]).unwrap();
+        let net = Network::new(arch, vec![1.0, 0.0, -third, 0.0, 1.0, 1.0, 0.0]).unwrap();
+        let data = Dataset::from_rows(vec![vec![third]], vec![vec![0.0]]).unwrap();
+        let mut exactness = F64Exactness {
+            params: vec![true, true],
+            rows: vec![false],
+        };
+        let act = activity_with_exactness(&net, &data, &exactness).unwrap();
+        assert_eq!(act.exact_ties, 2);
+        assert_eq!(act.near_tie_count, 1);
+        assert_eq!((act.near_ties[0].neuron, act.near_ties[0].value), (0, 0.0));
+        let act = activity_on_data(&net, &data).unwrap();
+        assert_eq!(act.near_tie_count, 1, "an f64 0.0 from a nonzero sum");
+        // parameters that are roundings: the zero weight and bias might be tiny nonzero
+        // values, so the exact 0 is not proven either
+        exactness.params[0] = false;
+        let act = activity_with_exactness(&net, &data, &exactness).unwrap();
+        assert_eq!(act.near_tie_count, 2);
+    }
 }

@@ -260,7 +260,12 @@ pub fn rational(text: &str) -> Result<BigRational, String> {
 /// # Errors
 /// [`CliError::Input`] naming `--domain`.
 pub fn parse_domain(text: &str) -> Result<(BigRational, BigRational), CliError> {
-    let bad = || CliError::Input(format!("--domain {text:?}: expected box:A,B with A <= B"));
+    let bad = || {
+        CliError::Input(format!(
+            "--domain {}: expected box:A,B with A <= B",
+            crate::limits::shown(text)
+        ))
+    };
     let rest = text.strip_prefix("box:").ok_or_else(bad)?;
     let (a, b) = rest.split_once(',').ok_or_else(bad)?;
     let a = crate::scalar::parse_rational(a).map_err(|e| CliError::input("--domain", e))?;

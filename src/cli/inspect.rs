@@ -154,6 +154,8 @@ pub fn inspect_exact(
 /// # Errors
 /// [`CliError::Input`] for bad options or files.
 pub fn run(args: &InspectArgs) -> Result<(), CliError> {
+    // every option is checked before anything is computed or printed
+    let domain = args.domain.as_deref().map(parse_domain).transpose()?;
     let (arch, points, report, exact_net) = match args.mode {
         Mode::Exact => {
             let setup = args.common.setup()?;
@@ -184,6 +186,11 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             None => args.common.network(),
         }
     };
+    // the box decision before any output, so that a failure prints nothing else
+    let domain = match &domain {
+        Some((a, b)) => Some(domain_json(&domain_net()?, a, b, args.box_budget)),
+        None => None,
+    };
     let act = &report.activity;
     if args.common.json {
         let mut v = json!({
@@ -201,9 +208,8 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         if let Some(n) = report.exact_fallbacks {
             v["exact_fallbacks"] = json!(n);
         }
-        if let Some(domain) = &args.domain {
-            let (a, b) = parse_domain(domain)?;
-            v["domain"] = domain_json(&domain_net()?, &a, &b, args.box_budget);
+        if let Some(d) = domain {
+            v["domain"] = d;
         }
         if args.mode == Mode::F64 {
             v["near_ties"] = json!({
@@ -248,9 +254,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             act.exact_ties
         );
     }
-    if let Some(domain) = &args.domain {
-        let (a, b) = parse_domain(domain)?;
-        let d = domain_json(&domain_net()?, &a, &b, args.box_budget);
+    if let Some(d) = &domain {
         println!(
             "on the box [{}, {}]^{} (exact):",
             show(&d["box"][0]),

@@ -140,14 +140,17 @@ where
                 .lines()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("bad arguments");
-            eprintln!("deadrelu: {}", first.trim_start_matches("error: "));
+            eprintln!(
+                "deadrelu: {}",
+                crate::limits::shorten_words(first.trim_start_matches("error: "))
+            );
             return 2;
         }
     };
     match dispatch(cli.command) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("deadrelu: {e}");
+            eprintln!("deadrelu: {}", crate::limits::shorten_words(&e.to_string()));
             e.exit_code()
         }
     }

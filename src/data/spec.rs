@@ -151,7 +151,7 @@ impl std::str::FromStr for DataSpec {
         let m: usize = count
             .trim()
             .parse()
-            .map_err(|_| bad(format!("M = {count:?} is not a positive integer")))?;
+            .map_err(|_| bad(format!("M = {} is not a positive integer", crate::limits::shown(count))))?;
         if m == 0 {
             return Err(bad("M must be >= 1".into()));
         }

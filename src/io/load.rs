@@ -111,7 +111,7 @@ pub fn tensor_dataset_exact(
     if !exact {
         return Err(DataError::Spec {
             what: "data",
-            spec: format!("{spec:?}"),
+            spec: spec.to_string(),
             reason: "integers above 2^53 cannot be read exactly from a tensor".into(),
         });
     }

@@ -293,13 +293,9 @@ pub fn parse_rational(text: &str) -> Result<BigRational, ScalarError> {
     Ok(if negative { -value } else { value })
 }
 
-/// At most the first 40 characters of `text`, for error messages about huge inputs.
+/// `text` for error messages about huge inputs (shortened when long).
 fn excerpt(text: &str) -> String {
-    let trimmed = text.trim();
-    match trimmed.char_indices().nth(40) {
-        Some((cut, _)) => format!("{:?}... ({} characters)", &trimmed[..cut], trimmed.len()),
-        None => format!("{trimmed:?}"),
-    }
+    crate::limits::shown(text.trim())
 }
 
 fn parse_integer(s: &str) -> Option<BigInt> {

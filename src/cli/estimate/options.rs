@@ -124,7 +124,12 @@ pub(super) fn shard_range(trials: u64, i: u64, n: u64) -> (u64, u64) {
 }
 
 pub(super) fn parse_shard(text: &str) -> Result<(u64, u64), CliError> {
-    let bad = || CliError::Input(format!("--shard {text:?}: expected I/N with 0 <= I < N"));
+    let bad = || {
+        CliError::Input(format!(
+            "--shard {}: expected I/N with 0 <= I < N",
+            crate::limits::shown(text)
+        ))
+    };
     let (i, n) = text.split_once('/').ok_or_else(bad)?;
     let (i, n): (u64, u64) = (
         i.trim().parse().map_err(|_| bad())?,
