@@ -66,6 +66,13 @@ pub enum ScalarError {
         /// [`Scalar::NAME`] of the target type.
         target: &'static str,
     },
+    /// An exact number beyond the range of `f64` (it rounds to an infinity), where an `f64`
+    /// computation needs it.
+    #[error("{value} is beyond the range of f64 (it rounds to infinity; exact mode takes it)")]
+    BeyondF64 {
+        /// The number (shortened when long).
+        value: String,
+    },
     /// A number over the size limits of [`crate::limits`] (too many digits, or a decimal
     /// exponent too large in magnitude).
     #[error("exact number {text} is too large: {what} (limit {limit})")]
@@ -351,7 +358,15 @@ pub fn vec_from_f64<S: Scalar>(values: &[f64]) -> Result<Vec<S>, ScalarError> {
 /// non-point enclosure and an exact target.
 pub fn convert<S: Scalar, T: Scalar>(value: &S) -> Result<T, ScalarError> {
     match value.to_rational() {
-        Some(q) => Ok(T::from_rational(&q)),
+        Some(q) => {
+            let t = T::from_rational(&q);
+            if !T::EXACT && !t.to_f64().is_finite() {
+                return Err(ScalarError::BeyondF64 {
+                    value: crate::limits::shown_bare(&rational_string(&q)),
+                });
+            }
+            Ok(t)
+        }
         None if T::EXACT && S::EXACT => Err(ScalarError::NotAPoint {
             value: value.to_exact_string(),
             target: T::NAME,
