@@ -191,10 +191,16 @@ mod tests {
         let wide = "é".repeat(100);
         assert_eq!(shown(&wide), format!("{:?}… (200 bytes)", "é".repeat(60)));
         let msg = format!("--domain: bad {} here", "7".repeat(300));
-        assert_eq!(shorten_words(&msg), format!("--domain: bad {}… (300 bytes) here", "7".repeat(60)));
+        assert_eq!(
+            shorten_words(&msg),
+            format!("--domain: bad {}… (300 bytes) here", "7".repeat(60))
+        );
         assert_eq!(shorten_words("short message"), "short message");
         assert_eq!(shown_bare("-1/10"), "-1/10");
-        assert_eq!(shown_bare(&"1".repeat(81)), format!("{}… (81 bytes)", "1".repeat(60)));
+        assert_eq!(
+            shown_bare(&"1".repeat(81)),
+            format!("{}… (81 bytes)", "1".repeat(60))
+        );
     }
 
     #[test]

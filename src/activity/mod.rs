@@ -17,8 +17,8 @@ pub mod filtered;
 pub mod phases;
 
 use crate::data::Dataset;
-use crate::net::{NetError, Network};
 use crate::net::batch::{BatchNet, activation_error, decide};
+use crate::net::{NetError, Network};
 use crate::scalar::{Scalar, Sign};
 
 /// The status of one hidden neuron on a set of inputs.
@@ -232,7 +232,12 @@ fn activity_with<S: Scalar>(
                     let z: Vec<f64> = pass.pre[k - 1].iter().map(Scalar::to_f64).collect();
                     let e = bn.point_bound(k, &a, e_a.as_deref(), row_exact, &z);
                     a = z.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect();
-                    e_a = Some(z.iter().zip(&e).map(|(&v, &ev)| activation_error(v, ev)).collect());
+                    e_a = Some(
+                        z.iter()
+                            .zip(&e)
+                            .map(|(&v, &ev)| activation_error(v, ev))
+                            .collect(),
+                    );
                     e
                 })
                 .collect::<Vec<_>>()

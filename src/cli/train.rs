@@ -227,8 +227,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         "dead layers: initially {}, finally {}",
         v["dead_layers_initial"], v["dead_layers_final"]
     );
-    if v["near_ties_initial"].as_u64().unwrap_or(0) + v["near_ties_final"].as_u64().unwrap_or(0)
-        > 0
+    if v["near_ties_initial"].as_u64().unwrap_or(0) + v["near_ties_final"].as_u64().unwrap_or(0) > 0
     {
         println!(
             "near ties (|z| <= e, the rigorous bound on the f64 rounding error: the f64 decision is not certain there, try --mode exact): initially {}, finally {}",

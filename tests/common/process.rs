@@ -84,7 +84,9 @@ pub fn run_limited<A: AsRef<OsStr>>(
         std::thread::sleep(Duration::from_millis(2));
     };
     let elapsed = start.elapsed();
-    let text = |h: JoinHandle<Vec<u8>>| String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned();
+    let text = |h: JoinHandle<Vec<u8>>| {
+        String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned()
+    };
     Ok(Outcome {
         code: status.code().unwrap_or(-1),
         status,
