@@ -295,7 +295,12 @@ pub struct BoxDomain {
 impl FromStr for BoxDomain {
     type Err = Cause;
     fn from_str(text: &str) -> Result<Self, Cause> {
-        let bad = || Cause::from(format!("{text:?}: expected box:A,B with A <= B"));
+        let bad = || {
+            Cause::from(format!(
+                "{}: expected box:A,B with A <= B",
+                crate::limits::shown(text)
+            ))
+        };
         let rest = text.strip_prefix("box:").ok_or_else(bad)?;
         let (a, b) = rest.split_once(',').ok_or_else(bad)?;
         let lo = crate::scalar::parse_rational(a)?;

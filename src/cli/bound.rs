@@ -74,7 +74,12 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
     let (a, b) = args
         .r#box
         .split_once(',')
-        .ok_or_else(|| CliError::Input(format!("--box {:?}: expected A,B", args.r#box)))?;
+        .ok_or_else(|| {
+            CliError::Input(format!(
+                "--box {}: expected A,B",
+                crate::limits::shown(&args.r#box)
+            ))
+        })?;
     let a = crate::scalar::parse_rational(a).map_err(|e| CliError::input("--box", e))?;
     let b = crate::scalar::parse_rational(b).map_err(|e| CliError::input("--box", e))?;
     if a > b {

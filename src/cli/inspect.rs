@@ -206,6 +206,8 @@ pub fn inspect_exact_fast(
 /// # Errors
 /// [`CliError::Input`] for bad options or files.
 pub fn run(args: &InspectArgs) -> Result<(), CliError> {
+    // every option is checked before anything is computed or printed
+    let domain = args.domain.as_ref().map(|d| (d.lo.clone(), d.hi.clone()));
     let (arch, points, report, exact_net) = match args.mode {
         Mode::Exact if let Some((arch, points, report)) = inspect_exact_fast(&args.common)? => {
             (arch, points, report, None)
@@ -239,6 +241,11 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             None => args.common.network(),
         }
     };
+    // the box decision before any output, so that a failure prints nothing else
+    let domain = match &domain {
+        Some((a, b)) => Some(domain_json(&domain_net()?, a, b, args.box_budget)),
+        None => None,
+    };
     let act = &report.activity;
     if args.common.json {
         let mut v = json!({
@@ -256,9 +263,8 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         if let Some(n) = report.exact_fallbacks {
             v["exact_fallbacks"] = json!(n);
         }
-        if let Some(domain) = &args.domain {
-            let (a, b) = (&domain.lo, &domain.hi);
-            v["domain"] = domain_json(&domain_net()?, a, b, args.box_budget);
+        if let Some(d) = domain {
+            v["domain"] = d;
         }
         if args.mode == Mode::F64 {
             v["near_ties"] = json!({
@@ -303,9 +309,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             act.exact_ties
         );
     }
-    if let Some(domain) = &args.domain {
-        let (a, b) = (&domain.lo, &domain.hi);
-        let d = domain_json(&domain_net()?, a, b, args.box_budget);
+    if let Some(d) = &domain {
         println!(
             "on the box [{}, {}]^{} (exact):",
             show(&d["box"][0]),

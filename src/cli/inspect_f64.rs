@@ -80,7 +80,10 @@ pub fn inspect_exact_in_f64(
             },
         ));
     }
-    inspect_batched(&bn, &DataF64::from_exact(data.clone()))
+    let data = DataF64::from_exact(data.clone())
+        .finite()
+        .map_err(|e| CliError::input("--data", e))?;
+    inspect_batched(&bn, &data)
 }
 
 fn inspect_batched(net: &BatchNet, data: &DataF64) -> Result<F64Inspection, CliError> {

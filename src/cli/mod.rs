@@ -141,7 +141,7 @@ where
                     0
                 };
             }
-            eprintln!("deadrelu: {}", clap_line(&e));
+            eprintln!("deadrelu: {}", crate::limits::shorten_words(&clap_line(&e)));
             return 2;
         }
     };
@@ -150,7 +150,7 @@ where
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("deadrelu: {e}");
+            eprintln!("deadrelu: {}", crate::limits::shorten_words(&e.to_string()));
             e.exit_code()
         }
     }

@@ -148,10 +148,12 @@ impl std::str::FromStr for DataSpec {
             .ok_or_else(|| bad("expected A,B before :M".into()))?;
         let a = parse_rational(a).map_err(|e| bad(e.to_string()))?;
         let b = parse_rational(b).map_err(|e| bad(e.to_string()))?;
-        let m: usize = count
-            .trim()
-            .parse()
-            .map_err(|_| bad(format!("M = {count:?} is not a positive integer")))?;
+        let m: usize = count.trim().parse().map_err(|_| {
+            bad(format!(
+                "M = {} is not a positive integer",
+                crate::limits::shown(count)
+            ))
+        })?;
         if m == 0 {
             return Err(bad("M must be >= 1".into()));
         }

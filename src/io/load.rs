@@ -117,7 +117,7 @@ pub fn tensor_dataset_exact(
     if !exact {
         return Err(DataError::Spec {
             what: "data",
-            spec: format!("{spec:?}"),
+            spec: spec.to_string(),
             reason: "integers above 2^53 cannot be read exactly from a tensor".into(),
         });
     }
@@ -167,14 +167,15 @@ impl DataF64 {
     ) -> Result<Self, DataError> {
         if let DataSpec::Csv(path) = spec {
             let c = csv_f64::CsvF64::read_with(path, inputs, outputs, ints)?;
-            return Ok(Self {
+            return Self {
                 x: c.x,
                 y: c.y,
                 row_exact: c.row_exact,
                 source: ExactSource::Csv(c.rows),
                 ints: c.ints,
                 y_exact: true,
-            });
+            }
+            .finite();
         }
         if let Some((x, y, exact)) = tensor_data(spec, inputs, outputs)? {
             let (y, y_exact) = match y {
@@ -187,18 +188,56 @@ impl DataF64 {
                 }
             };
             let m = x.nrows();
-            return Ok(Self {
+            return Self {
                 x,
                 y,
                 row_exact: vec![exact && y_exact; m],
                 source: ExactSource::F64,
                 ints: None,
                 y_exact,
-            });
+            }
+            .finite();
         }
-        Ok(Self::from_exact(
-            spec.build(inputs, outputs, target, data_seed)?,
-        ))
+        Self::from_exact(spec.build(inputs, outputs, target, data_seed)?).finite()
+    }
+
+    /// `self` when every value is finite; else the first point with a value beyond the
+    /// range of `f64` (or a target that overflowed), which `f64` mode cannot compute with.
+    ///
+    /// # Errors
+    /// [`DataError::Convert`] naming the point.
+    pub fn finite(self) -> Result<Self, DataError> {
+        let bad = |a: &Array2<f64>| {
+            a.outer_iter()
+                .position(|row| row.iter().any(|v| !v.is_finite()))
+        };
+        let point = match (bad(&self.x), bad(&self.y)) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => return Ok(self),
+        };
+        let value = self
+            .x
+            .row(point)
+            .iter()
+            .chain(self.y.row(point))
+            .find(|v| !v.is_finite())
+            .copied()
+            .unwrap_or(f64::NAN);
+        let value = match &self.source {
+            ExactSource::Exact(exact) => exact
+                .x(point)
+                .iter()
+                .chain(exact.y(point))
+                .find(|q| !q.to_f64().is_finite())
+                .map(|q| crate::limits::shown_bare(&crate::scalar::rational_string(q)))
+                .unwrap_or_else(|| value.to_string()),
+            _ => value.to_string(),
+        };
+        Err(DataError::Convert {
+            point,
+            source: crate::scalar::ScalarError::BeyondF64 { value },
+        })
     }
 
     /// Rounds an exact data set to `f64`, keeping it for exact rows.
@@ -430,7 +469,7 @@ fn read_json_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), WeightsMess
     let show = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {show}: {e}"))?;
     let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{show}: not JSON: {e}"))?;
+        crate::io::strict_json::parse(&text).map_err(|e| format!("{show}: not JSON: {e}"))?;
     let widths = v
         .get("arch")
         .and_then(|a| a.as_array())

@@ -9,10 +9,13 @@
 //! `f64` (same operations in the same order): without training (and for every scheme but
 //! `rai`), eight trials at once, one per vector lane ([`super::trial_lanes`]); otherwise
 //! trial by trial ([`Simulator`]), layer by layer over all points, and once a layer is dead
-//! on the single constant vector every point then shares.
+//! on the single constant vector every point then shares. A float decision counts only
+//! when the rigorous rounding bound settles it; the others are settled by the per-value
+//! bound or counted as near ties ([`near_ties`]).
 
 mod counts;
 mod dense;
+pub mod near_ties;
 mod simulator;
 #[cfg(test)]
 mod tests;
@@ -88,12 +91,12 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
             // value can overflow (see `trial_lanes`): uniform schemes first, converted
             // from the keystreams in bulk
             let lanes = match (&job.training, &plan) {
-                (None, Some(plan)) => {
-                    LaneDecider::new(job.arch, job.data).filter(|lanes| lanes.safe(plan.max_abs()))
-                }
+                (None, Some(plan)) => LaneDecider::new(job.arch, job.data)
+                    .and_then(|lanes| lanes.safe(plan.max_abs()).map(|e| (lanes, e))),
                 _ => None,
             };
-            if let (Some(mut lanes), Some(plan)) = (lanes, &plan) {
+            let x = near_ties::input_matrix(job.data);
+            if let (Some((mut lanes, errors)), Some(plan)) = (lanes, &plan) {
                 for group in (lo..hi).step_by(LANES) {
                     if crate::cancel::requested() {
                         break; // the partial count is dropped at the cancellation point of `run`
@@ -104,7 +107,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                     lanes.decide(&thetas);
                     // the last group may reach past `hi`: its extra lanes are not counted
                     for l in 0..LANES.min((hi - group) as usize) {
-                        counts.tally_lane(&lanes, l);
+                        counts.tally_lane(&lanes, &errors, l, job.arch, &thetas, &x);
                     }
                 }
                 tick(hi - lo);
@@ -121,7 +124,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                 && let Some(lanes) = LaneDecider::new(job.arch, job.data)
             {
                 let words = 3 * job.arch.num_params() + 64;
-                drawn_in_lanes(job, lanes, &mut sim, &key, lo..hi, words, &mut counts);
+                drawn_in_lanes(job, lanes, &mut sim, &key, lo..hi, words, &mut counts, &x);
                 tick(hi - lo);
                 return counts;
             }
@@ -142,7 +145,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                     None => sim.run_trial(job.seed, trial),
                 };
                 counts.tally_sim(&sim, dead);
-                if sim.overflowed {
+                if sim.overflowed || sim.near_tie {
                     continue;
                 }
                 if let (Some((opt, config)), Some(v), Some(t)) =
@@ -168,6 +171,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
 /// at first, then a quarter more than any lane has used), or anything but `u64`s, and the
 /// groups whose values could overflow: the counts are those of single trials whatever
 /// happens, the number of words computed only affects the speed.
+#[allow(clippy::too_many_arguments)]
 fn drawn_in_lanes(
     job: &McJob<'_>,
     mut lanes: LaneDecider,
@@ -176,6 +180,7 @@ fn drawn_in_lanes(
     range: std::ops::Range<u64>,
     words: usize,
     counts: &mut Counts,
+    x: &ndarray::Array2<f64>,
 ) -> u64 {
     let params = job.arch.num_params();
     let mut theta = vec![0.0; params];
@@ -223,13 +228,15 @@ fn drawn_in_lanes(
         for slot in thetas.iter_mut() {
             slot[valid..].fill(0.0);
         }
-        let in_lanes = lanes.safe(max_abs);
+        let errors = lanes.safe(max_abs);
+        let in_lanes = errors.is_some();
         if in_lanes {
             lanes.decide(&thetas);
         }
+        let errors = errors.unwrap_or_default();
         for (l, ok) in good.iter().enumerate().take(valid) {
             if in_lanes && *ok {
-                counts.tally_lane(&lanes, l);
+                counts.tally_lane(&lanes, &errors, l, job.arch, &thetas, x);
             } else {
                 let dead = sim.run_trial(job.seed, group + l as u64);
                 counts.tally_sim(sim, dead);
