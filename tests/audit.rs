@@ -356,7 +356,8 @@ fn box_certificate_via_the_cli() {
     // a larger box: accepted if the proof covers it (an input-splitting proof whose
     // interval bounds hold there too), else refused for the proof, never for anything else
     match check_certificate(&redigest(larger)) {
-        Ok(_) | Err(CheckError::ClaimFails {
+        Ok(_)
+        | Err(CheckError::ClaimFails {
             claim: Claim::DomainProof,
             ..
         }) => {}

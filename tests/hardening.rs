@@ -500,6 +500,10 @@ fn long_flag_values_are_not_echoed_in_full() {
             err.len(),
             &err[..600.min(err.len())]
         );
-        assert!(err.contains("… (6300"), "{err}");
+        // the value is left out, or shown shortened with its length
+        assert!(
+            !err.contains(&"9".repeat(100)) && (err.contains("… (6300") || !err.contains("999")),
+            "{err}"
+        );
     }
 }

@@ -278,6 +278,9 @@ fn ambiguous_orders_need_layer_order() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A bad file: its name, its tensors, a `--layer-order`, the expected error's words.
+type Case<'a> = (&'a str, Vec<(String, Raw)>, Option<&'a str>, &'a str);
+
 #[test]
 fn shape_mismatches_missing_tensors_and_dtypes_are_one_line_errors() {
     let dir = tmpdir("bad");
@@ -286,7 +289,7 @@ fn shape_mismatches_missing_tensors_and_dtypes_are_one_line_errors() {
         let count = s.iter().product::<usize>();
         (n.to_string(), (Dtype::F32, s, f(&vec![0.5; count])))
     };
-    let cases: Vec<(&str, Vec<(String, Raw)>, Option<&str>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             // numbered order whose shapes do not chain
             "chain",

@@ -33,6 +33,9 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+/// Per-output sums `S_o` and `T_o` of one block of points.
+type SumsPair = (Vec<PerDenominator>, Vec<PerDenominator>);
+
 /// What the exact inspection found.
 #[derive(Debug, Clone)]
 pub struct ExactInspection {
@@ -205,7 +208,7 @@ impl Engine<'_> {
     fn target_sums(&self) -> Result<(Vec<BigRational>, Vec<BigRational>), NetError> {
         let outputs = self.arch.outputs();
         let m = self.data.len();
-        let parts: Vec<Result<(Vec<PerDenominator>, Vec<PerDenominator>), NetError>> = (0..m)
+        let parts: Vec<Result<SumsPair, NetError>> = (0..m)
             .collect::<Vec<_>>()
             .par_chunks(1024)
             .map(|block| {

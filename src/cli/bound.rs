@@ -71,15 +71,12 @@ pub struct BoundArgs {
 pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
     let scheme: InitScheme = args.init.value.clone();
     let bias: BiasInit = args.bias_init.value.clone();
-    let (a, b) = args
-        .r#box
-        .split_once(',')
-        .ok_or_else(|| {
-            CliError::Input(format!(
-                "--box {}: expected A,B",
-                crate::limits::shown(&args.r#box)
-            ))
-        })?;
+    let (a, b) = args.r#box.split_once(',').ok_or_else(|| {
+        CliError::Input(format!(
+            "--box {}: expected A,B",
+            crate::limits::shown(&args.r#box)
+        ))
+    })?;
     let a = crate::scalar::parse_rational(a).map_err(|e| CliError::input("--box", e))?;
     let b = crate::scalar::parse_rational(b).map_err(|e| CliError::input("--box", e))?;
     if a > b {

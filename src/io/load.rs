@@ -14,6 +14,9 @@ use crate::scalar::{BigRational, Scalar, rational_from_f64};
 use ndarray::Array2;
 use std::path::Path;
 
+/// One point exactly: its inputs and its targets.
+pub type ExactRow = (Vec<BigRational>, Vec<BigRational>);
+
 /// Where the exact values of the rows of a [`DataF64`] come from.
 #[derive(Debug, Clone)]
 enum ExactSource {
@@ -340,10 +343,7 @@ impl DataF64 {
     ///
     /// # Errors
     /// [`DataError`] when a CSV file cannot be re-read.
-    pub fn exact_xy(
-        &self,
-        m: usize,
-    ) -> Result<Option<(Vec<BigRational>, Vec<BigRational>)>, DataError> {
+    pub fn exact_xy(&self, m: usize) -> Result<Option<ExactRow>, DataError> {
         if !self.y_exact {
             return Ok(None);
         }

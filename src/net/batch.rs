@@ -458,7 +458,7 @@ pub fn a_priori(
         m = add_up(t, e_k);
         e = e_k;
         // (NaN fails the comparison too)
-        if !(m < A_PRIORI_LIMIT) {
+        if m.partial_cmp(&A_PRIORI_LIMIT) != Some(std::cmp::Ordering::Less) {
             return None;
         }
         out.push(e);

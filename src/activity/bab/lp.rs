@@ -133,6 +133,8 @@ fn scaled(coeffs: &[(usize, Iv)], by: Iv) -> Vec<(usize, Iv)> {
 }
 
 /// Builds the relaxation of a node from its bounds and fixings.
+// the loops walk neurons by index across the fixings and the bounds together
+#[allow(clippy::needless_range_loop)]
 pub fn relax(net: &FloatNet, k: usize, fix: &[Vec<Option<Phase>>], nb: &NodeBounds) -> Relaxation {
     let d = net.widths[0];
     let mut bounds: Vec<(f64, f64)> = net.region.iter().map(|r| (r.lo, r.hi)).collect();

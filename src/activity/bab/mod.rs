@@ -124,6 +124,8 @@ pub struct Contradiction {
 /// neuron whose fixing contradicts its bounds (`L > 0` for a neuron fixed inactive,
 /// `U < 0` for one fixed active: the node holds no input) and the bounds of the layers
 /// before it; `Ok(None)` when a bound overflows.
+// the loops walk neurons by index across the fixings and the bounds together
+#[allow(clippy::needless_range_loop)]
 pub fn node_bounds(
     net: &FloatNet,
     k: usize,

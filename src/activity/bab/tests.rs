@@ -66,7 +66,7 @@ fn the_bound_is_the_relaxations_and_multipliers_matter() {
     assert!(bound <= 0.0 && bound > -0.26, "{bound}");
     // no multipliers: the bound over the variable box alone is 1/2 + 1/2 - 3/4 > 0
     let alone = lp::safe_bound(&rel, &rel.objectives[0], &[]);
-    assert!(alone >= 0.25 && alone < 0.2500001, "{alone}");
+    assert!((0.25..0.2500001).contains(&alone), "{alone}");
 }
 
 #[test]
