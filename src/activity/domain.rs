@@ -5,7 +5,10 @@
 //! - Deeper layers: interval bound propagation (IBP) in exact rational interval
 //!   arithmetic ([`ibp_bounds`]) is sound: an upper bound `<= 0` proves a neuron inactive
 //!   on the whole box; it is incomplete (it over-approximates).
-//! - [`decide_dead_on_box`] makes it a decision by splitting the input box: on every
+//! - [`decide_dead_on_box`] first runs the witness search and branch and bound of
+//!   [`super::bab`] (LP relaxations, pruning proven by safe dual bounds); what that
+//!   leaves undecided on at most [`MAX_DIM`] inputs goes to the two methods below.
+//! - Input splitting makes it a decision by splitting the input box: on every
 //!   sub-box either IBP proves the layer inactive, or the exact forward pass at the
 //!   sub-box's centre finds an active neuron (a *witness*: an exact rational point of the
 //!   box, re-checkable by one forward pass), or the sub-box is bisected along its longest
