@@ -36,8 +36,9 @@
 //! `g_r . v <= h_r`: `z_{k,j} <= c0 + sum_r y_r h_r + sum_i max(r_i lo_i, r_i hi_i)` with
 //! `r = c - sum_r y_r g_r`. The checker computes this bound exactly and requires `<= 0`.
 
+use crate::boxproof::{count, next_node};
 use crate::exact::{Net, relu};
-use crate::limits::{Limit, MAX_PROOF_DEPTH, Meter, bits, too_large};
+use crate::limits::{Meter, bits};
 use crate::number::{brief, parse};
 use crate::{CheckError, Claim, fails, unreadable};
 use num_rational::BigRational;
@@ -53,15 +54,9 @@ enum State {
     Unstable,
 }
 
-fn index(v: &Value, what: &str) -> Result<usize, CheckError> {
-    v.as_u64()
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| unreadable(format!("{what}: expected a non-negative integer")))
-}
-
 fn pair(v: &Value, what: &str) -> Result<(usize, usize), CheckError> {
     match v.as_array().map(Vec::as_slice) {
-        Some([a, b]) => Ok((index(a, what)?, index(b, what)?)),
+        Some([a, b]) => Ok((count(a, what)?, count(b, what)?)),
         _ => Err(unreadable(format!("{what}: expected [layer, neuron]"))),
     }
 }
@@ -120,18 +115,7 @@ fn form<'n>(
 
 impl Replay<'_> {
     fn next_node(&mut self, depth: usize) -> Result<&Value, CheckError> {
-        if depth > MAX_PROOF_DEPTH {
-            return Err(too_large(
-                Limit::ProofDepth,
-                format!("the proof tree is deeper than {MAX_PROOF_DEPTH}"),
-            ));
-        }
-        let node = self
-            .tree
-            .get(self.pos)
-            .ok_or_else(|| fails(Claim::DomainProof, "the proof tree ends early"))?;
-        self.pos += 1;
-        Ok(node)
+        next_node(self.tree, &mut self.pos, depth)
     }
 
     /// The inputs of layer `l` (`l >= 1`) as intervals: the box, or from the stated
@@ -361,8 +345,8 @@ impl Replay<'_> {
                 Some([kind, l, n, y]) => (
                     kind.as_str()
                         .ok_or_else(|| unreadable("row kind: expected a string"))?,
-                    index(l, "row layer")?,
-                    index(n, "row neuron")?,
+                    count(l, "row layer")?,
+                    count(n, "row neuron")?,
                     number(y, "multiplier")?,
                 ),
                 _ => return Err(unreadable("a multiplier is [kind, layer, neuron, \"y\"]")),
@@ -442,7 +426,7 @@ impl Replay<'_> {
             let rel = self.relaxation(bounds);
             for entry in proofs {
                 let (j, p) = match entry.as_array().map(Vec::as_slice) {
-                    Some([j, p]) => (index(j, "proof neuron")?, p),
+                    Some([j, p]) => (count(j, "proof neuron")?, p),
                     _ => return Err(unreadable("domain.proof: a proof is [neuron, proof]")),
                 };
                 let Some(at) = rest.iter().position(|&o| o == j) else {
