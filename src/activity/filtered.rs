@@ -314,6 +314,13 @@ impl ExactSum {
             None => self.add(&(q * q)),
         }
     }
+    /// Adds `a b`.
+    pub fn add_product(&mut self, a: &BigRational, b: &BigRational) {
+        match (dyadic_parts(a), dyadic_parts(b)) {
+            (Some((ma, ea)), Some((mb, eb))) => self.add_dyadic(ma * mb, ea + eb),
+            _ => self.add(&(a * b)),
+        }
+    }
     fn add_dyadic(&mut self, m: BigInt, e: i64) {
         if m.is_zero() {
             return;

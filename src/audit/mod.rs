@@ -10,7 +10,9 @@
 
 pub mod certificate;
 pub mod coq;
+pub mod crosscheck;
 pub mod mechanism;
+pub mod witness;
 
 pub use certificate::Certificate;
 pub use coq::coq_certificate;

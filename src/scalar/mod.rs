@@ -16,12 +16,14 @@
 
 mod bigrational;
 mod dyadic;
+mod f64interval;
 mod float;
 #[cfg(feature = "gmp")]
 mod gmp;
 mod interval;
 
 pub use dyadic::{Dyadic, DyadicInterval};
+pub use f64interval::F64Interval;
 pub use interval::{
     DEFAULT_PREC, Interval, RationalField, Real, pow_ratio_enclosure, sqrt_enclosure,
 };
