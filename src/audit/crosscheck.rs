@@ -351,11 +351,11 @@ mod tests {
             .unwrap();
         let act = Filter::new(&net).unwrap().activity(&data).unwrap().activity;
         assert!(act.dead_layers().contains(&2));
-        let check: CrossCheck<'_, DyadicInterval> =
+        let rational: CrossCheck<'_, crate::scalar::Interval> =
             CrossCheck::new(&net, &data, 2, true, &q(0, 1)).unwrap();
-        let theta: Vec<DyadicInterval> = check.net.params().to_vec();
+        let theta: Vec<crate::scalar::Interval> = rational.net.params().to_vec();
         for rows in [None, Some(&[0usize, 3, 4][..])] {
-            let (r1, g1) = check.tail_gradient(&theta, rows);
+            let (r1, g1) = rational.tail_gradient(&theta, rows);
             let (r2, g2) = net.risk_and_gradient(&data, rows).unwrap();
             assert_eq!(r1.to_rational().unwrap(), r2);
             let g1: Vec<BigRational> = g1.iter().map(|g| g.to_rational().unwrap()).collect();
@@ -370,6 +370,8 @@ mod tests {
             batch: Some(3),
             batch_seed: 1,
         };
+        let check: CrossCheck<'_, DyadicInterval> =
+            CrossCheck::new(&net, &data, 2, true, &q(0, 1)).unwrap();
         let run = check
             .run(&resolved, &resolved.build().unwrap(), &config)
             .unwrap();

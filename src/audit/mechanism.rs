@@ -169,6 +169,7 @@ pub fn audit(
 ) -> Result<AuditReport, AuditError> {
     // exact decisions by the f64 filter; exact values from the cheap parts when a layer
     // is dead (crate::activity::filtered)
+    progress("exact decisions on the data (f64 filter, exact fallback)");
     let filter = Filter::new(net)?;
     let found = filter.activity(data)?;
     let (activity, exact_fallbacks) = (found.activity, found.exact_fallbacks);
@@ -225,6 +226,7 @@ pub fn audit(
         reasons
             .push("a coordinate up to the dead layer has a non-zero gradient (a bug)".to_string());
     }
+    progress("the witness (exact risk < V)");
     let witness = constructive_witness(arch, data);
     match &witness {
         None => reasons.push(if v.is_zero() {
@@ -313,7 +315,8 @@ fn cross_check<S: Real>(
         }
         for config in configs {
             progress(&format!(
-                "{} ({})",
+                "optimizer cross-check in {}: {} ({})",
+                S::NAME,
                 kind.name(),
                 config
                     .batch

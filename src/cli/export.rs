@@ -108,7 +108,9 @@ pub fn run(args: &ExportArgs) -> Result<(), CliError> {
     } else {
         None
     };
+    let mut spinner = super::progress::DelayedSpinner::new(&format!("exact decision of layer {k} on the box"));
     let decision = decide_dead_on_box(net, k, &cube(&a, &b, arch.inputs()), args.box_budget);
+    spinner.finish();
     let v = json!({
         "onnx": onnx_path.display().to_string(),
         "vnnlib": vnnlib_path.display().to_string(),
