@@ -6,9 +6,7 @@
 
 mod common;
 use common::q;
-use deadrelu::activity::domain::{
-    cube, decide_dead_on_box_counted, decide_dead_on_box_unfiltered,
-};
+use deadrelu::activity::domain::{cube, decide_dead_on_box_counted, decide_dead_on_box_unfiltered};
 use deadrelu::net::{Arch, Network};
 use deadrelu::scalar::BigRational;
 use proptest::prelude::*;
@@ -36,11 +34,7 @@ fn case() -> impl Strategy<Value = (Vec<usize>, Vec<BigRational>, usize)> {
         widths.push(1);
         let n = Arch::new(widths.clone()).unwrap().num_params();
         let k = widths.len() - 2;
-        (
-            Just(widths),
-            prop::collection::vec(value(), n),
-            1usize..=k,
-        )
+        (Just(widths), prop::collection::vec(value(), n), 1usize..=k)
     })
 }
 
@@ -76,14 +70,44 @@ proptest! {
 #[test]
 fn fallbacks_are_counted() {
     let arch = Arch::new(vec![1, 2, 1]).unwrap();
-    let net = Network::new(arch.clone(), vec![q(1, 2), q(-1, 3), q(-1, 1), q(-1, 1), q(1, 1), q(1, 1), q(0, 1)]).unwrap();
+    let net = Network::new(
+        arch.clone(),
+        vec![
+            q(1, 2),
+            q(-1, 3),
+            q(-1, 1),
+            q(-1, 1),
+            q(1, 1),
+            q(1, 1),
+            q(0, 1),
+        ],
+    )
+    .unwrap();
     let region = cube(&q(-1, 1), &q(1, 1), 1);
     let (d, fallbacks) = decide_dead_on_box_counted(&net, 1, &region, 100);
-    assert!(matches!(d, deadrelu::activity::domain::BoxDecision::Dead { .. }));
+    assert!(matches!(
+        d,
+        deadrelu::activity::domain::BoxDecision::Dead { .. }
+    ));
     assert_eq!(fallbacks, 0);
     // z = x/2 - 1/2: the interval bound's upper end is exactly 0
-    let tie = Network::new(arch, vec![q(1, 2), q(-1, 3), q(-1, 2), q(-1, 1), q(1, 1), q(1, 1), q(0, 1)]).unwrap();
+    let tie = Network::new(
+        arch,
+        vec![
+            q(1, 2),
+            q(-1, 3),
+            q(-1, 2),
+            q(-1, 1),
+            q(1, 1),
+            q(1, 1),
+            q(0, 1),
+        ],
+    )
+    .unwrap();
     let (d, fallbacks) = decide_dead_on_box_counted(&tie, 1, &region, 100);
-    assert!(matches!(d, deadrelu::activity::domain::BoxDecision::Dead { .. }));
+    assert!(matches!(
+        d,
+        deadrelu::activity::domain::BoxDecision::Dead { .. }
+    ));
     assert!(fallbacks >= 1);
 }

@@ -244,7 +244,10 @@ pub fn signs_block(layers: &[FloatLayer], xs: &[&[f64]], xes: Option<&[&[f64]]>)
     let mut e: Vec<Vec<f64>> = vec![Vec::new(); p];
     for (li, layer) in layers.iter().enumerate() {
         let n = layer.cols;
-        let a_abs: Vec<Vec<f64>> = a.iter().map(|v| v.iter().map(|x| x.abs()).collect()).collect();
+        let a_abs: Vec<Vec<f64>> = a
+            .iter()
+            .map(|v| v.iter().map(|x| x.abs()).collect())
+            .collect();
         for q in 0..p {
             s[q].clear();
             e[q].clear();
@@ -318,7 +321,9 @@ fn summarize(s: &[Sign]) -> Verdict {
 
 /// Rows `first..first + len` of the row-major `v` with rows of `d`.
 fn rows(v: &[f64], first: usize, len: usize, d: usize) -> Vec<&[f64]> {
-    (first..first + len).map(|m| &v[m * d..(m + 1) * d]).collect()
+    (first..first + len)
+        .map(|m| &v[m * d..(m + 1) * d])
+        .collect()
 }
 
 /// [`verdict`] for every point (`x` holds `points` rows of `d`), on all cores, in blocks
@@ -404,9 +409,16 @@ mod tests {
         let l2 = FloatLayer::new(1, 3, &w[..3], &[q(-1, 5)]);
         let layers = [l1, l2];
         let xs: Vec<Vec<f64>> = (0..11)
-            .map(|m| (0..4).map(|i| ((m * 3 + i * 7) % 9) as f64 / 4.0 - 1.0).collect())
+            .map(|m| {
+                (0..4)
+                    .map(|i| ((m * 3 + i * 7) % 9) as f64 / 4.0 - 1.0)
+                    .collect()
+            })
             .collect();
-        let es: Vec<Vec<f64>> = xs.iter().map(|x| x.iter().map(|v| v.abs() * 1e-9).collect()).collect();
+        let es: Vec<Vec<f64>> = xs
+            .iter()
+            .map(|x| x.iter().map(|v| v.abs() * 1e-9).collect())
+            .collect();
         let refs: Vec<&[f64]> = xs.iter().map(|v| &v[..]).collect();
         let erefs: Vec<&[f64]> = es.iter().map(|v| &v[..]).collect();
         let blocked = signs_block(&layers, &refs, Some(&erefs));

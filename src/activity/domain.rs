@@ -144,8 +144,14 @@ impl FilteredIbp {
             return vec![Upper::Undecided; width];
         }
         let grid = f64::from_bits((1023 - crate::scalar::DEFAULT_PREC as u64) << 52);
-        let mut lo: Vec<F64Interval> = region.iter().map(|(a, _)| F64Interval::from_rational(a)).collect();
-        let mut hi: Vec<F64Interval> = region.iter().map(|(_, b)| F64Interval::from_rational(b)).collect();
+        let mut lo: Vec<F64Interval> = region
+            .iter()
+            .map(|(a, _)| F64Interval::from_rational(a))
+            .collect();
+        let mut hi: Vec<F64Interval> = region
+            .iter()
+            .map(|(_, b)| F64Interval::from_rational(b))
+            .collect();
         let mut out = Vec::new();
         for (li, (rows, cols, w, sign, b)) in self.layers.iter().enumerate() {
             let slack = F64Interval::new(

@@ -129,7 +129,10 @@ impl<'a, S: Real> CrossCheck<'a, S> {
                 .fold(S::zero(), |acc, (c, y)| acc.add_ref(&c.sub_ref(y).square()))
         };
         let (total, count) = match rows {
-            Some(r) => (r.iter().fold(S::zero(), |acc, &m| acc.add_ref(&err(m))), r.len()),
+            Some(r) => (
+                r.iter().fold(S::zero(), |acc, &m| acc.add_ref(&err(m))),
+                r.len(),
+            ),
             None => (
                 (0..self.ys.len()).fold(S::zero(), |acc, m| acc.add_ref(&err(m))),
                 self.ys.len(),
@@ -157,9 +160,9 @@ impl<'a, S: Real> CrossCheck<'a, S> {
         let two_over = S::from_int(2).div_ref(&S::from_int(rows.len() as i64));
         let mut delta: Vec<S> = (0..c.len())
             .map(|o| {
-                let sum = rows
-                    .iter()
-                    .fold(S::zero(), |acc, &m| acc.add_ref(&c[o].sub_ref(&self.ys[m][o])));
+                let sum = rows.iter().fold(S::zero(), |acc, &m| {
+                    acc.add_ref(&c[o].sub_ref(&self.ys[m][o]))
+                });
                 two_over.mul_ref(&sum)
             })
             .collect();

@@ -3,14 +3,14 @@
 //! The witness `theta*` with `R(theta*) < V` is built by [`super::witness`]; the
 //! verdict is `inconclusive` when there is none (for instance constant targets, V = 0).
 
+use super::crosscheck::CrossCheck;
 pub use super::witness::constructive_witness;
-use crate::activity::filtered::{Filter, best_constant};
 use crate::activity::Activity;
+use crate::activity::filtered::{Filter, best_constant};
 use crate::data::{DataError, Dataset};
 use crate::net::{Arch, NetError, Network};
 use crate::optim::train::TrainConfig;
 use crate::optim::{Hyper, OptimError, OptimizerKind, Resolved};
-use super::crosscheck::CrossCheck;
 use crate::scalar::{BigRational, DyadicInterval, F64Interval, Real, Scalar};
 use num_traits::Zero;
 
@@ -238,12 +238,27 @@ pub fn audit(
         _ => {}
     }
     let exact_dead_at_start = activity.dead_layers().contains(&k);
-    let runs = if super::crosscheck::arithmetic(arch.num_params(), data.len())
-        == F64Interval::NAME
+    let runs = if super::crosscheck::arithmetic(arch.num_params(), data.len()) == F64Interval::NAME
     {
-        cross_check::<F64Interval>(net, data, options, k, exact_dead_at_start, &v, &mut progress)?
+        cross_check::<F64Interval>(
+            net,
+            data,
+            options,
+            k,
+            exact_dead_at_start,
+            &v,
+            &mut progress,
+        )?
     } else {
-        cross_check::<DyadicInterval>(net, data, options, k, exact_dead_at_start, &v, &mut progress)?
+        cross_check::<DyadicInterval>(
+            net,
+            data,
+            options,
+            k,
+            exact_dead_at_start,
+            &v,
+            &mut progress,
+        )?
     };
     for run in &runs {
         if !(run.frozen && run.layer_stayed_dead && run.constant_realization)

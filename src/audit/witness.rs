@@ -185,7 +185,9 @@ fn screen_coordinate(
     let (m, n) = (data.len(), data.outputs());
     let approx: Vec<(f64, bool)> = (0..m).map(|r| to_f64_exactly(&data.x(r)[i])).collect();
     let mut order: Vec<usize> = (0..m).collect();
-    if approx.iter().all(|(_, exact)| *exact) {
+    // every value a float exactly: floats compare (and are equal) as the rationals do
+    let floats = approx.iter().all(|(_, exact)| *exact);
+    if floats {
         order.sort_by(|&a, &b| approx[a].0.total_cmp(&approx[b].0));
     } else {
         order.sort_by(|&a, &b| data.x(a)[i].cmp(&data.x(b)[i]));
@@ -194,9 +196,13 @@ fn screen_coordinate(
     let mut values: Vec<BigRational> = Vec::new();
     let mut starts: Vec<usize> = Vec::new();
     for (p, &r) in order.iter().enumerate() {
-        let x = &data.x(r)[i];
-        if values.last() != Some(x) {
-            values.push(x.clone());
+        let new = match order.get(p.wrapping_sub(1)) {
+            None => true,
+            Some(&prev) if floats => approx[prev].0 != approx[r].0,
+            Some(&prev) => data.x(prev)[i] != data.x(r)[i],
+        };
+        if new {
+            values.push(data.x(r)[i].clone());
             starts.push(p);
         }
     }
@@ -227,29 +233,29 @@ fn screen_coordinate(
         for positive in [true, false] {
             // positive: the points above t (positions from the next group on);
             // negative: the points below t (positions before this group)
-            let (cnt, s1, s2, sy, sxy, sign): (f64, f64, f64, Vec<f64>, Vec<f64>, f64) =
-                if positive {
-                    let at = &pre[starts[rank + 1] * stride..][..stride];
-                    let d = |k: usize| total[k] - at[k];
-                    (
-                        d(0),
-                        d(1),
-                        d(2),
-                        (0..n).map(|o| d(3 + o)).collect(),
-                        (0..n).map(|o| d(3 + n + o)).collect(),
-                        1.0,
-                    )
-                } else {
-                    let at = &pre[starts[rank] * stride..][..stride];
-                    (
-                        at[0],
-                        at[1],
-                        at[2],
-                        (0..n).map(|o| at[3 + o]).collect(),
-                        (0..n).map(|o| at[3 + n + o]).collect(),
-                        -1.0,
-                    )
-                };
+            let (cnt, s1, s2, sy, sxy, sign): (f64, f64, f64, Vec<f64>, Vec<f64>, f64) = if positive
+            {
+                let at = &pre[starts[rank + 1] * stride..][..stride];
+                let d = |k: usize| total[k] - at[k];
+                (
+                    d(0),
+                    d(1),
+                    d(2),
+                    (0..n).map(|o| d(3 + o)).collect(),
+                    (0..n).map(|o| d(3 + n + o)).collect(),
+                    1.0,
+                )
+            } else {
+                let at = &pre[starts[rank] * stride..][..stride];
+                (
+                    at[0],
+                    at[1],
+                    at[2],
+                    (0..n).map(|o| at[3 + o]).collect(),
+                    (0..n).map(|o| at[3 + n + o]).collect(),
+                    -1.0,
+                )
+            };
             if cnt == 0.0 {
                 continue;
             }
@@ -404,7 +410,11 @@ fn witness_from(
 ) -> (Network<BigRational>, BigRational) {
     let mut params = vec![BigRational::zero(); arch.num_params()];
     let one = BigRational::from_integer(1.into());
-    params[arch.weight_index(1, 0, c.i)] = if c.positive { one.clone() } else { -one.clone() };
+    params[arch.weight_index(1, 0, c.i)] = if c.positive {
+        one.clone()
+    } else {
+        -one.clone()
+    };
     params[arch.bias_index(1, 0)] = if c.positive {
         -c.t.clone()
     } else {

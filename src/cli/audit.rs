@@ -3,7 +3,7 @@
 use super::args::{OptimArgs, Setup, parse_domain};
 use super::format::{decision_json, print_json, show};
 use super::{CliError, CommonArgs};
-use crate::activity::domain::{BoxDecision, DeadProof, cube, decide_dead_on_box};
+use crate::activity::domain::{BoxDecision, DeadProof, cube, decide_dead_on_box_counted};
 use crate::audit::{AuditOptions, Certificate, CheckError, audit, check_certificate};
 use crate::optim::OptimizerKind;
 use crate::scalar::{BigRational, rational_string};
@@ -141,6 +141,7 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
             "name": r.resolved.kind.name(),
             "steps": r.steps,
             "batch": r.batch,
+            "arithmetic": r.arithmetic,
             "frozen": r.frozen,
             "layer_stayed_dead": r.layer_stayed_dead,
             "constant_realization": r.constant_realization,
@@ -189,8 +190,10 @@ fn box_layer(
     let mut found = None;
     for k in arch.hidden_layers().rev() {
         spinner.set_message(&format!("box decision of layer {k} (deepest first)"));
-        let decision = decide_dead_on_box(net, k, &region, budget);
-        layers.push(decision_json(k, &decision));
+        let (decision, exact_fallbacks) = decide_dead_on_box_counted(net, k, &region, budget);
+        let mut line = decision_json(k, &decision);
+        line["exact_fallbacks"] = json!(exact_fallbacks);
+        layers.push(line);
         if let BoxDecision::Dead { proof } = decision {
             found = Some((k, proof));
             break;

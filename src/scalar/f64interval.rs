@@ -445,13 +445,21 @@ mod tests {
         assert!(a.add_ref(&F64Interval::zero()).identical(&a));
         let z = F64Interval::from_ratio(9, 10).mul_ref(&F64Interval::zero());
         assert!(z.is_zero());
-        assert!(F64Interval::point(0.5).mul_ref(&F64Interval::point(0.25)).is_point());
+        assert!(
+            F64Interval::point(0.5)
+                .mul_ref(&F64Interval::point(0.25))
+                .is_point()
+        );
         // 1/3 is not a float: a one-ulp enclosure
         let third = F64Interval::from_ratio(1, 3);
         assert!(!third.is_point() && third.hi == third.lo.next_up());
         assert!(contains(&third, &q(1, 3)));
         // sqrt(4) exact, sqrt(2) enclosed
-        assert!(F64Interval::point(4.0).sqrt().identical(&F64Interval::point(2.0)));
+        assert!(
+            F64Interval::point(4.0)
+                .sqrt()
+                .identical(&F64Interval::point(2.0))
+        );
         let r2 = F64Interval::point(2.0).sqrt();
         assert!(r2.hi == r2.lo.next_up());
         assert!(exact(r2.lo) * exact(r2.lo) < q(2, 1) && exact(r2.hi) * exact(r2.hi) > q(2, 1));
