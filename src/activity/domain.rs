@@ -74,6 +74,9 @@ pub fn ibp_bounds(
     out
 }
 
+/// One layer in `f64`: rows, columns, weight enclosures, exact weight signs, bias enclosures.
+type FloatLayer = (usize, usize, Vec<F64Interval>, Vec<i8>, Vec<F64Interval>);
+
 /// The `f64` filter of [`ibp_bounds`]: enclosures, in outward-rounded `f64`
 /// ([`F64Interval`]), of the *endpoints* that [`ibp_bounds`] computes.
 ///
@@ -90,7 +93,7 @@ pub fn ibp_bounds(
 /// the next inputs. A sign of the computed upper endpoint that this enclosure settles is
 /// the sign [`ibp_bounds`] finds.
 pub struct FilteredIbp {
-    layers: Vec<(usize, usize, Vec<F64Interval>, Vec<i8>, Vec<F64Interval>)>,
+    layers: Vec<FloatLayer>,
     /// `false`: every sign is left to exact arithmetic (the pure rational path).
     enabled: bool,
 }

@@ -264,7 +264,7 @@ fn screen_coordinate(
             let b = s2 - 2.0 * t * s1 + cnt * t * t;
             let mean = a / mf;
             let var = b / mf - mean * mean;
-            if !(var > 0.0) {
+            if var.is_nan() || var <= 0.0 {
                 continue;
             }
             let gain: f64 = (0..n)
@@ -332,13 +332,16 @@ impl Lossy for BigRational {
     }
 }
 
+/// A neuron's bias and its non-zero weights `(input, weight)`.
+type SparseNeuron = (BigRational, Vec<(usize, BigRational)>);
+
 /// The exact risk of `net` on `data` by a forward pass over its non-zero weights and
 /// biases only (the witness has a handful), summed as integers where values are dyadic.
 pub fn sparse_risk(net: &Network<BigRational>, data: &Dataset<BigRational>) -> BigRational {
     let arch = net.arch();
     let p = net.params();
     // per layer, per neuron: (bias, [(input, weight)]) over the non-zero entries
-    let layers: Vec<Vec<(BigRational, Vec<(usize, BigRational)>)>> = (1..=arch.depth())
+    let layers: Vec<Vec<SparseNeuron>> = (1..=arch.depth())
         .map(|k| {
             (0..arch.width(k))
                 .map(|j| {

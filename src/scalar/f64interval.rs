@@ -399,7 +399,7 @@ impl Scalar for F64Interval {
 impl Real for F64Interval {
     fn sqrt(&self) -> Self {
         assert!(
-            !(self.hi < 0.0),
+            self.hi.is_nan() || self.hi >= 0.0,
             "sqrt of an enclosure whose upper end is negative"
         );
         Self::checked(sqrt_dir(self.lo.max(0.0), false), sqrt_dir(self.hi, true))
