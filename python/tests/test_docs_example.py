@@ -241,3 +241,17 @@ def test_to_frame_of_an_audit_has_one_row_per_run():
     f = deadrelu.to_frame(r)
     assert len(f) == len(r["optimizers"]) == 4  # full batch and batch 8, each optimizer
     assert sorted(set(f["name"])) == ["adam", "sgd"] and bool(f["frozen"].all())
+
+
+def test_cli_names_a_torch_save_file(tmp_path):
+    """`--weights init.pt` (torch.save, zip or legacy pickle) is refused with what to do,
+    not parsed as JSON; the Python package reads the loaded state_dict."""
+    sd = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1)).double().state_dict()
+    for legacy in (False, True):
+        path = tmp_path / f"init{int(legacy)}.pt"
+        torch.save(sd, path, _use_new_zipfile_serialization=not legacy)
+        p = subprocess.run([cli_binary(), "inspect", "--weights", str(path), "--data", "grid:-1,1:5"],
+                           capture_output=True, text=True)
+        assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+        assert "a torch.save file" in p.stderr and "save_file" in p.stderr, p.stderr
+        assert deadrelu.theta(torch.load(path))["arch"] == [1, 2, 1]
