@@ -255,3 +255,13 @@ def test_cli_names_a_torch_save_file(tmp_path):
         assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
         assert "a torch.save file" in p.stderr and "save_file" in p.stderr, p.stderr
         assert deadrelu.theta(torch.load(path))["arch"] == [1, 2, 1]
+
+
+def test_to_frame_of_an_estimate_sweep_has_one_row_per_configuration():
+    pytest.importorskip("pandas")
+    e = deadrelu.estimate(widths=[2, 3], depths=[2, 3], trials=50, seed=3)
+    f = deadrelu.to_frame(e)
+    assert list(f["arch"]) == ["1,2,1", "1,2,2,1", "1,3,1", "1,3,3,1"]
+    assert list(f["p_dead_layer"]) == [r["p_dead_layer"] for r in e["results"]]
+    assert list(f["ci95_lo"]) == [r["ci95"][0] for r in e["results"]]
+    assert list(f["counts.trials"]) == [50] * 4
