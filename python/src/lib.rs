@@ -45,7 +45,7 @@ impl Drop for TempDir {
 }
 
 fn f64s(bytes: &[u8], what: &str) -> Result<Vec<f64>, String> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(format!(
             "{what}: {} bytes is not a whole number of float64",
             bytes.len()
