@@ -264,7 +264,12 @@ impl Replay<'_> {
                     _ => return Err(unreadable("domain.proof: a bound is [\"L\", \"U\"]")),
                 };
                 let (mut lo, mut hi) = self.interval(l, n, &inputs)?;
-                if let Some((ilo, ihi)) = self.inherited.as_ref().and_then(|b| b.get(l - 1)).and_then(|b| b.get(n)) {
+                if let Some((ilo, ihi)) = self
+                    .inherited
+                    .as_ref()
+                    .and_then(|b| b.get(l - 1))
+                    .and_then(|b| b.get(n))
+                {
                     lo = lo.max(ilo.clone());
                     hi = hi.min(ihi.clone());
                 }

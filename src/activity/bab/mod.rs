@@ -32,9 +32,9 @@ use crate::net::Network;
 use crate::scalar::BigRational;
 use crate::scalar::iv::Iv;
 use lp::{FloatProblem, Relaxation, RowKind, State};
-use tighten::TightProof;
 use num_traits::{Signed, ToPrimitive};
 use serde_json::{Value, json};
+use tighten::TightProof;
 
 /// A fixed phase of a neuron.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -454,7 +454,8 @@ impl Search<'_> {
         if self.stats.nodes > self.budget {
             return Err(Stop::Budget);
         }
-        let overflow = || Stop::Stuck("interval bounds overflow the double range on this box".into());
+        let overflow =
+            || Stop::Stuck("interval bounds overflow the double range on this box".into());
         let mut nb = match node_bounds(&self.fnet, self.k, fix, inherit) {
             Err((at, nb)) => {
                 return Ok(LpTree::Empty {
@@ -505,8 +506,7 @@ impl Search<'_> {
             let mut still = Vec::new();
             for &j in &rest {
                 let objective = &rel.objectives[j];
-                let (ys, b) =
-                    tighten::safe(&rel, objective, &tighten::crown(&rel, objective, &nb));
+                let (ys, b) = tighten::safe(&rel, objective, &tighten::crown(&rel, objective, &nb));
                 if b <= 0.0 {
                     self.stats.proofs += 1;
                     proofs.push((j, NeuronProof::Dual(named(&rel, ys))));

@@ -76,7 +76,13 @@ pub fn crown(rel: &Relaxation, objective: &Form, bounds: &NodeBounds) -> Vec<(us
         index.insert((row.kind, row.layer, row.neuron), r);
     }
     // the variable of every neuron, numbered as `lp::relax` numbers them
-    let d = rel.bounds.len() - rel.states.iter().flatten().filter(|s| **s != State::Off).count();
+    let d = rel.bounds.len()
+        - rel
+            .states
+            .iter()
+            .flatten()
+            .filter(|s| **s != State::Off)
+            .count();
     let mut vars: Vec<Vec<Option<usize>>> = Vec::with_capacity(rel.states.len());
     let mut next = d;
     for states in &rel.states {
