@@ -42,8 +42,8 @@ def suite(size, seed):
         d = dims[i % len(dims)]
         hidden = rng.randint(2, 4)
         widths = [rng.randint(8, 32) for _ in range(hidden)]
-        # the bias moves the deepest layer between mostly alive (-0.25) and mostly dead (-1)
-        bias = rng.choice([-0.25, -0.5, -0.75, -1.0])
+        # the bias moves the deepest layer between mostly alive (-0.5) and mostly dead (-1.5)
+        bias = rng.choice([-0.5, -1.0, -1.25, -1.5])
         out.append((f"q{i:03d}", d, widths, bias, rng.randrange(2**31)))
     return out
 

@@ -23,6 +23,17 @@
 //! stated `L <= lo`, `U >= hi`, `L <= U`. On every input of the node, `z` then lies in
 //! `[L, U]` (by induction over the layers).
 //!
+//! **Tightened and inherited bounds.** A node may carry `"tight": [[l, n, side, M], ...]`
+//! with `side` `"upper"` or `"lower"` and `M` multipliers (as below) of rows of the layers
+//! `< l` only: they prove `z_{l,n} <= U'` or `-z_{l,n} <= -L'` over the relaxation of the
+//! layers before `l` (built from the stated bounds already verified). A node that states
+//! bounds (it has proofs or tight bounds) passes them down: every node below intersects
+//! its intervals with the bounds of the nearest node above it that states them. So a
+//! neuron's reference interval is its interval from the previous layer's stated bounds,
+//! intersected with the inherited bounds and with what `"tight"` proves, then clipped by
+//! the fixing; the stated bounds must contain it (for an `empty` node, the interval of
+//! the contradicting neuron is intersected with the inherited bounds too).
+//!
 //! **The relaxation.** A neuron of layer `l < k` is *off* (fixed inactive, or `U <= 0`:
 //! `a = 0`), *on* (fixed active, or `L >= 0`: `a = z`) or *unstable*. The variables are
 //! the inputs `x` and the `a` of every neuron that is not off, with bounds the box and

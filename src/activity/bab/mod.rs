@@ -14,6 +14,11 @@
 //!    settle is checked at the LP's maximizer by the exact forward pass (a witness if
 //!    positive); otherwise the node is split on its unstable neuron with the largest
 //!    triangle (`-L U / (U - L)`), earliest layer first among equals.
+//!    Before the LPs, the bounds of layers `2..k-1` are tightened ([`tighten`]: CROWN
+//!    back-substitution on every node, the LP too at the root), each tighter bound proven
+//!    by multipliers like a neuron of layer `k`; a node's bounds hold on every node below
+//!    it, which intersects its own intervals with them. CROWN is also tried on each
+//!    neuron of layer `k` before its LP.
 //! 3. A node with every phase fixed is one linear piece of the network: its relaxation is
 //!    exact, so only an LP maximum of exactly 0 (or float trouble) leaves it open; such
 //!    leaves are reported and the caller falls back to the exact phase method
