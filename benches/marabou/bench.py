@@ -163,14 +163,19 @@ def fmt(ts):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--deadrelu", required=True)
+    ap.add_argument("--deadrelu")
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--size", type=int, default=42)
     ap.add_argument("--seed", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--budget", type=int, default=20000)
     ap.add_argument("--json", help="write every row here")
+    ap.add_argument("--from-json", help="only print the report of rows saved with --json")
     a = ap.parse_args()
+    if a.from_json:
+        with open(a.from_json) as f:
+            report(json.load(f), a)
+        return
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for name, d, widths, bias, seed in suite(a.size, a.seed):
@@ -213,16 +218,20 @@ def eval_q(s):
 
 def report(rows, a):
     print()
-    print(f"{len(rows)} queries (suite seed {a.seed}, timeout {a.timeout:g} s)")
+    print(f"{len(rows)} queries (suite seed {a.seed}, timeout {a.timeout:g} s; an undecided "
+          "query counts at the timeout in the medians)")
     print()
     print("| answer (by deadrelu, else Marabou) | queries | deadrelu median s | Marabou median s "
-          "| deadrelu timeouts/unknown | Marabou timeouts/errors |")
+          "| deadrelu undecided | Marabou undecided |")
     print("|---|---|---|---|---|---|")
     for label, want in (("dead (unsat)", "unsat"), ("alive (sat)", "sat")):
         sel = [r for r in rows if (r["deadrelu"] if r["deadrelu"] in ("sat", "unsat")
                                    else r["marabou"]) == want]
-        ours = [r["deadrelu_s"] for r in sel if r["deadrelu"] in ("sat", "unsat")]
-        theirs = [r["marabou_s"] for r in sel if r["marabou"] in ("sat", "unsat")]
+        # an undecided query counts at the timeout (the median over all queries of the row)
+        ours = [r["deadrelu_s"] if r["deadrelu"] in ("sat", "unsat") else a.timeout
+                for r in sel]
+        theirs = [r["marabou_s"] if r["marabou"] in ("sat", "unsat") else a.timeout
+                  for r in sel]
         print(f"| {label} | {len(sel)} | {fmt(ours)} | {fmt(theirs)} | "
               f"{sum(r['deadrelu'] not in ('sat', 'unsat') for r in sel)} | "
               f"{sum(r['marabou'] not in ('sat', 'unsat') for r in sel)} |")
