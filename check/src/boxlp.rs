@@ -58,6 +58,9 @@ use serde_json::Value;
 
 type Interval = (BigRational, BigRational);
 
+/// A `"tight"` entry: layer, neuron, whether it bounds from above, its multipliers.
+type TightBound<'v> = (usize, usize, bool, &'v [Value]);
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
     Off,
@@ -181,7 +184,7 @@ impl Replay<'_> {
         &self,
         v: Option<&'v Value>,
         layers: usize,
-    ) -> Result<Vec<(usize, usize, bool, &'v [Value])>, CheckError> {
+    ) -> Result<Vec<TightBound<'v>>, CheckError> {
         let Some(v) = v else {
             return Ok(Vec::new());
         };

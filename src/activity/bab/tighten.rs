@@ -157,6 +157,8 @@ pub enum Stopped {
 /// Tightens the bounds `nb` of a node with fixings `fix` (see the module docs), layers
 /// `2..k-1`, neurons that are not fixed and unstable; at most `lps` LPs after CROWN
 /// (none: CROWN only). Returns the proofs of every bound it changed and the LPs solved.
+// the loops walk neurons by index across the fixings, the bounds and the objectives
+#[allow(clippy::needless_range_loop)]
 pub fn tighten(
     net: &FloatNet,
     k: usize,
