@@ -12,6 +12,7 @@ pub mod batched;
 pub mod domain;
 pub mod exact_dyadic;
 pub mod filtered;
+pub mod frozen;
 pub mod phases;
 
 use crate::data::Dataset;

@@ -1,7 +1,10 @@
 //! `deadrelu inspect`: activity of theta on the data.
 
 use super::args::parse_domain;
-use super::format::{brief, decision_json, decision_line, number, print_json, show};
+use super::format::{
+    decision_json, decision_line, first_layer_json, first_layer_line, number, print_json, readable,
+    show,
+};
 use super::{CliError, CommonArgs, Mode};
 use crate::activity::{Activity, activity_on_data};
 use crate::data::Dataset;
@@ -197,6 +200,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             "risk": report.risk,
             "best_constant_risk": report.best_constant_risk,
             "exact_ties": act.exact_ties,
+            "first_layer_inactive": first_layer_json(arch, act),
         });
         if let Some(n) = report.exact_fallbacks {
             v["exact_fallbacks"] = json!(n);
@@ -226,21 +230,39 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         let mark = if count == width { "  DEAD" } else { "" };
         println!("  hidden layer {k}: {count}/{width} neurons inactive on the data{mark}");
     }
+    println!("{}", first_layer_line(&first_layer_json(arch, act)));
     let dead = act.dead_layers();
     if dead.is_empty() {
-        println!("no dead layer: the mechanism does not apply to this theta");
-    } else {
         println!(
-            "dead layers: {dead:?}: the realization is constant on the data and every parameter up to layer {} and W_{} has zero gradient",
-            dead[dead.len() - 1],
-            dead[dead.len() - 1] + 1
+            "no dead layer on the data: the network is not frozen as a whole (facts 1-4 do not apply to this theta)"
+        );
+    } else {
+        let k = dead[dead.len() - 1];
+        println!(
+            "dead layers {}: the network is constant on the data, and every parameter of layers 1..{k} and W_{} has zero gradient",
+            list(&dead),
+            k + 1
         );
     }
-    println!("constant on data: {}", act.constant_on_data());
+    if dead.is_empty() {
+        println!(
+            "constant on the data: {}",
+            if act.constant_on_data() {
+                "yes (every output identical, without a dead layer)"
+            } else {
+                "no"
+            }
+        );
+    }
     println!(
-        "risk: {}   best-constant risk V: {}",
-        brief(&report.risk),
-        brief(&report.best_constant_risk)
+        "risk R(theta) = {}, best-constant risk V = {}{}",
+        readable(&report.risk, false),
+        readable(&report.best_constant_risk, false),
+        if args.mode == Mode::Exact {
+            " (exact fractions in --json)"
+        } else {
+            ""
+        }
     );
     if act.exact_ties > 0 {
         println!(
@@ -259,7 +281,14 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         );
         println!(
             "  first-layer neurons inactive on the box (closed form): {}",
-            d["first_layer_inactive_neurons"]
+            match d["first_layer_inactive_neurons"].as_array() {
+                Some(a) if !a.is_empty() => a
+                    .iter()
+                    .map(|j| j.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => "none".into(),
+            }
         );
         for l in d["layers"].as_array().into_iter().flatten() {
             println!("  {}", decision_line(l));
@@ -272,4 +301,13 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// `[1, 4]` as `1, 4`.
+fn list(items: &[usize]) -> String {
+    items
+        .iter()
+        .map(|k| k.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
