@@ -40,15 +40,11 @@ pub(crate) fn print_json(v: &serde_json::Value) {
 /// logs and CI output stay clean).
 pub(crate) fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || super::quiet() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    bar.set_style(super::progress::style());
     bar.set_message(what.to_string());
     bar
 }
@@ -135,7 +131,14 @@ pub fn interval(p: f64, lo: f64, hi: f64) -> String {
         return probability(p);
     }
     if width < 1e-3 {
-        let (u, d) = (sci(up, 1), sci(down, 1));
+        let fixed = |x: f64| {
+            if x == 0.0 {
+                "0".to_string()
+            } else {
+                format!("{x:.1e}")
+            }
+        };
+        let (u, d) = (fixed(up), fixed(down));
         let value = if p == 0.0 { "0".to_string() } else { sci(p, 2) };
         return if u == d {
             format!("{value} ± {u}")
@@ -263,7 +266,11 @@ mod tests {
     fn intervals_as_value_and_width() {
         assert_eq!(interval(0.3391, 0.3326, 0.3457), "0.3391 +0.0066/-0.0065");
         assert_eq!(interval(0.5, 0.49, 0.51), "0.500 ± 0.010");
-        assert_eq!(interval(0.0013, 0.0008, 0.0018), "1.3e-3 ± 5e-4");
+        assert_eq!(interval(0.0013, 0.0008, 0.0018), "1.3e-3 ± 5.0e-4");
+        assert_eq!(
+            interval(0.00125, 0.00085, 0.00184),
+            "1.25e-3 +5.9e-4/-4.0e-4"
+        );
         // p = 0 with a nonzero upper end: never "0.0000 [0.0000, 0.0000]".
         assert_eq!(interval(0.0, 0.0, 1.28e-5), "0 +1.3e-5/-0");
         assert_eq!(interval(0.2066, 0.18933, 0.22480), "0.207 +0.018/-0.017");

@@ -81,6 +81,33 @@ impl CliError {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print nothing on stderr but errors: no progress bar, warning or note.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+/// Set by `--quiet`: [`note`] and [`warn`] print nothing.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `--quiet` was given.
+pub(crate) fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A note for the user on stderr (what was written, what was not and why), unless
+/// `--quiet`.
+pub(crate) fn note(message: &str) {
+    if !quiet() {
+        eprintln!("deadrelu: {message}");
+    }
+}
+
+/// A warning on stderr (a flag that has no effect, a result to read with care), unless
+/// `--quiet`.
+pub(crate) fn warn(message: &str) {
+    if !quiet() {
+        eprintln!("deadrelu: warning: {message}");
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -105,6 +132,12 @@ enum Command {
     /// "some neuron of the layer is active somewhere in the box" for other verifiers.
     #[command(name = "export-vnnlib")]
     ExportVnnlib(export::ExportArgs),
+    /// Prints a shell completion script, e.g. `deadrelu completions bash > ~/.local/share/bash-completion/completions/deadrelu`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Runs the command line on the process arguments; returns the exit code.
@@ -144,6 +177,7 @@ where
             return 2;
         }
     };
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     match dispatch(cli.command) {
         Ok(()) => 0,
         Err(e) => {
@@ -198,5 +232,11 @@ fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Merge(a) => estimate::run_merge(&a),
         Command::Demo(a) => demo::run(&a),
         Command::ExportVnnlib(a) => export::run(&a),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "deadrelu", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }
