@@ -14,7 +14,8 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
-    /// Exact rationals (num-rational's BigRational; rug under `--features gmp` with `--gmp`).
+    /// Exact: every sign decided exactly (a float filter with a proven error bound, exact
+    /// rationals where it does not settle), risks and `V` as exact rationals.
     Exact,
     /// IEEE doubles.
     F64,
@@ -33,16 +34,18 @@ impl Mode {
 /// The shared options of INTERFACE.md.
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
-    /// Widths l_0..l_L, e.g. 1,8,8,1 (L >= 2, all >= 1). Inferred from --weights if omitted there.
-    #[arg(long, value_delimiter = ',')]
+    /// Widths l_0..l_L, e.g. 1,8,8,1 (L >= 2, all >= 1). Required unless --weights, whose
+    /// architecture it must then match.
+    #[arg(long, value_delimiter = ',', required_unless_present = "weights")]
     pub arch: Option<Vec<usize>>,
-    /// Initialization: uniform:C, normal:S, torch-default, he-normal, he-uniform, glorot-normal, glorot-uniform, lecun-normal.
+    /// Initialization: torch-default, he-normal, he-uniform, glorot-normal, glorot-uniform,
+    /// lecun-normal, rai, uniform:C, normal:S. Ignored with --weights.
     #[arg(long, default_value = "torch-default")]
     pub init: String,
     /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
     #[arg(long, default_value = "default")]
     pub bias_init: String,
-    /// Seed of the initialization (trial 0 of its ChaCha8 stream family).
+    /// Seed of the initialization (trial 0 of its ChaCha8 stream family). Ignored with --weights.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Theta from a file instead of --init, by extension: JSON {"arch":[..],"params":[..]}, or a
@@ -74,6 +77,17 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
+    /// Warns about data flags that have no effect: `--target` with CSV data (its last
+    /// columns are the targets) and `--data-seed` with data that are not random.
+    pub fn warn_ignored(&self) {
+        if self.spec.starts_with("csv:") && self.target != "abs" {
+            super::warn("--target is ignored: CSV data carry their targets in their last columns");
+        }
+        if !self.spec.starts_with("uniform:") && self.seed != 0 {
+            super::warn("--data-seed is ignored: only uniform:A,B:M data are random");
+        }
+    }
+
     /// The data specification and the target.
     ///
     /// # Errors
@@ -164,6 +178,12 @@ impl CommonArgs {
     pub fn network(&self) -> Result<Network<BigRational>, CliError> {
         Ok(match &self.weights {
             Some(path) => {
+                if self.init != "torch-default" || self.bias_init != "default" || self.seed != 0 {
+                    super::warn(&format!(
+                        "--init, --bias-init and --seed are ignored: theta is read from {}",
+                        path.display()
+                    ));
+                }
                 let (arch, params) = crate::io::read_weights_exact(path)
                     .map_err(|e| CliError::input("--weights", e))?;
                 self.check_arch(&arch)?;
@@ -184,6 +204,7 @@ impl CommonArgs {
     /// [`CliError::Input`] naming `--data`, `--target` or the CSV file and line.
     pub fn dataset(&self, arch: &Arch) -> Result<Dataset<BigRational>, CliError> {
         let (spec, target) = self.data.parse()?;
+        self.data.warn_ignored();
         spec.build(arch.inputs(), arch.outputs(), &target, self.data.seed)
             .map_err(|e| CliError::input("--data", e))
     }

@@ -31,8 +31,9 @@ pub struct ExportArgs {
     /// Also write the `.nnet` text format (Reluplex, Marabou, NNV).
     #[arg(long)]
     pub nnet: bool,
-    /// Element type of the ONNX tensors (f32 rounds; the rounding is reported).
-    #[arg(long, value_enum, default_value = "f64")]
+    /// Element type of the ONNX tensors: f64 (exact for parameters that are doubles) or f32
+    /// (rounded; the rounding is reported).
+    #[arg(long, value_enum, default_value = "f64", hide_possible_values = true)]
     pub dtype: DtypeArg,
     /// The query asks for some z_kj >= MARGIN (VNN-LIB has no strict inequality).
     #[arg(long, default_value = "0", allow_hyphen_values = true, value_parser = rational)]

@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 pub struct InspectArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Arithmetic: exact rationals or f64.
-    #[arg(long, value_enum, default_value_t = Mode::Exact)]
+    /// Arithmetic: exact (every sign decided exactly; risk and V as exact fractions) or f64
+    /// (faster on large data; lists the near ties whose float sign is not certain).
+    #[arg(long, value_enum, default_value_t = Mode::Exact, hide_possible_values = true)]
     pub mode: Mode,
     /// Also decide, exactly, which hidden layers are dead on the input box [A,B]^d.
     #[arg(long, allow_hyphen_values = true)]

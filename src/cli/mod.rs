@@ -76,6 +76,7 @@ impl CliError {
 #[command(
     name = "deadrelu",
     version,
+    next_line_help = true,
     about = "Checks, exactly and statistically, why SGD, Adam and relatives fail to reach global minimizers of ReLU networks (dead layers)."
 )]
 struct Cli {
@@ -168,12 +169,7 @@ where
                     0
                 };
             }
-            let text = e.render().to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("bad arguments");
-            eprintln!("deadrelu: {}", first.trim_start_matches("error: "));
+            eprintln!("deadrelu: {}", one_line(&e));
             return 2;
         }
     };
@@ -201,16 +197,7 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
     if !words.iter().any(|w| w == "--json") {
         words.push("--json".into());
     }
-    let cli = Cli::try_parse_from(&words).map_err(|e| {
-        let text = e.render().to_string();
-        let first = text
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("bad arguments")
-            .trim_start_matches("error: ")
-            .to_string();
-        CliError::Input(first)
-    })?;
+    let cli = Cli::try_parse_from(&words).map_err(|e| CliError::Input(one_line(&e)))?;
     let (result, value) = format::capture_json(|| dispatch(cli.command));
     match (result, value) {
         (Ok(()), Some(v)) | (Err(CliError::CheckFailed(_)), Some(v)) => Ok(v),
@@ -218,6 +205,26 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
         (Ok(()), None) => Err(CliError::Input(
             "this command prints no JSON object".to_string(),
         )),
+    }
+}
+
+/// clap's error as one line: its first line, and when that ends with a colon (a list
+/// follows, e.g. the missing required flags), the list joined into it.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines
+        .next()
+        .unwrap_or("bad arguments")
+        .trim_start_matches("error: ")
+        .to_string();
+    if first.ends_with(':') {
+        let list: Vec<&str> = lines
+            .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"))
+            .collect();
+        format!("{first} {}", list.join(", "))
+    } else {
+        first
     }
 }
 

@@ -34,7 +34,7 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub optim: OptimArgs,
     /// Arithmetic: f64, or exact (rational enclosures; a coordinate that never moves stays exact).
-    #[arg(long, value_enum, default_value_t = Mode::F64)]
+    #[arg(long, value_enum, default_value_t = Mode::F64, hide_possible_values = true)]
     pub mode: Mode,
     /// Write one JSON line per step (step, risk, theta); the last holds theta after the final step.
     #[arg(long)]
