@@ -127,7 +127,7 @@ pub fn probability(p: f64) -> String {
 pub fn interval(p: f64, lo: f64, hi: f64) -> String {
     let (up, down) = ((hi - p).max(0.0), (p - lo).max(0.0));
     let width = up.max(down);
-    if !(width > 0.0) || !p.is_finite() {
+    if width.is_nan() || width <= 0.0 || !p.is_finite() {
         return probability(p);
     }
     if width < 1e-3 {
@@ -238,6 +238,56 @@ pub(crate) fn show(v: &Value) -> String {
     }
 }
 
+/// A rational as the nearest double (NaN when it has none).
+pub fn to_f64(q: &crate::scalar::BigRational) -> f64 {
+    num_traits::ToPrimitive::to_f64(q).unwrap_or(f64::NAN)
+}
+
+/// The inactive first-layer neurons of `activity` and what they freeze, as JSON
+/// (`first_layer_inactive` of `inspect` and `audit`).
+pub(crate) fn first_layer_json(
+    arch: &crate::net::Arch,
+    activity: &crate::activity::Activity,
+) -> Value {
+    let frozen = crate::activity::frozen::first_layer_frozen(arch, activity);
+    json!({
+        "neurons": frozen.iter().map(|f| f.neuron).collect::<Vec<_>>(),
+        "width": arch.width(1),
+        "frozen_coordinates": frozen.iter().map(|f| f.count()).sum::<usize>(),
+        "frozen": frozen,
+    })
+}
+
+/// The sentence of [`first_layer_json`] for the text reports.
+pub(crate) fn first_layer_line(v: &Value) -> String {
+    let neurons: Vec<u64> = v["neurons"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_u64).collect())
+        .unwrap_or_default();
+    let width = v["width"].as_u64().unwrap_or(0);
+    if neurons.is_empty() {
+        return format!("first layer: none of its {width} neurons is inactive on the data");
+    }
+    let list = neurons
+        .iter()
+        .map(|j| j.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "first layer: {} of {width} neurons inactive on the data (neuron{} {list}, 0-based): \
+         frozen for good with {} ({} coordinates), so training can use only {} of the {width}",
+        neurons.len(),
+        if neurons.len() == 1 { "" } else { "s" },
+        if neurons.len() == 1 {
+            "its row of W_1, its bias and its column of W_2"
+        } else {
+            "their rows of W_1, biases and columns of W_2"
+        },
+        v["frozen_coordinates"],
+        width - neurons.len() as u64
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,54 +346,4 @@ mod tests {
         assert_eq!(items.len(), 2);
         assert!(items.iter().all(|s| s.is_string()));
     }
-}
-
-/// A rational as the nearest double (NaN when it has none).
-pub fn to_f64(q: &crate::scalar::BigRational) -> f64 {
-    num_traits::ToPrimitive::to_f64(q).unwrap_or(f64::NAN)
-}
-
-/// The inactive first-layer neurons of `activity` and what they freeze, as JSON
-/// (`first_layer_inactive` of `inspect` and `audit`).
-pub(crate) fn first_layer_json(
-    arch: &crate::net::Arch,
-    activity: &crate::activity::Activity,
-) -> Value {
-    let frozen = crate::activity::frozen::first_layer_frozen(arch, activity);
-    json!({
-        "neurons": frozen.iter().map(|f| f.neuron).collect::<Vec<_>>(),
-        "width": arch.width(1),
-        "frozen_coordinates": frozen.iter().map(|f| f.count()).sum::<usize>(),
-        "frozen": frozen,
-    })
-}
-
-/// The sentence of [`first_layer_json`] for the text reports.
-pub(crate) fn first_layer_line(v: &Value) -> String {
-    let neurons: Vec<u64> = v["neurons"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_u64).collect())
-        .unwrap_or_default();
-    let width = v["width"].as_u64().unwrap_or(0);
-    if neurons.is_empty() {
-        return format!("first layer: none of its {width} neurons is inactive on the data");
-    }
-    let list = neurons
-        .iter()
-        .map(|j| j.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "first layer: {} of {width} neurons inactive on the data (neuron{} {list}, 0-based): \
-         frozen for good with {} ({} coordinates), so training can use only {} of the {width}",
-        neurons.len(),
-        if neurons.len() == 1 { "" } else { "s" },
-        if neurons.len() == 1 {
-            "its row of W_1, its bias and its column of W_2"
-        } else {
-            "their rows of W_1, biases and columns of W_2"
-        },
-        v["frozen_coordinates"],
-        width - neurons.len() as u64
-    )
 }
