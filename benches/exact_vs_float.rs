@@ -181,7 +181,7 @@ fn dead_layer_detection(c: &mut Criterion) {
             })
             .collect();
         let mut lanes = LaneDecider::new(&arch, &df).expect("data has points");
-        assert!(lanes.safe(plan.max_abs()));
+        assert!(lanes.safe(plan.max_abs()).is_some());
         let mut g = 0;
         group.bench_with_input(
             BenchmarkId::new("montecarlo-8-trials-lanes", &id),

@@ -8,12 +8,18 @@
 //!   (the exact integer forward pass at every point when no layer is dead; the constant
 //!   after the dead layer when one is).
 //!
-//! Run: `cargo bench --bench filtered -- --warm-up-time 1 --measurement-time 3`.
+//! - `inspect`: what `inspect` computes after loading, f64 (decisions, risk, V) against
+//!   exact (decisions, exact risk, exact V: the batched exact pass of `net::batch_exact`).
+//!
+//! Run: `cargo bench --bench filtered -- --warm-up-time 1 --measurement-time 3`
+//! (`-- inspect/` for the end-to-end group alone).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use deadrelu::activity::batched::activity;
+use deadrelu::activity::batched::{activity, activity_streaming};
+use deadrelu::activity::batched_inspect::inspect_exact_batched;
 use deadrelu::activity::filtered::{Filter, best_constant, exact_risk};
 use deadrelu::data::Dataset;
+use deadrelu::io::DataF64;
 use deadrelu::net::batch::{BatchNet, InputExactness, forward};
 use deadrelu::net::init::{BiasInit, InitScheme, init_network};
 use deadrelu::net::{Arch, Network};
@@ -101,10 +107,47 @@ fn decisions(c: &mut Criterion) {
     group.finish();
 }
 
+/// What `inspect` computes end to end after loading, f64 against exact: f64 decisions,
+/// risk and V; exact decisions, exact risk and exact V (the batched exact pass of
+/// `net::batch_exact` at every point when no layer is dead).
+fn inspect(c: &mut Criterion) {
+    let mut group = c.benchmark_group("inspect");
+    group.sample_size(10);
+    for (widths, points, dead) in CASES {
+        let net = network(widths, dead);
+        let (data, _) = data(widths[0], widths[widths.len() - 1], points);
+        let params: Vec<f64> = net.params().iter().map(|p| p.to_f64().unwrap()).collect();
+        let fdata = DataF64::from_exact(data);
+        let arch = net.arch().clone();
+        let id = label(widths, points, dead);
+        group.throughput(Throughput::Elements(points as u64));
+        let batch = BatchNet::from_exact(&net).unwrap();
+        group.bench_with_input(BenchmarkId::new("f64", &id), &(), |b, _| {
+            b.iter(|| {
+                let (act, out) =
+                    activity_streaming(&batch, fdata.x.view(), fdata.exactness()).unwrap();
+                let risk: f64 = (&out - &fdata.y).mapv(|v| v * v).sum();
+                let mean = fdata.y.mean_axis(ndarray::Axis(0)).unwrap();
+                let v: f64 = (&fdata.y - &mean).mapv(|v| v * v).sum();
+                (act, risk, v)
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("exact", &id), &(), |b, _| {
+            b.iter(|| {
+                inspect_exact_batched(&arch, &params, &fdata, |_| {})
+                    .unwrap()
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
 fn values(c: &mut Criterion) {
     let mut group = c.benchmark_group("inspect_exact_values");
     group.sample_size(10);
-    // the exact outputs of a live MNIST-shaped network take minutes: not benched
+    // the rational path's exact outputs of a live MNIST-shaped network take minutes
+    // (group `inspect` has the batched exact pass): not benched here
     for (widths, points, dead) in CASES.into_iter().filter(|(w, _, d)| *d || w[0] < 784) {
         let net = network(widths, dead);
         let (data, _) = data(widths[0], widths[widths.len() - 1], points);
@@ -125,5 +168,5 @@ fn values(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decisions, values);
+criterion_group!(benches, inspect, decisions, values);
 criterion_main!(benches);

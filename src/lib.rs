@@ -52,6 +52,7 @@
 
 pub mod activity;
 pub mod audit;
+pub mod cancel;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod data;

@@ -27,6 +27,59 @@ pub const MAX_PARAMS: usize = 1 << 30;
 /// At most this many layers (`L`).
 pub const MAX_DEPTH: usize = 100_000;
 
+/// Echoed input longer than this many bytes is shortened in messages ([`shown`]).
+pub const MAX_ECHO_BYTES: usize = 80;
+
+/// Characters of a shortened echo that are kept.
+const ECHO_KEPT_CHARS: usize = 60;
+
+/// `text` as an error message quotes it: in double quotes with escapes (`{:?}`), or, when
+/// longer than [`MAX_ECHO_BYTES`], its first 60 characters, `…` and its length, so that
+/// a 63 KB flag value or file field does not come back in full:
+/// `"1111…" (63000 bytes)`.
+pub fn shown(text: &str) -> String {
+    if text.len() <= MAX_ECHO_BYTES {
+        return format!("{text:?}");
+    }
+    let cut = text
+        .char_indices()
+        .nth(ECHO_KEPT_CHARS)
+        .map_or(text.len(), |(i, _)| i);
+    format!("{:?}… ({} bytes)", &text[..cut], text.len())
+}
+
+/// `text` unquoted, shortened like [`shown`] when longer than [`MAX_ECHO_BYTES`] (for
+/// numbers a message prints bare: `--lr 1/10: must be > 0`).
+pub fn shown_bare(text: &str) -> String {
+    shorten_over(text, MAX_ECHO_BYTES)
+}
+
+fn shorten_over(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_string();
+    }
+    let cut = text
+        .char_indices()
+        .nth(ECHO_KEPT_CHARS)
+        .map_or(text.len(), |(i, _)| i);
+    format!("{}… ({} bytes)", &text[..cut], text.len())
+}
+
+/// Shortens, in a one-line message, every word (a run without spaces) longer than 256
+/// bytes as [`shown_bare`] does: the last line of defence, applied to every message the
+/// command line prints, for echoes no call site shortened.
+pub fn shorten_words(message: &str) -> String {
+    const LONG_WORD: usize = 256;
+    if message.len() <= LONG_WORD {
+        return message.to_string();
+    }
+    message
+        .split(' ')
+        .map(|w| shorten_over(w, LONG_WORD))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Fraction of the available memory one allocation may take.
 const MEMORY_FRACTION: f64 = 0.8;
 
@@ -127,6 +180,28 @@ pub fn available_memory() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_echoes_are_shortened() {
+        assert_eq!(shown("box:0,1"), "\"box:0,1\"");
+        let long = format!("box:{}", "9".repeat(63_000));
+        let s = shown(&long);
+        assert_eq!(s, format!("\"box:{}\"… (63004 bytes)", "9".repeat(56)));
+        // multi-byte characters are never cut inside
+        let wide = "é".repeat(100);
+        assert_eq!(shown(&wide), format!("{:?}… (200 bytes)", "é".repeat(60)));
+        let msg = format!("--domain: bad {} here", "7".repeat(300));
+        assert_eq!(
+            shorten_words(&msg),
+            format!("--domain: bad {}… (300 bytes) here", "7".repeat(60))
+        );
+        assert_eq!(shorten_words("short message"), "short message");
+        assert_eq!(shown_bare("-1/10"), "-1/10");
+        assert_eq!(
+            shown_bare(&"1".repeat(81)),
+            format!("{}… (81 bytes)", "1".repeat(60))
+        );
+    }
 
     #[test]
     fn allocation_checks() {

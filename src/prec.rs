@@ -1,9 +1,5 @@
 //! The tolerance policy: every tolerance and precision of the crate, named, in one place.
 
-/// In `f64` mode a pre-activation with `|z| <= NEAR_TIE_F64` is a *near tie*: the float
-/// decision "active / inactive" there could flip under rounding, and reports list it.
-pub const NEAR_TIE_F64: f64 = 1e-9;
-
 /// Relative tolerance under which an `f64` result is said to agree with the exact one
 /// (`|f - e| <= F64_AGREEMENT * (1 + |e|)`), for the small networks of the tests.
 pub const F64_AGREEMENT: f64 = 1e-9;

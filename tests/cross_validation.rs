@@ -94,15 +94,26 @@ proptest! {
         for (f, e) in gf.iter().zip(&ge) {
             prop_assert!(close(*f, e), "gradient {f} vs {}", e);
         }
-        // activation patterns agree wherever the f64 margin is above tolerance
+        // the rounding bound of the very values computed covers the exact value, and
+        // every sign it settles is the exact sign
+        let ex = deadrelu::activity::F64Exactness::of_exact(&net, &data);
+        let bn = deadrelu::net::batch::BatchNet::from_f64(net.arch().clone(), netf.params().to_vec(), ex.params.clone()).unwrap();
         for m in 0..data.len() {
             let (pe, pf) = (net.forward(data.x(m)), netf.forward(dataf.x(m)));
-            for (le, lf) in pe.pre.iter().zip(&pf.pre) {
-                for (ze, zf) in le.iter().zip(lf) {
-                    if zf.abs() > deadrelu::prec::NEAR_TIE_F64 {
-                        prop_assert_eq!(ze.sign(), zf.sign());
+            let mut a: Vec<f64> = dataf.x(m).to_vec();
+            let mut e_a: Option<Vec<f64>> = None;
+            for (k, (le, lf)) in pe.pre.iter().zip(&pf.pre).enumerate() {
+                let e = bn.point_bound(k + 1, &a, e_a.as_deref(), ex.rows[m], lf);
+                for ((ze, zf), ev) in le.iter().zip(lf).zip(&e) {
+                    let err = (ze - deadrelu::scalar::rational_from_f64(*zf).unwrap()).abs();
+                    prop_assert!(err <= deadrelu::scalar::rational_from_f64(*ev).unwrap());
+                    let s = deadrelu::net::batch::decide(*zf, *ev);
+                    if s != deadrelu::scalar::Sign::Undecided {
+                        prop_assert_eq!(ze.sign(), s);
                     }
                 }
+                a = lf.iter().map(|&v| v.max(0.0)).collect();
+                e_a = Some(lf.iter().zip(&e).map(|(&v, &ev)| deadrelu::net::batch::activation_error(v, ev)).collect());
             }
         }
     }

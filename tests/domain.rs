@@ -133,12 +133,19 @@ fn maximum_exactly_zero_proven_and_tampering_rejected() {
     .collect();
     let net = Network::new(arch.clone(), params).unwrap();
     let region = cube(&q(-1, 1), &q(1, 1), 2);
-    let proof = match decide_dead_on_box(&net, 2, &region, 4000) {
-        BoxDecision::Dead { proof } => proof,
+    let widths = arch.widths().to_vec();
+    // the default pipeline proves it (by whichever method) and the proof checks
+    match decide_dead_on_box(&net, 2, &region, 4000) {
+        BoxDecision::Dead { proof } => assert_eq!(
+            check_box_proof(&widths, net.params(), 2, &region, &proof.to_json()),
+            Ok(proof.regions())
+        ),
+        other => panic!("{other:?}"),
+    }
+    let proof = match decide_by_phases(&net, 2, &region, 4000) {
+        PhaseDecision::Dead(tree) => DeadProof::Phases(tree),
         other => panic!("{other:?}"),
     };
-    assert!(matches!(proof, DeadProof::Phases(_)), "{proof:?}");
-    let widths = arch.widths().to_vec();
     let theta = net.params();
     let good = proof.to_json();
     assert_eq!(
@@ -193,7 +200,7 @@ fn maximum_exactly_zero_proven_and_tampering_rejected() {
 fn seeded_random_networks_all_decided_and_checked() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
-    let (mut dead, mut alive, mut phases) = (0, 0, 0);
+    let (mut dead, mut alive, mut phases, mut by_lp) = (0, 0, 0, 0);
     for _ in 0..300 {
         let d = rng.gen_range(1..=3);
         let mut widths = vec![d];
@@ -249,12 +256,18 @@ fn seeded_random_networks_all_decided_and_checked() {
                         check_box_proof(&widths, net.params(), k, &region, &proof.to_json());
                     assert_eq!(checked, Ok(proof.regions()), "{widths:?} layer {k}");
                     dead += 1;
+                    by_lp += usize::from(matches!(proof, DeadProof::Lp(_)));
                 }
                 BoxDecision::Unknown { reason } => panic!("{widths:?} layer {k}: {reason}"),
             }
         }
     }
     assert!(dead > 50 && alive > 50, "dead {dead}, alive {alive}");
+    // branch and bound decides nearly all of them itself (the rest: maxima of exactly 0)
+    assert!(
+        by_lp * 10 >= dead * 9,
+        "branch and bound proved {by_lp} of {dead}"
+    );
     assert_eq!(
         phases, dead,
         "the phase method proves exactly the dead layers"

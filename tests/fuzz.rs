@@ -20,6 +20,8 @@
 //! `i64::MIN`), and byte-level mutations of valid seeds. `proptest` shrinks a failure and
 //! records its seed in `tests/fuzz.proptest-regressions`, which is committed.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -75,37 +77,9 @@ fn scratch_dir(channel: &str) -> PathBuf {
 /// Runs the binary with a kill timer; the exit code must be 0, 1 or 2 and stderr must
 /// not show a panic.
 fn run_binary(args: &[String]) -> Result<(i32, String), TestCaseError> {
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_deadrelu"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    // stderr is drained on its own thread: a child writing more than a pipe holds must
-    // not block (and look hung) while this thread waits for it to exit.
-    let mut stderr = child.stderr.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut stderr, &mut text).ok();
-        text
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > PROCESS_LIMIT {
-            child.kill().ok();
-            child.wait().ok();
-            return Err(TestCaseError::fail(format!(
-                "{args:?} still running after {PROCESS_LIMIT:?}"
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let err = reader.join().unwrap_or_default();
-    let code = status.code().unwrap_or(-1);
+    let out =
+        common::process::run_limited(args, None, PROCESS_LIMIT).map_err(TestCaseError::fail)?;
+    let (code, err, status) = (out.code, out.stderr, out.status);
     if !(0..=2).contains(&code) || err.contains("panicked") {
         return Err(TestCaseError::fail(format!(
             "{args:?}: exit {code} ({status:?}), stderr: {err}"

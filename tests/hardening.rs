@@ -2,9 +2,9 @@
 //! promptly (under two seconds) with exit 2 and one clear line on stderr, or gives the
 //! correct answer. Nothing here may panic, hang or abort.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
 
 /// The time any bad input may take to be refused.
 const PROMPT: Duration = Duration::from_secs(2);
@@ -12,44 +12,13 @@ const PROMPT: Duration = Duration::from_secs(2);
 /// Runs the binary with a time limit: (exit code, stdout, stderr, elapsed). A run past
 /// twice the limit is killed and fails the test.
 fn run_timed(args: &[&str], stdin: Option<&str>) -> (i32, String, String, Duration) {
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_deadrelu"))
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if start.elapsed() > 2 * PROMPT + Duration::from_secs(8) {
-            child.kill().ok();
-            panic!("{args:?} still running after {:?}", start.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let elapsed = start.elapsed();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-        elapsed,
+    let out = common::process::run_limited(
+        args,
+        stdin.map(str::as_bytes),
+        2 * PROMPT + Duration::from_secs(8),
     )
+    .unwrap_or_else(|e| panic!("{e}"));
+    (out.code, out.stdout, out.stderr, out.elapsed)
 }
 
 /// Asserts a prompt exit 2 with one line on stderr that contains `needle`.
@@ -334,4 +303,207 @@ fn item5_and_item8_zero_counts_are_refused() {
     let (code, _, err, elapsed) = run_timed(&["bound", "--width", "18446744073709551615"], None);
     assert_eq!(code, 0, "{err}");
     assert!(elapsed < PROMPT, "{elapsed:?}");
+}
+
+/// The network of item 6: exact z = +9.3e-9 at x = (1, 1, 1, 1), f64 gives about -2e-8;
+/// the old absolute tolerance 1e-9 called the layer dead with no near tie.
+const ITEM6_WEIGHTS: &str = r#"{"arch":[4,1,1],"params":["134217728","7/536870912","7/536870912","-4503599627370497/33554432","7/536870912","1","0"]}"#;
+
+#[test]
+fn item6_cancellation_is_a_near_tie_in_every_f64_command() {
+    let weights = temp_file("item6.json", ITEM6_WEIGHTS);
+    let data = temp_file("item6.csv", "1,1,1,1,0\n1,1,1,1,0\n");
+    let (w, d) = (
+        weights.to_str().unwrap(),
+        format!("csv:{}", data.to_str().unwrap()),
+    );
+    let json = |args: &[&str]| -> serde_json::Value {
+        let (code, out, err, _) = run_timed(args, None);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let v = json(&[
+        "train",
+        "--weights",
+        w,
+        "--data",
+        &d,
+        "--mode",
+        "f64",
+        "--steps",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(v["dead_layers_initial"], serde_json::json!([1])); // the float decision
+    assert_eq!(v["near_ties_initial"], 2, "{v}");
+    assert_eq!(v["near_ties_final"], 2, "{v}");
+    let v = json(&[
+        "inspect",
+        "--weights",
+        w,
+        "--data",
+        &d,
+        "--mode",
+        "f64",
+        "--json",
+    ]);
+    assert_eq!(v["near_ties"]["count"], 2, "{v}");
+    // the exact answer: alive
+    let v = json(&[
+        "inspect",
+        "--weights",
+        w,
+        "--data",
+        &d,
+        "--mode",
+        "exact",
+        "--json",
+    ]);
+    assert_eq!(v["dead_layers"], serde_json::json!([]), "{v}");
+    // exact mode has no near ties to report
+    let v = json(&[
+        "train",
+        "--weights",
+        w,
+        "--data",
+        &d,
+        "--mode",
+        "exact",
+        "--steps",
+        "1",
+        "--json",
+    ]);
+    assert!(v.get("near_ties_initial").is_none(), "{v}");
+}
+
+/// Item 8 in the checker: a certificate with a key twice (same value or not) is refused
+/// as unreadable, by `deadrelu check` and by the independent `deadrelu-check`; the
+/// untouched certificate is valid.
+#[test]
+fn item8_checker_refuses_duplicate_keys() {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/check/tests/fixtures/v2/plain.json"
+    );
+    let text = std::fs::read_to_string(fixture).unwrap();
+    let (code, _, err, _) = run_timed(&["check", fixture], None);
+    assert_eq!(code, 0, "{err}");
+    let twice = text.replacen('{', r#"{"claim": "non-convergence", "#, 1);
+    let path = temp_file("dup-cert.json", &twice);
+    refused(
+        &["check", path.to_str().unwrap()],
+        "duplicate key \"claim\"",
+    );
+    let out = std::process::Command::new(
+        env!("CARGO_MANIFEST_DIR").to_string() + "/target/release/deadrelu-check",
+    )
+    .arg(&path)
+    .output();
+    if let Ok(out) = out {
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+    }
+}
+
+/// Item 8: text `inspect` checks `--domain` before it prints anything.
+#[test]
+fn item8_bad_domain_prints_no_report() {
+    for domain in ["box:1,0", "bax:0,1", "box:0,1e-9223372036854775808"] {
+        let (code, out, err, elapsed) =
+            run_timed(&["inspect", "--arch", "1,3,1", "--domain", domain], None);
+        assert_eq!(code, 2, "{domain}: {err}");
+        assert_eq!(out, "", "{domain}: a report was printed before the error");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains("--domain"), "{err}");
+        assert!(elapsed < PROMPT);
+    }
+}
+
+/// Item 8: f64 inputs that round to infinity are bad input (exit 2, naming the point),
+/// not a report with `risk: null`, in every f64 command; exact mode takes them.
+#[test]
+fn item8_inputs_beyond_f64_are_refused_in_f64_mode() {
+    let data = "grid:-1e400,1e400:4";
+    for args in [
+        &[
+            "inspect", "--mode", "f64", "--arch", "1,2,1", "--data", data,
+        ][..],
+        &[
+            "train", "--mode", "f64", "--arch", "1,2,1", "--data", data, "--steps", "1",
+        ],
+        &[
+            "estimate", "--arch", "1,2,1", "--data", data, "--trials", "10",
+        ],
+    ] {
+        refused(args, "data point 0: -1000");
+        refused(args, "beyond the range of f64");
+    }
+    let csv = temp_file("inf.csv", "1,1e400\n2,3\n");
+    let spec = format!("csv:{}", csv.to_str().unwrap());
+    refused(
+        &[
+            "inspect", "--mode", "f64", "--arch", "1,2,1", "--data", &spec,
+        ],
+        "beyond the range of f64",
+    );
+    let (code, out, err, _) = run_timed(
+        &["inspect", "--arch", "1,2,1", "--data", data, "--json"],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("\"risk\":\""),
+        "exact mode gives an exact risk: {out}"
+    );
+}
+
+/// Shortened echoes: a 63 KB flag value comes back as its first 60 characters, `…` and
+/// its length, in our messages and in clap's.
+#[test]
+fn long_flag_values_are_not_echoed_in_full() {
+    let nines = "9".repeat(63_000);
+    let cases = [
+        vec![
+            "inspect".to_string(),
+            "--arch".into(),
+            "1,3,1".into(),
+            "--domain".into(),
+            format!("bax:{nines}"),
+        ],
+        vec!["inspect".into(), "--arch".into(), format!("1,{nines},1")],
+        vec![
+            "inspect".into(),
+            "--arch".into(),
+            "1,3,1".into(),
+            format!("--init=uniform:{nines}"),
+        ],
+        vec![
+            "train".into(),
+            "--arch".into(),
+            "1,3,1".into(),
+            format!("--lr=-{nines}"),
+        ],
+        vec![
+            "estimate".into(),
+            "--arch".into(),
+            "1,3,1".into(),
+            "--shard".into(),
+            format!("{nines}/x"),
+        ],
+    ];
+    for args in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, err, _) = run_timed(&args, None);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.len() < 600,
+            "{} bytes: {}",
+            err.len(),
+            &err[..600.min(err.len())]
+        );
+        // the value is left out, or shown shortened with its length
+        assert!(
+            !err.contains(&"9".repeat(100)) && (err.contains("… (6300") || !err.contains("999")),
+            "{err}"
+        );
+    }
 }

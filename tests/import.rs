@@ -116,18 +116,18 @@ fn helpful_errors_for_every_mismatch() {
         read_safetensors(&nan),
         Err(ImportError::NonFinite { index: 1, .. })
     ));
-    let half = write(
+    let int = write(
         &dir,
-        "f16.safetensors",
+        "int.safetensors",
         vec![
-            ("0.weight", Dtype::F16, vec![2, 1], vec![0; 4]),
+            ("0.weight", Dtype::I32, vec![2, 1], vec![0; 8]),
             ok("0.bias", vec![2]),
             ok("2.weight", vec![1, 2]),
             ok("2.bias", vec![1]),
         ],
     );
     assert!(matches!(
-        read_safetensors(&half),
+        read_safetensors(&int),
         Err(ImportError::Dtype { .. })
     ));
     let nobias = write(
@@ -135,17 +135,13 @@ fn helpful_errors_for_every_mismatch() {
         "nobias.safetensors",
         vec![
             ok("0.weight", vec![2, 1]),
-            ok("2.weight", vec![1, 2]),
+            ok("0.bias", vec![2]),
             ok("2.bias", vec![1]),
         ],
     );
     assert!(matches!(
         read_safetensors(&nobias),
-        Err(ImportError::Missing {
-            index: 0,
-            what: "bias",
-            ..
-        })
+        Err(ImportError::Missing { ref module, .. }) if module == "2"
     ));
     let bn = write(
         &dir,
@@ -203,7 +199,7 @@ fn helpful_errors_for_every_mismatch() {
         Err(ImportError::Format { .. })
     ));
     // the CLI turns each into one line and exit 2
-    for path in [&nan, &half, &nobias, &bn, &chain, &garbage] {
+    for path in [&nan, &int, &nobias, &bn, &chain, &garbage] {
         let (code, out, err) = deadrelu(&["inspect", "--weights", path.to_str().unwrap()]);
         assert_eq!(code, 2, "{err}");
         assert!(out.is_empty() && err.trim().lines().count() == 1, "{err}");

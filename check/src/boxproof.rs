@@ -58,10 +58,31 @@ fn interval_bounds(
     Ok(z)
 }
 
-fn count(v: &Value, what: &str) -> Result<usize, CheckError> {
+/// A non-negative integer of a proof (an axis, a layer, a neuron).
+pub(crate) fn count(v: &Value, what: &str) -> Result<usize, CheckError> {
     v.as_u64()
         .and_then(|n| usize::try_from(n).ok())
         .ok_or_else(|| unreadable(format!("{what}: expected a non-negative integer")))
+}
+
+/// The node at `pos` of a proof tree in prefix order (advancing `pos`), refusing trees
+/// deeper than [`MAX_PROOF_DEPTH`] and trees that end early.
+pub(crate) fn next_node<'t>(
+    tree: &'t [Value],
+    pos: &mut usize,
+    depth: usize,
+) -> Result<&'t Value, CheckError> {
+    if depth > MAX_PROOF_DEPTH {
+        return Err(too_large(
+            Limit::ProofDepth,
+            format!("the proof tree is deeper than {MAX_PROOF_DEPTH}"),
+        ));
+    }
+    let node = tree
+        .get(*pos)
+        .ok_or_else(|| fails(Claim::DomainProof, "the proof tree ends early"))?;
+    *pos += 1;
+    Ok(node)
 }
 
 struct Replay<'a> {
@@ -74,18 +95,7 @@ struct Replay<'a> {
 
 impl Replay<'_> {
     fn next_node(&mut self, depth: usize) -> Result<&Value, CheckError> {
-        if depth > MAX_PROOF_DEPTH {
-            return Err(too_large(
-                Limit::ProofDepth,
-                format!("the proof tree is deeper than {MAX_PROOF_DEPTH}"),
-            ));
-        }
-        let node = self
-            .tree
-            .get(self.pos)
-            .ok_or_else(|| fails(Claim::DomainProof, "the proof tree ends early"))?;
-        self.pos += 1;
-        Ok(node)
+        next_node(self.tree, &mut self.pos, depth)
     }
 
     /// The affine pre-activation of neuron `j` of layer `l` given the previous outputs.
@@ -331,9 +341,11 @@ pub fn check_box_proof(
                 .collect();
             replay.phases(Region::of_box(region), (1, 0), identity, Vec::new(), 0)?
         }
+        // its own replay, which also checks that the tree ends where the proof does
+        Some("lp-branching") => return crate::boxlp::check_lp_tree(net, k, region, tree),
         _ => {
             return Err(unreadable(
-                "domain.proof.method: input-splitting or phase-branching",
+                "domain.proof.method: input-splitting, phase-branching or lp-branching",
             ));
         }
     };

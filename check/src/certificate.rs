@@ -218,7 +218,7 @@ fn risk(net: Net<'_>, data: &Data<'_>, meter: &mut Meter) -> Result<BigRational,
 /// false claim.
 pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     let cert: Value =
-        serde_json::from_str(text).map_err(|e| unreadable(format!("not JSON: {e}")))?;
+        crate::read::strict_json(text).map_err(|e| unreadable(format!("not JSON: {e}")))?;
     if field(&cert, "format")?.as_str() != Some(FORMAT) {
         return Err(unreadable(format!("format is not {FORMAT:?}")));
     }

@@ -9,9 +9,11 @@
 //! [`polytope`]). Every claim it verifies is a [`Claim`]; a false one is reported by name.
 //! The trusted base is stated in the crate's README.
 
+pub mod boxlp;
 pub mod boxproof;
 pub mod canon;
 mod certificate;
+pub mod checkpoint;
 pub mod exact;
 pub mod filter;
 pub mod limits;
@@ -21,6 +23,7 @@ mod read;
 
 pub use boxproof::{check_alive_witness, check_box_proof};
 pub use certificate::{Checked, check_certificate};
+pub use checkpoint::{CheckedCheckpoint, check_checkpoint_certificate};
 pub use limits::Limit;
 pub use num_rational::BigRational;
 
@@ -75,6 +78,11 @@ pub enum Claim {
     AliveWitness,
     /// `digest` is the SHA-256 of the canonical certificate without it.
     Digest,
+    /// (`dead-forever`) the box contains the re-derived reachable interval of every
+    /// coordinate of layers `1..layer`.
+    ReachableBox,
+    /// (`dead-forever`) `layer` is dead on the data for every parameter of the box.
+    DeadOverBox,
 }
 
 impl Claim {
@@ -101,6 +109,8 @@ impl Claim {
             Claim::DomainProof => "domain.proof",
             Claim::AliveWitness => "alive witness",
             Claim::Digest => "digest",
+            Claim::ReachableBox => "box contains the reachable set",
+            Claim::DeadOverBox => "layer dead over the box",
         }
     }
 }

@@ -70,7 +70,9 @@ fn cube(d: usize) -> Vec<(BigRational, BigRational)> {
     vec![(-one.clone(), one); d]
 }
 
-/// Issue 15 item 7: a 1.6 KB chain of phase branches took over a minute.
+/// Issue 15 item 7: a 1.6 KB chain of phase branches took over a minute, then 4.4 s
+/// under the work meter; with the vertex enumeration by edges it takes milliseconds
+/// (the issue asks for under two seconds).
 #[test]
 fn long_phase_chains() {
     let widths = [4, 60, 1, 1];
@@ -82,9 +84,9 @@ fn long_phase_chains() {
     let proof = json!({"method": "phase-branching", "tree": tree});
     let start = Instant::now();
     let r = check_box_proof(&widths, &th, 2, &cube(4), &proof);
-    assert!(r.is_err(), "{r:?}");
+    assert!(matches!(r, Err(CheckError::ClaimFails { .. })), "{r:?}");
     assert!(
-        start.elapsed() < Duration::from_secs(20),
+        start.elapsed() < Duration::from_secs(2),
         "{:?}",
         start.elapsed()
     );
@@ -98,9 +100,9 @@ fn long_phase_chains() {
     let proof = json!({"method": "phase-branching", "tree": tree});
     let start = Instant::now();
     let r = check_box_proof(&widths, &th, 2, &cube(4), &proof);
-    assert!(r.is_err(), "{r:?}");
+    assert!(matches!(r, Err(CheckError::ClaimFails { .. })), "{r:?}");
     assert!(
-        start.elapsed() < Duration::from_secs(20),
+        start.elapsed() < Duration::from_secs(2),
         "{:?}",
         start.elapsed()
     );

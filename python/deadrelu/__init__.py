@@ -11,7 +11,9 @@ CLI's one-line message. Long runs release the GIL and stop on Ctrl-C.
 
 ``model``: a torch ``nn.Module`` (a chain of Linear and ReLU, read with torch.fx;
 ``bias=False`` allowed, Dropout ignored, an eval-mode BatchNorm1d folded exactly when the
-fold is rational, refused otherwise), a state_dict of Linear layers (in its order, ReLUs
+fold is rational, otherwise refused with a ValueError unless ``batchnorm="float64"`` is
+passed: then folded in float64 and the result has ``"batchnorm_folded":
+"float64-rounded"``), a state_dict of Linear layers (in its order, ReLUs
 assumed between them), or a list of ``(W, b)`` arrays (``W`` is out x in, ``b`` may be
 None). Without a model, the CLI's ``arch``/``init``/``seed`` keywords build one.
 
@@ -99,14 +101,18 @@ def _data(X: Any, y: Any, outputs: Optional[int]):
     return (m, rows.shape[1], rows.tobytes())
 
 
-def _run(command: List[str], model: Any = None, X: Any = None, y: Any = None, **flags: Any) -> Dict[str, Any]:
+def _run(command: List[str], model: Any = None, X: Any = None, y: Any = None, batchnorm: str = "exact", **flags: Any) -> Dict[str, Any]:
     widths = bits = exact = None
+    folded: List[str] = []
     if model is not None:
-        widths, bits, exact = encode(model)
+        widths, bits, exact = encode(model, batchnorm, folded)
     data = _data(X, y, widths[-1] if widths else None)
     args = list(command) + _flags(flags)
     text = _native.run(args, widths, bits, exact, data)
-    return json.loads(text)
+    result = json.loads(text)
+    if folded and isinstance(result, dict):
+        result["batchnorm_folded"] = "float64-rounded" if "float64-rounded" in folded else "exact"
+    return result
 
 
 def cli(*args: str) -> Dict[str, Any]:
@@ -114,10 +120,10 @@ def cli(*args: str) -> Dict[str, Any]:
     return json.loads(_native.run([str(a) for a in args]))
 
 
-def theta(model: Any) -> Dict[str, Any]:
+def theta(model: Any, batchnorm: str = "exact") -> Dict[str, Any]:
     """The model as deadrelu reads it: ``{"arch": [...], "params": [...]}`` with exact
     strings (the format of ``--weights FILE.json``)."""
-    widths, bits, exact = encode(model)
+    widths, bits, exact = encode(model, batchnorm)
     if exact is None:
         values = np.frombuffer(bits, dtype="<f8")
         exact = [_native.exact_string(float(v)) for v in values]
@@ -141,6 +147,9 @@ def audit(model: Any = None, X: Any = None, y: Any = None, optimizers: Any = "al
     non-convergence-certified."""
     if X is not None and y is None:
         raise ValueError("audit needs targets y with X")
+    if flags.get("optimizer") is not None and not isinstance(flags["optimizer"], str):
+        from .checkpoint import audit_checkpoint  # a torch optimizer: dead for good (#23)
+        return audit_checkpoint(model, X, y, flags.pop("optimizer"), certificate, **flags)
     if certificate is not None:
         certificate = os.fspath(certificate)
     return _run(["audit"], model, X, y, optimizers=optimizers, steps=steps, batch=batch, certificate=certificate, **flags)

@@ -5,7 +5,10 @@ widened to float64 first, which is exact), so deadrelu sees exactly the numbers 
 holds. A BatchNorm1d in eval mode is folded into the neighbouring Linear in exact
 rational arithmetic (Python's Fraction); when the fold is not rational (the square root
 of running_var + eps is irrational, the usual case) the model is refused rather than
-rounded.
+rounded, unless the caller opts in with ``batchnorm="float64"``: then every BatchNorm1d
+is folded in float64 (as torch.nn.utils.fusion.fuse_linear_bn_eval does) and the folded
+float64 weights are what is audited, exactly; the result says so
+(``"batchnorm_folded": "float64-rounded"``).
 """
 from __future__ import annotations
 
@@ -121,14 +124,29 @@ def _fraction_sqrt(q: Fraction) -> Optional[Fraction]:
     return None
 
 
-def _bn_affine(name: str, bn: Any) -> Tuple[List[Fraction], List[Fraction]]:
-    """Exact (scale, shift) of an eval-mode BatchNorm1d: y = scale * x + shift."""
+BATCHNORM_MODES = ("exact", "float64")
+
+
+def _bn_affine(name: str, bn: Any, batchnorm: str = "exact"):
+    """(scale, shift) of an eval-mode BatchNorm1d, y = scale * x + shift: exact Fractions,
+    or float64 arrays with ``batchnorm="float64"``."""
     if bn.training:
         raise ValueError(
             f"module {name!r} (BatchNorm1d) is in training mode: its output depends on the batch; call model.eval() first"
         )
     if bn.running_mean is None or bn.running_var is None:
         raise ValueError(f"module {name!r} (BatchNorm1d) has no running statistics (track_running_stats=False)")
+    if batchnorm == "float64":
+        mean64 = _to_float64(bn.running_mean, name)
+        var64 = _to_float64(bn.running_var, name)
+        n = len(mean64)
+        gamma64 = _to_float64(bn.weight, name) if bn.affine else np.ones(n)
+        beta64 = _to_float64(bn.bias, name) if bn.affine else np.zeros(n)
+        scale64 = gamma64 / np.sqrt(var64 + float(bn.eps))
+        if not np.all(np.isfinite(scale64)):
+            raise ValueError(f"module {name!r} (BatchNorm1d): the float64 fold is not finite (running_var + eps = 0?)")
+        # (mean, beta): the shift is rounded as torch's fuse_linear_bn_eval rounds it
+        return scale64, (mean64, beta64)
     mean = [Fraction(float(v)) for v in _to_float64(bn.running_mean, name)]
     var = [Fraction(float(v)) for v in _to_float64(bn.running_var, name)]
     eps = Fraction(float(bn.eps))
@@ -144,8 +162,9 @@ def _bn_affine(name: str, bn: Any) -> Tuple[List[Fraction], List[Fraction]]:
         if root is None or root == 0:
             raise ValueError(
                 f"module {name!r} (BatchNorm1d): sqrt(running_var[{j}] + eps) = sqrt({float(var[j] + eps)!r}) is irrational, "
-                "so it cannot be folded exactly into the Linear layer; deadrelu refuses rather than round "
-                "(fold it yourself in float and pass the resulting Linear weights if that is what you want to audit)"
+                "so the BatchNorm cannot be folded exactly into the Linear layer and deadrelu will not round silently; "
+                "pass batchnorm=\"float64\" to fold it in float64 (as torch's fuse_linear_bn_eval does) and audit those "
+                "float64 weights exactly (the result then says \"batchnorm_folded\": \"float64-rounded\")"
             )
         s = gamma[j] / root
         scale.append(s)
@@ -163,6 +182,11 @@ def _exact_layer(layer: Layer) -> Tuple[List[List[Fraction]], List[Fraction]]:
 
 def _fold_after(layer: Layer, scale, shift, bn_name: str) -> Layer:
     """BatchNorm applied to the output of `layer`."""
+    if isinstance(scale, np.ndarray):
+        if len(scale) != layer.w.shape[0]:
+            raise ValueError(f"module {bn_name!r} has {len(scale)} features, the Linear before it {layer.w.shape[0]} outputs")
+        mean, beta = shift
+        return Layer(layer.w * scale[:, None], (layer.b - mean) * scale + beta, layer.name)
     w, b = _exact_layer(layer)
     if len(scale) != len(w):
         raise ValueError(f"module {bn_name!r} has {len(scale)} features, the Linear before it {len(w)} outputs")
@@ -173,6 +197,11 @@ def _fold_after(layer: Layer, scale, shift, bn_name: str) -> Layer:
 
 def _fold_before(layer: Layer, scale, shift, bn_name: str) -> Layer:
     """BatchNorm applied to the input of `layer`: W (s x + t) + b."""
+    if isinstance(scale, np.ndarray):
+        if len(scale) != layer.w.shape[1]:
+            raise ValueError(f"module {bn_name!r} has {len(scale)} features, the Linear after it {layer.w.shape[1]} inputs")
+        mean, beta = shift
+        return Layer(layer.w * scale[None, :], layer.b + layer.w @ (beta - scale * mean), layer.name)
     w, b = _exact_layer(layer)
     if w and len(scale) != len(w[0]):
         raise ValueError(f"module {bn_name!r} has {len(scale)} features, the Linear after it {len(w[0])} inputs")
@@ -250,7 +279,9 @@ def _module_ops(module: Any) -> List[Tuple[str, str, Any]]:
     return ops
 
 
-def _from_module(module: Any) -> List[Layer]:
+def _from_module(module: Any, batchnorm: str = "exact", folded: Optional[list] = None) -> List[Layer]:
+    if batchnorm not in BATCHNORM_MODES:
+        raise ValueError(f"batchnorm={batchnorm!r}: expected one of {BATCHNORM_MODES}")
     ops = [op for op in _module_ops(module) if op[0] != "skip"]
     layers: List[Layer] = []
     pending_bn = None  # a BatchNorm before the next Linear
@@ -276,7 +307,9 @@ def _from_module(module: Any) -> List[Layer]:
                 raise ValueError(f"BatchNorm1d {pending_bn[0]!r} before a ReLU cannot be folded into a Linear")
             need_relu = False
         elif kind == "bn":
-            scale, shift = _bn_affine(name, sub)
+            scale, shift = _bn_affine(name, sub, batchnorm)
+            if folded is not None:
+                folded.append("float64-rounded" if batchnorm == "float64" else "exact")
             if layers and need_relu:
                 layers[-1] = _fold_after(layers[-1], scale, shift, name)
             else:
@@ -292,13 +325,14 @@ def _from_module(module: Any) -> List[Layer]:
     return layers
 
 
-def layers_of(model: Any) -> List[Layer]:
-    """The affine layers of a model (module, state_dict, or list of (W, b))."""
+def layers_of(model: Any, batchnorm: str = "exact", folded: Optional[list] = None) -> List[Layer]:
+    """The affine layers of a model (module, state_dict, or list of (W, b)). Each
+    BatchNorm1d folded appends how to `folded` ("exact" or "float64-rounded")."""
     try:
         from torch import nn
 
         if isinstance(model, nn.Module):
-            return _from_module(model)
+            return _from_module(model, batchnorm, folded)
     except ImportError:
         pass
     if hasattr(model, "items") and hasattr(model, "keys"):
@@ -310,9 +344,9 @@ def layers_of(model: Any) -> List[Layer]:
     )
 
 
-def encode(model: Any):
+def encode(model: Any, batchnorm: str = "exact", folded: Optional[list] = None):
     """(widths, float64 bytes or None, exact strings or None) in the layout of MECHANISM.md."""
-    layers = layers_of(model)
+    layers = layers_of(model, batchnorm, folded)
     widths = [layers[0].shape[1]]
     for i, layer in enumerate(layers):
         out, inp = layer.shape

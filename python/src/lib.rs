@@ -5,8 +5,9 @@
 //! (theta as JSON with exact strings, data as CSV with exact strings: no decimal
 //! rounding anywhere), runs the command through [`deadrelu::cli::run_json`] on a worker
 //! thread with the GIL released, and returns its JSON text. Bad input raises
-//! `ValueError` with the CLI's one-line message; Ctrl-C raises `KeyboardInterrupt` at
-//! once (the worker finishes in the background and its result is dropped).
+//! `ValueError` with the CLI's one-line message; Ctrl-C raises `KeyboardInterrupt` and
+//! stops the Rust work (`deadrelu::cancel`: the long loops stop at their next
+//! cancellation point, nothing is written after it).
 
 use deadrelu::net::Arch;
 use deadrelu::scalar::{BigRational, parse_rational, rational_from_f64, rational_string};
@@ -155,12 +156,27 @@ fn run(
         args.push("--data".into());
         args.push(format!("csv:{}", path.display()));
     }
+    let value = on_worker(py, move || {
+        deadrelu::cli::run_json(&args).map(|v| v.to_string())
+    })?;
+    value.map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Runs `work` on a worker thread with the GIL released, checking for signals every 50 ms.
+/// On Ctrl-C (`KeyboardInterrupt`, or any exception a signal handler raises) the Rust work
+/// is asked to stop ([`deadrelu::cancel::request`]: it stops at its next cancellation
+/// point, within milliseconds), the worker is awaited for up to 2 s, and the exception is
+/// raised; a second Ctrl-C while waiting raises at once.
+fn on_worker<T: Send + 'static>(
+    py: Python<'_>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> PyResult<T> {
+    use std::sync::mpsc::RecvTimeoutError;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("deadrelu".into())
         .spawn(move || {
-            let result = deadrelu::cli::run_json(&args).map_err(|e| e.to_string());
-            let _ = tx.send(result);
+            let _ = tx.send(work());
         })
         .map_err(|e| PyValueError::new_err(format!("cannot start a worker thread: {e}")))?;
     let mut rx = rx;
@@ -168,10 +184,24 @@ fn run(
         let (got, back) = py.detach(move || (rx.recv_timeout(Duration::from_millis(50)), rx));
         rx = back;
         match got {
-            Ok(Ok(value)) => return Ok(value.to_string()),
-            Ok(Err(message)) => return Err(PyValueError::new_err(message)),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            Ok(value) => return Ok(value),
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(interrupt) = py.check_signals() {
+                    deadrelu::cancel::request();
+                    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+                    while std::time::Instant::now() < deadline {
+                        let (got, back) =
+                            py.detach(move || (rx.recv_timeout(Duration::from_millis(20)), rx));
+                        rx = back;
+                        match got {
+                            Err(RecvTimeoutError::Timeout) => py.check_signals()?,
+                            _ => break,
+                        }
+                    }
+                    return Err(interrupt);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
                 return Err(PyValueError::new_err(
                     "deadrelu: the worker thread stopped without an answer (a bug)",
                 ));
@@ -189,12 +219,13 @@ fn exact_string(x: f64) -> PyResult<String> {
 }
 
 /// The whole command line (`deadrelu ARGS...`): prints as the binary does; returns the
-/// exit code. Backs the `deadrelu` console script of the package.
+/// exit code. Backs the `deadrelu` console script of the package; Ctrl-C stops the run
+/// and raises `KeyboardInterrupt`.
 #[pyfunction]
-fn cli_main(py: Python<'_>, args: Vec<String>) -> i32 {
+fn cli_main(py: Python<'_>, args: Vec<String>) -> PyResult<i32> {
     let mut words = vec!["deadrelu".to_string()];
     words.extend(args);
-    py.detach(|| deadrelu::cli::run(words))
+    on_worker(py, move || deadrelu::cli::run(words))
 }
 
 #[pymodule]

@@ -5,7 +5,10 @@
 //! - Deeper layers: interval bound propagation (IBP) in exact rational interval
 //!   arithmetic ([`ibp_bounds`]) is sound: an upper bound `<= 0` proves a neuron inactive
 //!   on the whole box; it is incomplete (it over-approximates).
-//! - [`decide_dead_on_box`] makes it a decision by splitting the input box: on every
+//! - [`decide_dead_on_box`] first runs the witness search and branch and bound of
+//!   [`super::bab`] (LP relaxations, pruning proven by safe dual bounds); what that
+//!   leaves undecided on at most [`MAX_DIM`] inputs goes to the two methods below.
+//! - Input splitting makes it a decision by splitting the input box: on every
 //!   sub-box either IBP proves the layer inactive, or the exact forward pass at the
 //!   sub-box's centre finds an active neuron (a *witness*: an exact rational point of the
 //!   box, re-checkable by one forward pass), or the sub-box is bisected along its longest
@@ -21,7 +24,8 @@
 //! constraints; both are meant for `d <= 3` (the phase method takes `d <= 4`) and small
 //! networks, and both stop at a budget with `unknown` and the reason.
 
-use super::phases::{PhaseDecision, PhaseTree, decide_by_phases};
+use super::bab::{LpDecision, LpSettings, LpTree, decide_by_lp};
+use super::phases::{MAX_DIM, PhaseDecision, PhaseTree, decide_by_phases};
 use crate::net::Network;
 use crate::scalar::{BigRational, Interval, Scalar, Sign};
 use num_traits::{Signed, Zero};
@@ -110,6 +114,9 @@ pub enum DeadProof {
     Split(SplitTree),
     /// Phase regions covering the box, each proven by an exact LP (vertex enumeration).
     Phases(PhaseTree),
+    /// Branch and bound over phases, each node's LP bound proven by dual multipliers
+    /// ([`super::bab`]).
+    Lp(LpTree),
 }
 
 impl DeadProof {
@@ -118,6 +125,7 @@ impl DeadProof {
         match self {
             DeadProof::Split(_) => "input-splitting",
             DeadProof::Phases(_) => "phase-branching",
+            DeadProof::Lp(_) => "lp-branching",
         }
     }
     /// Regions of the proof (leaf boxes or phase regions).
@@ -125,6 +133,7 @@ impl DeadProof {
         match self {
             DeadProof::Split(t) => t.regions(),
             DeadProof::Phases(t) => t.regions(),
+            DeadProof::Lp(t) => t.regions(),
         }
     }
     /// The proof as JSON: `{"method", "regions", "tree"}` with the tree as a flat list in
@@ -137,6 +146,7 @@ impl DeadProof {
         match self {
             DeadProof::Split(t) => flatten_split(t, &mut nodes),
             DeadProof::Phases(t) => flatten_phases(t, &mut nodes),
+            DeadProof::Lp(t) => t.flatten(&mut nodes),
         }
         json!({"method": self.method(), "regions": self.regions(), "tree": nodes})
     }
@@ -222,6 +232,7 @@ fn split_search(
     explored: &mut usize,
     budget: usize,
 ) -> Result<SplitTree, SplitStop> {
+    crate::cancel::point();
     *explored += 1;
     if *explored > budget || depth > MAX_SPLIT_DEPTH {
         return Err(SplitStop::Budget);
@@ -268,15 +279,55 @@ fn split_search(
     })
 }
 
-/// Decides whether hidden layer `k` is dead on `region` (see the module docs): input
-/// splitting with interval bounds on at most `min(budget, SPLIT_BUDGET)` sub-boxes, then, if that did not
-/// decide, the complete phase method ([`super::phases`]) on at most `budget` regions.
+/// Decides whether hidden layer `k` is dead on `region` (see the module docs): the
+/// witness search and branch and bound of [`super::bab`] on at most `budget` nodes;
+/// if that does not decide and the box has at most [`MAX_DIM`] inputs, input splitting
+/// with interval bounds on at most `min(budget, SPLIT_BUDGET)` sub-boxes, then the
+/// complete phase method on at most `budget` regions.
 pub fn decide_dead_on_box(
     net: &Network<BigRational>,
     k: usize,
     region: &InputBox,
     budget: usize,
 ) -> BoxDecision {
+    decide_dead_on_box_with(net, k, region, budget, None)
+}
+
+/// [`decide_dead_on_box`], reporting the branch-and-bound nodes visited to `progress`.
+pub fn decide_dead_on_box_with(
+    net: &Network<BigRational>,
+    k: usize,
+    region: &InputBox,
+    budget: usize,
+    progress: Option<&dyn Fn(usize)>,
+) -> BoxDecision {
+    let settings = LpSettings {
+        budget,
+        seed: k as u64,
+        progress,
+    };
+    let lp_reason = match decide_by_lp(net, k, region, settings).0 {
+        LpDecision::Dead(tree) => {
+            return BoxDecision::Dead {
+                proof: DeadProof::Lp(tree),
+            };
+        }
+        LpDecision::Alive {
+            witness,
+            neuron,
+            value,
+        } => {
+            return BoxDecision::Alive {
+                witness,
+                neuron,
+                value,
+            };
+        }
+        LpDecision::Unknown(why) => why,
+    };
+    if net.arch().inputs() > MAX_DIM {
+        return BoxDecision::Unknown { reason: lp_reason };
+    }
     let mut explored = 0;
     let split_budget = budget.min(SPLIT_BUDGET);
     match split_search(net, k, region.clone(), 0, &mut explored, split_budget) {
@@ -309,7 +360,7 @@ pub fn decide_dead_on_box(
         },
         PhaseDecision::Unknown(why) => BoxDecision::Unknown {
             reason: format!(
-                "input splitting used {explored} sub-boxes without a decision (the largest pre-activation may be exactly 0 on the box), and then: {why}"
+                "{lp_reason}; input splitting used {explored} sub-boxes without a decision (the largest pre-activation may be exactly 0 on the box), and then: {why}"
             ),
         },
     }

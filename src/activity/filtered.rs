@@ -314,7 +314,8 @@ impl ExactSum {
             None => self.add(&(q * q)),
         }
     }
-    fn add_dyadic(&mut self, m: BigInt, e: i64) {
+    /// Adds `m 2^e`.
+    pub fn add_dyadic(&mut self, m: BigInt, e: i64) {
         if m.is_zero() {
             return;
         }

@@ -323,6 +323,7 @@ impl Search<'_> {
         mut prev: Vec<Affine>,
         mut cur: Vec<Affine>,
     ) -> Result<PhaseTree, Stop> {
+        crate::cancel::point();
         self.regions += 1;
         if self.regions > self.budget {
             return Err(Stop::Budget);

@@ -438,6 +438,7 @@ pub fn audit(
             });
         }
         for config in configs {
+            crate::cancel::point();
             progress(&format!(
                 "{} ({})",
                 kind.name(),

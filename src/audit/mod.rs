@@ -9,12 +9,14 @@
 //!   trusted base); its entry points are re-exported here.
 
 pub mod certificate;
+pub mod checkpoint;
 pub mod coq;
 pub mod mechanism;
 
 pub use certificate::Certificate;
 pub use coq::coq_certificate;
 pub use deadrelu_check::{
-    CheckError, Checked, Claim, Limit, check_alive_witness, check_box_proof, check_certificate,
+    CheckError, Checked, CheckedCheckpoint, Claim, Limit, check_alive_witness, check_box_proof,
+    check_certificate, check_checkpoint_certificate,
 };
 pub use mechanism::{AuditError, AuditOptions, AuditReport, Verdict, audit, constructive_witness};

@@ -1,7 +1,7 @@
 //! Options shared by the commands (flattened into each command's options), their value
 //! parsers, and the setup they describe (network and data).
 
-use super::CliError;
+use super::{Cause, CliError};
 use crate::data::{DataSpec, Dataset, Target};
 use crate::net::init::{BiasInit, InitScheme, init_network};
 use crate::net::{Arch, Network};
@@ -9,6 +9,7 @@ use crate::optim::Hyper;
 use crate::scalar::BigRational;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
+use std::str::FromStr;
 
 /// Arithmetic of a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
@@ -41,18 +42,23 @@ pub struct CommonArgs {
     /// Initialization: torch-default, he-normal, he-uniform, glorot-normal, glorot-uniform,
     /// lecun-normal, rai, uniform:C, normal:S. Ignored with --weights.
     #[arg(long, default_value = "torch-default")]
-    pub init: String,
+    pub init: Given<InitScheme>,
     /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
     #[arg(long, default_value = "default")]
-    pub bias_init: String,
+    pub bias_init: Given<BiasInit>,
     /// Seed of the initialization (trial 0 of its ChaCha8 stream family). Ignored with --weights.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Theta from a file instead of --init, by extension: JSON {"arch":[..],"params":[..]}, or a
-    /// PyTorch nn.Sequential of nn.Linear state_dict saved as .safetensors or .npz, or an ONNX
+    /// PyTorch state_dict of nn.Linear layers (any module names; see --layer-order) saved as .safetensors or .npz, or an ONNX
     /// MLP (.onnx: Gemm, MatMul+Add, Relu, Flatten, Identity); f32/f64, read exactly.
     #[arg(long)]
     pub weights: Option<PathBuf>,
+    /// The order of the Linear modules of a .safetensors/.npz state_dict, input layer first
+    /// (e.g. fc1,fc2,head); needed only when neither the module numbers (0, 2, 4; fc1, fc2)
+    /// nor the shapes imply it. Linear layers without a bias tensor (bias=False) get bias 0.
+    #[arg(long, requires = "weights")]
+    pub layer_order: Option<String>,
     /// The data.
     #[command(flatten)]
     pub data: DataArgs,
@@ -67,41 +73,34 @@ pub struct DataArgs {
     /// Data: uniform:A,B:M, grid:A,B:M, csv:PATH, npy:X.npy[,Y.npy], npz:FILE (arrays x, y)
     /// or safetensors:FILE (tensors x, y); without y the targets come from --target.
     #[arg(id = "data", long = "data", default_value = "grid:-1,1:64")]
-    pub spec: String,
+    pub spec: Given<DataSpec>,
     /// Seed of uniform:A,B:M data.
     #[arg(id = "data_seed", long = "data-seed", default_value_t = 0)]
     pub seed: u64,
     /// Target of synthetic data: abs, square, sin, relu-bump, const:V.
     #[arg(long, default_value = "abs")]
-    pub target: String,
+    pub target: Given<Target>,
 }
 
 impl DataArgs {
-    /// Warns about data flags that have no effect: `--target` with CSV data (its last
-    /// columns are the targets) and `--data-seed` with data that are not random.
+    /// Warns about data flags that have no effect: `--target` with data that carry their
+    /// targets (CSV, `npy:X.npy,Y.npy`) and `--data-seed` with data that are not random.
     pub fn warn_ignored(&self) {
-        if self.spec.starts_with("csv:") && self.target != "abs" {
-            super::warn("--target is ignored: CSV data carry their targets in their last columns");
+        let carries_targets = matches!(
+            self.spec.value,
+            DataSpec::Csv(_) | DataSpec::Npy { y: Some(_), .. }
+        );
+        if carries_targets && self.target.text != "abs" {
+            super::warn("--target is ignored: these data carry their own targets");
         }
-        if !self.spec.starts_with("uniform:") && self.seed != 0 {
+        if !matches!(self.spec.value, DataSpec::Uniform { .. }) && self.seed != 0 {
             super::warn("--data-seed is ignored: only uniform:A,B:M data are random");
         }
     }
 
-    /// The data specification and the target.
-    ///
-    /// # Errors
-    /// [`CliError::Invalid`] naming `--data` or `--target`.
-    pub fn parse(&self) -> Result<(DataSpec, Target), CliError> {
-        let spec: DataSpec = self
-            .spec
-            .parse()
-            .map_err(|e| CliError::input("--data", e))?;
-        let target: Target = self
-            .target
-            .parse()
-            .map_err(|e| CliError::input("--target", e))?;
-        Ok((spec, target))
+    /// The data specification and the target (parsed by clap already).
+    pub fn parse(&self) -> (DataSpec, Target) {
+        (self.spec.value.clone(), self.target.value.clone())
     }
 }
 
@@ -115,20 +114,9 @@ pub struct Setup {
 }
 
 impl CommonArgs {
-    /// Parses the initialization scheme.
-    ///
-    /// # Errors
-    /// [`CliError::Input`] naming `--init` or `--bias-init`.
-    pub fn schemes(&self) -> Result<(InitScheme, BiasInit), CliError> {
-        let init: InitScheme = self
-            .init
-            .parse()
-            .map_err(|e| CliError::Input(format!("{e}")))?;
-        let bias: BiasInit = self
-            .bias_init
-            .parse()
-            .map_err(|e| CliError::Input(format!("{e}")))?;
-        Ok((init, bias))
+    /// The initialization scheme and the biases' (parsed by clap already).
+    pub fn schemes(&self) -> (InitScheme, BiasInit) {
+        (self.init.value.clone(), self.bias_init.value.clone())
     }
 
     /// The architecture from `--arch`.
@@ -141,6 +129,23 @@ impl CommonArgs {
             .clone()
             .ok_or_else(|| CliError::Input("--arch is required (e.g. --arch 1,8,8,1)".into()))?;
         Arch::new(widths).map_err(|e| CliError::input("--arch", e))
+    }
+
+    /// Warns (on stderr, unless `--quiet`) about the flags of this setup that have no
+    /// effect: `--init`, `--bias-init` and `--seed` with `--weights`, and the data flags of
+    /// [`DataArgs::warn_ignored`]. Each command calls it once.
+    pub fn warn_ignored(&self) {
+        if let Some(path) = &self.weights
+            && (self.init.text != "torch-default"
+                || self.bias_init.text != "default"
+                || self.seed != 0)
+        {
+            super::warn(&format!(
+                "--init, --bias-init and --seed are ignored: theta is read from {}",
+                path.display()
+            ));
+        }
+        self.data.warn_ignored();
     }
 
     /// Builds the network (from `--weights` or `--init`) and the data.
@@ -178,20 +183,15 @@ impl CommonArgs {
     pub fn network(&self) -> Result<Network<BigRational>, CliError> {
         Ok(match &self.weights {
             Some(path) => {
-                if self.init != "torch-default" || self.bias_init != "default" || self.seed != 0 {
-                    super::warn(&format!(
-                        "--init, --bias-init and --seed are ignored: theta is read from {}",
-                        path.display()
-                    ));
-                }
-                let (arch, params) = crate::io::read_weights_exact(path)
-                    .map_err(|e| CliError::input("--weights", e))?;
+                let (arch, params) =
+                    crate::io::read_weights_exact(path, self.layer_order.as_deref())
+                        .map_err(|e| CliError::input("--weights", e))?;
                 self.check_arch(&arch)?;
                 Network::new(arch, params).map_err(|e| CliError::input("--weights", e))?
             }
             None => {
                 let arch = self.arch()?;
-                let (init, bias) = self.schemes()?;
+                let (init, bias) = self.schemes();
                 init_network(&arch, &init, &bias, self.seed)
                     .map_err(|e| CliError::input("--init", e))?
             }
@@ -203,10 +203,15 @@ impl CommonArgs {
     /// # Errors
     /// [`CliError::Input`] naming `--data`, `--target` or the CSV file and line.
     pub fn dataset(&self, arch: &Arch) -> Result<Dataset<BigRational>, CliError> {
-        let (spec, target) = self.data.parse()?;
-        self.data.warn_ignored();
-        spec.build(arch.inputs(), arch.outputs(), &target, self.data.seed)
-            .map_err(|e| CliError::input("--data", e))
+        let (spec, target) = self.data.parse();
+        crate::io::build_dataset(
+            &spec,
+            arch.inputs(),
+            arch.outputs(),
+            &target,
+            self.data.seed,
+        )
+        .map_err(|e| CliError::input("--data", e))
     }
 }
 
@@ -276,18 +281,156 @@ pub fn rational(text: &str) -> Result<BigRational, String> {
     crate::scalar::parse_rational(text).map_err(|e| e.to_string())
 }
 
-/// Parses `box:A,B`.
+/// Parses `box:A,B` (for a domain read back from a shard file; the flag is a [`BoxDomain`]).
 ///
 /// # Errors
-/// [`CliError::Input`] naming `--domain`.
+/// [`CliError::Invalid`] naming `--domain`.
 pub fn parse_domain(text: &str) -> Result<(BigRational, BigRational), CliError> {
-    let bad = || CliError::Input(format!("--domain {text:?}: expected box:A,B with A <= B"));
-    let rest = text.strip_prefix("box:").ok_or_else(bad)?;
-    let (a, b) = rest.split_once(',').ok_or_else(bad)?;
-    let a = crate::scalar::parse_rational(a).map_err(|e| CliError::input("--domain", e))?;
-    let b = crate::scalar::parse_rational(b).map_err(|e| CliError::input("--domain", e))?;
-    if a > b {
-        return Err(bad());
+    let d: BoxDomain = text.parse().map_err(|e| CliError::input("--domain", e))?;
+    Ok((d.lo, d.hi))
+}
+
+/// A flag's value parsed once, by clap (its `FromStr`), kept with the text it was given
+/// as, which the JSON outputs echo.
+#[derive(Debug, Clone)]
+pub struct Given<T> {
+    /// The text on the command line (or the default).
+    pub text: String,
+    /// The parsed value.
+    pub value: T,
+}
+
+impl<T: FromStr> FromStr for Given<T> {
+    type Err = T::Err;
+    fn from_str(text: &str) -> Result<Self, T::Err> {
+        Ok(Given {
+            text: text.to_string(),
+            value: text.parse()?,
+        })
     }
-    Ok((a, b))
+}
+
+impl<T> std::fmt::Display for Given<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// `--domain box:A,B` with `A <= B`: the box `[A,B]^d`, exact.
+#[derive(Debug, Clone)]
+pub struct BoxDomain {
+    /// The text given.
+    pub text: String,
+    /// `A`.
+    pub lo: BigRational,
+    /// `B`.
+    pub hi: BigRational,
+}
+
+impl FromStr for BoxDomain {
+    type Err = Cause;
+    fn from_str(text: &str) -> Result<Self, Cause> {
+        let bad = || {
+            Cause::from(format!(
+                "{}: expected box:A,B with A <= B",
+                crate::limits::shown(text)
+            ))
+        };
+        let rest = text.strip_prefix("box:").ok_or_else(bad)?;
+        let (a, b) = rest.split_once(',').ok_or_else(bad)?;
+        let lo = crate::scalar::parse_rational(a)?;
+        let hi = crate::scalar::parse_rational(b)?;
+        if lo > hi {
+            return Err(bad());
+        }
+        Ok(BoxDomain {
+            text: text.to_string(),
+            lo,
+            hi,
+        })
+    }
+}
+
+/// `--init` of `estimate`: comma-separated schemes (a sweep), each parsed.
+#[derive(Debug, Clone)]
+pub struct InitList(pub Vec<Given<InitScheme>>);
+
+impl FromStr for InitList {
+    type Err = crate::net::init::InitError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        text.split(',')
+            .map(|s| s.trim().parse())
+            .collect::<Result<_, _>>()
+            .map(InitList)
+    }
+}
+
+impl std::fmt::Display for InitList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let texts: Vec<&str> = self.0.iter().map(|g| g.text.as_str()).collect();
+        f.write_str(&texts.join(","))
+    }
+}
+
+/// At most this many configurations (widths x depths x schemes) in one sweep.
+pub const MAX_CONFIGURATIONS: usize = 10_000;
+
+/// `--depths`: a list like `2,4,8` or a range like `2..20` (at most
+/// [`MAX_CONFIGURATIONS`] depths).
+#[derive(Debug, Clone)]
+pub struct Depths(pub Vec<usize>);
+
+impl FromStr for Depths {
+    type Err = Cause;
+    fn from_str(text: &str) -> Result<Self, Cause> {
+        let bad = || {
+            Cause::from(format!(
+                "{text:?}: expected a list like 2,4,8 or a range like 2..20"
+            ))
+        };
+        if let Some((a, b)) = text.split_once("..") {
+            let (a, b): (usize, usize) = (
+                a.trim().parse().map_err(|_| bad())?,
+                b.trim().parse().map_err(|_| bad())?,
+            );
+            if a > b {
+                return Err(bad());
+            }
+            crate::limits::check_cap(
+                "the number of depths",
+                (b - a) as u128 + 1,
+                MAX_CONFIGURATIONS as u128,
+            )?;
+            return Ok(Depths((a..=b).collect()));
+        }
+        text.split(',')
+            .map(|s| s.trim().parse().map_err(|_| bad()))
+            .collect::<Result<_, _>>()
+            .map(Depths)
+    }
+}
+
+/// `--shard I/N`: shard `index` of `count` (`0 <= I < N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// `I`.
+    pub index: u64,
+    /// `N`.
+    pub count: u64,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = || format!("{text:?}: expected I/N with 0 <= I < N");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u64, u64) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
 }

@@ -1,6 +1,6 @@
 //! `deadrelu audit` and `deadrelu check`.
 
-use super::args::{OptimArgs, Setup, parse_domain};
+use super::args::{BoxDomain, OptimArgs, Setup};
 use super::format::{
     decision_json, first_layer_json, first_layer_line, print_json, readable, show,
 };
@@ -42,10 +42,18 @@ pub struct AuditArgs {
     /// Certify on the whole input box [A,B]^d (box:A,B): the deepest hidden layer proven
     /// dead on the box is the one certified, and the certificate carries the proof.
     #[arg(long)]
-    pub domain: Option<String>,
+    pub domain: Option<BoxDomain>,
     /// Most sub-boxes or phase regions the box decision may explore per layer.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
+    /// Checkpoint mode: PyTorch's optimizer state_dict as JSON (with --weights and
+    /// --optimizer): decide whether each dead layer stays dead forever.
+    #[arg(long)]
+    pub optimizer_state: Option<PathBuf>,
+    /// The optimizer of --optimizer-state (sgd, momentum, nesterov, adagrad, rmsprop,
+    /// adam, adamax, amsgrad, nadam, adadelta).
+    #[arg(long)]
+    pub optimizer: Option<String>,
 }
 
 /// Options of `check`.
@@ -73,7 +81,7 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
     }
     let setup = args.common.setup()?;
     let domain = match &args.domain {
-        Some(text) => match box_layer(&setup, text, args.box_budget)? {
+        Some(domain) => match box_layer(&setup, domain, args.box_budget)? {
             Ok(found) => Some(found),
             Err(mut not_applicable) => {
                 if let Some(note) = not_written(args, "no hidden layer is proven dead on the box") {
@@ -221,10 +229,11 @@ struct BoxLayer {
 /// is the report when none is (the mechanism does not apply on the box).
 fn box_layer(
     setup: &Setup,
-    text: &str,
+    domain: &BoxDomain,
     budget: usize,
 ) -> Result<Result<BoxLayer, Value>, CliError> {
-    let (a, b) = parse_domain(text)?;
+    let (a, b) = (domain.lo.clone(), domain.hi.clone());
+    let text = &domain.text;
     let (net, data) = (&setup.net, &setup.data);
     let arch = net.arch();
     if let Some(m) = (0..data.len()).find(|&m| data.x(m).iter().any(|x| *x < a || *x > b)) {
@@ -284,6 +293,10 @@ fn box_layer(
 /// # Errors
 /// [`CliError`] for bad options.
 pub fn run(args: &AuditArgs) -> Result<(), CliError> {
+    args.common.warn_ignored();
+    if let Some(path) = &args.optimizer_state {
+        return super::audit_checkpoint::run(args, path);
+    }
     let v = audit_json(args)?;
     if args.common.json {
         print_json(&v);
@@ -396,6 +409,14 @@ pub fn print_report(v: &Value) {
 pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     let text = std::fs::read_to_string(&args.path)
         .map_err(|e| CliError::Input(format!("cannot read {}: {e}", args.path.display())))?;
+    if let Some(result) = super::audit_checkpoint::check_dead_forever(&text, args.json) {
+        return result.map_err(|e| match e {
+            e @ CheckError::ClaimFails { .. } => {
+                CliError::CheckFailed(format!("{}: {e}", args.path.display()))
+            }
+            e => CliError::Input(format!("{}: {e}", args.path.display())),
+        });
+    }
     let result = check_certificate(&text);
     if args.json {
         let v = match &result {

@@ -2,6 +2,7 @@
 //! inactive on a box, and that at least one of `--width` is.
 
 use crate::cli::CliError;
+use crate::cli::args::{BoxDomain, Given};
 use crate::cli::format::{print_json, to_f64};
 use crate::net::init::{BiasInit, InitScheme};
 use crate::scalar::{BigRational, rational_string};
@@ -45,17 +46,17 @@ pub struct BoundArgs {
     /// normal:S, he-normal, glorot-normal (needs l_1, the second entry of --arch, unless biases are zero),
     /// lecun-normal, rai (certified enclosure p_lo, p_hi; p when rational).
     #[arg(long, default_value = "torch-default")]
-    pub init: String,
+    pub init: Given<InitScheme>,
     /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
     #[arg(long, default_value = "default")]
-    pub bias_init: String,
+    pub bias_init: Given<BiasInit>,
     /// Widths l_0,l_1,...: the input dimension d = l_0 and the first-layer width l_1
     /// (deeper widths are not used), e.g. 2,8,1.
     #[arg(long, value_delimiter = ',', conflicts_with_all = ["inputs", "width"])]
     pub arch: Option<Vec<usize>>,
     /// The input box [A,B]^d, as box:A,B [default: box:-1,1].
     #[arg(long, allow_hyphen_values = true, conflicts_with = "box")]
-    pub domain: Option<String>,
+    pub domain: Option<BoxDomain>,
     /// Older spelling of the first entry of --arch: the input dimension d [default: 1].
     #[arg(long)]
     pub inputs: Option<usize>,
@@ -76,20 +77,17 @@ pub struct BoundArgs {
 /// # Errors
 /// [`CliError::Input`] for bad options.
 pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
-    let scheme: InitScheme = args
-        .init
-        .parse()
-        .map_err(|e| CliError::Input(format!("{e}")))?;
-    let bias: BiasInit = args
-        .bias_init
-        .parse()
-        .map_err(|e| CliError::Input(format!("{e}")))?;
+    let scheme: InitScheme = args.init.value.clone();
+    let bias: BiasInit = args.bias_init.value.clone();
     let (a, b) = match (&args.domain, &args.r#box) {
-        (Some(domain), _) => crate::cli::args::parse_domain(domain)?,
+        (Some(domain), _) => (domain.lo.clone(), domain.hi.clone()),
         (None, Some(text)) => {
-            let (a, b) = text
-                .split_once(',')
-                .ok_or_else(|| CliError::Input(format!("--box {text:?}: expected A,B")))?;
+            let (a, b) = text.split_once(',').ok_or_else(|| {
+                CliError::Input(format!(
+                    "--box {}: expected A,B",
+                    crate::limits::shown(text)
+                ))
+            })?;
             (
                 crate::scalar::parse_rational(a).map_err(|e| CliError::input("--box", e))?,
                 crate::scalar::parse_rational(b).map_err(|e| CliError::input("--box", e))?,
@@ -151,8 +149,8 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
         _ => None,
     };
     let mut v = json!({
-        "init": args.init,
-        "bias_init": args.bias_init,
+        "init": args.init.text,
+        "bias_init": args.bias_init.text,
         "inputs": inputs,
         "box": [rational_string(&a), rational_string(&b)],
         "p": p.as_ref().map(rational_string),

@@ -3,7 +3,7 @@
 //! other verifiers can cross-check deadrelu's exact decision.
 
 use super::CliError;
-use super::args::{CommonArgs, parse_domain, rational};
+use super::args::{BoxDomain, CommonArgs, rational};
 use super::format::{decision_json, print_json};
 use crate::activity::domain::{cube, decide_dead_on_box};
 use crate::io::export::{Dtype, nnet_text, vnnlib_text};
@@ -24,7 +24,7 @@ pub struct ExportArgs {
     pub layer: usize,
     /// The input box [A,B]^d (box:A,B).
     #[arg(long, default_value = "box:-1,1", allow_hyphen_values = true)]
-    pub domain: String,
+    pub domain: BoxDomain,
     /// Write PREFIX.onnx and PREFIX.vnnlib (and PREFIX.nnet with --nnet).
     #[arg(long)]
     pub out: PathBuf,
@@ -73,6 +73,7 @@ fn write(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
 /// # Errors
 /// [`CliError`] for bad options or unwritable files.
 pub fn run(args: &ExportArgs) -> Result<(), CliError> {
+    args.common.warn_ignored();
     let setup = args.common.setup()?;
     let net = &setup.net;
     let arch = net.arch();
@@ -83,7 +84,7 @@ pub fn run(args: &ExportArgs) -> Result<(), CliError> {
             arch.depth() - 1
         )));
     }
-    let (a, b) = parse_domain(&args.domain)?;
+    let (a, b) = (args.domain.lo.clone(), args.domain.hi.clone());
     let margin = &args.margin;
     let vnnlib = vnnlib_text(arch.inputs(), arch.width(k), k, &a, &b, margin)
         .map_err(|e| CliError::Input(format!("--domain/--margin: {e}")))?;

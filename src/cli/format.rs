@@ -19,6 +19,11 @@ pub(crate) fn capture_json<T>(f: impl FnOnce() -> T) -> (T, Option<Value>) {
     (out, value)
 }
 
+/// Ends a capture that [`capture_json`] could not end (its function unwound).
+pub(crate) fn end_capture() {
+    CAPTURE.with(|c| *c.borrow_mut() = None);
+}
+
 /// Prints a JSON value on stdout as one line (or hands it to [`capture_json`]).
 pub(crate) fn print_json(v: &serde_json::Value) {
     let captured = CAPTURE.with(|c| match c.borrow_mut().as_mut() {

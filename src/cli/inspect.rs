@@ -1,9 +1,9 @@
 //! `deadrelu inspect`: activity of theta on the data.
 
-use super::args::parse_domain;
+use super::args::BoxDomain;
 use super::format::{
-    decision_json, decision_line, first_layer_json, first_layer_line, number, print_json, readable,
-    show,
+    decision_json, decision_line, first_layer_json, first_layer_line, number, print_json,
+    readable, show,
 };
 use super::{CliError, CommonArgs, Mode};
 use crate::activity::{Activity, activity_on_data};
@@ -24,7 +24,7 @@ pub struct InspectArgs {
     pub mode: Mode,
     /// Also decide, exactly, which hidden layers are dead on the input box [A,B]^d.
     #[arg(long, allow_hyphen_values = true)]
-    pub domain: Option<String>,
+    pub domain: Option<BoxDomain>,
     /// Most sub-boxes the box decision may explore per layer before answering unknown.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
@@ -153,12 +153,70 @@ pub fn inspect_exact(
     })
 }
 
+/// The exact findings of `inspect` by the batched exact pass
+/// ([`crate::activity::batched_inspect`]), when `--weights` holds doubles (JSON numbers,
+/// `f32`/`f64` tensors): weights and data straight to numbers, no rational until the
+/// risk. `None` when it does not apply (the rational path then runs).
+///
+/// # Errors
+/// [`CliError::Input`] for bad files or shapes.
+pub fn inspect_exact_fast(
+    common: &CommonArgs,
+) -> Result<Option<(crate::net::Arch, usize, InspectReport)>, CliError> {
+    let Some(path) = &common.weights else {
+        return Ok(None);
+    };
+    let (arch, params, exact) = crate::io::read_weights_f64(path, common.layer_order.as_deref())
+        .map_err(|e| CliError::input("--weights", e))?;
+    if !exact.iter().all(|&e| e) {
+        return Ok(None);
+    }
+    common.check_arch(&arch)?;
+    let (spec, target) = common.data.parse();
+    let data = crate::io::DataF64::load_with_ints(
+        &spec,
+        arch.inputs(),
+        arch.outputs(),
+        &target,
+        common.data.seed,
+        true,
+    )
+    .map_err(|e| CliError::input("--data", e))?;
+    let bar = super::progress::DelayedBar::new(data.len() as u64, "exact pass (points)");
+    let found =
+        crate::activity::batched_inspect::inspect_exact_batched(&arch, &params, &data, |n| {
+            bar.inc(n as u64)
+        })
+        .map_err(|e| CliError::input("--data", e))?;
+    bar.finish();
+    Ok(found.map(|f| {
+        (
+            arch,
+            data.len(),
+            InspectReport {
+                activity: f.activity,
+                risk: Value::String(crate::scalar::rational_string(&f.risk)),
+                best_constant_risk: Value::String(crate::scalar::rational_string(
+                    &f.best_constant_risk,
+                )),
+                exact_fallbacks: Some(f.exact_fallbacks),
+            },
+        )
+    }))
+}
+
 /// Runs `inspect`.
 ///
 /// # Errors
 /// [`CliError::Input`] for bad options or files.
 pub fn run(args: &InspectArgs) -> Result<(), CliError> {
+    // every option is checked before anything is computed or printed
+    let domain = args.domain.as_ref().map(|d| (d.lo.clone(), d.hi.clone()));
+    args.common.warn_ignored();
     let (arch, points, report, exact_net) = match args.mode {
+        Mode::Exact if let Some((arch, points, report)) = inspect_exact_fast(&args.common)? => {
+            (arch, points, report, None)
+        }
         Mode::Exact => {
             let setup = args.common.setup()?;
             let report = inspect_exact(&setup.net, &setup.data)?;
@@ -188,6 +246,11 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             None => args.common.network(),
         }
     };
+    // the box decision before any output, so that a failure prints nothing else
+    let domain = match &domain {
+        Some((a, b)) => Some(domain_json(&domain_net()?, a, b, args.box_budget)),
+        None => None,
+    };
     let act = &report.activity;
     if args.common.json {
         let mut v = json!({
@@ -206,9 +269,8 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         if let Some(n) = report.exact_fallbacks {
             v["exact_fallbacks"] = json!(n);
         }
-        if let Some(domain) = &args.domain {
-            let (a, b) = parse_domain(domain)?;
-            v["domain"] = domain_json(&domain_net()?, &a, &b, args.box_budget);
+        if let Some(d) = domain {
+            v["domain"] = d;
         }
         if args.mode == Mode::F64 {
             v["near_ties"] = json!({
@@ -271,9 +333,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             act.exact_ties
         );
     }
-    if let Some(domain) = &args.domain {
-        let (a, b) = parse_domain(domain)?;
-        let d = domain_json(&domain_net()?, &a, &b, args.box_budget);
+    if let Some(d) = &domain {
         println!(
             "on the box [{}, {}]^{} (exact):",
             show(&d["box"][0]),

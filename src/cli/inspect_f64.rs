@@ -4,10 +4,10 @@
 
 use super::{CliError, CommonArgs};
 use crate::activity::Activity;
-use crate::activity::batched::activity;
+use crate::activity::batched::activity_streaming;
 use crate::data::Dataset;
 use crate::io::{DataF64, read_weights_f64};
-use crate::net::batch::{BatchNet, forward};
+use crate::net::batch::BatchNet;
 use crate::net::{Arch, Network};
 use crate::scalar::BigRational;
 use serde_json::json;
@@ -35,8 +35,8 @@ pub fn batch_net(common: &CommonArgs) -> Result<BatchNet, CliError> {
         let net = common.network()?;
         return BatchNet::from_exact(&net).map_err(|e| CliError::input("--arch", e));
     };
-    let (arch, params, exact) =
-        read_weights_f64(path).map_err(|e| CliError::input("--weights", e))?;
+    let (arch, params, exact) = read_weights_f64(path, common.layer_order.as_deref())
+        .map_err(|e| CliError::input("--weights", e))?;
     common.check_arch(&arch)?;
     BatchNet::from_f64(arch, params, exact).map_err(|e| CliError::input("--weights", e))
 }
@@ -48,7 +48,7 @@ pub fn batch_net(common: &CommonArgs) -> Result<BatchNet, CliError> {
 pub fn inspect_f64(common: &CommonArgs) -> Result<F64Inspection, CliError> {
     let net = batch_net(common)?;
     let arch = net.arch().clone();
-    let (spec, target) = common.data.parse()?;
+    let (spec, target) = common.data.parse();
     let data = DataF64::load(
         &spec,
         arch.inputs(),
@@ -80,17 +80,18 @@ pub fn inspect_exact_in_f64(
             },
         ));
     }
-    inspect_batched(&bn, &DataF64::from_exact(data.clone()))
+    let data = DataF64::from_exact(data.clone())
+        .finite()
+        .map_err(|e| CliError::input("--data", e))?;
+    inspect_batched(&bn, &data)
 }
 
 fn inspect_batched(net: &BatchNet, data: &DataF64) -> Result<F64Inspection, CliError> {
     let arch = net.arch().clone();
-    let pass =
-        forward(net, data.x.view(), data.exactness()).map_err(|e| CliError::input("--data", e))?;
-    let act = activity(&pass);
+    let (act, out) = activity_streaming(net, data.x.view(), data.exactness())
+        .map_err(|e| CliError::input("--data", e))?;
     // Risk and V in point order, as the scalar code sums them.
     let m = data.len() as f64;
-    let out = pass.output();
     let risk = out
         .outer_iter()
         .zip(data.y.outer_iter())

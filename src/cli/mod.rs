@@ -6,6 +6,7 @@
 
 pub mod args;
 pub(crate) mod audit;
+mod audit_checkpoint;
 mod bound;
 mod demo;
 mod estimate;
@@ -53,6 +54,10 @@ pub enum CliError {
         #[source]
         source: Cause,
     },
+    /// The run was stopped by [`crate::cancel::request`] (Ctrl-C in the Python package;
+    /// exit 130, as a shell reports SIGINT).
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl CliError {
@@ -60,6 +65,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::CheckFailed(_) => 1,
+            CliError::Interrupted => 130,
             _ => 2,
         }
     }
@@ -169,15 +175,17 @@ where
                     0
                 };
             }
-            eprintln!("deadrelu: {}", one_line(&e));
+            eprintln!("deadrelu: {}", crate::limits::shorten_words(&clap_line(&e)));
             return 2;
         }
     };
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
-    match dispatch(cli.command) {
+    let result = crate::cancel::run(|| dispatch(cli.command))
+        .unwrap_or_else(|crate::cancel::Cancelled| Err(CliError::Interrupted));
+    match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("deadrelu: {e}");
+            eprintln!("deadrelu: {}", crate::limits::shorten_words(&e.to_string()));
             e.exit_code()
         }
     }
@@ -186,6 +194,9 @@ where
 /// Runs one command in-process with `--json` and returns its JSON object instead of
 /// printing it (the Python package calls this). `args` are the words after the program
 /// name, e.g. `["inspect", "--weights", "w.json"]`; `--json` is added when missing.
+///
+/// The run stops at its next cancellation point when [`crate::cancel::request`] is called
+/// (from another thread), and then returns [`CliError::Interrupted`].
 ///
 /// # Errors
 /// The command's [`CliError`] (its message is the CLI's one line); bad arguments as
@@ -197,8 +208,12 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
     if !words.iter().any(|w| w == "--json") {
         words.push("--json".into());
     }
-    let cli = Cli::try_parse_from(&words).map_err(|e| CliError::Input(one_line(&e)))?;
-    let (result, value) = format::capture_json(|| dispatch(cli.command));
+    let cli = Cli::try_parse_from(&words).map_err(|e| CliError::Input(clap_line(&e)))?;
+    let (result, value) = crate::cancel::run(|| format::capture_json(|| dispatch(cli.command)))
+        .map_err(|crate::cancel::Cancelled| {
+            format::end_capture();
+            CliError::Interrupted
+        })?;
     match (result, value) {
         (Ok(()), Some(v)) | (Err(CliError::CheckFailed(_)), Some(v)) => Ok(v),
         (Err(e), _) => Err(e),
@@ -208,9 +223,32 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
     }
 }
 
-/// clap's error as one line: its first line, and when that ends with a colon (a list
-/// follows, e.g. the missing required flags), the list joined into it.
-fn one_line(e: &clap::Error) -> String {
+/// The one line of a command-line error: for a value its parser refused, `FLAG: why`
+/// (the parser's own error, worded as the commands word theirs); otherwise clap's first
+/// line without its `error: ` prefix, and when that ends with a colon (a list follows,
+/// e.g. the missing required flags), the list joined into it.
+fn clap_line(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use std::error::Error as _;
+    if e.kind() == ErrorKind::ValueValidation
+        && let (Some(ContextValue::String(arg)), Some(source)) =
+            (e.get(ContextKind::InvalidArg), e.source())
+    {
+        let flag = arg.split(' ').next().unwrap_or(arg);
+        let why = source.to_string().lines().collect::<Vec<_>>().join(" ");
+        if why.contains(flag) {
+            return why;
+        }
+        // the value, unless the parser quotes it already or it is long (the line stays short)
+        return match e.get(ContextKind::InvalidValue) {
+            Some(ContextValue::String(value))
+                if value.len() <= 64 && !why.contains(value.as_str()) =>
+            {
+                format!("{flag} {value:?}: {why}")
+            }
+            _ => format!("{flag}: {why}"),
+        };
+    }
     let text = e.render().to_string();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines

@@ -3,7 +3,7 @@
 use super::args::OptimArgs;
 use super::format::{number, print_json, show};
 use super::{CliError, CommonArgs, Mode};
-use crate::activity::activity_on_data;
+use crate::activity::{F64Exactness, activity_with_exactness};
 use crate::data::Dataset;
 use crate::net::Network;
 use crate::optim::train::{TrainConfig, train};
@@ -60,7 +60,7 @@ pub fn run_in<S: Real>(
     config: &TrainConfig,
     trace: Option<&PathBuf>,
 ) -> Result<RunSummary, CliError> {
-    let data_exact = data;
+    let (data_exact, net_exact) = (data, net);
     let net: Network<S> = net.convert().map_err(|e| CliError::input("--weights", e))?;
     let data: Dataset<S> = data.convert().map_err(|e| CliError::input("--data", e))?;
     let opt = resolved
@@ -75,7 +75,11 @@ pub fn run_in<S: Real>(
     } else {
         number(&v)
     };
-    let act0 = activity_on_data(&net, &data).map_err(|e| CliError::input("--data", e))?;
+    // In f64, near ties are judged against the exact network and data (the f64 network
+    // and data are their roundings); after training, the f64 parameters are the network.
+    let mut exactness = F64Exactness::of_exact(net_exact, data_exact);
+    let act0 = activity_with_exactness(&net, &data, &exactness)
+        .map_err(|e| CliError::input("--data", e))?;
     let mut writer = match trace {
         Some(path) => Some(std::io::BufWriter::new(
             std::fs::File::create(path).map_err(|e| CliError::Output {
@@ -109,7 +113,9 @@ pub fn run_in<S: Real>(
             source: reason.into(),
         });
     }
-    let act1 = activity_on_data(&run.last, &data).map_err(|e| CliError::input("--data", e))?;
+    exactness.params.fill(true);
+    let act1 = activity_with_exactness(&run.last, &data, &exactness)
+        .map_err(|e| CliError::input("--data", e))?;
     let arch = net.arch();
     let frozen_up_to_dead_layer = act0.first_dead_layer().map(|k| {
         let end = arch.layer_range(k).end + arch.width(k + 1) * arch.width(k);
@@ -140,6 +146,12 @@ pub fn run_in<S: Real>(
         "frozen_up_to_dead_layer": frozen_up_to_dead_layer,
         "diverged": run.diverged,
     });
+    let mut json = json;
+    if !S::EXACT {
+        // pre-activations whose f64 sign the rigorous rounding bound does not settle
+        json["near_ties_initial"] = json!(act0.near_tie_count);
+        json["near_ties_final"] = json!(act1.near_tie_count);
+    }
     Ok(RunSummary {
         json,
         frozen_up_to_dead_layer,
@@ -160,6 +172,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         .hyper()
         .resolve(kind)
         .map_err(|e| CliError::Input(e.to_string()))?;
+    args.common.warn_ignored();
     let setup = args.common.setup()?;
     let config = TrainConfig {
         steps: args.steps,
@@ -215,6 +228,13 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         "dead layers: initially {}, finally {}",
         v["dead_layers_initial"], v["dead_layers_final"]
     );
+    if v["near_ties_initial"].as_u64().unwrap_or(0) + v["near_ties_final"].as_u64().unwrap_or(0) > 0
+    {
+        println!(
+            "near ties (|z| <= e, the rigorous bound on the f64 rounding error: the f64 decision is not certain there, try --mode exact): initially {}, finally {}",
+            v["near_ties_initial"], v["near_ties_final"]
+        );
+    }
     println!(
         "coordinates that never moved: {} of {}",
         v["frozen_params"], v["params"]

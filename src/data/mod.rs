@@ -40,7 +40,7 @@ pub const MAX_POINTS: usize = 10_000_000;
 #[non_exhaustive]
 pub enum DataError {
     /// A `--data` or `--target` spec that cannot be read.
-    #[error("bad {what} spec {spec:?}: {reason}")]
+    #[error("bad {what} spec {}: {reason}", crate::limits::shown(.spec))]
     Spec {
         /// `"data"` or `"target"`.
         what: &'static str,

@@ -148,10 +148,12 @@ impl std::str::FromStr for DataSpec {
             .ok_or_else(|| bad("expected A,B before :M".into()))?;
         let a = parse_rational(a).map_err(|e| bad(e.to_string()))?;
         let b = parse_rational(b).map_err(|e| bad(e.to_string()))?;
-        let m: usize = count
-            .trim()
-            .parse()
-            .map_err(|_| bad(format!("M = {count:?} is not a positive integer")))?;
+        let m: usize = count.trim().parse().map_err(|_| {
+            bad(format!(
+                "M = {} is not a positive integer",
+                crate::limits::shown(count)
+            ))
+        })?;
         if m == 0 {
             return Err(bad("M must be >= 1".into()));
         }
@@ -169,7 +171,9 @@ impl std::str::FromStr for DataSpec {
 }
 
 impl DataSpec {
-    /// Builds the exact data set for `inputs` and `outputs` per point.
+    /// Builds the exact data set for `inputs` and `outputs` per point: synthetic data and
+    /// CSV. Tensor files (`npy`, `npz`, `safetensors`) are input/output, read by
+    /// `deadrelu::io::build_dataset`, which builds every spec (data sits below `io`).
     ///
     /// # Errors
     /// [`DataError`] for unreadable CSV files, wrong column counts, a grid or sample larger
@@ -189,8 +193,9 @@ impl DataSpec {
         let xs: Vec<Vec<BigRational>> = match self {
             DataSpec::Csv(path) => return read_csv(path, inputs, outputs),
             DataSpec::Npy { .. } | DataSpec::Npz(_) | DataSpec::Safetensors(_) => {
-                return crate::io::tensor_dataset_exact(self, inputs, outputs, target)
-                    .map(|d| d.expect("a tensor spec"));
+                return Err(bad(
+                    "tensor files are read by `deadrelu::io::build_dataset`".into(),
+                ));
             }
             DataSpec::Grid { a, b, m } => {
                 let total = u32::try_from(inputs)

@@ -33,6 +33,21 @@ pub struct CsvF64 {
     pub row_exact: Vec<bool>,
     /// Where each row is in the file, to re-read exact values.
     pub rows: CsvRows,
+    /// When asked for ([`CsvF64::read_with`]): every row as integers at the scale `10^-K`.
+    pub ints: Option<CsvInts>,
+}
+
+/// The rows of a CSV file as integers: row `m` is `X_i / 10^K` with `K = k[m]` and `X`
+/// its `inputs + outputs` integers in `ints`; `k[m] = u8::MAX` where the row does not fit
+/// (ratios, quotes, more than 19 significant digits, `K` above [`MAX_ROW_DIGITS`]: the
+/// exact values are then re-read with [`CsvRows::exact_row`]).
+#[derive(Debug, Clone, Default)]
+pub struct CsvInts {
+    /// `K` per row.
+    pub k: Vec<u8>,
+    /// The integers, row-major, `inputs + outputs` per row (zeros for rows that do not
+    /// fit).
+    pub ints: Vec<i64>,
 }
 
 /// Where the data rows of a CSV file are, to re-read them exactly.
@@ -43,6 +58,57 @@ pub struct CsvRows {
     /// 1-based line number of each data row.
     lines: Vec<u64>,
     path: PathBuf,
+}
+
+/// A decimal cell `(-1)^neg sig 10^scale` (`sig = u64::MAX`: digits were dropped).
+#[derive(Debug, Clone, Copy)]
+struct Decimal {
+    neg: bool,
+    sig: u64,
+    scale: i64,
+}
+
+/// Most fractional digits `K` of a row kept as integers (`5^K < 2^63`).
+pub const MAX_ROW_DIGITS: i64 = 27;
+
+/// A row of decimals as integers at the scale `10^-K`: `(K, X)` with every cell
+/// `X_i / 10^K` exactly; `None` when that does not fit (digits dropped, `K` above
+/// [`MAX_ROW_DIGITS`], or an integer beyond `i64`).
+fn row_integers(cells: &[Decimal], out: &mut Vec<i64>) -> Option<u8> {
+    let start = out.len();
+    let low = cells
+        .iter()
+        .filter(|c| c.sig != 0)
+        .map(|c| c.scale)
+        .min()
+        .unwrap_or(0)
+        .min(0);
+    let k = -low;
+    let fail = |out: &mut Vec<i64>| {
+        out.truncate(start);
+        None
+    };
+    if k > MAX_ROW_DIGITS {
+        return fail(out);
+    }
+    for c in cells {
+        if c.sig == u64::MAX {
+            return fail(out);
+        }
+        if c.sig == 0 {
+            out.push(0);
+            continue;
+        }
+        let up = (c.scale + k) as u32; // >= 0
+        let v = 10i64
+            .checked_pow(up)
+            .and_then(|p| i64::try_from(c.sig).ok()?.checked_mul(p));
+        match v {
+            Some(v) => out.push(if c.neg { -v } else { v }),
+            None => return fail(out),
+        }
+    }
+    Some(k as u8)
 }
 
 /// A decimal cell as `(value, exact)`, or `None` when it is not a plain decimal (a ratio,
@@ -126,8 +192,16 @@ const P10: [f64; 23] = [
 /// anything else (quotes, ratios, headers, errors, a different count): the caller takes
 /// the general path. Values: Clinger's fast path (`sig` and `10^|scale|` both doubles, one
 /// correctly rounded operation) or else `str::parse::<f64>`; both round correctly.
-fn fast_line(line: &[u8], want: usize, out: &mut Vec<f64>) -> Option<bool> {
+fn fast_line(
+    line: &[u8],
+    want: usize,
+    out: &mut Vec<f64>,
+    mut dec: Option<&mut Vec<Decimal>>,
+) -> Option<bool> {
     let start_len = out.len();
+    if let Some(d) = dec.as_deref_mut() {
+        d.clear();
+    }
     let mut exact = true;
     let mut i = 0usize;
     let n = line.len();
@@ -215,6 +289,13 @@ fn fast_line(line: &[u8], want: usize, out: &mut Vec<f64>) -> Option<bool> {
             text.parse().ok()?
         };
         exact &= exact_decimal(sig, scale, dropped);
+        if let Some(d) = dec.as_deref_mut() {
+            d.push(Decimal {
+                neg: line[cell_start] == b'-',
+                sig: if dropped { u64::MAX } else { sig },
+                scale,
+            });
+        }
         out.push(value);
         if out.len() - start_len > want {
             out.truncate(start_len);
@@ -260,16 +341,24 @@ fn cells(line: &str) -> Vec<String> {
 
 enum Parsed {
     Blank,
-    Row(Vec<f64>, bool),
+    /// Values, all exact, and (when asked) the row as integers ([`row_integers`]).
+    Row(Vec<f64>, bool, Option<(u8, Vec<i64>)>),
     /// A row none of whose cells is a number (a header when it is the first): its
     /// number of cells and the first cell's error.
     Text(usize, String),
 }
 
-fn parse_line(line: &str, want: usize) -> Result<Parsed, (usize, String)> {
+fn parse_line(line: &str, want: usize, ints: bool) -> Result<Parsed, (usize, String)> {
     let mut values = Vec::with_capacity(want);
-    if let Some(exact) = fast_line(line.as_bytes(), want, &mut values) {
-        return Ok(Parsed::Row(values, exact));
+    let mut dec = Vec::new();
+    if let Some(exact) = fast_line(line.as_bytes(), want, &mut values, ints.then_some(&mut dec)) {
+        let row = if ints {
+            let mut out = Vec::with_capacity(want);
+            row_integers(&dec, &mut out).map(|k| (k, out))
+        } else {
+            None
+        };
+        return Ok(Parsed::Row(values, exact, row));
     }
     let fast = !line.contains('"');
     let owned;
@@ -308,7 +397,7 @@ fn parse_line(line: &str, want: usize) -> Result<Parsed, (usize, String)> {
     if let Some(err) = first_err {
         return Err(err);
     }
-    Ok(Parsed::Row(values, all_exact))
+    Ok(Parsed::Row(values, all_exact, None))
 }
 
 impl CsvF64 {
@@ -318,6 +407,19 @@ impl CsvF64 {
     /// [`DataError::Io`] when the file cannot be read, [`DataError::Csv`] naming line and
     /// column of a malformed row or cell (the messages of [`crate::data::read_csv`]).
     pub fn read(path: &Path, inputs: usize, outputs: usize) -> Result<Self, DataError> {
+        Self::read_with(path, inputs, outputs, false)
+    }
+
+    /// As [`CsvF64::read`], with the rows as integers as well when `ints`.
+    ///
+    /// # Errors
+    /// As [`CsvF64::read`].
+    pub fn read_with(
+        path: &Path,
+        inputs: usize,
+        outputs: usize,
+        ints: bool,
+    ) -> Result<Self, DataError> {
         let io = |source| DataError::Io {
             path: path.into(),
             source,
@@ -341,6 +443,7 @@ impl CsvF64 {
         let (mut base_offset, mut base_line) = (0u64, 1u64);
         let mut seen_record = false;
         let mut eof = false;
+        let mut row_ints = CsvInts::default();
         while !eof {
             let start = buf.len();
             buf.resize(start + CHUNK_BYTES, 0);
@@ -375,7 +478,7 @@ impl CsvF64 {
             }
             let parsed: Vec<Result<Parsed, (usize, String)>> = spans
                 .par_iter()
-                .map(|&(a, b)| parse_line(text[a..b].trim_end_matches('\r'), want))
+                .map(|&(a, b)| parse_line(text[a..b].trim_end_matches('\r'), want, ints))
                 .collect();
             for (i, (p, &(a, _))) in parsed.into_iter().zip(&spans).enumerate() {
                 let line = base_line + i as u64;
@@ -389,8 +492,20 @@ impl CsvF64 {
                             csv_err(line, 1, reason)
                         });
                     }
-                    Ok(Parsed::Row(values, exact)) => {
+                    Ok(Parsed::Row(values, exact, row)) => {
                         seen_record = true;
+                        if ints {
+                            match row {
+                                Some((k, v)) => {
+                                    row_ints.k.push(k);
+                                    row_ints.ints.extend_from_slice(&v);
+                                }
+                                None => {
+                                    row_ints.k.push(u8::MAX);
+                                    row_ints.ints.resize(row_ints.ints.len() + want, 0);
+                                }
+                            }
+                        }
                         xs.extend_from_slice(&values[..inputs]);
                         ys.extend_from_slice(&values[inputs..]);
                         row_exact.push(exact);
@@ -425,6 +540,7 @@ impl CsvF64 {
                 lines,
                 path: path.into(),
             },
+            ints: ints.then_some(row_ints),
         })
     }
 }
@@ -511,7 +627,7 @@ mod tests {
         for chunk in cells_text.chunks(7) {
             let line = chunk.join(" , ");
             let mut out = Vec::new();
-            let exact = fast_line(line.as_bytes(), chunk.len(), &mut out).expect(&line);
+            let exact = fast_line(line.as_bytes(), chunk.len(), &mut out, None).expect(&line);
             let mut all = true;
             for (c, v) in chunk.iter().zip(&out) {
                 let (w, ex) = decimal(c).unwrap();
@@ -538,7 +654,7 @@ mod tests {
             "1 2,3",
         ] {
             assert!(
-                fast_line(bad.as_bytes(), 2, &mut Vec::new()).is_none(),
+                fast_line(bad.as_bytes(), 2, &mut Vec::new(), None).is_none(),
                 "{bad}"
             );
         }
@@ -558,6 +674,15 @@ mod tests {
         assert_eq!(d.rows.exact_row(2).unwrap(), vec![q(1, 3), q(-4, 1)]);
         let exact = crate::data::read_csv(&path, 1, 1).unwrap();
         assert_eq!(exact.len(), 3);
+        // as integers at 10^-K: 0.5,1 -> K=1 (5, 10); 0.1,"2" (quoted: general path) and
+        // 1/3 (a ratio) do not fit
+        let ints = CsvF64::read_with(&path, 1, 1, true).unwrap().ints.unwrap();
+        assert_eq!(ints.k, vec![1, u8::MAX, u8::MAX]);
+        assert_eq!(&ints.ints[..2], &[5, 10]);
+        std::fs::write(&path, "-1.25e-3,120\n7,0.000\n1e30,1\n").unwrap();
+        let ints = CsvF64::read_with(&path, 1, 1, true).unwrap().ints.unwrap();
+        assert_eq!(ints.k, vec![5, 0, u8::MAX]);
+        assert_eq!(&ints.ints[..4], &[-125, 12_000_000, 7, 0]);
         std::fs::write(&path, "1,2\n3,x\n").unwrap();
         let e = CsvF64::read(&path, 1, 1).unwrap_err().to_string();
         assert!(e.contains(":2:2:"), "{e}");

@@ -9,9 +9,13 @@ use super::{csv_f64, tensors};
 use crate::data::{DataError, DataSpec, Dataset, Target};
 use crate::net::Arch;
 use crate::net::batch::InputExactness;
+use crate::net::batch_exact::{RowInts, ShiftedInt};
 use crate::scalar::{BigRational, Scalar, rational_from_f64};
 use ndarray::Array2;
 use std::path::Path;
+
+/// One point exactly: its inputs and its targets.
+pub type ExactRow = (Vec<BigRational>, Vec<BigRational>);
 
 /// Where the exact values of the rows of a [`DataF64`] come from.
 #[derive(Debug, Clone)]
@@ -35,6 +39,11 @@ pub struct DataF64 {
     /// Per row: exact.
     pub row_exact: Vec<bool>,
     source: ExactSource,
+    /// CSV rows as integers, when loaded with [`DataF64::load_with_ints`].
+    ints: Option<csv_f64::CsvInts>,
+    /// Whether the targets are the exact targets of the data (not `--target` values
+    /// computed in `f64`).
+    y_exact: bool,
 }
 
 fn target_f64(target: &Target, x: &[f64]) -> f64 {
@@ -111,7 +120,7 @@ pub fn tensor_dataset_exact(
     if !exact {
         return Err(DataError::Spec {
             what: "data",
-            spec: format!("{spec:?}"),
+            spec: spec.to_string(),
             reason: "integers above 2^53 cannot be read exactly from a tensor".into(),
         });
     }
@@ -143,14 +152,33 @@ impl DataF64 {
         target: &Target,
         data_seed: u64,
     ) -> Result<Self, DataError> {
+        Self::load_with_ints(spec, inputs, outputs, target, data_seed, false)
+    }
+
+    /// As [`DataF64::load`]; with `ints`, CSV rows are kept as integers as well, for
+    /// [`DataF64::row_ints`].
+    ///
+    /// # Errors
+    /// As [`DataF64::load`].
+    pub fn load_with_ints(
+        spec: &DataSpec,
+        inputs: usize,
+        outputs: usize,
+        target: &Target,
+        data_seed: u64,
+        ints: bool,
+    ) -> Result<Self, DataError> {
         if let DataSpec::Csv(path) = spec {
-            let c = csv_f64::CsvF64::read(path, inputs, outputs)?;
-            return Ok(Self {
+            let c = csv_f64::CsvF64::read_with(path, inputs, outputs, ints)?;
+            return Self {
                 x: c.x,
                 y: c.y,
                 row_exact: c.row_exact,
                 source: ExactSource::Csv(c.rows),
-            });
+                ints: c.ints,
+                y_exact: true,
+            }
+            .finite();
         }
         if let Some((x, y, exact)) = tensor_data(spec, inputs, outputs)? {
             let (y, y_exact) = match y {
@@ -163,16 +191,56 @@ impl DataF64 {
                 }
             };
             let m = x.nrows();
-            return Ok(Self {
+            return Self {
                 x,
                 y,
                 row_exact: vec![exact && y_exact; m],
                 source: ExactSource::F64,
-            });
+                ints: None,
+                y_exact,
+            }
+            .finite();
         }
-        Ok(Self::from_exact(
-            spec.build(inputs, outputs, target, data_seed)?,
-        ))
+        Self::from_exact(spec.build(inputs, outputs, target, data_seed)?).finite()
+    }
+
+    /// `self` when every value is finite; else the first point with a value beyond the
+    /// range of `f64` (or a target that overflowed), which `f64` mode cannot compute with.
+    ///
+    /// # Errors
+    /// [`DataError::Convert`] naming the point.
+    pub fn finite(self) -> Result<Self, DataError> {
+        let bad = |a: &Array2<f64>| {
+            a.outer_iter()
+                .position(|row| row.iter().any(|v| !v.is_finite()))
+        };
+        let point = match (bad(&self.x), bad(&self.y)) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => return Ok(self),
+        };
+        let value = self
+            .x
+            .row(point)
+            .iter()
+            .chain(self.y.row(point))
+            .find(|v| !v.is_finite())
+            .copied()
+            .unwrap_or(f64::NAN);
+        let value = match &self.source {
+            ExactSource::Exact(exact) => exact
+                .x(point)
+                .iter()
+                .chain(exact.y(point))
+                .find(|q| !q.to_f64().is_finite())
+                .map(|q| crate::limits::shown_bare(&crate::scalar::rational_string(q)))
+                .unwrap_or_else(|| value.to_string()),
+            _ => value.to_string(),
+        };
+        Err(DataError::Convert {
+            point,
+            source: crate::scalar::ScalarError::BeyondF64 { value },
+        })
     }
 
     /// Rounds an exact data set to `f64`, keeping it for exact rows.
@@ -193,6 +261,8 @@ impl DataF64 {
             y,
             row_exact,
             source: ExactSource::Exact(Box::new(exact)),
+            ints: None,
+            y_exact: true,
         }
     }
 
@@ -233,6 +303,66 @@ impl DataF64 {
         }
     }
 
+    /// Whether every target is exact data (CSV, tensors with `y`, exact data sets), not
+    /// a `--target` value computed in `f64`.
+    pub fn targets_exact(&self) -> bool {
+        self.y_exact
+    }
+
+    /// Row `m` as integers for the exact pass ([`crate::activity::batched_exact`]):
+    /// CSV rows of decimals (`X / 10^K`), rows of doubles; `None` for other rows (their
+    /// exact values come from [`DataF64::exact_xy`]).
+    pub fn row_ints(&self, m: usize) -> Option<RowInts> {
+        if let Some(ints) = &self.ints {
+            let k = ints.k[m];
+            if k == u8::MAX {
+                return None;
+            }
+            let (d, w) = (self.x.ncols(), self.x.ncols() + self.y.ncols());
+            let row = &ints.ints[m * w..(m + 1) * w];
+            let cells: Vec<ShiftedInt> = row.iter().map(|&v| ShiftedInt::from_i64(v)).collect();
+            let (x, y) = cells.split_at(d);
+            return Some(RowInts {
+                p: -i64::from(k),
+                d: 5u64.checked_pow(u32::from(k))?,
+                x: x.to_vec(),
+                y: y.to_vec(),
+            });
+        }
+        if !self.row_exact[m] || !self.y_exact {
+            return None;
+        }
+        RowInts::from_f64(
+            self.x.row(m).as_slice().expect("standard layout"),
+            self.y.row(m).as_slice().expect("standard layout"),
+        )
+    }
+
+    /// The exact inputs and targets of point `m` (`None` for targets computed in `f64`
+    /// from `--target`).
+    ///
+    /// # Errors
+    /// [`DataError`] when a CSV file cannot be re-read.
+    pub fn exact_xy(&self, m: usize) -> Result<Option<ExactRow>, DataError> {
+        if !self.y_exact {
+            return Ok(None);
+        }
+        let d = self.x.ncols();
+        let exact = |v: &f64| rational_from_f64(*v).expect("finite");
+        Ok(Some(match &self.source {
+            ExactSource::Exact(data) => (data.x(m).to_vec(), data.y(m).to_vec()),
+            ExactSource::Csv(rows) if !self.row_exact[m] => {
+                let mut row = rows.exact_row(m)?;
+                let y = row.split_off(d);
+                (row, y)
+            }
+            _ => (
+                self.x.row(m).iter().map(exact).collect(),
+                self.y.row(m).iter().map(exact).collect(),
+            ),
+        }))
+    }
+
     /// The data as a [`Dataset<f64>`] (a copy).
     pub fn dataset(&self) -> Dataset<f64> {
         let rows = |a: &Array2<f64>| a.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>();
@@ -244,19 +374,29 @@ impl DataF64 {
 pub type WeightsMessage = String;
 
 /// Theta from `path` in `f64` with per-layer exactness, by extension: `.safetensors`,
-/// `.npz` (tensors named as a PyTorch `state_dict`: `0.weight`, `0.bias`, `2.weight`, ...)
-/// or JSON (`{"arch":[..],"params":[..]}`; numbers are their doubles, so exact; strings
+/// `.npz` (tensors named as a PyTorch `state_dict`: `fc1.weight`, `fc1.bias`, `0.weight`,
+/// ...; the layer order from `layer_order` (`"fc1,fc2,head"`) when given, see
+/// [`crate::io::safetensors::theta_from_tensors`]), `.onnx` (feature `onnx`) or JSON (`{"arch":[..],"params":[..]}`; numbers are their doubles, so exact; strings
 /// like `"1/3"` are rounded to the nearest double and their layer marked rounded).
 ///
 /// # Errors
 /// A message naming the file and the entry.
-pub fn read_weights_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), WeightsMessage> {
+pub fn read_weights_f64(
+    path: &Path,
+    layer_order: Option<&str>,
+) -> Result<(Arch, Vec<f64>, Vec<bool>), WeightsMessage> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let exact_layers = |arch: &Arch| vec![true; arch.depth()];
+    if layer_order.is_some() && !matches!(ext, "safetensors" | "npz") {
+        return Err(format!(
+            "{}: --layer-order applies to .safetensors and .npz state_dicts only",
+            path.display()
+        ));
+    }
     match ext {
         "safetensors" => {
-            let (arch, p) =
-                crate::io::safetensors::read_safetensors_f64(path).map_err(|e| e.to_string())?;
+            let (arch, p) = crate::io::safetensors::read_safetensors_f64(path, layer_order)
+                .map_err(|e| e.to_string())?;
             let ex = exact_layers(&arch);
             Ok((arch, p, ex))
         }
@@ -272,14 +412,15 @@ pub fn read_weights_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), Weig
                 .into_iter()
                 .map(|(n, t)| (n, t.shape, t.data))
                 .collect();
-            let (arch, p) = crate::io::safetensors::theta_from_tensors(path, named)
-                .map_err(|e| e.to_string())?;
+            let (arch, p) =
+                crate::io::safetensors::theta_from_tensors(path, named, layer_order, None)
+                    .map_err(|e| e.to_string())?;
             let ex = exact_layers(&arch);
             Ok((arch, p, ex))
         }
         #[cfg(feature = "onnx")]
         "onnx" => {
-            let (arch, exact) = read_weights_exact(path)?;
+            let (arch, exact) = read_weights_exact(path, None)?;
             let p: Vec<f64> = exact.iter().map(crate::scalar::Scalar::to_f64).collect();
             // exact unless a Gemm alpha/beta made a product that is not a double
             let all = exact
@@ -297,18 +438,26 @@ pub fn read_weights_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), Weig
 ///
 /// # Errors
 /// A message naming the file and the entry.
-pub fn read_weights_exact(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsMessage> {
+pub fn read_weights_exact(
+    path: &Path,
+    layer_order: Option<&str>,
+) -> Result<(Arch, Vec<BigRational>), WeightsMessage> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     match ext {
-        "safetensors" => crate::io::safetensors::read_safetensors(path).map_err(|e| e.to_string()),
+        "safetensors" => crate::io::safetensors::read_safetensors_ordered(path, layer_order)
+            .map_err(|e| e.to_string()),
         "npz" => {
-            let (arch, p, _) = read_weights_f64(path)?;
+            let (arch, p, _) = read_weights_f64(path, layer_order)?;
             let p = p
                 .into_iter()
                 .map(|v| rational_from_f64(v).expect("finite (checked)"))
                 .collect();
             Ok((arch, p))
         }
+        _ if layer_order.is_some() => Err(format!(
+            "{}: --layer-order applies to .safetensors and .npz state_dicts only",
+            path.display()
+        )),
         #[cfg(feature = "onnx")]
         "onnx" => crate::io::onnx_import::read_onnx(path).map_err(|e| e.to_string()),
         _ => crate::io::weights::read_json(path).map_err(|e| e.to_string()),
@@ -320,7 +469,7 @@ fn read_json_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), WeightsMess
     let show = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {show}: {e}"))?;
     let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{show}: not JSON: {e}"))?;
+        crate::io::strict_json::parse(&text).map_err(|e| format!("{show}: not JSON: {e}"))?;
     let widths = v
         .get("arch")
         .and_then(|a| a.as_array())
@@ -408,15 +557,15 @@ mod tests {
             r#"{"arch":[1,2,1],"params":[0.5,-1,"1/4",0,"1/3",2,0.1]}"#,
         )
         .unwrap();
-        let (arch, p, exact) = read_weights_f64(&path).unwrap();
+        let (arch, p, exact) = read_weights_f64(&path, None).unwrap();
         assert_eq!(arch.widths(), &[1, 2, 1]);
         assert_eq!(p, vec![0.5, -1.0, 0.25, 0.0, 1.0 / 3.0, 2.0, 0.1]);
         assert_eq!(exact, vec![true, false]);
-        let (_, q) = read_weights_exact(&path).unwrap();
+        let (_, q) = read_weights_exact(&path, None).unwrap();
         assert_eq!(q[4], crate::scalar::q(1, 3));
         std::fs::write(&path, r#"{"arch":[1,2,1],"params":[1]}"#).unwrap();
         assert!(
-            read_weights_f64(&path)
+            read_weights_f64(&path, None)
                 .unwrap_err()
                 .contains("7 parameters, got 1")
         );

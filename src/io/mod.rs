@@ -6,6 +6,7 @@
 //! [`strict_json`], which refuses duplicated keys.
 
 pub mod csv_f64;
+pub mod dataset;
 pub mod export;
 pub mod load;
 #[cfg(feature = "onnx")]
@@ -13,8 +14,10 @@ pub mod onnx;
 #[cfg(feature = "onnx")]
 pub mod onnx_import;
 pub mod safetensors;
+pub(crate) mod safetensors_order;
 pub mod strict_json;
 pub mod tensors;
 pub mod weights;
 
+pub use dataset::build_dataset;
 pub use load::{DataF64, read_weights_exact, read_weights_f64, tensor_dataset_exact};

@@ -1,12 +1,15 @@
 //! Importing theta from a safetensors file written by PyTorch (`safetensors.torch.save_file(
-//! model.state_dict(), path)`) for an `nn.Sequential` of `nn.Linear` layers with ReLUs
-//! between them: tensors `P0.weight`, `P0.bias`, `P2.weight`, ... where `P` is an optional
-//! common prefix (`net.`, `model.`) and the numbers are the module indices.
+//! model.state_dict(), path)`) for a chain of `nn.Linear` layers with ReLUs between them,
+//! under any module names: tensors `M.weight` and, unless the layer has `bias=False`
+//! (then its biases are 0), `M.bias` for each module `M` (`0`, `net.2`, `fc1`,
+//! `encoder.0`, `head`, ...). The layer order is explicit (`--layer-order`, or the file's
+//! `layer_order` metadata), else implied by the module numbers, else by the one order in
+//! which the shapes chain; see [`super::safetensors_order`].
 //!
 //! The architecture is inferred from the shapes (`weight` is `out x in`, `bias` is `out`)
 //! and checked for consistency (`in` of a layer equals `out` of the one before). Every
-//! stored `f32` or `f64` becomes its exact rational (an `f32` is widened to `f64`
-//! exactly, then made exact), so an audit sees exactly the numbers PyTorch stored.
+//! stored `f16`, `bf16`, `f32` or `f64` becomes its exact rational (each is widened to
+//! `f64` exactly, then made exact), so an audit sees exactly the numbers PyTorch stored.
 
 use crate::net::{Arch, NetError};
 use crate::scalar::{BigRational, rational_from_f64};
@@ -34,31 +37,29 @@ pub enum ImportError {
         /// The parser's message.
         reason: String,
     },
-    /// A tensor name that is not `<prefix><index>.weight|bias`.
+    /// A tensor name that is not `<module>.weight|bias`.
     #[error(
-        "{path}: tensor {name:?} is not a weight or bias of an nn.Linear in an nn.Sequential (only Linear layers with ReLUs between them are supported)"
+        "{path}: tensor {name:?} is not a weight or bias of an nn.Linear{hint} (only Linear layers with ReLUs between them are supported)"
     )]
     UnsupportedTensor {
         /// The file.
         path: PathBuf,
         /// The tensor.
         name: String,
+        /// What it seems to be instead (`""` or `" (it belongs to a BatchNorm: ...)"`).
+        hint: &'static str,
     },
-    /// A missing weight or bias.
-    #[error(
-        "{path}: layer {index} has no {what} tensor (nn.Linear with bias=False is not supported)"
-    )]
+    /// A module with a bias and no weight.
+    #[error("{path}: module {module:?} has a bias but no weight tensor")]
     Missing {
         /// The file.
         path: PathBuf,
-        /// Module index.
-        index: u64,
-        /// `"weight"` or `"bias"`.
-        what: &'static str,
+        /// The module's name.
+        module: String,
     },
-    /// A dtype other than F32 or F64.
+    /// A dtype other than a float type.
     #[error(
-        "{path}: tensor {name:?} has dtype {dtype}; only float32 and float64 are read (convert with .float())"
+        "{path}: tensor {name:?} has dtype {dtype}; only float16, bfloat16, float32 and float64 weights are read (convert with .float())"
     )]
     Dtype {
         /// The file.
@@ -99,10 +100,19 @@ pub enum ImportError {
 }
 
 fn values(path: &Path, name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f64>, ImportError> {
+    // every conversion below is exact: each format's values are doubles
     let raw: Vec<f64> = match dtype {
+        Dtype::F16 => bytes
+            .chunks_exact(2)
+            .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f64())
+            .collect(),
+        Dtype::BF16 => bytes
+            .chunks_exact(2)
+            .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f64())
+            .collect(),
         Dtype::F32 => bytes
             .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+            .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
             .collect(),
         Dtype::F64 => bytes
             .chunks_exact(8)
@@ -130,12 +140,25 @@ fn values(path: &Path, name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f64
 /// A tensor as read: its name, shape and values.
 pub type Tensor = (String, Vec<usize>, Vec<f64>);
 
-/// Reads a safetensors file: the inferred architecture and theta (exact).
+/// Reads a safetensors file: the inferred architecture and theta (exact), the layer order
+/// from the names, the file's metadata or the shapes.
 ///
 /// # Errors
 /// [`ImportError`] naming the file and the offending tensor.
 pub fn read_safetensors(path: &Path) -> Result<(Arch, Vec<BigRational>), ImportError> {
-    let (arch, params) = read_safetensors_f64(path)?;
+    read_safetensors_ordered(path, None)
+}
+
+/// [`read_safetensors`] with an explicit layer order (`"fc1,fc2,head"`: the module names,
+/// input layer first), as `--layer-order` gives it.
+///
+/// # Errors
+/// [`ImportError`] naming the file and the offending tensor.
+pub fn read_safetensors_ordered(
+    path: &Path,
+    layer_order: Option<&str>,
+) -> Result<(Arch, Vec<BigRational>), ImportError> {
+    let (arch, params) = read_safetensors_f64(path, layer_order)?;
     let params = params
         .into_iter()
         .map(|v| rational_from_f64(v).expect("checked finite"))
@@ -143,12 +166,16 @@ pub fn read_safetensors(path: &Path) -> Result<(Arch, Vec<BigRational>), ImportE
     Ok((arch, params))
 }
 
-/// Reads a safetensors file: the inferred architecture and theta as the stored `f64`
-/// values (`f32` widened exactly), which are the exact parameters.
+/// Reads a safetensors file: the inferred architecture and theta as the stored values
+/// widened to `f64` (exactly), which are the exact parameters. `layer_order`: as in
+/// [`read_safetensors_ordered`].
 ///
 /// # Errors
 /// [`ImportError`] naming the file and the offending tensor.
-pub fn read_safetensors_f64(path: &Path) -> Result<(Arch, Vec<f64>), ImportError> {
+pub fn read_safetensors_f64(
+    path: &Path,
+    layer_order: Option<&str>,
+) -> Result<(Arch, Vec<f64>), ImportError> {
     let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
         path: path.into(),
         source,
@@ -157,91 +184,115 @@ pub fn read_safetensors_f64(path: &Path) -> Result<(Arch, Vec<f64>), ImportError
         path: path.into(),
         reason: e.to_string(),
     })?;
+    let metadata = SafeTensors::read_metadata(&bytes)
+        .ok()
+        .and_then(|(_, m)| m.metadata().as_ref()?.get("layer_order").cloned());
     let mut named = Vec::new();
     for (name, view) in tensors.iter() {
         let data = values(path, name, view.dtype(), view.data())?;
         named.push((name.to_string(), view.shape().to_vec(), data));
     }
-    theta_from_tensors(path, named)
+    theta_from_tensors(path, named, layer_order, metadata.as_deref())
 }
 
-/// Infers the architecture and theta from the named tensors of an `nn.Sequential` of
-/// `nn.Linear` layers (`<prefix><index>.weight|bias`, see the module docs).
+/// Infers the architecture and theta from the named tensors of a chain of `nn.Linear`
+/// layers (`<module>.weight` and optionally `<module>.bias`, see the module docs).
+/// `layer_order` is the explicit order of the command line, `metadata` the file's
+/// `layer_order` entry; both optional, and they must agree when both are given.
 ///
 /// # Errors
-/// [`ImportError`] naming the file and the offending tensor.
+/// [`ImportError`] naming the file and the offending tensor or module.
 pub fn theta_from_tensors(
     path: &Path,
     named: Vec<Tensor>,
+    layer_order: Option<&str>,
+    metadata: Option<&str>,
 ) -> Result<(Arch, Vec<f64>), ImportError> {
-    // index -> (weight, bias)
-    let mut layers: BTreeMap<u64, [Option<Tensor>; 2]> = BTreeMap::new();
-    let mut prefix: Option<String> = None;
-    for (name, shape, data) in named {
-        let unsupported = || ImportError::UnsupportedTensor {
-            path: path.into(),
-            name: name.to_string(),
-        };
-        let (head, kind) = name.rsplit_once('.').ok_or_else(unsupported)?;
-        let slot = match kind {
-            "weight" => 0,
-            "bias" => 1,
-            _ => return Err(unsupported()),
-        };
-        let (pre, index) = match head.rsplit_once('.') {
-            Some((p, i)) => (format!("{p}."), i),
-            None => (String::new(), head),
-        };
-        let index: u64 = index.parse().map_err(|_| unsupported())?;
-        if prefix.get_or_insert_with(|| pre.clone()) != &pre {
-            return Err(unsupported());
-        }
-        layers.entry(index).or_default()[slot] = Some((name.to_string(), shape, data));
-    }
-    if layers.is_empty() {
-        return Err(ImportError::Shape {
-            path: path.into(),
-            reason: "no tensors".into(),
-        });
-    }
     let shape_err = |reason: String| ImportError::Shape {
         path: path.into(),
         reason,
     };
-    let mut widths: Vec<usize> = Vec::new();
-    let mut params = Vec::new();
-    for (index, [weight, bias]) in layers {
-        let (wname, wshape, wdata) = weight.ok_or(ImportError::Missing {
+    // module name -> (weight, bias)
+    let mut modules: BTreeMap<String, [Option<Tensor>; 2]> = BTreeMap::new();
+    for (name, shape, data) in named {
+        let unsupported = |hint| ImportError::UnsupportedTensor {
             path: path.into(),
-            index,
-            what: "weight",
-        })?;
-        let (bname, bshape, bdata) = bias.ok_or(ImportError::Missing {
-            path: path.into(),
-            index,
-            what: "bias",
-        })?;
+            name: name.to_string(),
+            hint,
+        };
+        let (module, kind) = name.rsplit_once('.').ok_or_else(|| unsupported(""))?;
+        let slot = match kind {
+            "weight" => 0,
+            "bias" => 1,
+            "running_mean" | "running_var" | "num_batches_tracked" => {
+                return Err(unsupported(
+                    " (it belongs to a BatchNorm; fold it into the Linear first, e.g. with the Python package's deadrelu.theta(model))",
+                ));
+            }
+            _ => return Err(unsupported("")),
+        };
+        let module = module.to_string();
+        modules.entry(module).or_default()[slot] = Some((name, shape, data));
+    }
+    if modules.is_empty() {
+        return Err(shape_err("no tensors".into()));
+    }
+    // every module: a 2-D weight, a bias (or none) of its out size
+    let mut shapes = Vec::with_capacity(modules.len());
+    for (module, [weight, bias]) in &mut modules {
+        let Some((wname, wshape, _)) = weight else {
+            return Err(ImportError::Missing {
+                path: path.into(),
+                module: module.clone(),
+            });
+        };
         let [out, inp] = wshape[..] else {
             return Err(shape_err(format!(
-                "{wname} has shape {wshape:?}, expected [out, in]"
+                "{wname} has shape {wshape:?}, expected [out, in] (an nn.Linear weight)"
             )));
         };
-        if bshape != [out] {
-            return Err(shape_err(format!(
-                "{bname} has shape {bshape:?}, expected [{out}]"
-            )));
-        }
-        match widths.last() {
-            None => widths.push(inp),
-            Some(&prev) if prev != inp => {
+        match bias {
+            Some((bname, bshape, _)) if *bshape != [out] => {
                 return Err(shape_err(format!(
-                    "{wname} takes {inp} inputs but the layer before has {prev} outputs"
+                    "{bname} has shape {bshape:?}, expected [{out}]"
                 )));
             }
             Some(_) => {}
+            // bias=False: zero biases
+            None => *bias = Some((format!("{module}.bias"), vec![out], vec![0.0; out])),
+        }
+        shapes.push((module.clone(), (out, inp)));
+    }
+    let (order, source) =
+        super::safetensors_order::layer_order(&shapes, layer_order, metadata).map_err(shape_err)?;
+    let mut widths: Vec<usize> = Vec::new();
+    let mut params = Vec::new();
+    let mut previous: Option<String> = None;
+    for module in order {
+        let [Some((wname, wshape, wdata)), Some((_, _, bdata))] = modules
+            .remove(&module)
+            .expect("the order lists the modules")
+        else {
+            unreachable!("every module has a weight and a bias (checked above)")
+        };
+        let (out, inp) = (wshape[0], wshape[1]);
+        if let (Some(&prev), Some(before)) = (widths.last(), &previous)
+            && prev != inp
+        {
+            let hint = match source {
+                super::safetensors_order::OrderSource::Explicit => "",
+                _ => "; if this is not the order of the layers, give it with --layer-order",
+            };
+            return Err(shape_err(format!(
+                "{wname} takes {inp} inputs but the layer before it ({before}) has {prev} outputs{hint}"
+            )));
+        }
+        if widths.is_empty() {
+            widths.push(inp);
         }
         widths.push(out);
         params.extend(wdata.iter().chain(&bdata));
+        previous = Some(module);
     }
     let arch = Arch::new(widths).map_err(|source| ImportError::Net {
         path: path.into(),

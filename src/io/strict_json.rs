@@ -72,7 +72,10 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if object.contains_key(&key) {
-                return Err(de::Error::custom(format!("duplicate key {key:?}")));
+                return Err(de::Error::custom(format!(
+                    "duplicate key {}",
+                    crate::limits::shown(&key)
+                )));
             }
             let value = map.next_value_seed(StrictValue)?;
             object.insert(key, value);

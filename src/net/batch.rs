@@ -122,6 +122,12 @@ fn add_up(p: f64, q: f64) -> f64 {
     }
 }
 
+/// `c1 = gamma_{n+1} + p uc` rounded up, from `gamma_{n+1} <= (n+1) u (1 + 2^-11)` for
+/// `(n+1) u <= 2^-12`.
+fn gamma_up(n: usize, p: f64) -> f64 {
+    up(up(up((n + 1) as f64 * (1.0 + 1.0 / 2048.0)) + p) * U)
+}
+
 /// An upper bound of the Euclidean norm of `n` nonnegative finite values: exactly 0 when
 /// all are 0. The sum of squares in round-to-nearest loses at most a factor `(1 - u)^n`
 /// and `eta` per square (underflow), so `sum <= (q~ + n 2^-1074)(1 + 2(n+1)u)`; `sqrt` is
@@ -276,8 +282,7 @@ impl BatchNet {
                     v.abs().max(MIN_NORMAL)
                 }
             };
-            // gamma_{n+1} <= (n+1) u (1 + 2^-11) for (n+1) u <= 2^-12.
-            let c1 = up(up(up((n + 1) as f64 * (1.0 + 1.0 / 2048.0)) + p) * U);
+            let c1 = gamma_up(n, p);
             let c2 = if exact[k - 1] { 1.0 } else { 1.0 + UC }; // exact in f64
             let c1_rounded_input = add_up(c1, up(c2 * UC));
             let wb_t = w.t().map(|&v| widen(v));
@@ -333,6 +338,132 @@ impl BatchNet {
     pub fn biases(&self, k: usize) -> &Array1<f64> {
         &self.layers[k - 1].b
     }
+
+    /// The bound `e` of layer `k`'s pre-activations `z` at one point, computed in any
+    /// order (sequentially, as [`crate::net::Network::forward`] does, or by a matrix
+    /// product) from the activations `a` of the layer before: the inputs for `k = 1`
+    /// (`row_exact`: whether they are the exact inputs), else `ReLU(z~)` of layer `k - 1`
+    /// with `e_a[i]` bounding its distance to the exact activation (see
+    /// [`activation_error`]). The same bound as [`forward_with`]`(.., BoundKind::Dot)`,
+    /// one point at a time; `+inf` where `z` is not finite.
+    ///
+    /// # Panics
+    /// If `k` is not a layer or the lengths do not fit it.
+    pub fn point_bound(
+        &self,
+        k: usize,
+        a: &[f64],
+        e_a: Option<&[f64]>,
+        row_exact: bool,
+        z: &[f64],
+    ) -> Vec<f64> {
+        let layer = &self.layers[k - 1];
+        let n = layer.w.ncols();
+        assert!(a.len() == n && z.len() == layer.w.nrows() && e_a.is_none_or(|e| e.len() == n));
+        // v = c1 |a~| + c2 e_a, rounded up, and its smallest nonzero entry
+        let mut v_min = f64::INFINITY;
+        let v: Vec<f64> = (0..n)
+            .map(|i| {
+                let vi = match e_a {
+                    None if k == 1 && row_exact => mul_up(layer.c1, a[i].abs()),
+                    None if k == 1 => mul_up(layer.c1_rounded_input, a[i].abs().max(MIN_NORMAL)),
+                    None => mul_up(layer.c1, a[i].abs()),
+                    Some(ea) => add_up(mul_up(layer.c1, a[i].abs()), mul_up(layer.c2, ea[i])),
+                };
+                if vi > 0.0 {
+                    v_min = v_min.min(vi);
+                }
+                vi
+            })
+            .collect();
+        let no_underflow = layer.wb_min * v_min >= 2.0 * MIN_NORMAL;
+        (0..z.len())
+            .map(|j| {
+                // S~ = W'_j v in round-to-nearest (every term >= 0; any order)
+                let s = (0..n).fold(0.0, |acc, i| acc + layer.wb_t[[i, j]] * v[i]);
+                let bt = layer.b_term[j];
+                let bound = if s == 0.0 && no_underflow {
+                    bt
+                } else {
+                    add_up(up(add_up(s, layer.abs_term) * layer.factor), bt)
+                };
+                if z[j].is_finite() && bound.is_finite() {
+                    bound
+                } else {
+                    f64::INFINITY
+                }
+            })
+            .collect()
+    }
+}
+
+/// The bound on `|ReLU(z) - ReLU(z~)|` given `|z - z~| <= e`: `0` where `fl(z~ + e) <= 0`
+/// (both activations are 0), else `e` (`ReLU` is 1-Lipschitz).
+#[inline]
+pub fn activation_error(z: f64, e: f64) -> f64 {
+    if z + e <= 0.0 { 0.0 } else { e }
+}
+
+/// The largest magnitude any value of a forward pass may reach before the a-priori bound
+/// calls it a possible overflow (far enough below `f64::MAX` that nothing else can
+/// overflow either).
+pub const A_PRIORI_LIMIT: f64 = 1e300;
+
+/// A-priori bounds of an `f64` forward pass through layers of fan-ins `fan_ins`, from
+/// the largest magnitudes alone: every parameter is at most `max_param` in magnitude and
+/// is exact (the `f64` value is the parameter), every input at most `x_abs` and exact
+/// (`inputs_exact`) or the nearest `f64` to the exact input. Returns, per layer, a bound
+/// `E_k` on `|z - z~|` valid for every pre-activation of layer `k` at every point, in
+/// any evaluation order; `None` when some value of the pass might exceed
+/// [`A_PRIORI_LIMIT`] (then nothing is known, overflow included).
+///
+/// With `M_{k-1}` bounding the computed activations and `E_{k-1}` their error
+/// (`M_0 = x_abs`; `E_0 = 0`, or `uc max(x_abs, 2^-1022)` for rounded inputs), the
+/// rounding bound of the module docs with `|W~| <= P` entrywise gives
+///
+/// ```text
+/// T_k = P (n M_{k-1} + 1)                        (>= |W~| |a~| + |b~|)
+/// E_k = c1 T_k + (2n + 2) 2^-1074 + n P E_{k-1}
+/// M_k = T_k + E_k                                (>= every computed partial sum)
+/// ```
+///
+/// each evaluated rounding upward. A sign of layer `k` is then settled wherever
+/// `|z~| > E_k`; the bound is cheap (per layer, not per value) and loose (it assumes
+/// the worst point and the largest weight everywhere), so callers use it to settle the
+/// clear cases and fall back to [`BatchNet::point_bound`] for the others.
+pub fn a_priori(
+    fan_ins: impl IntoIterator<Item = usize>,
+    max_param: f64,
+    x_abs: f64,
+    inputs_exact: bool,
+) -> Option<Vec<f64>> {
+    let p = max_param.abs();
+    let mut m = x_abs.abs();
+    let mut e = if inputs_exact {
+        0.0
+    } else {
+        mul_up(UC, m.max(MIN_NORMAL))
+    };
+    let mut out = Vec::new();
+    for n in fan_ins {
+        if n > MAX_FAN_IN {
+            return None;
+        }
+        let nf = n as f64; // exact: n <= 2^40
+        let t = mul_up(p, add_up(mul_up(nf, m), 1.0));
+        let e_k = add_up(
+            add_up(mul_up(gamma_up(n, 0.0), t), (2 * n + 2) as f64 * MIN_SUB),
+            mul_up(mul_up(nf, p), e),
+        );
+        m = add_up(t, e_k);
+        e = e_k;
+        // (NaN fails the comparison too)
+        if m.partial_cmp(&A_PRIORI_LIMIT) != Some(std::cmp::Ordering::Less) {
+            return None;
+        }
+        out.push(e);
+    }
+    Some(out)
 }
 
 /// Pre-activations and their bounds of one layer at every point.
@@ -410,7 +541,7 @@ fn forward_block(
             Some(a) => a.view(),
             None => x.view(),
         };
-        let ea_of = |zv: f64, ev: f64| if zv + ev <= 0.0 { 0.0 } else { ev };
+        let ea_of = activation_error;
         let row_exact = |r: usize| li > 0 || inputs.row(first_row + r);
         let mut z = a.dot(&layer.w.t());
         z += &layer.b;
@@ -532,6 +663,38 @@ pub fn forward_with(
     inputs: InputExactness,
     kind: BoundKind,
 ) -> Result<BatchPass, NetError> {
+    let m = x.nrows();
+    let blocks = forward_map(net, x, inputs, kind, |_, layers| layers)?;
+    let layers = (0..net.layers.len())
+        .map(|li| {
+            let width = net.arch.width(li + 1);
+            let mut z = Array2::<f64>::zeros((m, width));
+            let mut e = Array2::<f64>::zeros((m, width));
+            for (bi, block) in blocks.iter().enumerate() {
+                let lo = bi * BLOCK_ROWS;
+                let rows = block[li].z.nrows();
+                z.slice_mut(s![lo..lo + rows, ..]).assign(&block[li].z);
+                e.slice_mut(s![lo..lo + rows, ..]).assign(&block[li].e);
+            }
+            LayerPass { z, e }
+        })
+        .collect();
+    Ok(BatchPass { layers })
+}
+
+/// The pass of [`forward_with`] block by block, never assembled: `f(first_row, layers)`
+/// for every block of [`BLOCK_ROWS`] rows (`layers[k-1]` holds the block's rows), in
+/// parallel; the results in block order.
+///
+/// # Errors
+/// As [`forward`].
+pub fn forward_map<T: Send>(
+    net: &BatchNet,
+    x: ArrayView2<f64>,
+    inputs: InputExactness,
+    kind: BoundKind,
+    f: impl Fn(usize, Vec<LayerPass>) -> T + Sync,
+) -> Result<Vec<T>, NetError> {
     if x.ncols() != net.arch.inputs() {
         return Err(NetError::DataShape {
             what: "inputs",
@@ -547,29 +710,18 @@ pub fn forward_with(
         });
     }
     let m = x.nrows();
-    let blocks: Vec<BlockPass> = (0..m.div_ceil(BLOCK_ROWS))
+    Ok((0..m.div_ceil(BLOCK_ROWS))
         .into_par_iter()
         .map(|bi| {
             let lo = bi * BLOCK_ROWS;
             let hi = (lo + BLOCK_ROWS).min(m);
-            forward_block(net, x.slice(s![lo..hi, ..]), lo, inputs, kind)
+            let layers = forward_block(net, x.slice(s![lo..hi, ..]), lo, inputs, kind)
+                .into_iter()
+                .map(|(z, e)| LayerPass { z, e })
+                .collect();
+            f(lo, layers)
         })
-        .collect();
-    let layers = (0..net.layers.len())
-        .map(|li| {
-            let width = net.arch.width(li + 1);
-            let mut z = Array2::<f64>::zeros((m, width));
-            let mut e = Array2::<f64>::zeros((m, width));
-            for (bi, block) in blocks.iter().enumerate() {
-                let lo = bi * BLOCK_ROWS;
-                let rows = block[li].0.nrows();
-                z.slice_mut(s![lo..lo + rows, ..]).assign(&block[li].0);
-                e.slice_mut(s![lo..lo + rows, ..]).assign(&block[li].1);
-            }
-            LayerPass { z, e }
-        })
-        .collect();
-    Ok(BatchPass { layers })
+        .collect())
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use rand_distr::Normal;
 #[non_exhaustive]
 pub enum InitError {
     /// A `--init` or `--bias-init` spec that cannot be read.
-    #[error("bad {what} {spec:?}: {reason}")]
+    #[error("bad {what} {}: {reason}", crate::limits::shown(.spec))]
     Spec {
         /// `"--init"` or `"--bias-init"`.
         what: &'static str,

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod batch;
+pub mod batch_exact;
 pub mod init;
 
 use crate::data::Dataset;

@@ -57,6 +57,7 @@ mod adamax;
 mod config;
 mod flags;
 mod nadam;
+pub mod reach;
 mod rmsprop;
 mod sgd;
 pub mod train;
@@ -86,7 +87,7 @@ pub enum OptimError {
         name: String,
     },
     /// A hyperparameter outside its admissible range.
-    #[error("--{flag} {value}: {expected}", flag = parameter.replace('_', "-"))]
+    #[error("--{flag} {}: {expected}", crate::limits::shown_bare(.value), flag = parameter.replace('_', "-"))]
     OutOfRange {
         /// PyTorch's name of the hyperparameter (`weight_decay`; the flag is `--weight-decay`).
         parameter: &'static str,
@@ -105,7 +106,7 @@ pub enum OptimError {
         reason: &'static str,
     },
     /// A hyperparameter's text that is not an exact number.
-    #[error("--{flag} {text}: {source}", flag = parameter.replace('_', "-"))]
+    #[error("--{flag} {}: {source}", crate::limits::shown_bare(.text), flag = parameter.replace('_', "-"))]
     Unparsable {
         /// PyTorch's name of the hyperparameter.
         parameter: &'static str,

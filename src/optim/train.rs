@@ -100,6 +100,7 @@ pub fn train<S: Real, O: Optimizer<S> + ?Sized>(
     let mut diverged = false;
     let mut current = Network::new(net.arch().clone(), theta.clone())?;
     for step in 0..=config.steps {
+        crate::cancel::point();
         let full = if step == config.steps || batch_size.is_some() {
             None
         } else {

@@ -20,6 +20,7 @@ mod float;
 #[cfg(feature = "gmp")]
 mod gmp;
 mod interval;
+pub mod iv;
 
 pub use dyadic::{Dyadic, DyadicInterval};
 pub use interval::{
@@ -65,6 +66,13 @@ pub enum ScalarError {
         value: String,
         /// [`Scalar::NAME`] of the target type.
         target: &'static str,
+    },
+    /// An exact number beyond the range of `f64` (it rounds to an infinity), where an `f64`
+    /// computation needs it.
+    #[error("{value} is beyond the range of f64 (it rounds to infinity; exact mode takes it)")]
+    BeyondF64 {
+        /// The number (shortened when long).
+        value: String,
     },
     /// A number over the size limits of [`crate::limits`] (too many digits, or a decimal
     /// exponent too large in magnitude).
@@ -293,13 +301,9 @@ pub fn parse_rational(text: &str) -> Result<BigRational, ScalarError> {
     Ok(if negative { -value } else { value })
 }
 
-/// At most the first 40 characters of `text`, for error messages about huge inputs.
+/// `text` for error messages about huge inputs (shortened when long).
 fn excerpt(text: &str) -> String {
-    let trimmed = text.trim();
-    match trimmed.char_indices().nth(40) {
-        Some((cut, _)) => format!("{:?}... ({} characters)", &trimmed[..cut], trimmed.len()),
-        None => format!("{trimmed:?}"),
-    }
+    crate::limits::shown(text.trim())
 }
 
 fn parse_integer(s: &str) -> Option<BigInt> {
@@ -355,7 +359,15 @@ pub fn vec_from_f64<S: Scalar>(values: &[f64]) -> Result<Vec<S>, ScalarError> {
 /// non-point enclosure and an exact target.
 pub fn convert<S: Scalar, T: Scalar>(value: &S) -> Result<T, ScalarError> {
     match value.to_rational() {
-        Some(q) => Ok(T::from_rational(&q)),
+        Some(q) => {
+            let t = T::from_rational(&q);
+            if !T::EXACT && !t.to_f64().is_finite() {
+                return Err(ScalarError::BeyondF64 {
+                    value: crate::limits::shown_bare(&rational_string(&q)),
+                });
+            }
+            Ok(t)
+        }
         None if T::EXACT && S::EXACT => Err(ScalarError::NotAPoint {
             value: value.to_exact_string(),
             target: T::NAME,

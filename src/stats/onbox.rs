@@ -123,6 +123,7 @@ pub fn run_box(job: &BoxJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
             let lo = start + c * CHUNK;
             let hi = (lo + CHUNK).min(end);
             for trial in lo..hi {
+                crate::cancel::point();
                 let theta = job.sampler.sample(&mut trial_rng(job.seed, trial));
                 let params: Vec<BigRational> =
                     vec_from_f64(&theta).expect("the samplers draw finite values");

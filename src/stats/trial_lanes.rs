@@ -102,16 +102,27 @@ impl LaneDecider {
         self.params
     }
 
-    /// Whether no value can overflow when no parameter exceeds `max_abs` in magnitude
-    /// (see the module docs); decide only such parameters.
-    pub fn safe(&self, max_abs: f64) -> bool {
-        // |z_j| <= |b_j| + sum_i |w_ji| |x_i| <= e (1 + cols * bound) in exact arithmetic,
-        // and so is every partial sum; doubling per layer covers the rounding of the
-        // operations many times over
-        let mut bound = self.x_abs;
-        self.layers.iter().all(|&(_, cols, _)| {
-            bound = 2.0 * max_abs * (1.0 + cols as f64 * bound);
-            bound < 1e300
+    /// Whether no value can overflow when no parameter exceeds `max_abs` in magnitude,
+    /// by the a-priori bound of [`crate::net::batch::a_priori`] (the inputs taken as
+    /// exact); decide only such parameters. Returns that bound's rounding errors per
+    /// hidden layer for [`LaneDecider::settled`].
+    pub fn safe(&self, max_abs: f64) -> Option<Vec<f64>> {
+        let fan_ins = self.layers.iter().map(|&(_, cols, _)| cols);
+        crate::net::batch::a_priori(fan_ins, max_abs, self.x_abs, true)
+    }
+
+    /// Whether the a-priori bound `errors` (from [`LaneDecider::safe`]) settles every
+    /// hidden neuron of lane `l` in the last
+    /// decision (see [`crate::stats::montecarlo::near_ties`]): then its float decision is
+    /// the exact one.
+    #[inline(never)]
+    pub fn settled(&self, l: usize, errors: &[f64]) -> bool {
+        use crate::stats::montecarlo::near_ties::top_settled;
+        let mut tops = &self.top[..];
+        self.layers.iter().zip(errors).all(|(&(rows, _, _), &e)| {
+            let (top, rest) = tops.split_at(rows);
+            tops = rest;
+            top.iter().all(|t| top_settled(t[l], e))
         })
     }
 
@@ -206,7 +217,14 @@ fn max_into(top: &mut Lanes, z: &Lanes) {
 /// `ReLU` lane by lane, as the generic pass computes it.
 #[inline(always)]
 fn relu(z: &Lanes) -> Lanes {
-    std::array::from_fn(|l| if z[l] > 0.0 { z[l] } else { 0.0 })
+    // a plain loop, not `std::array::from_fn`: whether that helper is inlined depends on
+    // how the crate is cut into codegen units, and when it was, LLVM stopped vectorizing
+    // the whole kernel (measured: 3x slower)
+    let mut r = [0.0; LANES];
+    for l in 0..LANES {
+        r[l] = if z[l] > 0.0 { z[l] } else { 0.0 };
+    }
+    r
 }
 
 /// `b + w_1 x_1 + ... + w_C x_C` lane by lane, in this order.
@@ -234,7 +252,8 @@ fn layer_fixed<const C: usize, const KEEP: bool>(
 ) {
     let rows = b.len();
     for (j, bj) in b.iter().enumerate() {
-        let wj: [Lanes; C] = std::array::from_fn(|i| w[j * C + i]);
+        let mut wj: [Lanes; C] = [[0.0; LANES]; C];
+        wj.copy_from_slice(&w[j * C..(j + 1) * C]);
         // two running maxima, of the even and the odd points, so that consecutive points
         // do not wait on each other's maximum (no closure here: it would not inherit the
         // caller's target features)
@@ -376,7 +395,7 @@ mod tests {
             let mut sim = Simulator::new(&arch, &sampler, &data);
             let plan = sim.plan().cloned().expect("uniform schemes have a plan");
             let mut lanes = LaneDecider::new(&arch, &data).unwrap();
-            assert!(lanes.safe(plan.max_abs()));
+            assert!(lanes.safe(plan.max_abs()).is_some());
             let key = key_of(&trial_rng(5, 0));
             let mut words = vec![[0u64; LANES]; plan.draws().div_ceil(8) * 8];
             let mut thetas = vec![[0.0; LANES]; plan.len()];
@@ -431,10 +450,10 @@ mod tests {
         };
         assert_eq!(plan("uniform:0.5"), 0.5);
         let lanes = LaneDecider::new(&arch, &data("grid:-1,1:8", &arch)).unwrap();
-        assert!(lanes.safe(plan("uniform:1")));
-        assert!(!lanes.safe(plan("uniform:1e200")));
+        assert!(lanes.safe(plan("uniform:1")).is_some());
+        assert!(lanes.safe(plan("uniform:1e200")).is_none());
         let far = LaneDecider::new(&arch, &data_far(&arch)).unwrap();
-        assert!(!far.safe(plan("uniform:1")));
+        assert!(far.safe(plan("uniform:1")).is_none());
     }
 
     fn data_far(arch: &Arch) -> Dataset<f64> {

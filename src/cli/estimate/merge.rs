@@ -36,6 +36,7 @@ pub(super) fn validate_counts(
     at_most("first_layer_inactive", c.first_layer_inactive)?;
     at_most("undecided", c.undecided.unwrap_or(0))?;
     at_most("overflowed", c.overflowed)?;
+    at_most("near_ties", c.near_ties)?;
     let hidden: Vec<usize> = arch.hidden_layers().collect();
     // On a box without --per-neuron only the first layer has a histogram.
     if c.inactive_hist.is_empty() || c.inactive_hist.len() > hidden.len() {
@@ -55,7 +56,8 @@ pub(super) fn validate_counts(
         let undecided = c.inactive_undecided.get(idx).copied().unwrap_or(0);
         let sum: u128 = hist.iter().map(|&v| u128::from(v)).sum::<u128>()
             + u128::from(undecided)
-            + u128::from(c.overflowed);
+            + u128::from(c.overflowed)
+            + u128::from(c.near_ties);
         if sum != u128::from(trials) {
             return Err(format!("layer {k}'s histogram sums to {sum}, not {trials}"));
         }
@@ -73,7 +75,8 @@ pub(super) fn validate_counts(
             .iter()
             .map(|&v| u128::from(v))
             .sum::<u128>()
-                + u128::from(c.overflowed);
+                + u128::from(c.overflowed)
+                + u128::from(c.near_ties);
             if sum != u128::from(trials) {
                 return Err(format!("training outcomes sum to {sum}, not {trials}"));
             }
@@ -211,9 +214,9 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
         }
         let total = total.expect("at least one file");
         let data_seed = first["data_seed"].as_u64().unwrap_or(0);
-        let data_exact = spec
-            .build(arch.inputs(), arch.outputs(), &target, data_seed)
-            .map_err(|e| CliError::input("data", e))?;
+        let data_exact =
+            crate::io::build_dataset(&spec, arch.inputs(), arch.outputs(), &target, data_seed)
+                .map_err(|e| CliError::input("data", e))?;
         let training = r.get("training").and_then(|t| t["optimizer"].as_str());
         let domain = first["domain"].as_str().map(parse_domain).transpose()?;
         let region = domain.clone().unwrap_or_else(|| data_box(&data_exact));

@@ -2,8 +2,11 @@
 //! (depths, shards, configurations) before anything runs.
 
 use crate::cli::CliError;
-use crate::cli::args::{DataArgs, OptimArgs};
+use crate::cli::args::{
+    BoxDomain, DataArgs, Depths, Given, InitList, MAX_CONFIGURATIONS, OptimArgs, Shard,
+};
 use crate::net::Arch;
+use crate::net::init::{BiasInit, InitScheme};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -15,10 +18,10 @@ pub struct EstimateArgs {
     pub arch: Vec<usize>,
     /// Initialization schemes, comma-separated (a sweep): torch-default,he-normal,rai,...
     #[arg(long, default_value = "torch-default")]
-    pub init: String,
+    pub init: InitList,
     /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
     #[arg(long, default_value = "default")]
-    pub bias_init: String,
+    pub bias_init: Given<BiasInit>,
     /// Number of trials per configuration.
     #[arg(long, default_value_t = 10_000)]
     pub trials: u64,
@@ -32,13 +35,13 @@ pub struct EstimateArgs {
     pub widths: Option<Vec<usize>>,
     /// Sweep of depths L (number of affine layers), e.g. 2..20 or 2,4,8.
     #[arg(long)]
-    pub depths: Option<String>,
+    pub depths: Option<Depths>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Run only shard I of N (0-based), e.g. 0/4; combine with `deadrelu merge`.
     #[arg(long)]
-    pub shard: Option<String>,
+    pub shard: Option<Shard>,
     /// Also train every trial and classify the outcome.
     #[arg(long)]
     pub train: bool,
@@ -56,7 +59,7 @@ pub struct EstimateArgs {
     /// Decide deadness on the whole input box [A,B]^d (box:A,B) instead of on the data,
     /// exactly per trial (the data are then not used).
     #[arg(long)]
-    pub domain: Option<String>,
+    pub domain: Option<BoxDomain>,
     /// With --domain: most sub-boxes or phase regions per layer decision; a trial that runs
     /// out is counted as undecided.
     #[arg(long, default_value_t = 2_000)]
@@ -87,62 +90,21 @@ pub struct ReportArgs {
 /// At most this many worker threads.
 pub(super) const MAX_THREADS: usize = 1024;
 
-/// At most this many configurations (widths x depths x schemes) in one sweep.
-pub(super) const MAX_CONFIGURATIONS: usize = 10_000;
-
-pub(super) fn parse_depths(text: &str) -> Result<Vec<usize>, CliError> {
-    let bad = || {
-        CliError::Input(format!(
-            "--depths {text:?}: expected a list like 2,4,8 or a range like 2..20"
-        ))
-    };
-    if let Some((a, b)) = text.split_once("..") {
-        let (a, b): (usize, usize) = (
-            a.trim().parse().map_err(|_| bad())?,
-            b.trim().parse().map_err(|_| bad())?,
-        );
-        if a > b {
-            return Err(bad());
-        }
-        crate::limits::check_cap(
-            "--depths: the number of depths",
-            (b - a) as u128 + 1,
-            MAX_CONFIGURATIONS as u128,
-        )
-        .map_err(|e| CliError::Input(e.to_string()))?;
-        return Ok((a..=b).collect());
-    }
-    text.split(',')
-        .map(|s| s.trim().parse().map_err(|_| bad()))
-        .collect()
-}
-
 /// Trials `start..end` of shard `i` of `n` (0 <= i < n), without overflow.
 pub(super) fn shard_range(trials: u64, i: u64, n: u64) -> (u64, u64) {
     let at = |k: u64| (u128::from(trials) * u128::from(k) / u128::from(n)) as u64;
     (at(i), at(i + 1))
 }
 
-pub(super) fn parse_shard(text: &str) -> Result<(u64, u64), CliError> {
-    let bad = || CliError::Input(format!("--shard {text:?}: expected I/N with 0 <= I < N"));
-    let (i, n) = text.split_once('/').ok_or_else(bad)?;
-    let (i, n): (u64, u64) = (
-        i.trim().parse().map_err(|_| bad())?,
-        n.trim().parse().map_err(|_| bad())?,
-    );
-    if n == 0 || i >= n {
-        return Err(bad());
-    }
-    Ok((i, n))
-}
-
 /// The configurations of a sweep.
-pub(super) fn configurations(args: &EstimateArgs) -> Result<Vec<(Arch, String)>, CliError> {
+pub(super) fn configurations(
+    args: &EstimateArgs,
+) -> Result<Vec<(Arch, Given<InitScheme>)>, CliError> {
     let base = Arch::new(args.arch.clone()).map_err(|e| CliError::input("--arch", e))?;
     let (l0, ll) = (base.inputs(), base.outputs());
     let widths = args.widths.clone();
-    let depths = args.depths.as_deref().map(parse_depths).transpose()?;
-    let inits: Vec<String> = args.init.split(',').map(|s| s.trim().to_string()).collect();
+    let depths = args.depths.clone().map(|d| d.0);
+    let inits = &args.init.0;
     let count = crate::limits::checked_product(
         "the number of configurations",
         [

@@ -62,16 +62,23 @@ pub(super) fn result_json(
             counts.overflowed
         ));
     }
+    if counts.near_ties > 0 {
+        warnings.push(format!(
+            "{} of {n} trials have a near tie (a hidden sign the rigorous f64 rounding bound \
+             does not settle) and were not decided: p_dead_layer lies in [p, p + p_near_ties]",
+            counts.near_ties
+        ));
+    }
     // Overflowed trials are counted as not dead: the intervals are then only lower
     // estimates and say nothing against the bounds.
-    if counts.overflowed == 0 && ci_dead[1] < to_f64(&bd.dead_layer) {
+    if counts.overflowed + counts.near_ties == 0 && ci_dead[1] < to_f64(&bd.dead_layer) {
         warnings.push(format!(
             "p_dead_layer's interval lies below the bound {}: a bug",
             to_f64(&bd.dead_layer)
         ));
     }
     if let Some(bf) = &bd.first_layer_neuron
-        && counts.overflowed == 0
+        && counts.overflowed + counts.near_ties == 0
         && ci_first[1] < to_f64(bf)
     {
         warnings.push(format!(
@@ -115,6 +122,8 @@ pub(super) fn result_json(
         "bias_init": bias_init,
         "trials": n,
         "overflowed": counts.overflowed,
+        "near_ties": counts.near_ties,
+        "p_near_ties": counts.near_ties as f64 / n.max(1) as f64,
         "p_dead_layer": p_dead,
         "ci95": ci_dead,
         "bound_dead_layer": to_f64(&bd.dead_layer),

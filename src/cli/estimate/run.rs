@@ -2,10 +2,9 @@
 //! the data or on a box, with or without training.
 
 use super::emit::emit;
-use super::options::{EstimateArgs, MAX_THREADS, configurations, parse_shard, shard_range};
+use super::options::{EstimateArgs, MAX_THREADS, configurations, shard_range};
 use super::result::{result_json, training_settings};
 use crate::cli::CliError;
-use crate::cli::args::parse_domain;
 use crate::data::Dataset;
 use crate::net::init::{BiasInit, InitSampler, InitScheme};
 use crate::optim::OptimizerKind;
@@ -57,24 +56,16 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         ));
     }
     let configs = configurations(args)?;
-    let (shard_i, shard_n) = args
-        .shard
-        .as_deref()
-        .map(parse_shard)
-        .transpose()?
-        .unwrap_or((0, 1));
-    let bias: BiasInit = args
-        .bias_init
-        .parse()
-        .map_err(|e| CliError::Input(format!("{e}")))?;
-    let (spec, target) = args.data.parse()?;
+    let (shard_i, shard_n) = args.shard.map_or((0, 1), |s| (s.index, s.count));
+    let bias: BiasInit = args.bias_init.value.clone();
+    let (spec, target) = args.data.parse();
     let optimizers = if args.train {
         OptimizerKind::parse_list(&args.optimizer).map_err(|e| CliError::input("--optimizer", e))?
     } else {
         vec![]
     };
     let hyper = args.optim.hyper();
-    let domain = args.domain.as_deref().map(parse_domain).transpose()?;
+    let domain = args.domain.as_ref().map(|d| (d.lo.clone(), d.hi.clone()));
     if domain.is_none() && args.per_neuron {
         return Err(CliError::Input(
             "--per-neuron needs --domain: on the data every neuron is always counted".into(),
@@ -100,7 +91,7 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
     let clock = std::time::Instant::now();
     let mut results = Vec::new();
     for (arch, init) in &configs {
-        let scheme: InitScheme = init.parse().map_err(|e| CliError::Input(format!("{e}")))?;
+        let scheme: InitScheme = init.value.clone();
         // Working memory of the Monte Carlo: a few parameter vectors per lane and thread.
         crate::limits::check_allocation(
             "--arch: the parameters of the trials in flight",
@@ -113,8 +104,14 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         let data_exact = match domain {
             Some(_) => None,
             None => Some(
-                spec.build(arch.inputs(), arch.outputs(), &target, args.data.seed)
-                    .map_err(|e| CliError::input("--data", e))?,
+                crate::io::build_dataset(
+                    &spec,
+                    arch.inputs(),
+                    arch.outputs(),
+                    &target,
+                    args.data.seed,
+                )
+                .map_err(|e| CliError::input("--data", e))?,
             ),
         };
         let data: Option<Dataset<f64>> = data_exact
@@ -178,8 +175,8 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
             };
             let mut v = result_json(
                 arch,
-                init,
-                &args.bias_init,
+                &init.text,
+                &args.bias_init.text,
                 &counts,
                 &region,
                 domain.is_some(),
@@ -203,12 +200,12 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
     let out = json!({
         "command": "estimate",
         "seed": args.seed,
-        "data": args.data.spec,
-        "domain": args.domain,
+        "data": args.data.spec.text,
+        "domain": args.domain.as_ref().map(|d| &d.text),
         "box_budget": args.domain.is_some().then_some(args.box_budget),
         "per_neuron": args.per_neuron,
         "data_seed": args.data.seed,
-        "target": args.data.target,
+        "target": args.data.target.text,
         "trials": args.trials,
         "training": training_settings(args),
         "shard": [shard_i, shard_n],
@@ -230,13 +227,18 @@ fn ignored_flags(args: &EstimateArgs) {
         );
     }
     if args.domain.is_some()
-        && (args.data.spec != "grid:-1,1:64" || args.data.target != "abs" || args.data.seed != 0)
+        && (args.data.spec.text != "grid:-1,1:64"
+            || args.data.target.text != "abs"
+            || args.data.seed != 0)
     {
         crate::cli::warn(
             "--data, --target and --data-seed are ignored with --domain (the box is used, not the data)",
         );
     }
-    if args.domain.is_none() && args.box_budget != 2_000 {
-        crate::cli::warn("--box-budget is ignored without --domain");
+    if args.domain.is_none() {
+        if args.box_budget != 2_000 {
+            crate::cli::warn("--box-budget is ignored without --domain");
+        }
+        args.data.warn_ignored();
     }
 }

@@ -84,7 +84,7 @@
 //! [`super::bound`] apply to `p` as they do for the symmetric schemes.
 
 pub mod fourier;
-pub mod iv;
+pub use crate::scalar::iv;
 
 use crate::net::init::{BiasInit, InitScheme};
 use crate::scalar::{BigRational, q};

@@ -30,6 +30,11 @@ pub struct Counts {
     /// decision is meaningless in `f64`, so they are counted here and nowhere else.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub overflowed: u64,
+    /// Trials with a near tie: some hidden pre-activation whose sign the rigorous `f64`
+    /// rounding bound does not settle, so that the dead-layer decision could be wrong in
+    /// `f64` ([`super::near_ties`]); counted here and nowhere else.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub near_ties: u64,
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -76,6 +81,7 @@ impl Counts {
             undecided: None,
             inactive_undecided: Vec::new(),
             overflowed: 0,
+            near_ties: 0,
         }
     }
     /// Counts one trial: whether some hidden layer is dead, and the number of inactive
@@ -97,24 +103,51 @@ impl Counts {
         self.overflowed += 1;
     }
 
-    /// Counts the last trial of `sim`: overflowed, or decided.
+    /// Counts one trial with a near tie.
+    pub(super) fn tally_near_tie(&mut self) {
+        self.trials += 1;
+        self.near_ties += 1;
+    }
+
+    /// Counts the last trial of `sim`: overflowed, a near tie, or decided.
     pub(super) fn tally_sim(&mut self, sim: &Simulator<'_>, dead: bool) {
         if sim.overflowed {
             self.tally_overflow();
+        } else if sim.near_tie {
+            self.tally_near_tie();
         } else {
             self.tally(dead, sim.inactive.iter().map(|&n| n as u32));
         }
     }
 
-    /// Counts the trial of lane `l` of a [`LaneDecider`]'s last decision.
-    pub(super) fn tally_lane(&mut self, lanes: &LaneDecider, l: usize) {
-        self.tally(lanes.dead[l], lanes.inactive.iter().map(|n| n[l]));
+    /// Counts the trial of lane `l` of a [`LaneDecider`]'s last decision: its float
+    /// decision when the a-priori bound settles it, else the decision of
+    /// [`super::near_ties::settle`] (`x`: the inputs), or a near tie.
+    pub(super) fn tally_lane(
+        &mut self,
+        lanes: &LaneDecider,
+        errors: &[f64],
+        l: usize,
+        arch: &Arch,
+        thetas: &[[f64; crate::stats::lanes::LANES]],
+        x: &ndarray::Array2<f64>,
+    ) {
+        if lanes.settled(l, errors) {
+            self.tally(lanes.dead[l], lanes.inactive.iter().map(|n| n[l]));
+            return;
+        }
+        let theta: Vec<f64> = thetas[..lanes.params()].iter().map(|v| v[l]).collect();
+        match super::near_ties::settle(arch, &theta, x) {
+            Some((dead, inactive)) => self.tally(dead, inactive.into_iter()),
+            None => self.tally_near_tie(),
+        }
     }
 
     /// Adds another tally of the same configuration.
     pub fn plus(mut self, other: &Self) -> Self {
         self.trials += other.trials;
         self.overflowed += other.overflowed;
+        self.near_ties += other.near_ties;
         self.dead_layer += other.dead_layer;
         self.first_layer_inactive += other.first_layer_inactive;
         for (a, b) in self.inactive_hist.iter_mut().zip(&other.inactive_hist) {

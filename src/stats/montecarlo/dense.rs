@@ -74,6 +74,7 @@ fn dense_layer_generic(
     // instead of skipping the term changes at most the sign of a zero, which `<= 0`
     // ignores
     let mut maybe_active = 0u64;
+    let mut uppers = [0.0f64; 64];
     for j in 0..rows.min(64) {
         let wj = &w[j * cols..(j + 1) * cols];
         let mut upper = b[j];
@@ -89,6 +90,16 @@ fn dense_layer_generic(
             upper += wj[i] * x;
         }
         maybe_active |= ((upper > 0.0) as u64) << j;
+        uppers[j] = upper;
+    }
+    // a row not computed gets its bound as its largest pre-activation (>= the computed
+    // value at every point; the near-tie check reads it)
+    let skipped = !maybe_active & (u64::MAX >> (64 - rows.min(64)));
+    let mut rest = skipped;
+    while rest != 0 {
+        let j = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        top[j] = uppers[j];
     }
     active_out.resize(rows, 0);
     let mut found = 0;

@@ -9,10 +9,13 @@
 //! `f64` (same operations in the same order): without training (and for every scheme but
 //! `rai`), eight trials at once, one per vector lane ([`super::trial_lanes`]); otherwise
 //! trial by trial ([`Simulator`]), layer by layer over all points, and once a layer is dead
-//! on the single constant vector every point then shares.
+//! on the single constant vector every point then shares. A float decision counts only
+//! when the rigorous rounding bound settles it; the others are settled by the per-value
+//! bound or counted as near ties ([`near_ties`]).
 
 mod counts;
 mod dense;
+pub mod near_ties;
 mod simulator;
 #[cfg(test)]
 mod tests;
@@ -64,9 +67,13 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
     let (start, end) = (job.trials.start, job.trials.end);
     let chunks = (end.saturating_sub(start)).div_ceil(CHUNK);
     let v = job.training.as_ref().map(|_| job.data.best_constant().0);
-    (0..chunks)
+    let counts = (0..chunks)
         .into_par_iter()
         .map(|c| {
+            if crate::cancel::requested() {
+                // stopped: the count is dropped at the cancellation point below
+                return Counts::zero(job.arch, job.training.is_some());
+            }
             let mut sim = Simulator::new(job.arch, job.sampler, job.data);
             if job.training.is_some() {
                 sim = sim.full_theta();
@@ -84,20 +91,23 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
             // value can overflow (see `trial_lanes`): uniform schemes first, converted
             // from the keystreams in bulk
             let lanes = match (&job.training, &plan) {
-                (None, Some(plan)) => {
-                    LaneDecider::new(job.arch, job.data).filter(|lanes| lanes.safe(plan.max_abs()))
-                }
+                (None, Some(plan)) => LaneDecider::new(job.arch, job.data)
+                    .and_then(|lanes| lanes.safe(plan.max_abs()).map(|e| (lanes, e))),
                 _ => None,
             };
-            if let (Some(mut lanes), Some(plan)) = (lanes, &plan) {
+            let x = near_ties::input_matrix(job.data);
+            if let (Some((mut lanes, errors)), Some(plan)) = (lanes, &plan) {
                 for group in (lo..hi).step_by(LANES) {
+                    if crate::cancel::requested() {
+                        break; // the partial count is dropped at the cancellation point of `run`
+                    }
                     let streams = std::array::from_fn(|l| group.wrapping_add(l as u64));
                     keystreams(&key, &streams, &mut words);
                     fill_lanes(plan, &words, &mut thetas);
                     lanes.decide(&thetas);
                     // the last group may reach past `hi`: its extra lanes are not counted
                     for l in 0..LANES.min((hi - group) as usize) {
-                        counts.tally_lane(&lanes, l);
+                        counts.tally_lane(&lanes, &errors, l, job.arch, &thetas, &x);
                     }
                 }
                 tick(hi - lo);
@@ -114,11 +124,14 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                 && let Some(lanes) = LaneDecider::new(job.arch, job.data)
             {
                 let words = 3 * job.arch.num_params() + 64;
-                drawn_in_lanes(job, lanes, &mut sim, &key, lo..hi, words, &mut counts);
+                drawn_in_lanes(job, lanes, &mut sim, &key, lo..hi, words, &mut counts, &x);
                 tick(hi - lo);
                 return counts;
             }
             for trial in lo..hi {
+                if crate::cancel::requested() {
+                    break; // the partial count is dropped at the cancellation point of `run`
+                }
                 let lane = ((trial - lo) % LANES as u64) as usize;
                 let dead = match &plan {
                     Some(plan) => {
@@ -132,7 +145,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
                     None => sim.run_trial(job.seed, trial),
                 };
                 counts.tally_sim(&sim, dead);
-                if sim.overflowed {
+                if sim.overflowed || sim.near_tie {
                     continue;
                 }
                 if let (Some((opt, config)), Some(v), Some(t)) =
@@ -147,7 +160,9 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
         .reduce(
             || Counts::zero(job.arch, job.training.is_some()),
             |a, b| a.plus(&b),
-        )
+        );
+    crate::cancel::point();
+    counts
 }
 
 /// Trials `range` of `job` drawn lane by lane from eight keystreams at a time (see
@@ -156,6 +171,7 @@ pub fn run(job: &McJob<'_>, tick: &(dyn Fn(u64) + Sync)) -> Counts {
 /// at first, then a quarter more than any lane has used), or anything but `u64`s, and the
 /// groups whose values could overflow: the counts are those of single trials whatever
 /// happens, the number of words computed only affects the speed.
+#[allow(clippy::too_many_arguments)]
 fn drawn_in_lanes(
     job: &McJob<'_>,
     mut lanes: LaneDecider,
@@ -164,6 +180,7 @@ fn drawn_in_lanes(
     range: std::ops::Range<u64>,
     words: usize,
     counts: &mut Counts,
+    x: &ndarray::Array2<f64>,
 ) -> u64 {
     let params = job.arch.num_params();
     let mut theta = vec![0.0; params];
@@ -173,6 +190,9 @@ fn drawn_in_lanes(
     let mut words = vec![[0u64; LANES]; words.div_ceil(8) * 8];
     let (mut most, mut single) = (0, 0);
     for group in range.clone().step_by(LANES) {
+        if crate::cancel::requested() {
+            break; // the partial count is dropped at the cancellation point of `run`
+        }
         let valid = LANES.min((range.end - group) as usize);
         let streams = std::array::from_fn(|l| group.wrapping_add(l as u64));
         keystreams(key, &streams, &mut words);
@@ -208,13 +228,15 @@ fn drawn_in_lanes(
         for slot in thetas.iter_mut() {
             slot[valid..].fill(0.0);
         }
-        let in_lanes = lanes.safe(max_abs);
+        let errors = lanes.safe(max_abs);
+        let in_lanes = errors.is_some();
         if in_lanes {
             lanes.decide(&thetas);
         }
+        let errors = errors.unwrap_or_default();
         for (l, ok) in good.iter().enumerate().take(valid) {
             if in_lanes && *ok {
-                counts.tally_lane(&lanes, l);
+                counts.tally_lane(&lanes, &errors, l, job.arch, &thetas, x);
             } else {
                 let dead = sim.run_trial(job.seed, group + l as u64);
                 counts.tally_sim(sim, dead);

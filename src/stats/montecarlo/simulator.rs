@@ -39,10 +39,15 @@ pub struct Simulator<'a> {
     /// Whether the last trial's `f64` forward pass overflowed (then `inactive` and the
     /// returned decision mean nothing).
     pub overflowed: bool,
+    /// Whether the last trial has a near tie ([`super::near_ties`]): then too `inactive`
+    /// and the returned decision mean nothing.
+    pub near_tie: bool,
     /// The largest `|x_i|` over the data.
     x_abs: f64,
     /// The data as rows, for the overflow check.
     rows: Vec<Vec<f64>>,
+    /// The data as the matrix of the batched pass, made at the first near tie.
+    x_matrix: Option<ndarray::Array2<f64>>,
 }
 
 impl<'a> Simulator<'a> {
@@ -86,24 +91,24 @@ impl<'a> Simulator<'a> {
             scratch: Vec::new(),
             inactive: vec![0; arch.depth() - 1],
             overflowed: false,
+            near_tie: false,
             x_abs,
             rows: (0..m).map(|p| data.x(p).to_vec()).collect(),
+            x_matrix: None,
         }
     }
 
-    /// Whether no value of the forward pass up to the last hidden layer can overflow,
-    /// by the a-priori bound of [`LaneDecider::safe`]: `|z| <= e (1 + cols * bound)`
-    /// with `e` the largest parameter magnitude, doubled per layer for rounding.
-    fn cannot_overflow(&self) -> bool {
+    /// The a-priori bound of [`crate::net::batch::a_priori`] (the one
+    /// [`crate::stats::trial_lanes::LaneDecider::safe`] uses) for this trial's largest
+    /// parameter: per hidden layer the rounding error `E_k` of every pre-activation, or
+    /// `None` when some value might overflow.
+    fn a_priori(&self) -> Option<Vec<f64>> {
         let hidden = self.hidden_params();
-        let e = self.theta[..hidden]
-            .iter()
-            .fold(0.0f64, |a, v| a.max(v.abs()));
-        let mut bound = self.x_abs;
-        (1..self.arch.depth()).all(|k| {
-            bound = 2.0 * e * (1.0 + self.arch.width(k - 1) as f64 * bound);
-            bound < 1e300
-        })
+        let e = self.theta[..hidden].iter().fold(0.0f64, |a, v| {
+            if v.is_nan() { f64::NAN } else { a.max(v.abs()) }
+        });
+        let fan_ins = (1..self.arch.depth()).map(|k| self.arch.width(k - 1));
+        crate::net::batch::a_priori(fan_ins, e, self.x_abs, true)
     }
 
     /// Entries of theta up to the last hidden layer.
@@ -112,7 +117,7 @@ impl<'a> Simulator<'a> {
     }
 
     /// Whether every pre-activation of the hidden layers is finite, by the generic
-    /// forward pass on every point (run only when [`Simulator::cannot_overflow`] fails).
+    /// forward pass on every point (run only when [`Simulator::a_priori`] fails).
     fn generic_pass_is_finite(&self) -> bool {
         let mut theta = self.theta.clone();
         theta[self.hidden_params()..].fill(0.0);
@@ -178,10 +183,41 @@ impl<'a> Simulator<'a> {
     fn decide(&mut self) -> bool {
         // Overflow makes the f64 decision meaningless (inf - inf is NaN, and the fast
         // pass and the generic one then disagree): such trials are flagged, not decided.
-        self.overflowed = !self.cannot_overflow() && !self.generic_pass_is_finite();
+        let errors = self.a_priori();
+        self.near_tie = false;
+        self.overflowed = errors.is_none() && !self.generic_pass_is_finite();
         if self.overflowed {
             return false;
         }
+        let dead = self.decide_f64(errors.as_deref());
+        if dead.1 {
+            return dead.0;
+        }
+        // some sign not settled by the a-priori bound: the per-value bound decides
+        let x = self.x_matrix.get_or_insert_with(|| {
+            ndarray::Array2::from_shape_fn((self.rows.len(), self.arch.width(0)), |(m, i)| {
+                self.rows[m][i]
+            })
+        });
+        match super::near_ties::settle(self.arch, &self.theta, x) {
+            Some((dead, inactive)) => {
+                for (slot, n) in self.inactive.iter_mut().zip(inactive) {
+                    *slot = n as usize;
+                }
+                dead
+            }
+            None => {
+                self.near_tie = true;
+                false
+            }
+        }
+    }
+
+    /// The float decision, and whether the a-priori bound `errors` settles it (every
+    /// neuron computed before the first dead layer, and that layer).
+    fn decide_f64(&mut self, errors: Option<&[f64]>) -> (bool, bool) {
+        use super::near_ties::top_settled;
+        let mut settled = errors.is_some();
         let (arch, m) = (self.arch, self.m);
         let mut dead = false;
         let mut constant_mode = false;
@@ -229,6 +265,11 @@ impl<'a> Simulator<'a> {
                 std::mem::swap(&mut self.cur, &mut self.next);
                 std::mem::swap(&mut self.active_in, &mut self.active_out);
                 std::mem::swap(&mut self.top_in, &mut self.top_out);
+                // after a dead layer whose signs are settled every value is exact
+                if let Some(errors) = errors {
+                    let e = errors[k - 1];
+                    settled &= self.top_in[..rows].iter().all(|&t| top_settled(t, e));
+                }
             }
             self.inactive[k - 1] = inactive;
             if inactive == rows {
@@ -239,7 +280,7 @@ impl<'a> Simulator<'a> {
                 }
             }
         }
-        dead
+        (dead, settled)
     }
 
     /// theta of the last trial.

@@ -95,7 +95,8 @@ fn lanes_that_run_out_of_words_fall_back_exactly() {
         for words in [8, used[32], 3 * arch.num_params() + 64] {
             let lanes = LaneDecider::new(&arch, &data).unwrap();
             let mut counts = Counts::zero(&arch, false);
-            let n = drawn_in_lanes(&job, lanes, &mut sim, &key, 5..405, words, &mut counts);
+            let x = super::near_ties::input_matrix(&data);
+            let n = drawn_in_lanes(&job, lanes, &mut sim, &key, 5..405, words, &mut counts, &x);
             assert_eq!(counts, single, "{scheme} with {words} words");
             fallbacks.push(n);
         }
@@ -205,4 +206,50 @@ fn fast_path_matches_generic_activity() {
         }
         assert!(dead_seen >= least_dead, "{arch:?}: {dead_seen} dead");
     }
+}
+
+/// Issue 15, item 6 in the Monte Carlo: the network of the issue (f64 sum about
+/// -2e-8, exact +9.3e-9) is a near tie, neither dead nor alive, in the single-trial
+/// path and in lanes; a clear case is decided as before.
+#[test]
+fn cancellation_is_a_near_tie_in_the_monte_carlo() {
+    use crate::stats::lanes::LANES;
+    let arch = Arch::new(vec![4, 1, 1]).unwrap();
+    let sampler = InitSampler::new(
+        &arch,
+        &"uniform:1".parse().unwrap(),
+        &"default".parse().unwrap(),
+    );
+    let data = Dataset::from_rows(vec![vec![1.0; 4]; 3], vec![vec![0.0]; 3]).unwrap();
+    let big = 134_217_728.0;
+    let small = 7.0 * 2f64.powi(-29);
+    let tie = [big, small, small, -(big + 2f64.powi(-25)), small, 1.0, 0.0];
+    let clear = [1.0, -1.0, 0.5, -1.0, -0.25, 1.0, 0.0]; // z = -0.75: dead
+    let mut thetas = vec![[0.0; LANES]; 7];
+    for (e, slot) in thetas.iter_mut().enumerate() {
+        slot[0] = tie[e];
+        slot[1] = clear[e];
+    }
+    let mut sim = Simulator::new(&arch, &sampler, &data);
+    assert!(!sim.run_trial_from_lanes(&thetas, 0));
+    assert!(sim.near_tie);
+    let mut counts = Counts::zero(&arch, false);
+    counts.tally_sim(&sim, false);
+    assert!(sim.run_trial_from_lanes(&thetas, 1));
+    assert!(!sim.near_tie);
+    counts.tally_sim(&sim, true);
+    let mut lanes = LaneDecider::new(&arch, &data).unwrap();
+    let errors = lanes.safe(big + 1.0).unwrap();
+    lanes.decide(&thetas);
+    assert!(lanes.dead[0], "the float decision");
+    assert!(!lanes.settled(0, &errors));
+    let x = super::near_ties::input_matrix(&data);
+    let mut in_lanes = Counts::zero(&arch, false);
+    in_lanes.tally_lane(&lanes, &errors, 0, &arch, &thetas, &x);
+    in_lanes.tally_lane(&lanes, &errors, 1, &arch, &thetas, &x);
+    assert_eq!(in_lanes, counts);
+    assert_eq!(
+        (counts.trials, counts.near_ties, counts.dead_layer),
+        (2, 1, 1)
+    );
 }

@@ -1,4 +1,6 @@
-//! Outward-rounded `f64` intervals and the few elementary functions the normal bounds need.
+//! Outward-rounded `f64` intervals (the normal-initialization bounds of `stats::bound_normal`
+//! and the box branch and bound of `activity::bab` use them), and the few elementary
+//! functions the normal bounds need.
 //!
 //! Every basic operation (`+ - * /`, `sqrt`) is IEEE 754 correctly rounded to nearest, so
 //! its exact result lies within half an ulp of the computed one; stepping the lower end
@@ -17,7 +19,7 @@ use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use crate::scalar::{BigRational, rational_from_f64};
+use super::{BigRational, rational_from_f64};
 
 /// A closed interval `[lo, hi]` of doubles enclosing an unknown real.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -131,16 +133,59 @@ impl Iv {
     }
 }
 
+/// `a + b` rounded to nearest and the sign of its rounding error (Knuth's TwoSum: the
+/// error `e` is exact, so `a + b` lies in `[s, next_up(s)]` if `e > 0`, in
+/// `[next_down(s), s]` if `e < 0`, and is `s` if `e == 0`).
+fn sum_down(a: f64, b: f64) -> f64 {
+    let (s, e) = two_sum(a, b);
+    if e < 0.0 || !e.is_finite() { dn(s) } else { s }
+}
+fn sum_up(a: f64, b: f64) -> f64 {
+    let (s, e) = two_sum(a, b);
+    if e > 0.0 || !e.is_finite() { up(s) } else { s }
+}
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+/// `a * b` rounded down / up: the error `fma(a, b, -p)` is exact while the product is
+/// far from the subnormal range (below `2^-960` the result is stepped outward anyway).
+fn product_down(a: f64, b: f64) -> f64 {
+    let p = a * b;
+    if p == 0.0 && (a == 0.0 || b == 0.0) {
+        return 0.0;
+    }
+    if p.abs() >= MIN_EXACT_PRODUCT && p.is_finite() && a.mul_add(b, -p) >= 0.0 {
+        p
+    } else {
+        dn(p)
+    }
+}
+fn product_up(a: f64, b: f64) -> f64 {
+    let p = a * b;
+    if p == 0.0 && (a == 0.0 || b == 0.0) {
+        return 0.0;
+    }
+    if p.abs() >= MIN_EXACT_PRODUCT && p.is_finite() && a.mul_add(b, -p) <= 0.0 {
+        p
+    } else {
+        up(p)
+    }
+}
+/// `2^-960`: above it the rounding error of a product is a double.
+const MIN_EXACT_PRODUCT: f64 = 1.0261342003245941e-289;
+
 impl Add for Iv {
     type Output = Iv;
     fn add(self, o: Iv) -> Iv {
-        Iv::new(dn(self.lo + o.lo), up(self.hi + o.hi))
+        Iv::new(sum_down(self.lo, o.lo), sum_up(self.hi, o.hi))
     }
 }
 impl Sub for Iv {
     type Output = Iv;
     fn sub(self, o: Iv) -> Iv {
-        Iv::new(dn(self.lo - o.hi), up(self.hi - o.lo))
+        Iv::new(sum_down(self.lo, -o.hi), sum_up(self.hi, -o.lo))
     }
 }
 impl Neg for Iv {
@@ -152,17 +197,20 @@ impl Neg for Iv {
 impl Mul for Iv {
     type Output = Iv;
     fn mul(self, o: Iv) -> Iv {
-        let p = [
-            self.lo * o.lo,
-            self.lo * o.hi,
-            self.hi * o.lo,
-            self.hi * o.hi,
+        let ends = [
+            (self.lo, o.lo),
+            (self.lo, o.hi),
+            (self.hi, o.lo),
+            (self.hi, o.hi),
         ];
-        let lo = p.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = p.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        // a product that is exactly zero stays zero (0 * x is exact)
-        let lo = if lo == 0.0 { 0.0 } else { dn(lo) };
-        let hi = if hi == 0.0 { 0.0 } else { up(hi) };
+        let lo = ends
+            .iter()
+            .map(|&(a, b)| product_down(a, b))
+            .fold(f64::INFINITY, f64::min);
+        let hi = ends
+            .iter()
+            .map(|&(a, b)| product_up(a, b))
+            .fold(f64::NEG_INFINITY, f64::max);
         Iv::new(lo, hi)
     }
 }

@@ -1,0 +1,502 @@
+//! Replay of an `lp-branching` proof that hidden layer `k` is dead on a box: a tree of
+//! phase splits whose nodes carry interval bounds and linear-programming dual
+//! multipliers, all re-checked here in exact rationals.
+//!
+//! A node fixes the phase of the neurons split on above it (`z <= 0` on the inactive
+//! side, `z >= 0` on the active side); it stands for the inputs of the box that agree
+//! with those phases. In pre-order, a node is
+//! - `{"empty": [l, n], "bounds": B}`: the node holds no input. `B` bounds layers
+//!   `1..l-1`; the checker's interval of neuron `(l, n)` computed from them has `L > 0`
+//!   while the neuron is fixed inactive, or `U < 0` while fixed active.
+//! - `{"bounds": B, "proofs": [[j, P], ...], "split": null or [l, n]}`: `B` bounds every
+//!   neuron of layers `1..k-1` by `["L", "U"]`; each `P` proves neuron `j` of layer `k`
+//!   `<= 0` on the whole node (so on everything below it): `"interval"` (the checker's
+//!   interval of `z_{k,j}` from `B` has `U <= 0`) or multipliers
+//!   `[[kind, l, n, "y"], ...]` of rows of the relaxation below. A node with `"split":
+//!   null` must leave no neuron of layer `k` unproven; a split node is followed by its
+//!   inactive side, then its active side.
+//!
+//! **Bounds.** Layer by layer, the inputs are the box (layer 1) or, from the previous
+//! layer's stated bounds, `[max(L,0), max(U,0)]` (or `0` for a neuron fixed inactive).
+//! The checker computes each neuron's interval `[lo, hi]` over them exactly, clips it by
+//! the neuron's fixing (`hi <= 0` if inactive, `lo >= 0` if active), and requires the
+//! stated `L <= lo`, `U >= hi`, `L <= U`. On every input of the node, `z` then lies in
+//! `[L, U]` (by induction over the layers).
+//!
+//! **The relaxation.** A neuron of layer `l < k` is *off* (fixed inactive, or `U <= 0`:
+//! `a = 0`), *on* (fixed active, or `L >= 0`: `a = z`) or *unstable*. The variables are
+//! the inputs `x` and the `a` of every neuron that is not off, with bounds the box and
+//! `[max(L,0), max(U,0)]`. With `z = g . v + c` over the previous layer's variables, the
+//! rows are: `fix` (fixed neurons) `g.v <= -c` if inactive, `-g.v <= c` if active;
+//! `eq_up` (on) `a - g.v <= c`; `eq_down` (on) and `gez` (unstable) `g.v - a <= -c`;
+//! `tri` (unstable) `(U - L) a - U g.v <= U c - U L`. Every input of the node, with the
+//! network's own values, satisfies all of them.
+//!
+//! **Multipliers.** For `z_{k,j} = c . v + c0` and multipliers `y_r > 0` of rows
+//! `g_r . v <= h_r`: `z_{k,j} <= c0 + sum_r y_r h_r + sum_i max(r_i lo_i, r_i hi_i)` with
+//! `r = c - sum_r y_r g_r`. The checker computes this bound exactly and requires `<= 0`.
+
+use crate::boxproof::{count, next_node};
+use crate::exact::{Net, relu};
+use crate::limits::{Meter, bits};
+use crate::number::{brief, parse};
+use crate::{CheckError, Claim, fails, unreadable};
+use num_rational::BigRational;
+use num_traits::{One, Signed, Zero};
+use serde_json::Value;
+
+type Interval = (BigRational, BigRational);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Off,
+    On,
+    Unstable,
+}
+
+fn pair(v: &Value, what: &str) -> Result<(usize, usize), CheckError> {
+    match v.as_array().map(Vec::as_slice) {
+        Some([a, b]) => Ok((count(a, what)?, count(b, what)?)),
+        _ => Err(unreadable(format!("{what}: expected [layer, neuron]"))),
+    }
+}
+
+fn number(v: &Value, what: &str) -> Result<BigRational, CheckError> {
+    match v {
+        Value::String(s) => parse(s, what),
+        _ => Err(unreadable(format!(
+            "{what}: expected an exact number as a string"
+        ))),
+    }
+}
+
+struct Replay<'a> {
+    net: Net<'a>,
+    k: usize,
+    region: &'a [Interval],
+    tree: &'a [Value],
+    pos: usize,
+    meter: Meter,
+    /// `Some(true)` fixed active, `Some(false)` fixed inactive, per layer `1..k-1`.
+    fix: Vec<Vec<Option<bool>>>,
+}
+
+/// A node's relaxation, rebuilt exactly from its stated bounds.
+struct Relaxation {
+    bounds: Vec<Vec<Interval>>,
+    states: Vec<Vec<State>>,
+    /// Variable of `a_{l,n}` per layer `1..k-1`.
+    vars: Vec<Vec<Option<usize>>>,
+    /// `(lo, hi)` per variable.
+    var_bounds: Vec<Interval>,
+}
+
+/// `z_{l,n} = g . v + c` over the variables of layer `l - 1` (the inputs for `l = 1`).
+fn form<'n>(
+    net: Net<'n>,
+    rel: &Relaxation,
+    l: usize,
+    n: usize,
+) -> (Vec<(usize, &'n BigRational)>, BigRational) {
+    let (w, b) = net.layer(l);
+    let cols = net.widths[l - 1];
+    let row = &w[n * cols..(n + 1) * cols];
+    let g = row
+        .iter()
+        .enumerate()
+        .filter(|(_, wi)| !wi.is_zero())
+        .filter_map(|(i, wi)| {
+            let var = if l == 1 { Some(i) } else { rel.vars[l - 2][i] };
+            var.map(|v| (v, wi))
+        })
+        .collect();
+    (g, b[n].clone())
+}
+
+impl Replay<'_> {
+    fn next_node(&mut self, depth: usize) -> Result<&Value, CheckError> {
+        next_node(self.tree, &mut self.pos, depth)
+    }
+
+    /// The inputs of layer `l` (`l >= 1`) as intervals: the box, or from the stated
+    /// bounds of layer `l - 1`.
+    fn inputs(&self, l: usize, bounds: &[Vec<Interval>]) -> Vec<Interval> {
+        if l == 1 {
+            return self.region.to_vec();
+        }
+        bounds[l - 2]
+            .iter()
+            .enumerate()
+            .map(|(n, (lo, hi))| match self.fix[l - 2][n] {
+                Some(false) => (BigRational::zero(), BigRational::zero()),
+                _ => (relu(lo), relu(hi)),
+            })
+            .collect()
+    }
+
+    /// The exact interval of `z_{l,n}` over `inputs`, unclipped.
+    fn interval(
+        &mut self,
+        l: usize,
+        n: usize,
+        inputs: &[Interval],
+    ) -> Result<Interval, CheckError> {
+        let (w, b) = self.net.layer(l);
+        let cols = self.net.widths[l - 1];
+        let (mut lo, mut hi) = (b[n].clone(), b[n].clone());
+        for (wi, (alo, ahi)) in w[n * cols..(n + 1) * cols].iter().zip(inputs) {
+            if wi.is_zero() || (alo.is_zero() && ahi.is_zero()) {
+                continue;
+            }
+            self.meter.op(bits(wi), bits(alo) + bits(ahi))?;
+            let (p, q) = (wi * alo, wi * ahi);
+            if p <= q {
+                lo += p;
+                hi += q;
+            } else {
+                lo += q;
+                hi += p;
+            }
+        }
+        Ok((lo, hi))
+    }
+
+    /// Reads and verifies stated bounds of layers `1..=layers`.
+    fn bounds(
+        &mut self,
+        v: Option<&Value>,
+        layers: usize,
+    ) -> Result<Vec<Vec<Interval>>, CheckError> {
+        let list = v
+            .and_then(Value::as_array)
+            .filter(|l| l.len() == layers)
+            .ok_or_else(|| {
+                unreadable(format!(
+                    "domain.proof: a node's bounds must list {layers} layers"
+                ))
+            })?;
+        let mut out: Vec<Vec<Interval>> = Vec::with_capacity(layers);
+        for (li, layer) in list.iter().enumerate() {
+            let l = li + 1;
+            let width = self.net.widths[l];
+            let entries = layer
+                .as_array()
+                .filter(|e| e.len() == width)
+                .ok_or_else(|| {
+                    unreadable(format!(
+                        "domain.proof: bounds of layer {l}: expected {width} pairs"
+                    ))
+                })?;
+            let inputs = self.inputs(l, &out);
+            let mut stated = Vec::with_capacity(width);
+            for (n, e) in entries.iter().enumerate() {
+                let (lo_s, hi_s) = match e.as_array().map(Vec::as_slice) {
+                    Some([a, b]) => (number(a, "bound")?, number(b, "bound")?),
+                    _ => return Err(unreadable("domain.proof: a bound is [\"L\", \"U\"]")),
+                };
+                let (mut lo, mut hi) = self.interval(l, n, &inputs)?;
+                match self.fix[l - 1][n] {
+                    Some(false) if hi.is_positive() => hi = BigRational::zero(),
+                    Some(true) if lo.is_negative() => lo = BigRational::zero(),
+                    _ => {}
+                }
+                if lo_s > hi_s || lo_s > lo || hi_s < hi {
+                    return Err(fails(
+                        Claim::DomainProof,
+                        format!(
+                            "stated bounds [{}, {}] of neuron {n} of layer {l} do not contain the checker's interval [{}, {}]",
+                            brief(&lo_s),
+                            brief(&hi_s),
+                            brief(&lo),
+                            brief(&hi)
+                        ),
+                    ));
+                }
+                stated.push((lo_s, hi_s));
+            }
+            out.push(stated);
+        }
+        Ok(out)
+    }
+
+    fn relaxation(&self, bounds: Vec<Vec<Interval>>) -> Relaxation {
+        let mut var_bounds: Vec<Interval> = self.region.to_vec();
+        let mut states = Vec::with_capacity(bounds.len());
+        let mut vars = Vec::with_capacity(bounds.len());
+        for (li, layer) in bounds.iter().enumerate() {
+            let mut st = Vec::with_capacity(layer.len());
+            let mut vs = Vec::with_capacity(layer.len());
+            for (n, (lo, hi)) in layer.iter().enumerate() {
+                let s = match self.fix[li][n] {
+                    Some(false) => State::Off,
+                    Some(true) => State::On,
+                    None if !hi.is_positive() => State::Off,
+                    None if !lo.is_negative() => State::On,
+                    None => State::Unstable,
+                };
+                vs.push((s != State::Off).then(|| {
+                    var_bounds.push((relu(lo), relu(hi)));
+                    var_bounds.len() - 1
+                }));
+                st.push(s);
+            }
+            states.push(st);
+            vars.push(vs);
+        }
+        Relaxation {
+            bounds,
+            states,
+            vars,
+            var_bounds,
+        }
+    }
+
+    /// Adds `y` times row `(kind, l, n)` to the running residual `r` (as `-y g`) and the
+    /// bound (as `y h`).
+    fn add_row(
+        &mut self,
+        rel: &Relaxation,
+        kind: &str,
+        (l, n): (usize, usize),
+        y: &BigRational,
+        r: &mut [BigRational],
+        bound: &mut BigRational,
+    ) -> Result<(), CheckError> {
+        let bad = |why: &str| {
+            fails(
+                Claim::DomainProof,
+                format!("multiplier of row {kind} of neuron {n} of layer {l}: {why}"),
+            )
+        };
+        if l == 0 || l >= self.k || n >= self.net.widths[l] {
+            return Err(bad("no such neuron below layer k"));
+        }
+        let state = rel.states[l - 1][n];
+        let (g, c) = form(self.net, rel, l, n);
+        let a = rel.vars[l - 1][n];
+        // the row as (scale of g, coefficient of a, right-hand side)
+        let one = BigRational::one();
+        let (scale, a_coef, rhs): (BigRational, Option<BigRational>, BigRational) = match kind {
+            "fix" => match self.fix[l - 1][n] {
+                Some(false) => (one, None, -c),
+                Some(true) => (-one, None, c),
+                None => return Err(bad("the neuron is not fixed on this node")),
+            },
+            "eq_up" if state == State::On => (-one.clone(), Some(one), c),
+            "eq_down" if state == State::On => (one.clone(), Some(-one), -c),
+            "gez" if state == State::Unstable => (one.clone(), Some(-one), -c),
+            "tri" if state == State::Unstable => {
+                let (lo, hi) = &rel.bounds[l - 1][n];
+                self.meter.op(bits(hi), bits(&c) + bits(lo))?;
+                (-hi.clone(), Some(hi - lo), hi * &c - hi * lo)
+            }
+            "eq_up" | "eq_down" | "gez" | "tri" => {
+                return Err(bad(
+                    "the row does not exist for the neuron's state on this node",
+                ));
+            }
+            _ => {
+                return Err(unreadable(format!(
+                    "domain.proof: unknown row kind {kind:?}"
+                )));
+            }
+        };
+        self.meter.op(bits(y), bits(&rhs))?;
+        *bound += y * &rhs;
+        let ys = y * &scale;
+        for (v, wi) in g {
+            self.meter.op(bits(&ys), bits(wi))?;
+            r[v] -= &ys * wi;
+        }
+        if let (Some(v), Some(coef)) = (a, a_coef) {
+            r[v] -= y * coef;
+        }
+        Ok(())
+    }
+
+    /// Verifies the proof `p` of neuron `j` of layer `k` on a node.
+    fn neuron(&mut self, rel: &Relaxation, j: usize, p: &Value) -> Result<(), CheckError> {
+        if p.as_str() == Some("interval") {
+            let inputs = self.inputs(self.k, &rel.bounds);
+            let (_, hi) = self.interval(self.k, j, &inputs)?;
+            if hi.is_positive() {
+                return Err(fails(
+                    Claim::DomainProof,
+                    format!(
+                        "interval bounds do not prove neuron {j} of layer {} inactive on a node (upper bound {})",
+                        self.k,
+                        brief(&hi)
+                    ),
+                ));
+            }
+            return Ok(());
+        }
+        let list = p.as_array().ok_or_else(|| {
+            unreadable("domain.proof: a neuron's proof is \"interval\" or a list of multipliers")
+        })?;
+        let (g, c) = form(self.net, rel, self.k, j);
+        let mut r: Vec<BigRational> = vec![BigRational::zero(); rel.var_bounds.len()];
+        for (v, wi) in g {
+            r[v] += wi;
+        }
+        let mut bound = c;
+        for m in list {
+            let (kind, l, n, y) = match m.as_array().map(Vec::as_slice) {
+                Some([kind, l, n, y]) => (
+                    kind.as_str()
+                        .ok_or_else(|| unreadable("row kind: expected a string"))?,
+                    count(l, "row layer")?,
+                    count(n, "row neuron")?,
+                    number(y, "multiplier")?,
+                ),
+                _ => return Err(unreadable("a multiplier is [kind, layer, neuron, \"y\"]")),
+            };
+            if !y.is_positive() {
+                return Err(fails(Claim::DomainProof, "a multiplier is not positive"));
+            }
+            self.add_row(rel, kind, (l, n), &y, &mut r, &mut bound)?;
+        }
+        for (ri, (lo, hi)) in r.iter().zip(&rel.var_bounds) {
+            if ri.is_positive() {
+                self.meter.op(bits(ri), bits(hi))?;
+                bound += ri * hi;
+            } else if ri.is_negative() {
+                self.meter.op(bits(ri), bits(lo))?;
+                bound += ri * lo;
+            }
+        }
+        if bound.is_positive() {
+            return Err(fails(
+                Claim::DomainProof,
+                format!(
+                    "the multipliers bound neuron {j} of layer {} only by {} > 0 on a node",
+                    self.k,
+                    brief(&bound)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Replays a node and its subtree; `open` lists the neurons of layer `k` not proven
+    /// above. Returns the number of leaves.
+    fn node(&mut self, open: &[usize], depth: usize) -> Result<usize, CheckError> {
+        let node = self.next_node(depth)?.clone();
+        if let Some(at) = node.get("empty") {
+            let (l, n) = pair(at, "domain.proof: empty")?;
+            if l == 0 || l >= self.k || n >= self.net.widths[l] {
+                return Err(fails(
+                    Claim::DomainProof,
+                    "an empty node names no neuron below layer k",
+                ));
+            }
+            let Some(active) = self.fix[l - 1][n] else {
+                return Err(fails(
+                    Claim::DomainProof,
+                    "an empty node names a neuron that is not fixed",
+                ));
+            };
+            let bounds = self.bounds(node.get("bounds"), l - 1)?;
+            let inputs = self.inputs(l, &bounds);
+            let (lo, hi) = self.interval(l, n, &inputs)?;
+            let contradiction = if active {
+                hi.is_negative()
+            } else {
+                lo.is_positive()
+            };
+            if !contradiction {
+                return Err(fails(
+                    Claim::DomainProof,
+                    format!(
+                        "a node called empty is not: neuron {n} of layer {l} has interval [{}, {}]",
+                        brief(&lo),
+                        brief(&hi)
+                    ),
+                ));
+            }
+            return Ok(1);
+        }
+        let proofs = node
+            .get("proofs")
+            .and_then(Value::as_array)
+            .ok_or_else(|| unreadable("domain.proof: a node needs \"proofs\" (a list)"))?;
+        let mut rest: Vec<usize> = open.to_vec();
+        if !proofs.is_empty() {
+            let bounds = self.bounds(node.get("bounds"), self.k - 1)?;
+            let rel = self.relaxation(bounds);
+            for entry in proofs {
+                let (j, p) = match entry.as_array().map(Vec::as_slice) {
+                    Some([j, p]) => (count(j, "proof neuron")?, p),
+                    _ => return Err(unreadable("domain.proof: a proof is [neuron, proof]")),
+                };
+                let Some(at) = rest.iter().position(|&o| o == j) else {
+                    return Err(fails(
+                        Claim::DomainProof,
+                        format!(
+                            "neuron {j} of layer {} is proven twice or does not exist",
+                            self.k
+                        ),
+                    ));
+                };
+                self.neuron(&rel, j, p)?;
+                rest.remove(at);
+            }
+        }
+        match node.get("split") {
+            Some(Value::Null) | None => {
+                if let Some(j) = rest.first() {
+                    return Err(fails(
+                        Claim::DomainProof,
+                        format!("neuron {j} of layer {} is not proven on a leaf", self.k),
+                    ));
+                }
+                Ok(1)
+            }
+            Some(at) => {
+                let (l, n) = pair(at, "domain.proof: split")?;
+                if l == 0 || l >= self.k || n >= self.net.widths[l] || self.fix[l - 1][n].is_some()
+                {
+                    return Err(fails(
+                        Claim::DomainProof,
+                        "a split names no free neuron below layer k",
+                    ));
+                }
+                self.fix[l - 1][n] = Some(false);
+                let low = self.node(&rest, depth + 1);
+                self.fix[l - 1][n] = Some(true);
+                let high = low.and_then(|low| Ok(low + self.node(&rest, depth + 1)?));
+                self.fix[l - 1][n] = None;
+                high
+            }
+        }
+    }
+}
+
+/// Replays an `lp-branching` tree for layer `k` of `net` on `region`; the number of
+/// leaves.
+pub(crate) fn check_lp_tree(
+    net: Net<'_>,
+    k: usize,
+    region: &[Interval],
+    tree: &[Value],
+) -> Result<usize, CheckError> {
+    let fix = (1..k).map(|l| vec![None; net.widths[l]]).collect();
+    let mut replay = Replay {
+        net,
+        k,
+        region,
+        tree,
+        pos: 0,
+        meter: Meter::new(),
+        fix,
+    };
+    let open: Vec<usize> = (0..net.widths[k]).collect();
+    let leaves = replay.node(&open, 0)?;
+    if replay.pos != tree.len() {
+        return Err(fails(
+            Claim::DomainProof,
+            "the proof tree has nodes past its end",
+        ));
+    }
+    Ok(leaves)
+}

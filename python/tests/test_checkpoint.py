@@ -1,0 +1,87 @@
+"""deadrelu.audit(model, X, y, optimizer=opt): dead for good from a torch checkpoint (#23)."""
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+import deadrelu  # noqa: E402
+from deadrelu.checkpoint import optimizer_flags, state_json  # noqa: E402
+
+
+def dead_net():
+    """1-2-1 with layer 1 dead on x in {-1, 0, 1} (max pre-activation -1/2)."""
+    X = torch.tensor([[-1.0], [0.0], [1.0]])
+    y = torch.tensor([[1.0], [0.0], [1.0]])
+    model = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[0.5], [-0.5]]))
+        model[0].bias.copy_(torch.tensor([-1.0, -1.0]))
+        model[2].weight.copy_(torch.tensor([[1.0, 1.0]]))
+        model[2].bias.zero_()
+    return model, X, y
+
+
+def push_biases_up(model, opt, amount):
+    """One optimizer step with a gradient that pushes layer 1's biases up."""
+    opt.zero_grad()
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    model[0].bias.grad = torch.tensor([-amount, -amount])
+    opt.step()
+
+
+def test_adam_small_step_is_dead_forever_and_certificate_checks(tmp_path):
+    model, X, y = dead_net()
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    push_biases_up(model, opt, 0.1)
+    for _ in range(50):  # the layer is dead: zero gradients, the moments decay
+        opt.zero_grad()
+        nn.MSELoss()(model(X), y).backward()
+        opt.step()
+    cert = tmp_path / "c.json"
+    r = deadrelu.audit(model, X, y, optimizer=opt, certificate=cert)
+    assert r["verdict"] == "dead-forever-certified", r
+    assert r["optimizer"] == "adam" and r["steps_taken"] == 51
+    assert deadrelu.check(cert)["valid"]
+    # an edited first moment is rejected by the checker
+    c = json.loads(cert.read_text())
+    c["state"]["buffers"]["exp_avg"][2] = "-10"
+    cert.write_text(json.dumps(c))
+    assert not deadrelu.check(cert)["valid"]
+
+
+def test_momentum_buffer_may_revive_and_does():
+    model, X, y = dead_net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.25, momentum=0.9)
+    push_biases_up(model, opt, 0.5)
+    r = deadrelu.audit(model, X, y, optimizer=opt)
+    assert r["verdict"] == "may-revive", r
+    assert r["layers"][0]["witness"]["preactivation"]
+    revived = False
+    for _ in range(100):
+        opt.zero_grad()
+        nn.MSELoss()(model(X), y).backward()
+        opt.step()
+        if (model[0](X) > 0).any():
+            revived = True
+            break
+    assert revived
+
+
+def test_flags_and_state_layout():
+    model, X, y = dead_net()
+    opt = torch.optim.RMSprop(model.parameters(), lr=0.01, momentum=0.5, centered=True)
+    push_biases_up(model, opt, 0.5)
+    name, flags = optimizer_flags(opt)
+    assert name == "rmsprop" and flags["centered"] is True and flags["momentum"] == 0.5
+    s = state_json(model, opt)
+    assert sorted(s["state"]) == ["0", "1", "2", "3"]
+    assert s["state"]["1"]["step"] == 1.0 and len(s["state"]["1"]["square_avg"]) == 2
+    with pytest.raises(ValueError, match="decoupled"):
+        optimizer_flags(torch.optim.AdamW(model.parameters(), weight_decay=0.01))
+    other = nn.Linear(1, 1)
+    with pytest.raises(ValueError, match="model.parameters"):
+        state_json(model, torch.optim.SGD(other.parameters(), lr=0.1))

@@ -1,0 +1,656 @@
+//! `inspect --mode exact` at matrix-product speed, for networks whose parameters are
+//! doubles (`f32`/`f64` weights) on data read straight to numbers ([`DataF64`]).
+//!
+//! 1. The batched `f64` pass with its rigorous bound ([`crate::net::batch`]) decides
+//!    almost every sign.
+//! 2. If every hidden layer has a neuron proven positive somewhere, no layer is dead and
+//!    the exact risk needs the exact output at every point: the exact pass of
+//!    [`crate::net::batch_exact`] (integer matrix products, exact, on `f64` digit
+//!    planes) runs over all points and gives every sign and output exactly. Otherwise it
+//!    runs only at the points with a sign the bound left open; a dead layer then makes
+//!    the output the constant after it (fact 1).
+//! 3. Risk and `V` are exact rationals, summed as integers per row denominator `d`
+//!    (CSV decimals: `5^K`) at a common power of two, one division per distinct `d`.
+//!
+//! Rows the integer form does not fit (ratios such as `1/3` in a CSV cell, more than 19
+//! significant digits) go through the exact integer engine of [`super::exact_dyadic`],
+//! one point at a time. Every decision and value equals that of the pure rational path
+//! ([`super::filtered`]), decision for decision; `exact_fallbacks` counts the same
+//! decisions (signs the bound left open, and exact comparisons of outputs).
+
+use super::exact_dyadic::ExactNet;
+use super::filtered::ExactSum;
+use super::{Activity, NeuronStatus};
+use crate::io::DataF64;
+use crate::net::batch::{BatchNet, BoundKind, LayerPass, forward_map};
+use crate::net::batch_exact::{EXACT_BLOCK_ROWS, LimbNet, RowInts, scaled};
+use crate::net::{Arch, NetError, Network};
+use crate::scalar::{BigRational, Sign, rational_from_f64};
+use ndarray::{Array2, Axis};
+use num_bigint::BigInt;
+use num_traits::Zero;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Per-output sums `S_o` and `T_o` of one block of points.
+type SumsPair = (Vec<PerDenominator>, Vec<PerDenominator>);
+
+/// What the exact inspection found.
+#[derive(Debug, Clone)]
+pub struct ExactInspection {
+    /// The activity, decided exactly.
+    pub activity: Activity,
+    /// Decisions the `f64` bound did not settle (as [`super::filtered::FilteredActivity`]).
+    pub exact_fallbacks: usize,
+    /// `R(theta)`, exactly.
+    pub risk: BigRational,
+    /// `V`, exactly.
+    pub best_constant_risk: BigRational,
+}
+
+/// The exact output of one row.
+enum RowOut {
+    /// `z_o = Z_o 2^{p - S} / d`.
+    Ints { z: Vec<BigInt>, p: i64, d: u64 },
+    /// Exact values (the one-point engine).
+    Exact(Vec<BigRational>),
+}
+
+/// The exact results of one row: hidden signs (layers concatenated) and the output.
+struct RowExact {
+    signs: Vec<i8>,
+    out: RowOut,
+}
+
+/// Sums per row denominator `d`: `sum_d value_d / d^power`.
+#[derive(Default)]
+struct PerDenominator(BTreeMap<u64, ExactSum>);
+
+impl PerDenominator {
+    fn at(&mut self, d: u64) -> &mut ExactSum {
+        self.0.entry(d).or_default()
+    }
+    fn merge(&mut self, other: PerDenominator) {
+        for (d, s) in other.0 {
+            self.at(d).merge(s);
+        }
+    }
+    fn value(&self, power: u32) -> BigRational {
+        self.0.iter().fold(BigRational::zero(), |acc, (d, s)| {
+            acc + s.value() / BigRational::from_integer(BigInt::from(*d).pow(power))
+        })
+    }
+}
+
+struct Engine<'a> {
+    arch: &'a Arch,
+    params: &'a [f64],
+    data: &'a DataF64,
+    limbs: LimbNet,
+    exact: OnceLock<(Network<BigRational>, ExactNet)>,
+}
+
+impl Engine<'_> {
+    fn exact_net(&self) -> &(Network<BigRational>, ExactNet) {
+        self.exact.get_or_init(|| {
+            let params = self
+                .params
+                .iter()
+                .map(|v| rational_from_f64(*v).expect("finite (checked)"))
+                .collect();
+            let net = Network::new(self.arch.clone(), params).expect("parameter count checked");
+            let exact = ExactNet::new(&net);
+            (net, exact)
+        })
+    }
+
+    /// One row through the one-point integer engine.
+    fn one_point(&self, m: usize) -> Result<RowExact, NetError> {
+        let (x, _) = self.exact_xy(m)?;
+        let (_, exact) = self.exact_net();
+        let mut p = exact.start(&x);
+        let mut signs = Vec::new();
+        while p.layer + 1 < exact.depth() {
+            exact.advance(&mut p);
+            signs.extend((0..self.arch.width(p.layer)).map(|j| p.signum(j)));
+        }
+        exact.advance(&mut p);
+        let out = (0..self.arch.outputs()).map(|o| p.value(o)).collect();
+        Ok(RowExact {
+            signs,
+            out: RowOut::Exact(out),
+        })
+    }
+
+    fn exact_xy(&self, m: usize) -> Result<(Vec<BigRational>, Vec<BigRational>), NetError> {
+        match self.data.exact_xy(m) {
+            Ok(Some(xy)) => Ok(xy),
+            Ok(None) => Err(NetError::Batch {
+                reason: "targets are not exact".into(),
+            }),
+            Err(e) => Err(NetError::Batch {
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// The exact results of `rows`, in blocks in parallel.
+    fn rows(
+        &self,
+        rows: &[usize],
+        progress: &(impl Fn(usize) + Sync),
+    ) -> Result<Vec<(usize, RowExact)>, NetError> {
+        let blocks: Vec<Result<Vec<(usize, RowExact)>, NetError>> = rows
+            .par_chunks(EXACT_BLOCK_ROWS)
+            .map(|block| {
+                let mut ints = Vec::with_capacity(block.len());
+                let mut slow = Vec::new();
+                for &m in block {
+                    match self.data.row_ints(m) {
+                        Some(r) => ints.push((m, r)),
+                        None => slow.push(m),
+                    }
+                }
+                let mut done = Vec::with_capacity(block.len());
+                let rows_only: Vec<RowInts> = ints.iter().map(|(_, r)| r.clone()).collect();
+                match self.limbs.block(&rows_only) {
+                    Some(b) => {
+                        let widths: Vec<usize> =
+                            (1..self.arch.depth()).map(|k| self.arch.width(k)).collect();
+                        for (r, ((m, row), z)) in ints.into_iter().zip(b.out).enumerate() {
+                            let mut signs = Vec::with_capacity(widths.iter().sum());
+                            for (li, w) in widths.iter().enumerate() {
+                                signs.extend((0..*w).map(|j| b.signs[li][[r, j]]));
+                            }
+                            done.push((
+                                m,
+                                RowExact {
+                                    signs,
+                                    out: RowOut::Ints {
+                                        z,
+                                        p: row.p,
+                                        d: row.d,
+                                    },
+                                },
+                            ));
+                        }
+                    }
+                    None => slow.extend(ints.into_iter().map(|(m, _)| m)),
+                }
+                for m in slow {
+                    done.push((m, self.one_point(m)?));
+                }
+                done.sort_by_key(|(m, _)| *m);
+                progress(block.len());
+                Ok(done)
+            })
+            .collect();
+        let mut all = Vec::with_capacity(rows.len());
+        for b in blocks {
+            all.extend(b?);
+        }
+        Ok(all)
+    }
+
+    fn output_values(&self, out: &RowOut) -> Vec<BigRational> {
+        match out {
+            RowOut::Exact(v) => v.clone(),
+            RowOut::Ints { z, p, d } => {
+                let e = p - self.limbs.output_shift() as i64;
+                let d = BigInt::from(*d);
+                z.iter().map(|v| scaled(v.clone(), e, &d)).collect()
+            }
+        }
+    }
+
+    /// `S_o = sum_m y_mo` and `T_o = sum_m y_mo^2`.
+    fn target_sums(&self) -> Result<(Vec<BigRational>, Vec<BigRational>), NetError> {
+        let outputs = self.arch.outputs();
+        let m = self.data.len();
+        let parts: Vec<Result<SumsPair, NetError>> = (0..m)
+            .collect::<Vec<_>>()
+            .par_chunks(1024)
+            .map(|block| {
+                let mut s: Vec<PerDenominator> = (0..outputs).map(|_| Default::default()).collect();
+                let mut t: Vec<PerDenominator> = (0..outputs).map(|_| Default::default()).collect();
+                for &r in block {
+                    match self.data.row_ints(r) {
+                        Some(row) => {
+                            for (o, y) in row.y.iter().enumerate() {
+                                let v = y.to_bigint();
+                                t[o].at(row.d).add_dyadic(&v * &v, 2 * row.p);
+                                s[o].at(row.d).add_dyadic(v, row.p);
+                            }
+                        }
+                        None => {
+                            let (_, y) = self.exact_xy(r)?;
+                            for (o, y) in y.iter().enumerate() {
+                                s[o].at(1).add(y);
+                                t[o].at(1).add_square(y);
+                            }
+                        }
+                    }
+                }
+                Ok((s, t))
+            })
+            .collect();
+        let mut s: Vec<PerDenominator> = (0..outputs).map(|_| Default::default()).collect();
+        let mut t: Vec<PerDenominator> = (0..outputs).map(|_| Default::default()).collect();
+        for part in parts {
+            let (ps, pt) = part?;
+            for (a, b) in s.iter_mut().zip(ps) {
+                a.merge(b);
+            }
+            for (a, b) in t.iter_mut().zip(pt) {
+                a.merge(b);
+            }
+        }
+        Ok((
+            s.iter().map(|v| v.value(1)).collect(),
+            t.iter().map(|v| v.value(2)).collect(),
+        ))
+    }
+
+    /// `sum_m |N(x_m) - y_m|^2` from the exact outputs of every row.
+    fn squared_error(&self, rows: &[(usize, RowExact)]) -> Result<BigRational, NetError> {
+        let shift = self.limbs.output_shift();
+        let parts: Vec<Result<PerDenominator, NetError>> = rows
+            .par_chunks(256)
+            .map(|block| {
+                let mut acc = PerDenominator::default();
+                for (m, r) in block {
+                    match &r.out {
+                        RowOut::Ints { z, p, d } => {
+                            let row = self.data.row_ints(*m).expect("an integer row before");
+                            let mut sum = BigInt::zero();
+                            for (zo, yo) in z.iter().zip(&row.y) {
+                                let diff = zo - (yo.to_bigint() << shift as usize);
+                                sum += &diff * &diff;
+                            }
+                            acc.at(*d).add_dyadic(sum, 2 * (p - shift as i64));
+                        }
+                        RowOut::Exact(out) => {
+                            let (_, y) = self.exact_xy(*m)?;
+                            for (v, y) in out.iter().zip(&y) {
+                                acc.at(1).add_square(&(v - y));
+                            }
+                        }
+                    }
+                }
+                Ok(acc)
+            })
+            .collect();
+        let mut total = PerDenominator::default();
+        for p in parts {
+            total.merge(p?);
+        }
+        Ok(total.value(2))
+    }
+}
+
+/// What the bound decides, block by block: per hidden neuron (layers concatenated)
+/// whether it is proven positive at some row, and the same over the rows where every
+/// sign is decided ("closed" rows), with the exact zeros there; per row whether some sign
+/// is open; the number of open signs; the outputs and their bounds.
+struct FloatSummary {
+    positive: Vec<bool>,
+    closed_positive: Vec<bool>,
+    closed_zeros: usize,
+    open: Vec<bool>,
+    open_count: usize,
+    out_z: Array2<f64>,
+    out_e: Array2<f64>,
+}
+
+fn float_summary(layers: &[LayerPass]) -> FloatSummary {
+    let (hidden, last) = layers.split_at(layers.len() - 1);
+    let rows = last[0].z.nrows();
+    let mut open = vec![false; rows];
+    let mut open_count = 0;
+    let mut positive = Vec::new();
+    for l in hidden {
+        let mut pos = vec![false; l.z.ncols()];
+        for (r, open_r) in open.iter_mut().enumerate() {
+            for (j, p) in pos.iter_mut().enumerate() {
+                match l.sign(r, j) {
+                    Sign::Positive => *p = true,
+                    Sign::Undecided => {
+                        *open_r = true;
+                        open_count += 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        positive.extend(pos);
+    }
+    let mut closed_positive = vec![false; positive.len()];
+    let mut closed_zeros = 0;
+    let mut at = 0;
+    for l in hidden {
+        for r in (0..rows).filter(|&r| !open[r]) {
+            for j in 0..l.z.ncols() {
+                match l.sign(r, j) {
+                    Sign::Positive => closed_positive[at + j] = true,
+                    Sign::Zero => closed_zeros += 1,
+                    _ => {}
+                }
+            }
+        }
+        at += l.z.ncols();
+    }
+    FloatSummary {
+        positive,
+        closed_positive,
+        closed_zeros,
+        open,
+        open_count,
+        out_z: last[0].z.clone(),
+        out_e: last[0].e.clone(),
+    }
+}
+
+impl FloatSummary {
+    fn merge(&mut self, later: FloatSummary) {
+        self.positive
+            .iter_mut()
+            .zip(later.positive)
+            .for_each(|(a, b)| *a |= b);
+        self.closed_positive
+            .iter_mut()
+            .zip(later.closed_positive)
+            .for_each(|(a, b)| *a |= b);
+        self.closed_zeros += later.closed_zeros;
+        self.open.extend(later.open);
+        self.open_count += later.open_count;
+        self.out_z
+            .append(Axis(0), later.out_z.view())
+            .expect("same width");
+        self.out_e
+            .append(Axis(0), later.out_e.view())
+            .expect("same width");
+    }
+}
+
+/// The exact inspection (module docs) of the network with parameters `params` (every
+/// entry the exact parameter) on `data`. `Ok(None)` when it does not apply: targets
+/// computed in `f64` from `--target`, or parameters whose integers are too wide; the
+/// caller then takes the rational path.
+///
+/// # Errors
+/// [`NetError`] when the data do not fit the network or a CSV file cannot be re-read.
+pub fn inspect_exact_batched(
+    arch: &Arch,
+    params: &[f64],
+    data: &DataF64,
+    progress: impl Fn(usize) + Sync,
+) -> Result<Option<ExactInspection>, NetError> {
+    if !data.targets_exact() || data.y.ncols() != arch.outputs() {
+        return Ok(None);
+    }
+    let Some(limbs) = LimbNet::new(arch, params) else {
+        return Ok(None);
+    };
+    let float = BatchNet::from_f64(arch.clone(), params.to_vec(), vec![true; arch.depth()])?;
+    let blocks = forward_map(
+        &float,
+        data.x.view(),
+        data.exactness(),
+        BoundKind::default(),
+        |_, layers| float_summary(&layers),
+    )?;
+    let mut blocks = blocks.into_iter();
+    let mut summary = blocks.next().ok_or(NetError::Batch {
+        reason: "no data points".into(),
+    })?;
+    for b in blocks {
+        summary.merge(b);
+    }
+    let engine = Engine {
+        arch,
+        params,
+        data,
+        limbs,
+        exact: OnceLock::new(),
+    };
+    let FloatSummary {
+        positive: decided_positive,
+        closed_positive,
+        closed_zeros,
+        open,
+        open_count,
+        out_z,
+        out_e,
+    } = summary;
+    let widths: Vec<usize> = arch.hidden_layers().map(|k| arch.width(k)).collect();
+    let mut fallbacks = open_count;
+    let starts: Vec<usize> = widths
+        .iter()
+        .scan(0, |at, w| {
+            let s = *at;
+            *at += w;
+            Some(s)
+        })
+        .collect();
+    let maybe_dead = starts
+        .iter()
+        .zip(&widths)
+        .any(|(&s, &w)| !decided_positive[s..s + w].iter().any(|&p| p));
+    let m = data.len();
+    let all: Vec<usize> = (0..m).collect();
+    let mut exact_rows = if maybe_dead {
+        let open_rows: Vec<usize> = (0..m).filter(|&r| open[r]).collect();
+        engine.rows(&open_rows, &progress)?
+    } else {
+        engine.rows(&all, &progress)?
+    };
+    // signs: exact where computed, else the bound's (all decided there)
+    let mut positive = vec![false; decided_positive.len()];
+    let mut ties = 0usize;
+    if exact_rows.len() < m {
+        positive.copy_from_slice(&closed_positive);
+        ties = closed_zeros;
+    }
+    for (_, row) in &exact_rows {
+        for (p, &s) in positive.iter_mut().zip(&row.signs) {
+            *p |= s > 0;
+            ties += usize::from(s == 0);
+        }
+    }
+    let status: Vec<Vec<NeuronStatus>> = starts
+        .iter()
+        .zip(&widths)
+        .map(|(&s, &w)| {
+            positive[s..s + w]
+                .iter()
+                .map(|&p| {
+                    if p {
+                        NeuronStatus::Active
+                    } else {
+                        NeuronStatus::Inactive
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let mut activity = Activity {
+        status,
+        exact_ties: ties,
+        near_tie_count: 0,
+        near_ties: Vec::new(),
+        outputs_identical: true,
+    };
+    let (s, t) = engine.target_sums()?;
+    let mm = BigRational::from_integer(BigInt::from(m));
+    let v = s
+        .iter()
+        .zip(&t)
+        .fold(BigRational::zero(), |acc, (s, t)| acc + t - s * s / &mm)
+        / &mm;
+    let risk = match activity.first_dead_layer() {
+        Some(k) => {
+            // fact 1: the output is the constant after layer k at every point (the later
+            // layers applied to zeros)
+            let q = |v: f64| rational_from_f64(v).expect("finite (checked)");
+            let mut a = vec![BigRational::zero(); arch.width(k)];
+            let mut c = Vec::new();
+            for l in k + 1..=arch.depth() {
+                let (rows, n) = (arch.width(l), arch.width(l - 1));
+                c = (0..rows)
+                    .map(|j| {
+                        let mut z = q(params[arch.bias_index(l, j)]);
+                        for (i, ai) in a.iter().enumerate() {
+                            if !ai.is_zero() {
+                                z += q(params[arch.weight_index(l, j, i)]) * ai;
+                            }
+                        }
+                        z
+                    })
+                    .collect();
+                debug_assert_eq!(c.len(), rows);
+                debug_assert_eq!(a.len(), n);
+                a = c.iter().map(crate::scalar::Scalar::relu).collect();
+            }
+            let total =
+                c.iter()
+                    .zip(s.iter().zip(&t))
+                    .fold(BigRational::zero(), |acc, (c, (s, t))| {
+                        acc + &mm * c * c - BigRational::from_integer(2.into()) * c * s + t
+                    });
+            total / &mm
+        }
+        None => {
+            if exact_rows.len() < m {
+                exact_rows = engine.rows(&all, &|_| {})?;
+            }
+            // outputs identical: as the rational path, stopping at the first point the
+            // enclosures separate from point 0, or whose exact output differs
+            let apart = |za: f64, ea: f64, zb: f64, eb: f64| {
+                let lo = (za - ea).next_down();
+                let hi = (zb + eb).next_up();
+                lo.is_finite() && hi.is_finite() && lo > hi
+            };
+            let first = engine.output_values(&exact_rows[0].1.out);
+            let mut identical = true;
+            for r in 1..m {
+                let separated = (0..out_z.ncols()).any(|o| {
+                    let (z0, e0) = (out_z[[0, o]], out_e[[0, o]]);
+                    let (z1, e1) = (out_z[[r, o]], out_e[[r, o]]);
+                    apart(z0, e0, z1, e1) || apart(z1, e1, z0, e0)
+                });
+                if separated {
+                    identical = false;
+                    break;
+                }
+                fallbacks += 1;
+                if engine.output_values(&exact_rows[r].1.out) != first {
+                    identical = false;
+                    break;
+                }
+            }
+            activity.outputs_identical = identical;
+            engine.squared_error(&exact_rows)? / &mm
+        }
+    };
+    Ok(Some(ExactInspection {
+        activity,
+        exact_fallbacks: fallbacks,
+        risk,
+        best_constant_risk: v,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::filtered::{Filter, best_constant, exact_risk};
+    use crate::data::{DataSpec, Target, read_csv};
+    use rand::{Rng, SeedableRng};
+
+    /// The batched exact inspection and the rational filtered path agree on every
+    /// decision and value: f32 networks with exact ties, a born-dead layer, CSV decimals,
+    /// ratios (one-point fallback) and a huge/tiny magnitude row.
+    #[test]
+    fn agrees_with_the_rational_path() {
+        let dir = std::env::temp_dir().join(format!("deadrelu-binspect-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        for (case, widths) in [vec![3, 6, 5, 2], vec![2, 4, 4, 1], vec![4, 7, 3, 3, 1]]
+            .into_iter()
+            .enumerate()
+        {
+            for dead in [false, true] {
+                let arch = Arch::new(widths.clone()).unwrap();
+                let mut params: Vec<f64> = (0..arch.num_params())
+                    .map(|_| rng.gen_range(-1.0f64..1.0) as f32 as f64)
+                    .collect();
+                if dead {
+                    for p in &mut params[arch.layer_range(2)] {
+                        *p = -p.abs();
+                    }
+                }
+                // neuron 0 of layer 1: w = (1, -1, 0..), b = 0: an exact tie where x_0 = x_1
+                let n = widths[0];
+                for i in 0..n {
+                    params[arch.weight_index(1, 0, i)] = [1.0, -1.0].get(i).copied().unwrap_or(0.0);
+                }
+                params[arch.bias_index(1, 0)] = 0.0;
+                let mut text = String::from("header\n");
+                let outputs = *widths.last().unwrap();
+                for r in 0..30 {
+                    let mut cells: Vec<String> = (0..n + outputs)
+                        .map(|_| format!("{:.6}", rng.gen_range(-1.0f64..1.0)))
+                        .collect();
+                    match r % 6 {
+                        0 => cells[1] = cells[0].clone(),
+                        1 => cells[n] = "1/3".into(),
+                        2 => cells[0] = "1e-30".into(),
+                        3 => cells[1] = "0.5".into(),
+                        _ => {}
+                    }
+                    text.push_str(&cells.join(","));
+                    text.push('\n');
+                }
+                let path = dir.join(format!("d{case}{dead}.csv"));
+                std::fs::write(&path, &text).unwrap();
+                let data = DataF64::load_with_ints(
+                    &DataSpec::Csv(path.clone()),
+                    n,
+                    outputs,
+                    &Target::Abs,
+                    0,
+                    true,
+                )
+                .unwrap();
+                let got = inspect_exact_batched(&arch, &params, &data, |_| {})
+                    .unwrap()
+                    .expect("applies");
+                let exact_params = params
+                    .iter()
+                    .map(|v| rational_from_f64(*v).unwrap())
+                    .collect();
+                let net = Network::new(arch.clone(), exact_params).unwrap();
+                let exact_data = read_csv(&path, n, outputs).unwrap();
+                let filter = Filter::new(&net).unwrap();
+                let want = filter.activity(&exact_data).unwrap();
+                let out = filter.outputs(&exact_data, &want.activity);
+                assert_eq!(
+                    got.activity.status, want.activity.status,
+                    "{widths:?} {dead}"
+                );
+                assert_eq!(got.activity.exact_ties, want.activity.exact_ties);
+                assert!(got.activity.exact_ties > 0);
+                assert_eq!(
+                    got.activity.outputs_identical,
+                    want.activity.outputs_identical
+                );
+                assert_eq!(got.exact_fallbacks, want.exact_fallbacks);
+                assert_eq!(got.risk, exact_risk(&out, &exact_data));
+                assert_eq!(got.best_constant_risk, best_constant(&exact_data).0);
+                assert_eq!(!got.activity.dead_layers().is_empty(), dead);
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

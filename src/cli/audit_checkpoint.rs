@@ -1,0 +1,199 @@
+//! `deadrelu audit --optimizer-state STATE --optimizer NAME`: dead for good.
+//!
+//! From a training checkpoint (`--weights`, the network's parameters) and PyTorch's
+//! optimizer state (`--optimizer-state`, `optimizer.state_dict()` as JSON, layout in
+//! [`crate::optim::reach::torch`]), every hidden layer dead on the data is decided:
+//! `dead-forever-certified`, `may-revive` (with an exact witness in the reachable box) or
+//! `undecided` ([`crate::audit::checkpoint`]). Hyperparameters are the optimizer flags
+//! (`--lr`, `--beta1`, ..., PyTorch's defaults otherwise), exact. `--certificate` writes
+//! the certificate of the deepest layer certified dead forever, after the independent
+//! checker has accepted it.
+
+use super::CliError;
+use super::audit::AuditArgs;
+use super::format::print_json;
+use crate::audit::checkpoint::{Revival, audit_checkpoint, certificate};
+use crate::optim::OptimizerKind;
+use crate::optim::reach::parse_torch_state;
+use crate::scalar::rational_string;
+use serde_json::{Value, json};
+
+/// The checkpoint audit as JSON.
+///
+/// # Errors
+/// [`CliError`] for bad input (exit 2) or an unwritable certificate.
+pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result<Value, CliError> {
+    let Some(name) = &args.optimizer else {
+        return Err(CliError::Input(
+            "--optimizer-state needs --optimizer NAME (sgd, momentum, nesterov, adagrad, rmsprop, adam, adamax, amsgrad, nadam, adadelta)".into(),
+        ));
+    };
+    let kind: OptimizerKind = name
+        .parse()
+        .map_err(|e| CliError::input("--optimizer", e))?;
+    let resolved = args
+        .optim
+        .hyper()
+        .resolve(kind)
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    if args.common.weights.is_none() {
+        return Err(CliError::Input(
+            "--optimizer-state needs --weights (the checkpoint's parameters)".into(),
+        ));
+    }
+    let setup = args.common.setup()?;
+    let text = std::fs::read_to_string(state_path).map_err(|e| {
+        CliError::Input(format!(
+            "--optimizer-state: cannot read {}: {e}",
+            state_path.display()
+        ))
+    })?;
+    let doc = crate::io::strict_json::parse(&text)
+        .map_err(|e| CliError::Input(format!("--optimizer-state {}: {e}", state_path.display())))?;
+    let state = parse_torch_state(&doc, setup.net.arch())
+        .map_err(|e| CliError::Input(format!("--optimizer-state {}: {e}", state_path.display())))?;
+    let report = audit_checkpoint(&setup.net, &setup.data, &resolved.config, &state)
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    let layers: Vec<Value> = report
+        .decisions
+        .iter()
+        .map(|d| {
+            let mut v = json!({
+                "layer": d.layer,
+                "verdict": d.revival.name(),
+                "unsettled_pairs": d.unsettled,
+                "box_max_width": d.boxes.iter().map(|s| s.width()).max().map(|w| rational_string(&w)),
+                "box_max_width_f64": d.boxes.iter().map(|s| s.width()).max().map(|w| crate::scalar::Scalar::to_f64(&w)),
+            });
+            match &d.revival {
+                Revival::DeadForever => {}
+                Revival::MayRevive {
+                    witness,
+                    point,
+                    neuron,
+                    value,
+                } => {
+                    v["witness"] = json!({
+                        "theta": witness[..d.boxes.len()].iter().map(rational_string).collect::<Vec<_>>(),
+                        "data_point": point,
+                        "neuron": neuron,
+                        "preactivation": rational_string(value),
+                    });
+                }
+                Revival::Undecided { reason } => v["reason"] = json!(reason),
+            }
+            v
+        })
+        .collect();
+    let verdict = if report.dead_layers.is_empty() {
+        "mechanism-not-applicable"
+    } else if report.certified().is_some() {
+        "dead-forever-certified"
+    } else if report
+        .decisions
+        .iter()
+        .all(|d| matches!(d.revival, Revival::MayRevive { .. }))
+    {
+        "may-revive"
+    } else {
+        "undecided"
+    };
+    let mut certificate_path = Value::Null;
+    if let (Some(path), Some(decision)) = (&args.certificate, report.certified()) {
+        let cert = certificate(
+            &setup.net,
+            &setup.data,
+            kind.name(),
+            &resolved.config,
+            &state,
+            decision,
+        );
+        let text = serde_json::to_string_pretty(&cert).expect("JSON values serialize");
+        if let Err(e) = crate::audit::check_checkpoint_certificate(&text) {
+            return Err(CliError::Input(format!(
+                "internal error: the certificate fails its own check ({e}); not written, please report"
+            )));
+        }
+        std::fs::write(path, text + "\n").map_err(|e| CliError::Output {
+            path: path.display().to_string(),
+            source: e.into(),
+        })?;
+        certificate_path = json!(path.display().to_string());
+    }
+    Ok(json!({
+        "mode": "checkpoint",
+        "arch": setup.net.arch().widths(),
+        "optimizer": kind.name(),
+        "hyperparameters": resolved.to_json(),
+        "steps_taken": state.step.iter().max(),
+        "verdict": verdict,
+        "dead_layers": report.dead_layers,
+        "certified_layer": report.certified().map(|d| d.layer),
+        "layers": layers,
+        "certificate": certificate_path,
+    }))
+}
+
+/// Runs the checkpoint audit and prints it.
+///
+/// # Errors
+/// [`CliError`] as [`checkpoint_json`].
+pub fn run(args: &AuditArgs, state_path: &std::path::Path) -> Result<(), CliError> {
+    let v = checkpoint_json(args, state_path)?;
+    if args.common.json {
+        print_json(&v);
+        return Ok(());
+    }
+    println!("verdict: {}", v["verdict"].as_str().unwrap_or(""));
+    println!(
+        "dead layers on the data at the checkpoint (exact): {}; optimizer {} after {} steps",
+        v["dead_layers"], v["optimizer"], v["steps_taken"]
+    );
+    for l in v["layers"].as_array().into_iter().flatten() {
+        print!(
+            "  layer {}: {} (widest reachable interval {})",
+            l["layer"],
+            l["verdict"].as_str().unwrap_or(""),
+            l["box_max_width_f64"]
+        );
+        if let Some(w) = l.get("witness") {
+            print!(
+                "; alive at data point {} neuron {} (pre-activation {}) for a parameter in the box",
+                w["data_point"],
+                w["neuron"],
+                super::format::readable(&w["preactivation"], false)
+            );
+        }
+        if let Some(r) = l["reason"].as_str() {
+            print!("; {r}");
+        }
+        println!();
+    }
+    if let Some(path) = v["certificate"].as_str() {
+        println!("certificate written to {path}; re-verify with `deadrelu check {path}`");
+    }
+    Ok(())
+}
+
+/// `check` of a `dead-forever` certificate: `None` when `text` is another certificate.
+pub fn check_dead_forever(
+    text: &str,
+    json_out: bool,
+) -> Option<Result<(), crate::audit::CheckError>> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    if v.get("claim").and_then(Value::as_str) != Some("dead-forever") {
+        return None;
+    }
+    let result = crate::audit::check_checkpoint_certificate(text);
+    if json_out {
+        print_json(&match &result {
+            Ok(c) => json!({"valid": true, "summary": c.summary()}),
+            Err(e) => {
+                json!({"valid": false, "error": e.to_string(), "claim": e.claim().map(|c| c.name())})
+            }
+        });
+    } else if let Ok(c) = &result {
+        println!("{}", c.summary());
+    }
+    Some(result.map(|_| ()))
+}

@@ -1,0 +1,618 @@
+//! The exact forward pass of a whole data set at matrix-product speed: integer matrix
+//! products computed exactly by `f64` matrix products on small digits (an error-free
+//! splitting in the spirit of Ozaki, Ogita, Oishi and Rump's "error-free transformation
+//! of matrix multiplication").
+//!
+//! # Representation
+//! Every parameter of a layer whose parameters are doubles is `w = w~ g_k` with `w~` an
+//! integer and `g_k = 2^-s_k` (`s_k >= 0`) the smallest power of two that is a unit of
+//! every weight and bias of layer `k` (capped at 1). A data row is
+//! `x_i = X_i 2^p / d` with integers `X_i`, `p <= 0` and an odd (or any positive) integer
+//! `d` shared by the row's inputs and targets (CSV decimals: `d = 5^K`, `p = -K`; doubles:
+//! `d = 1`, `p` the row's smallest exponent). ReLU is positively homogeneous, so with the
+//! constant column `C_1 = d 2^-p` and `C_{k+1} = C_k 2^{s_k}`,
+//!
+//! ```text
+//! Z_1 = W~_1 X + b~_1 C_1,   Z_{k+1} = W~_{k+1} ReLU(Z_k) + b~_{k+1} C_{k+1}   (integers)
+//! z_k = Z_k 2^{p - s_1 - ... - s_k} / d                                         (exactly)
+//! ```
+//!
+//! (induction: `z_1 = g_1 (W~_1 X + b~_1 d 2^-p) 2^p / d`, and `ReLU(c t) = c ReLU(t)`
+//! for `c > 0`). So the sign of every pre-activation is the sign of an integer, and the
+//! outputs are exact rationals with a power-of-two-times-`d` denominator.
+//!
+//! # Exact integer products in `f64`
+//! Integers are written in base `2^beta` with `beta = floor((53 - ceil(log2(n + 1))) / 2)`
+//! for the widest fan-in `n` of the network: `W~ = sum_s W^(s) 2^{beta s}` with signed
+//! digits `|W^(s)| < 2^beta` (the sign of the entry on each digit), inputs
+//! `A = sum_t A^(t) 2^{beta t}` with `0 <= A^(t) < 2^beta` (or signed, layer 1). Every
+//! product of a digit of `W` and a digit of `A` is an integer below `2^{2 beta}` in
+//! magnitude, a dot product of `n + 1` of them is below `(n + 1) 2^{2 beta} <= 2^53`, and
+//! so is every partial sum in any order: every partial sum is an integer of magnitude
+//! below `2^53`, hence a double, so each `f64` matrix product `A^(t) W^(s)^T` (any
+//! blocking, with or without FMA) is exact. The digit sums
+//! `D_q = sum_{s+t=q} A^(t) W^(s)^T` are added in `i64` (at most 64 terms below `2^53`)
+//! and normalized by carries to digits in `[0, 2^beta)` and a final carry in `{0, -1}`:
+//! the sign of the value is that carry when it is `-1`, else positive unless every digit
+//! is 0. The digits of `ReLU(Z_k)` are the next layer's input digits.
+//!
+//! The pass runs over fixed blocks of rows in parallel; everything is exact, so the
+//! result does not depend on the thread count at all.
+
+use crate::net::Arch;
+use ndarray::{Array2, Zip};
+use num_bigint::BigInt;
+use num_traits::{One, Zero};
+
+/// Rows per block of the exact pass.
+pub const EXACT_BLOCK_ROWS: usize = 128;
+
+/// Most digits of one integer the engine handles (beyond: the caller's fallback).
+pub const MAX_DIGITS: usize = 64;
+
+/// A non-negative integer `mant 2^shift` with a sign: `(-1)^neg mant 2^shift`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShiftedInt {
+    /// Negative.
+    pub neg: bool,
+    /// The odd-or-any mantissa.
+    pub mant: u64,
+    /// The power of two.
+    pub shift: u32,
+}
+
+impl ShiftedInt {
+    /// `v` as `(-1)^neg mant 2^shift`.
+    pub fn from_i64(v: i64) -> Self {
+        Self {
+            neg: v < 0,
+            mant: v.unsigned_abs(),
+            shift: 0,
+        }
+    }
+
+    /// Number of base-`2^beta` digits of `|self|` (0 for zero).
+    fn digits(&self, beta: u32) -> usize {
+        if self.mant == 0 {
+            return 0;
+        }
+        let bits = u64::from(64 - self.mant.leading_zeros()) + u64::from(self.shift);
+        bits.div_ceil(u64::from(beta)) as usize
+    }
+
+    /// Digit `t` of `|self|` in base `2^beta`, with the sign of `self`.
+    fn digit(&self, t: usize, beta: u32) -> f64 {
+        let mask = (1u128 << beta) - 1;
+        let lo = t as u64 * u64::from(beta);
+        let shift = u64::from(self.shift);
+        let d = if lo + u64::from(beta) <= shift {
+            0
+        } else if lo >= shift {
+            let s = lo - shift;
+            if s >= 64 {
+                0
+            } else {
+                (u128::from(self.mant >> s) & mask) as u64
+            }
+        } else {
+            // shift - lo < beta
+            ((u128::from(self.mant) << (shift - lo)) & mask) as u64
+        };
+        let d = d as f64; // below 2^beta: exact
+        if self.neg { -d } else { d }
+    }
+
+    /// Calls `put(t, digit t)` for every nonzero digit (with the sign of `self`).
+    #[inline]
+    fn write_digits(&self, beta: u32, mut put: impl FnMut(usize, f64)) {
+        if self.mant == 0 {
+            return;
+        }
+        let top = 64 - self.mant.leading_zeros() + self.shift;
+        if top <= 128 {
+            let mask = (1u128 << beta) - 1;
+            let mut v = u128::from(self.mant) << self.shift;
+            let mut t = 0;
+            while v != 0 {
+                let d = ((v & mask) as u64) as f64; // below 2^beta: exact
+                if d != 0.0 {
+                    put(t, if self.neg { -d } else { d });
+                }
+                v >>= beta;
+                t += 1;
+            }
+        } else {
+            for t in 0..self.digits(beta) {
+                let d = self.digit(t, beta);
+                if d != 0.0 {
+                    put(t, d);
+                }
+            }
+        }
+    }
+
+    /// The integer.
+    pub fn to_bigint(self) -> BigInt {
+        let v = BigInt::from(self.mant) << self.shift as usize;
+        if self.neg { -v } else { v }
+    }
+}
+
+/// `v = (-1)^neg m 2^e` with `m` odd (`None` for zero or a value that is not finite).
+pub fn dyadic_f64(v: f64) -> Option<(bool, u64, i64)> {
+    if !v.is_finite() || v == 0.0 {
+        return None;
+    }
+    let bits = v.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (m, e) = if biased == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), biased - 1075)
+    };
+    let tz = m.trailing_zeros();
+    Some((v < 0.0, m >> tz, e + i64::from(tz)))
+}
+
+/// One data row in the engine's form: `x_i = X_i 2^p / d`, `y_o = Y_o 2^p / d`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowInts {
+    /// `p <= 0`.
+    pub p: i64,
+    /// `d >= 1`.
+    pub d: u64,
+    /// `X`.
+    pub x: Vec<ShiftedInt>,
+    /// `Y`.
+    pub y: Vec<ShiftedInt>,
+}
+
+impl RowInts {
+    /// A row of doubles (`d = 1`); `None` if a value is not finite or the spread of
+    /// exponents is beyond [`MAX_DIGITS`].
+    pub fn from_f64(x: &[f64], y: &[f64]) -> Option<Self> {
+        let mut parts = Vec::with_capacity(x.len() + y.len());
+        let mut p = 0i64;
+        for &v in x.iter().chain(y) {
+            if !v.is_finite() {
+                return None;
+            }
+            let part = dyadic_f64(v);
+            if let Some((_, _, e)) = part {
+                p = p.min(e);
+            }
+            parts.push(part);
+        }
+        let mut cells = Vec::with_capacity(parts.len());
+        for part in parts {
+            cells.push(match part {
+                None => ShiftedInt::default(),
+                Some((neg, mant, e)) => ShiftedInt {
+                    neg,
+                    mant,
+                    shift: u32::try_from(e - p).ok().filter(|&s| s <= 64 * 32)?,
+                },
+            });
+        }
+        let y = cells.split_off(x.len());
+        Some(Self {
+            p,
+            d: 1,
+            x: cells,
+            y,
+        })
+    }
+
+    /// The exact value `Y_o 2^p / d` of target `o`.
+    pub fn y_value(&self, o: usize) -> crate::scalar::BigRational {
+        scaled(self.y[o].to_bigint(), self.p, &BigInt::from(self.d))
+    }
+
+    /// The exact value `X_i 2^p / d` of input `i`.
+    pub fn x_value(&self, i: usize) -> crate::scalar::BigRational {
+        scaled(self.x[i].to_bigint(), self.p, &BigInt::from(self.d))
+    }
+}
+
+/// `n 2^e / d` as a rational.
+pub fn scaled(n: BigInt, e: i64, d: &BigInt) -> crate::scalar::BigRational {
+    if e >= 0 {
+        crate::scalar::BigRational::new(n << e as usize, d.clone())
+    } else {
+        crate::scalar::BigRational::new(n, d << (-e) as usize)
+    }
+}
+
+struct LimbLayer {
+    /// Digit planes of `[W~ | b~]^T`, each `(n + 1) x rows`.
+    planes: Vec<Array2<f64>>,
+    /// `s_k`.
+    shift: u32,
+}
+
+/// A network whose parameters are doubles, prepared for the exact pass.
+pub struct LimbNet {
+    arch: Arch,
+    beta: u32,
+    layers: Vec<LimbLayer>,
+}
+
+/// The exact pass over one block of rows.
+#[derive(Debug, Clone)]
+pub struct BlockExact {
+    /// Per hidden layer `k`: the sign (`-1`, `0`, `1`) of `z_k` (`rows x l_k`).
+    pub signs: Vec<Array2<i8>>,
+    /// Per row: the integers `Z_L` of the outputs (`z_L = Z_L 2^{p - S} / d`).
+    pub out: Vec<Vec<BigInt>>,
+}
+
+impl LimbNet {
+    /// Prepares `params` (layout of MECHANISM.md, every entry the exact parameter). `None`
+    /// when a parameter is not finite or a layer's integers need more than
+    /// [`MAX_DIGITS`] digits.
+    pub fn new(arch: &Arch, params: &[f64]) -> Option<Self> {
+        if params.len() != arch.num_params() {
+            return None;
+        }
+        let widest = (1..=arch.depth()).map(|k| arch.width(k - 1)).max()?;
+        let log = (widest as u64 + 1).next_power_of_two().trailing_zeros();
+        if log >= 40 {
+            return None;
+        }
+        let beta = (53 - log) / 2;
+        let mut layers = Vec::with_capacity(arch.depth());
+        for k in 1..=arch.depth() {
+            let (rows, n) = (arch.width(k), arch.width(k - 1));
+            let range = arch.layer_range(k);
+            let p = &params[range];
+            let mut parts = Vec::with_capacity(p.len());
+            let mut low = 0i64;
+            for &v in p {
+                if !v.is_finite() {
+                    return None;
+                }
+                let part = dyadic_f64(v);
+                if let Some((_, _, e)) = part {
+                    low = low.min(e);
+                }
+                parts.push(part);
+            }
+            let shift = u32::try_from(-low).ok()?;
+            let ints: Vec<ShiftedInt> = parts
+                .into_iter()
+                .map(|part| match part {
+                    None => Some(ShiftedInt::default()),
+                    Some((neg, mant, e)) => Some(ShiftedInt {
+                        neg,
+                        mant,
+                        shift: u32::try_from(e - low).ok()?,
+                    }),
+                })
+                .collect::<Option<_>>()?;
+            let digits = ints.iter().map(|v| v.digits(beta)).max().unwrap_or(0);
+            if digits > MAX_DIGITS {
+                return None;
+            }
+            let planes = (0..digits.max(1))
+                .map(|s| {
+                    Array2::from_shape_fn((n + 1, rows), |(i, j)| {
+                        let v = if i < n {
+                            &ints[j * n + i]
+                        } else {
+                            &ints[rows * n + j]
+                        };
+                        v.digit(s, beta)
+                    })
+                })
+                .collect();
+            layers.push(LimbLayer { planes, shift });
+        }
+        Some(Self {
+            arch: arch.clone(),
+            beta,
+            layers,
+        })
+    }
+
+    /// `S = s_1 + ... + s_L`: the outputs are `Z_L 2^{p - S} / d`.
+    pub fn output_shift(&self) -> u64 {
+        self.layers.iter().map(|l| u64::from(l.shift)).sum()
+    }
+
+    /// The digit base exponent `beta`.
+    pub fn beta(&self) -> u32 {
+        self.beta
+    }
+
+    /// The exact pass over `rows` (all of the same width as the network's inputs and
+    /// outputs). `None` when some integer needs more than [`MAX_DIGITS`] digits.
+    pub fn block(&self, rows: &[RowInts]) -> Option<BlockExact> {
+        let beta = self.beta;
+        let rb = rows.len();
+        let n0 = self.arch.inputs();
+        // constant column C_1 = d 2^-p
+        let mut constant: Vec<ShiftedInt> = rows
+            .iter()
+            .map(|r| {
+                Some(ShiftedInt {
+                    neg: false,
+                    mant: r.d,
+                    shift: u32::try_from(-r.p).ok()?,
+                })
+            })
+            .collect::<Option<_>>()?;
+        let t0 = rows
+            .iter()
+            .flat_map(|r| r.x.iter())
+            .chain(&constant)
+            .map(|v| v.digits(beta))
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        if t0 > MAX_DIGITS {
+            return None;
+        }
+        let mut input: Vec<Array2<f64>> = vec![Array2::zeros((rb, n0 + 1)); t0];
+        for (m, row) in rows.iter().enumerate() {
+            for (i, v) in row
+                .x
+                .iter()
+                .chain(std::iter::once(&constant[m]))
+                .enumerate()
+            {
+                v.write_digits(beta, |t, d| input[t][[m, i]] = d);
+            }
+        }
+        let mask = (1i64 << beta) - 1;
+        let mut signs = Vec::with_capacity(self.layers.len() - 1);
+        for (li, layer) in self.layers.iter().enumerate() {
+            let width = self.arch.width(li + 1);
+            let planes = layer.planes.len() + input.len() - 1;
+            if planes > 2 * MAX_DIGITS {
+                return None;
+            }
+            let mut sums: Vec<Array2<i64>> = vec![Array2::zeros((rb, width)); planes];
+            for (t, a) in input.iter().enumerate() {
+                for (s, w) in layer.planes.iter().enumerate() {
+                    let prod = a.dot(w);
+                    Zip::from(&mut sums[s + t])
+                        .and(&prod)
+                        .for_each(|acc, &v| *acc += v as i64);
+                }
+            }
+            // carries: digits in [0, 2^beta), the final carry in {0, -1}
+            let mut carry = Array2::<i64>::zeros((rb, width));
+            let mut digits: Vec<Array2<i64>> = Vec::with_capacity(planes + 2);
+            let mut q = 0;
+            loop {
+                if q >= planes && carry.iter().all(|&c| c == 0 || c == -1) {
+                    break;
+                }
+                let mut digit = Array2::<i64>::zeros((rb, width));
+                if q < planes {
+                    Zip::from(&mut digit)
+                        .and(&mut carry)
+                        .and(&sums[q])
+                        .for_each(|d, c, &s| {
+                            let t = s + *c;
+                            *d = t & mask;
+                            *c = t >> beta;
+                        });
+                } else {
+                    Zip::from(&mut digit).and(&mut carry).for_each(|d, c| {
+                        let t = *c;
+                        *d = t & mask;
+                        *c = t >> beta;
+                    });
+                }
+                digits.push(digit);
+                q += 1;
+            }
+            drop(sums);
+            let sign = Array2::from_shape_fn((rb, width), |(m, j)| {
+                if carry[[m, j]] == -1 {
+                    -1i8
+                } else if digits.iter().any(|d| d[[m, j]] != 0) {
+                    1
+                } else {
+                    0
+                }
+            });
+            if li + 1 == self.layers.len() {
+                let out = (0..rb)
+                    .map(|m| {
+                        (0..width)
+                            .map(|j| {
+                                let mut v = BigInt::zero();
+                                for d in digits.iter().rev() {
+                                    v = (v << beta as usize) + d[[m, j]];
+                                }
+                                if carry[[m, j]] == -1 {
+                                    v -= BigInt::one() << (beta as usize * digits.len());
+                                }
+                                v
+                            })
+                            .collect()
+                    })
+                    .collect();
+                return Some(BlockExact { signs, out });
+            }
+            // the next input: digits of ReLU(Z_k), and C_{k+1} = C_k 2^{s_k}
+            for c in &mut constant {
+                c.shift = c.shift.checked_add(layer.shift)?;
+            }
+            let used = (0..digits.len())
+                .rev()
+                .find(|&q| {
+                    Zip::from(&digits[q])
+                        .and(&sign)
+                        .fold(false, |any, &d, &s| any || (s > 0 && d != 0))
+                })
+                .map_or(0, |q| q + 1);
+            let t_next = constant
+                .iter()
+                .map(|v| v.digits(beta))
+                .max()
+                .unwrap_or(0)
+                .max(used)
+                .max(1);
+            if t_next > MAX_DIGITS {
+                return None;
+            }
+            let mut next = vec![Array2::<f64>::zeros((rb, width + 1)); t_next];
+            for (plane, d) in next.iter_mut().zip(&digits[..used]) {
+                Zip::from(plane.slice_mut(ndarray::s![.., ..width]))
+                    .and(d)
+                    .and(&sign)
+                    .for_each(|p, &d, &s| {
+                        if s > 0 {
+                            *p = d as f64; // below 2^beta: exact
+                        }
+                    });
+            }
+            for (m, c) in constant.iter().enumerate() {
+                c.write_digits(beta, |t, d| next[t][[m, width]] = d);
+            }
+            input = next;
+            signs.push(sign);
+        }
+        unreachable!("the output layer returns")
+    }
+
+    /// The exact outputs `z_L` of a row from its block result.
+    pub fn output_values(&self, row: &RowInts, z: &[BigInt]) -> Vec<crate::scalar::BigRational> {
+        let e = row.p - self.output_shift() as i64;
+        let d = BigInt::from(row.d);
+        z.iter().map(|v| scaled(v.clone(), e, &d)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::Network;
+    use crate::scalar::{BigRational, rational_from_f64};
+    use rand::{Rng, SeedableRng};
+
+    fn check(widths: &[usize], params: &[f64], rows: &[RowInts]) {
+        let arch = Arch::new(widths.to_vec()).unwrap();
+        let exact: Vec<BigRational> = params
+            .iter()
+            .map(|v| rational_from_f64(*v).unwrap())
+            .collect();
+        let net = Network::new(arch.clone(), exact).unwrap();
+        let limbs = LimbNet::new(&arch, params).expect("representable");
+        let got = limbs.block(rows).expect("representable");
+        for (m, row) in rows.iter().enumerate() {
+            let x: Vec<BigRational> = (0..row.x.len()).map(|i| row.x_value(i)).collect();
+            let pass = net.forward(&x);
+            for k in 1..arch.depth() {
+                for (j, z) in pass.pre[k - 1].iter().enumerate() {
+                    let sign = match z.cmp(&BigRational::from_integer(0.into())) {
+                        std::cmp::Ordering::Less => -1,
+                        std::cmp::Ordering::Equal => 0,
+                        std::cmp::Ordering::Greater => 1,
+                    };
+                    assert_eq!(got.signs[k - 1][[m, j]], sign, "layer {k} row {m}");
+                }
+            }
+            assert_eq!(
+                limbs.output_values(row, &got.out[m]),
+                pass.pre[arch.depth() - 1],
+                "row {m}"
+            );
+        }
+    }
+
+    #[test]
+    fn matches_the_integer_engine_on_f32_networks_and_decimal_rows() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for widths in [vec![3, 5, 4, 2], vec![20, 30, 1], vec![1, 8, 8, 8, 1]] {
+            let arch = Arch::new(widths.clone()).unwrap();
+            let params: Vec<f64> = (0..arch.num_params())
+                .map(|i| match i % 11 {
+                    0 => 0.0,
+                    1 => rng.gen_range(-1.0f64..1.0) * 1e-7,
+                    2 => rng.gen_range(-4.0f64..4.0).round(),
+                    _ => rng.gen_range(-1.0f64..1.0) as f32 as f64,
+                })
+                .collect();
+            let rows: Vec<RowInts> = (0..40)
+                .map(|r| {
+                    if r % 2 == 0 {
+                        // decimals with K fractional digits: X / 10^K
+                        let k = rng.gen_range(0..12u32);
+                        let draw = |rng: &mut rand_chacha::ChaCha8Rng| {
+                            ShiftedInt::from_i64(
+                                rng.gen_range(-(10i64.pow(k + 1))..10i64.pow(k + 1)),
+                            )
+                        };
+                        RowInts {
+                            p: -i64::from(k),
+                            d: 5u64.pow(k),
+                            x: (0..widths[0]).map(|_| draw(&mut rng)).collect(),
+                            y: (0..*widths.last().unwrap())
+                                .map(|_| draw(&mut rng))
+                                .collect(),
+                        }
+                    } else {
+                        let x: Vec<f64> = (0..widths[0])
+                            .map(|i| match i % 5 {
+                                0 => 0.0,
+                                1 => 3.0,
+                                _ => rng.gen_range(-2.0f64..2.0) as f32 as f64,
+                            })
+                            .collect();
+                        RowInts::from_f64(&x, &vec![0.5; *widths.last().unwrap()]).unwrap()
+                    }
+                })
+                .collect();
+            check(&widths, &params, &rows);
+        }
+    }
+
+    #[test]
+    fn exact_zeros_and_cancellations_are_decided() {
+        // z_1 = x_0 - x_1 + 0 is exactly 0 at x_0 = x_1; second neuron 2^-60 x_0 - 2^-60 x_1
+        // + 2^-70 is positive; huge and tiny magnitudes in one layer.
+        let t = 2f64.powi(-60);
+        let params = vec![
+            1.0,
+            -1.0,
+            t,
+            -t,
+            0.0,
+            2f64.powi(-70), // layer 1
+            2f64.powi(40),
+            1.0,
+            -3.0, // layer 2
+        ];
+        let rows = vec![
+            RowInts::from_f64(&[0.1, 0.1], &[1.0]).unwrap(),
+            RowInts::from_f64(&[1e-300, 1e-300], &[0.0]).unwrap(),
+            RowInts::from_f64(&[5.0, 4.0], &[0.0]).unwrap(),
+        ];
+        check(&[2, 2, 1], &params, &rows);
+        let limbs = LimbNet::new(&Arch::new(vec![2, 2, 1]).unwrap(), &params).unwrap();
+        let got = limbs.block(&rows).unwrap();
+        assert_eq!(got.signs[0][[0, 0]], 0);
+        assert_eq!(got.signs[0][[0, 1]], 1);
+    }
+
+    #[test]
+    fn digits_of_shifted_integers() {
+        let v = ShiftedInt {
+            neg: true,
+            mant: 0b1011,
+            shift: 19,
+        };
+        // -(11 << 19) in base 2^21: digit 0 = (11 << 19) mod 2^21 = 3 << 19, digit 1 = 2
+        assert_eq!(v.digits(21), 2);
+        assert_eq!(v.digit(0, 21), -((3u64 << 19) as f64));
+        assert_eq!(v.digit(1, 21), -2.0);
+        assert_eq!(v.digit(2, 21), 0.0);
+        assert_eq!(dyadic_f64(0.75), Some((false, 3, -2)));
+        assert_eq!(dyadic_f64(-f64::from_bits(1)), Some((true, 1, -1074)));
+    }
+}

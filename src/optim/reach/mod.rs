@@ -1,0 +1,657 @@
+//! Where can a coordinate go under zero gradient? Sound reachable boxes from a checkpoint.
+//!
+//! Setting (MECHANISM.md, "From a checkpoint"): while layer `k` is dead on the data, the
+//! loss gradient of every coordinate of layers `1..k` is exactly zero. Each optimizer here
+//! is coordinate-wise, so such a coordinate's future depends only on its own value `p`,
+//! its own optimizer state and the hyperparameters: with weight decay `wd` its gradient is
+//! `g = wd * p` (PyTorch's L2 form), without it `g = 0`. [`reachable_box`] returns, per
+//! coordinate, an interval `[lo, hi]` with exact rational endpoints that contains the
+//! position after every number `n >= 0` of further steps of that zero-gradient dynamics
+//! (real arithmetic, as PyTorch's update rules state them; the `f32` rounding of an actual
+//! run is not modelled), or the reason why no bound is derived ([`NotCertified`]).
+//!
+//! The state is PyTorch's, read per coordinate ([`CheckpointState`]): `t` is the state's
+//! `step` (steps taken), and the next step is number `t + 1`. Below, `n = 1, 2, ...`
+//! counts the future steps, `p` is the coordinate now.
+//!
+//! # Bounds without weight decay (`g = 0` at every future step)
+//!
+//! - **SGD** (momentum 0), **Adagrad** (`sum` does not change, the step is
+//!   `clr * 0 / ...`), **RMSprop without momentum** (the scaled gradient is 0, whatever
+//!   `square_avg` and `grad_avg` do), **Adadelta** (`delta = ... * g = 0`): the
+//!   coordinate never moves; the box is the point `p`.
+//! - **Momentum SGD** with buffer `b` (PyTorch's `momentum_buffer`; absent: the first
+//!   step sets `b = g = 0` and nothing moves): `b_n = mu^n b` (the dampened term is
+//!   `(1 - dampening) * 0`), `p_n = p - lr b (mu + ... + mu^n)`. Monotone from `p` toward
+//!   `p_inf = p - lr b mu / (1 - mu)`, never past it: the box is the hull of `p` and
+//!   `p_inf`, exact. **Nesterov**: the direction is `g + mu b_n = mu^(n+1) b`, so
+//!   `p_inf = p - lr b mu^2 / (1 - mu)`. **RMSprop with momentum**: `b_n = mu^n b`,
+//!   `p_n = p - lr (b_1 + ... + b_n)`, the same box as momentum SGD.
+//! - **Adam**: `m_n = b1^n m`, `v_n = b2^n v`, and step `n` is
+//!   `s_n = lr / (1 - b1^(t+n)) * m_n / (sqrt(v_n) / sqrt(1 - b2^(t+n)) + eps)`. Every
+//!   `s_n` has the sign of `m`, so the coordinate moves monotonically: the box is
+//!   `[p - D, p]` for `m > 0`, `[p, p + D]` for `m < 0`, with `D >= sum_n |s_n|`. With
+//!   `C1 = 1 / (1 - b1^(t+1)) >= 1 / (1 - b1^(t+n))` and, for a split point `N`,
+//!   `Q = sqrt(1 - b2^(t+N)) >= sqrt(1 - b2^(t+n))` for `n <= N` (and `1` after):
+//!
+//!   ```text
+//!   |s_n| <= C1 lr |m| * min( b1^n / eps,  r^n Q_n / sqrt(v) ),   r = b1 / sqrt(b2)
+//!   sum_n |s_n| <= C1 lr |m| * min( b1 / ((1 - b1) eps),  G / sqrt(v) )
+//!   G = sum_{n<=N} Q r^n + sum_{n>N} r^n = (Q r + (1 - Q) r^(N+1)) / (1 - r)
+//!   ```
+//!
+//!   The first bound always exists (`eps > 0`, `b1 < 1`); the second needs `r < 1`,
+//!   i.e. `b1 < sqrt(b2)`, and `v > 0` (otherwise only the `eps` bound is used, which is
+//!   `lr |m| / eps` in size and rarely certifies anything). `G` is increasing in `Q`
+//!   (because `r >= r^(N+1)`), in `r^(N+1)` (because `Q <= 1`) and in `r`, so upper
+//!   bounds may be substituted for all three. `D` is the minimum over the split points
+//!   [`SPLITS`].
+//! - **AMSGrad**: `vmax_n = max(vmax, b2 v)` for every `n >= 1` (`v_n` only decreases),
+//!   a constant `W`, so with `A = sqrt(W) / Q + eps` and `B = sqrt(W) + eps`:
+//!   `D = C1 lr |m| ((b1 - b1^(N+1)) / A + b1^(N+1) / B) / (1 - b1)`, decreasing in `A`
+//!   and `B` and increasing in `b1^(N+1)` (as `B <= A`). Always exists.
+//! - **Adamax**: `u_n = max(b2^n u, eps)` (induction: `max(b2 max(b2^(n-1) u, eps), eps)`
+//!   `= max(b2^n u, eps)`), `s_n = lr / (1 - b1^(t+n)) * b1^n m / u_n`, so
+//!   `D = C1 lr |m| * min( b1 / ((1 - b1) eps),  q / ((1 - q) u) )` with `q = b1 / b2`,
+//!   the second only for `b1 < b2` and `u > 0`.
+//! - **NAdam**: the gradient term is 0 and step `n` is
+//!   `lr mu_{t+n+1} / (1 - P_{t+n} mu_{t+n+1}) * b1^n m / (sqrt(v_n / (1 - b2^(t+n))) + eps)`
+//!   with `mu_j = b1 (1 - 0.96^(j psi) / 2) in [b1/2, b1)` and `P_{t+n} <= P` (PyTorch's
+//!   `mu_product`, each `mu_j < 1`). So the factor is at most `CN = lr b1 / (1 - P b1)`
+//!   (not certified unless `P b1 < 1`), the denominator is Adam's, and
+//!   `D = CN |m| * min( b1 / ((1 - b1) eps),  G / sqrt(v) )` as for Adam.
+//!
+//! # Bounds with weight decay (`g = wd * p`)
+//!
+//! - **SGD** (momentum 0): `p_n = c^n p` with `c = 1 - lr wd`: the hull of `p` and `0`
+//!   for `c >= 0`, `[-|p|, |p|]` for `-1 <= c < 0`; not certified for `c < -1`
+//!   (`lr wd > 2`: the iteration diverges).
+//! - **Adagrad**: `p' = p (1 - kappa)` with `kappa = clr wd / (sqrt(s') + eps) >= 0`,
+//!   `s' >= s + wd^2 p^2` and `clr <= lr`. Hence `kappa <= K = lr wd / (sqrt(s) + eps)` at
+//!   every future step (`s` only grows). `K <= 1`: `|p|` shrinks without changing sign,
+//!   the box is the hull of `p` and `0`. `K <= 2`: `|p|` never grows, `[-|p|, |p|]`.
+//!   Otherwise: `kappa |p| <= clr <= lr`, so `|p'| <= |p|` when `|p| >= lr / 2` (then
+//!   `kappa <= 2`) and `|p'| <= lr / 2 + lr` when `|p| < lr / 2`; by induction `|p_n| <=
+//!   M = max(|p|, 3 lr / 2)`, the box `[-M, M]`.
+//! - **RMSprop** (no momentum, not centered): the same argument with `v' >= (1 - alpha)
+//!   wd^2 p^2`, so `kappa |p| <= lr / sqrt(1 - alpha) = 2 H`: the box is the hull of `p`
+//!   and `0` when `lr wd / eps <= 1`, else `[-M, M]` with `M = max(|p|, 3 H)`.
+//! - **Momentum SGD and Nesterov** (a zero buffer with dampening > 0 is refused: it may be
+//!   PyTorch's absent buffer, whose first step is undamped): `(p, b)` follows a linear recurrence `x' = A x` with
+//!   `A = [[1 - lr k, -lr mu], [k, mu]]`, `k = (1 - dampening) wd` (Nesterov:
+//!   `[[1 - lr wd (1 + mu), -lr mu^2], [wd, mu]]`); without a buffer the first step is
+//!   PyTorch's `b_1 = g = wd p`, done exactly, and the box is joined with `p`. By
+//!   Cayley-Hamilton `p_n` solves `p_{n+2} = T p_{n+1} - det p_n` (`T` the trace) with
+//!   `p_1 = a11 p + a12 b`. With `disc = T^2 - 4 det`:
+//!   `disc > 0`: `p_n = c1 l1^n + c2 l2^n`, `l = (T +- sqrt(disc)) / 2`,
+//!   `c1,2 = p/2 +- u / sqrt(disc)`, `u = p_1 - T p / 2`; not certified unless both roots
+//!   lie in `[-1, 1]`; each term lies in the hull of `0` and `c` (root `>= 0`) or in
+//!   `[-|c|, |c|]`, and the box is the sum (enclosures of `sqrt(disc)`, outward).
+//!   `disc < 0`: `p_n = 2 Re(c l^n)` with `|l|^2 = det <= 1` (else not certified), so
+//!   `|p_n| <= 2|c| = R`, `R^2 = p^2 + (2 p_1 - T p)^2 / (-disc)`, a rational.
+//!   `disc = 0`: not certified (repeated root).
+//! - **RMSprop with momentum or centered, Adam, AMSGrad, Adamax,
+//!   NAdam, Adadelta** with `wd > 0`: not certified (no bound is derived here; with L2
+//!   weight decay the normalized steps of the Adam family do not shrink, so the
+//!   coordinate keeps moving around 0 and only an invariant-set argument could bound it).
+//!
+//! # Exactness
+//! Endpoints are exact rationals. The only irrational quantities are square roots and the
+//! powers `b^(t+1)` for large `t`: square roots enter through [`sqrt_enclosure`] (lower or
+//! upper end as the monotonicity requires), powers through [`pow_bound`] (square and
+//! multiply, each product rounded outward to the `2^-PREC` grid), and the displacement `D`
+//! is rounded up to the same grid. Every substitution goes in the direction the module
+//! docs prove safe; nothing is rounded to the nearest.
+
+pub mod torch;
+
+use crate::optim::OptimizerConfig;
+use crate::scalar::{BigRational, sqrt_enclosure};
+use num_bigint::BigInt;
+use num_traits::{One, Signed, Zero};
+use std::collections::BTreeMap;
+
+pub use torch::{StateError, parse_torch_state};
+
+/// Bits of the dyadic grid for rounded powers and displacements.
+pub const PREC: u32 = 96;
+/// The split points `N` tried by the Adam, AMSGrad and NAdam bounds (the smallest bound
+/// is taken; the checker tries the same list).
+pub const SPLITS: [u64; 7] = [0, 8, 32, 128, 512, 2048, 8192];
+
+/// The optimizer state of a checkpoint, per coordinate of `theta`, in PyTorch's names.
+///
+/// `buffers` maps PyTorch's state key (`exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`,
+/// `momentum_buffer`, `sum`, `square_avg`, `grad_avg`, `acc_delta`, `exp_inf`) to one
+/// exact value per coordinate; a buffer PyTorch has not created (a parameter never
+/// stepped, SGD without momentum) is zero. `step[i]` is the step count `t` of
+/// coordinate `i`'s parameter, `mu_product[i]` NAdam's product (1 when absent).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CheckpointState {
+    /// Steps taken, per coordinate.
+    pub step: Vec<u64>,
+    /// Buffers by PyTorch's name, per coordinate.
+    pub buffers: BTreeMap<String, Vec<BigRational>>,
+    /// NAdam's `mu_product`, per coordinate (empty when absent: 1).
+    pub mu_product: Vec<BigRational>,
+}
+
+impl CheckpointState {
+    /// A zero state (never stepped) for `dim` coordinates.
+    pub fn zero(dim: usize) -> Self {
+        Self {
+            step: vec![0; dim],
+            ..Self::default()
+        }
+    }
+    /// Buffer `name` at coordinate `i`, zero when absent.
+    pub fn get(&self, name: &str, i: usize) -> BigRational {
+        self.buffers
+            .get(name)
+            .and_then(|b| b.get(i))
+            .cloned()
+            .unwrap_or_else(BigRational::zero)
+    }
+    /// Sets buffer `name` (one value per coordinate).
+    pub fn with(mut self, name: &str, values: Vec<BigRational>) -> Self {
+        self.buffers.insert(name.to_string(), values);
+        self
+    }
+    /// The buffers the optimizer reads, by PyTorch's name.
+    pub fn buffer_names(config: &OptimizerConfig<BigRational>) -> Vec<&'static str> {
+        use OptimizerConfig as C;
+        match config {
+            C::Sgd(_) => vec!["momentum_buffer"],
+            C::Adagrad(_) => vec!["sum"],
+            C::Rmsprop(_) => vec!["square_avg", "grad_avg", "momentum_buffer"],
+            C::Adam(c) if c.amsgrad() => vec!["exp_avg", "exp_avg_sq", "max_exp_avg_sq"],
+            C::Adam(_) => vec!["exp_avg", "exp_avg_sq"],
+            C::Adamax(_) => vec!["exp_avg", "exp_inf"],
+            C::Nadam(_) => vec!["exp_avg", "exp_avg_sq"],
+            C::Adadelta(_) => vec!["square_avg", "acc_delta"],
+        }
+    }
+}
+
+/// Why no reachable box is derived for a coordinate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("coordinate {coordinate}: {reason}")]
+pub struct NotCertified {
+    /// The coordinate of `theta`.
+    pub coordinate: usize,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// A closed interval `[lo, hi]` of exact rationals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// Lower end.
+    pub lo: BigRational,
+    /// Upper end.
+    pub hi: BigRational,
+}
+
+impl Span {
+    /// The point `[p, p]`.
+    pub fn point(p: &BigRational) -> Self {
+        Self {
+            lo: p.clone(),
+            hi: p.clone(),
+        }
+    }
+    /// The hull of `a` and `b`.
+    pub fn hull(a: &BigRational, b: &BigRational) -> Self {
+        if a <= b {
+            Self {
+                lo: a.clone(),
+                hi: b.clone(),
+            }
+        } else {
+            Self {
+                lo: b.clone(),
+                hi: a.clone(),
+            }
+        }
+    }
+    /// `[-r, r]`.
+    pub fn symmetric(r: &BigRational) -> Self {
+        Self {
+            lo: -r.clone(),
+            hi: r.clone(),
+        }
+    }
+    /// Whether `x` lies in the interval.
+    pub fn contains(&self, x: &BigRational) -> bool {
+        &self.lo <= x && x <= &self.hi
+    }
+    /// `hi - lo`.
+    pub fn width(&self) -> BigRational {
+        &self.hi - &self.lo
+    }
+}
+
+fn q(n: i64, d: i64) -> BigRational {
+    BigRational::new(n.into(), d.into())
+}
+
+fn grid() -> BigInt {
+    BigInt::one() << PREC as usize
+}
+
+/// `x` rounded up (`up`) or down to the `2^-PREC` grid.
+pub fn round_grid(x: &BigRational, up: bool) -> BigRational {
+    let scaled = x * BigRational::from_integer(grid());
+    let n = if up { scaled.ceil() } else { scaled.floor() };
+    BigRational::new(n.to_integer(), grid())
+}
+
+/// An upper (`up`) or lower bound of `base^e` for `0 <= base <= 1`: square and multiply,
+/// every product rounded to the `2^-PREC` grid in the same direction (a product of upper
+/// bounds of non-negative numbers is an upper bound, likewise for lower bounds).
+pub fn pow_bound(base: &BigRational, e: u64, up: bool) -> BigRational {
+    let mut result = BigRational::one();
+    let mut square = round_grid(base, up);
+    let mut e = e;
+    while e > 0 {
+        if e & 1 == 1 {
+            result = round_grid(&(&result * &square), up);
+        }
+        e >>= 1;
+        if e > 0 {
+            square = round_grid(&(&square * &square), up);
+        }
+    }
+    result
+}
+
+/// A lower bound of `sqrt(x)`, `x >= 0`.
+pub fn sqrt_down(x: &BigRational) -> BigRational {
+    sqrt_enclosure(x, PREC).0
+}
+
+/// An upper bound of `sqrt(x)`, `x >= 0`.
+pub fn sqrt_up(x: &BigRational) -> BigRational {
+    sqrt_enclosure(x, PREC).1
+}
+
+/// `C1 = 1 / (1 - b1^(t+1))` rounded up (an upper bound of every later bias correction
+/// factor `1 / (1 - b1^(t+n))`, `n >= 1`).
+fn bias_factor(beta1: &BigRational, t: u64) -> BigRational {
+    let power = pow_bound(beta1, t.saturating_add(1), true);
+    let one = BigRational::one();
+    if power >= one {
+        // cannot happen for beta1 < 1 and PREC bits; keep the bound sound anyway
+        return BigRational::from_integer(BigInt::one() << PREC as usize);
+    }
+    one / (BigRational::one() - power)
+}
+
+/// Adam's and NAdam's `min over N of G / sqrt(v)` factor (`None` when `r >= 1` or `v = 0`),
+/// an upper bound of `sum_n r^n Q_n / sqrt(v)`.
+fn adam_v_factor(
+    beta1: &BigRational,
+    beta2: &BigRational,
+    v: &BigRational,
+    t: u64,
+) -> Option<BigRational> {
+    if !v.is_positive() || beta2.is_zero() {
+        return None;
+    }
+    let one = BigRational::one();
+    let r = round_grid(&(beta1 / sqrt_down(beta2)), true);
+    if r >= one {
+        return None;
+    }
+    let sqrt_v = sqrt_down(v);
+    if !sqrt_v.is_positive() {
+        return None;
+    }
+    SPLITS
+        .iter()
+        .map(|&n| {
+            // Q = sqrt(1 - b2^(t+N)) <= 1 (upper: b2^(t+N) rounded down); N = 0 gives Q <= 1
+            let qn = if n == 0 {
+                one.clone()
+            } else {
+                let low = pow_bound(beta2, t.saturating_add(n), false);
+                sqrt_up(&(&one - low)).min(one.clone())
+            };
+            let rn = pow_bound(&r, n + 1, true).min(r.clone());
+            let g = (&qn * &r + (&one - &qn) * rn) / (&one - &r);
+            g / &sqrt_v
+        })
+        .min()
+}
+
+/// Momentum SGD (Nesterov or not) with weight decay: the linear recurrence of the module
+/// docs, `None` buffer meaning PyTorch's first step `b_1 = g`.
+fn momentum_weight_decay(
+    lr: &BigRational,
+    mu: &BigRational,
+    dampening: &BigRational,
+    wd: &BigRational,
+    nesterov: bool,
+    p: &BigRational,
+    buffer: Option<BigRational>,
+) -> Result<Span, String> {
+    let one = BigRational::one();
+    let half = q(1, 2);
+    // the matrix A on (p, b)
+    let (a11, a12, a21, a22) = if nesterov {
+        (
+            &one - lr * wd * (&one + mu),
+            -(lr * mu * mu),
+            wd.clone(),
+            mu.clone(),
+        )
+    } else {
+        let k = (&one - dampening) * wd;
+        (&one - lr * &k, -(lr * mu), k, mu.clone())
+    };
+    // PyTorch's first step without a buffer: b_1 = g = wd p
+    let (p0, b0, first) = match buffer {
+        // a zero buffer read from a state may stand for PyTorch's absent one, whose first
+        // step is undamped: ambiguous unless dampening is 0
+        Some(b) if b.is_zero() && !dampening.is_zero() => {
+            return Err("momentum with weight decay and dampening: a zero momentum_buffer may be an absent one (its first step is undamped); no bound derived".into());
+        }
+        Some(b) => (p.clone(), b, None),
+        None => {
+            let b1 = wd * p;
+            let dir = if nesterov {
+                wd * p + mu * &b1
+            } else {
+                b1.clone()
+            };
+            let p1 = p - lr * dir;
+            (p1, b1, Some(p.clone()))
+        }
+    };
+    let p1 = &a11 * &p0 + &a12 * &b0;
+    let trace = &a11 + &a22;
+    let det = &a11 * &a22 - &a12 * &a21;
+    let disc = &trace * &trace - q(4, 1) * &det;
+    let span = if disc.is_negative() {
+        // complex roots of modulus sqrt(det): |p_n| <= 2|c| = R
+        if det > one {
+            return Err("momentum with weight decay: the iteration grows (det > 1)".into());
+        }
+        let u = q(2, 1) * &p1 - &trace * &p0;
+        let r2 = &p0 * &p0 + &u * &u / -disc;
+        let r = sqrt_up(&r2);
+        Span::symmetric(&round_grid(&r, true))
+    } else if disc.is_zero() {
+        return Err("momentum with weight decay: repeated root, no bound derived".into());
+    } else {
+        let (s_lo, s_hi) = (sqrt_down(&disc), sqrt_up(&disc));
+        if !s_lo.is_positive() {
+            return Err(
+                "momentum with weight decay: nearly repeated root, no bound derived".into(),
+            );
+        }
+        let l1_hi = (&trace + &s_hi) * &half;
+        let l2_lo = (&trace - &s_hi) * &half;
+        let l1_lo = (&trace + &s_lo) * &half;
+        if l1_hi > one || l2_lo < -one.clone() {
+            return Err(
+                "momentum with weight decay: a root of modulus > 1 (the iteration diverges)".into(),
+            );
+        }
+        // c1 = p0/2 + u/sqrt(disc), c2 = p0/2 - u/sqrt(disc), u = p1 - trace p0 / 2
+        let u = &p1 - &trace * &p0 * &half;
+        let (w_lo, w_hi) = if u.is_negative() {
+            (&u / &s_lo, &u / &s_hi)
+        } else {
+            (&u / &s_hi, &u / &s_lo)
+        };
+        let base = &p0 * &half;
+        let c1 = (&base + &w_lo, &base + &w_hi);
+        let c2 = (&base - &w_hi, &base - &w_lo);
+        let zero = BigRational::zero();
+        let term = |c: (BigRational, BigRational), nonneg: bool| -> (BigRational, BigRational) {
+            if nonneg {
+                (c.0.min(zero.clone()), c.1.max(zero.clone()))
+            } else {
+                let m = c.0.abs().max(c.1.abs());
+                (-m.clone(), m)
+            }
+        };
+        let t1 = term(c1, !l1_lo.is_negative());
+        let t2 = term(c2, !l2_lo.is_negative());
+        Span {
+            lo: round_grid(&(t1.0 + t2.0), false),
+            hi: round_grid(&(t1.1 + t2.1), true),
+        }
+    };
+    Ok(match first {
+        Some(p) => Span {
+            lo: span.lo.min(p.clone()),
+            hi: span.hi.max(p),
+        },
+        None => span,
+    })
+}
+
+/// The reachable box of one coordinate, or why there is none (`Err(reason)`).
+fn coordinate_box(
+    config: &OptimizerConfig<BigRational>,
+    p: &BigRational,
+    state: &CheckpointState,
+    i: usize,
+) -> Result<Span, String> {
+    use OptimizerConfig as C;
+    let one = BigRational::one();
+    let t = state.step.get(i).copied().unwrap_or(0);
+    // a monotone move of at most `d` against the sign of `m`
+    let against = |m: &BigRational, d: BigRational| -> Span {
+        let d = round_grid(&d, true);
+        if m.is_positive() {
+            Span {
+                lo: p - d,
+                hi: p.clone(),
+            }
+        } else {
+            Span {
+                lo: p.clone(),
+                hi: p + d,
+            }
+        }
+    };
+    let wd_unsupported = |name: &str| {
+        format!(
+            "weight decay > 0 with {name}: no reachable-box bound is derived (module docs of optim::reach)"
+        )
+    };
+    match config {
+        C::Sgd(c) => {
+            let (lr, mu, wd) = (c.lr(), c.momentum(), c.weight_decay());
+            if wd.is_zero() {
+                let b = state.get("momentum_buffer", i);
+                if mu.is_zero() || b.is_zero() {
+                    return Ok(Span::point(p));
+                }
+                let factor = if c.nesterov() { mu * mu } else { mu.clone() };
+                let limit = p - lr * &b * factor / (&one - mu);
+                return Ok(Span::hull(p, &limit));
+            }
+            if !mu.is_zero() {
+                let b = state
+                    .buffers
+                    .get("momentum_buffer")
+                    .and_then(|v| v.get(i))
+                    .cloned();
+                return momentum_weight_decay(lr, mu, c.dampening(), wd, c.nesterov(), p, b);
+            }
+            let contraction = &one - lr * wd;
+            if !contraction.is_negative() {
+                Ok(Span::hull(p, &BigRational::zero()))
+            } else if contraction >= -one.clone() {
+                Ok(Span::symmetric(&p.abs()))
+            } else {
+                Err("SGD with lr * weight_decay > 2 diverges: p_n = (1 - lr wd)^n p".into())
+            }
+        }
+        C::Adagrad(c) => {
+            let wd = c.weight_decay();
+            if wd.is_zero() || p.is_zero() {
+                return Ok(Span::point(p));
+            }
+            let lr = c.lr();
+            let s = state.get("sum", i);
+            if s.is_negative() {
+                return Err("negative Adagrad sum in the state".into());
+            }
+            let k = lr * wd / (sqrt_down(&s) + c.eps());
+            if k <= one {
+                Ok(Span::hull(p, &BigRational::zero()))
+            } else if k <= q(2, 1) {
+                Ok(Span::symmetric(&p.abs()))
+            } else {
+                Ok(Span::symmetric(&p.abs().max(lr * q(3, 2))))
+            }
+        }
+        C::Rmsprop(c) => {
+            let (lr, mu, wd) = (c.lr(), c.momentum(), c.weight_decay());
+            if wd.is_zero() {
+                let b = state.get("momentum_buffer", i);
+                if mu.is_zero() || b.is_zero() {
+                    return Ok(Span::point(p));
+                }
+                let limit = p - lr * &b * mu / (&one - mu);
+                return Ok(Span::hull(p, &limit));
+            }
+            if !mu.is_zero() || c.centered() {
+                return Err(wd_unsupported("RMSprop with momentum or centered"));
+            }
+            if p.is_zero() {
+                return Ok(Span::point(p));
+            }
+            if lr * wd / c.eps() <= one {
+                return Ok(Span::hull(p, &BigRational::zero()));
+            }
+            let h = round_grid(&(lr / (sqrt_down(&(&one - c.alpha())) * q(2, 1))), true);
+            Ok(Span::symmetric(&p.abs().max(h * q(3, 1))))
+        }
+        C::Adam(c) => {
+            if !c.weight_decay().is_zero() {
+                return Err(wd_unsupported(if c.amsgrad() { "AMSGrad" } else { "Adam" }));
+            }
+            let m = state.get("exp_avg", i);
+            if m.is_zero() {
+                return Ok(Span::point(p));
+            }
+            let (b1, b2) = (c.betas().0, c.betas().1);
+            let (lr, eps) = (c.lr(), c.eps());
+            let v = state.get("exp_avg_sq", i);
+            if v.is_negative() {
+                return Err("negative exp_avg_sq in the state".into());
+            }
+            let base = bias_factor(b1, t) * lr * m.abs();
+            let eps_bound = b1 / ((&one - b1) * eps);
+            if c.amsgrad() {
+                let vmax = state.get("max_exp_avg_sq", i);
+                let w = vmax.max(b2 * &v);
+                let sqrt_w = sqrt_down(&w);
+                let b = &sqrt_w + eps;
+                let d = SPLITS
+                    .iter()
+                    .map(|&n| {
+                        let qn = if n == 0 {
+                            one.clone()
+                        } else {
+                            let low = pow_bound(b2, t.saturating_add(n), false);
+                            sqrt_up(&(&one - low)).min(one.clone())
+                        };
+                        let a = &sqrt_w / &qn + eps;
+                        let pn = pow_bound(b1, n + 1, true).min(b1.clone());
+                        ((b1 - &pn) / a + pn / &b) / (&one - b1)
+                    })
+                    .min()
+                    .expect("SPLITS is not empty");
+                return Ok(against(&m, base * d));
+            }
+            let factor = match adam_v_factor(b1, b2, &v, t) {
+                Some(g) => g.min(eps_bound),
+                None => eps_bound,
+            };
+            Ok(against(&m, base * factor))
+        }
+        C::Adamax(c) => {
+            if !c.weight_decay().is_zero() {
+                return Err(wd_unsupported("Adamax"));
+            }
+            let m = state.get("exp_avg", i);
+            if m.is_zero() {
+                return Ok(Span::point(p));
+            }
+            let (b1, b2) = (c.betas().0, c.betas().1);
+            let u = state.get("exp_inf", i);
+            let mut factor = b1 / ((&one - b1) * c.eps());
+            if b1 < b2 && u.is_positive() {
+                let ratio = b1 / b2;
+                factor = factor.min(&ratio / ((&one - &ratio) * &u));
+            }
+            Ok(against(&m, bias_factor(b1, t) * c.lr() * m.abs() * factor))
+        }
+        C::Nadam(c) => {
+            if !c.weight_decay().is_zero() {
+                return Err(wd_unsupported("NAdam"));
+            }
+            let m = state.get("exp_avg", i);
+            if m.is_zero() {
+                return Ok(Span::point(p));
+            }
+            let (b1, b2) = (c.betas().0, c.betas().1);
+            let product = state
+                .mu_product
+                .get(i)
+                .cloned()
+                .unwrap_or_else(BigRational::one);
+            if product.is_negative() || &product * b1 >= one {
+                return Err(
+                    "NAdam's mu_product * beta1 >= 1 (or negative): the step factor has no bound"
+                        .into(),
+                );
+            }
+            let v = state.get("exp_avg_sq", i);
+            if v.is_negative() {
+                return Err("negative exp_avg_sq in the state".into());
+            }
+            let cn = c.lr() * b1 / (&one - &product * b1);
+            let eps_bound = b1 / ((&one - b1) * c.eps());
+            let factor = match adam_v_factor(b1, b2, &v, t) {
+                Some(g) => g.min(eps_bound),
+                None => eps_bound,
+            };
+            Ok(against(&m, cn * m.abs() * factor))
+        }
+        C::Adadelta(c) => {
+            if !c.weight_decay().is_zero() {
+                return Err(wd_unsupported("Adadelta"));
+            }
+            Ok(Span::point(p))
+        }
+    }
+}
+
+/// The reachable box of every coordinate in `range` under zero loss gradient from the
+/// checkpoint `(theta, state)` (module docs), in the order of `range`.
+///
+/// # Errors
+/// [`NotCertified`] for the first coordinate without a bound.
+pub fn reachable_box(
+    config: &OptimizerConfig<BigRational>,
+    theta: &[BigRational],
+    state: &CheckpointState,
+    range: std::ops::Range<usize>,
+) -> Result<Vec<Span>, NotCertified> {
+    range
+        .map(|i| {
+            coordinate_box(config, &theta[i], state, i).map_err(|reason| NotCertified {
+                coordinate: i,
+                reason,
+            })
+        })
+        .collect()
+}

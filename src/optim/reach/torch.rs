@@ -1,0 +1,168 @@
+//! PyTorch's optimizer `state_dict()` as JSON, read into a [`CheckpointState`].
+//!
+//! Layout (what `json.dump` of `optimizer.state_dict()` gives once every tensor is a
+//! nested list, `python/deadrelu/checkpoint.py` writes it):
+//!
+//! ```text
+//! {"state": {"0": {"step": 120, "exp_avg": [[...], ...], "exp_avg_sq": [...]}, "1": {...}, ...},
+//!  "param_groups": [{"params": [0, 1, 2, 3], ...}]}
+//! ```
+//!
+//! Parameter order: state key `i` is the `i`-th tensor of `model.parameters()`, for an
+//! `nn.Sequential` of `nn.Linear` layers `W_1, b_1, W_2, b_2, ...`, which is the layout of
+//! `theta` (MECHANISM.md): key `2(k-1)` is `W_k` (row-major, `l_k x l_{k-1}`), key
+//! `2(k-1)+1` is `B_k`. A tensor is a nested list (flattened row-major) or a flat list; its
+//! length must be the parameter's size. Numbers are JSON numbers (their exact double value:
+//! an `f32` tensor's entries are exact) or exact strings (`"13/48"`). A key missing from
+//! `state` (a parameter never stepped) is a zero state with `step = 0`; `null` buffers
+//! (SGD's `momentum_buffer` without momentum) are zero. `step` is a number (PyTorch keeps
+//! it as a float tensor) that must be a non-negative integer. Exactly one parameter group
+//! is read (per-group hyperparameters differ; they come from the command line here), and
+//! its `params`, when present, must be `0, 1, ..., 2L-1`.
+
+use super::CheckpointState;
+use crate::io::weights::exact_from_json;
+use crate::net::Arch;
+use crate::scalar::BigRational;
+use num_traits::{ToPrimitive, Zero};
+use serde_json::Value;
+
+/// Why a state document is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("optimizer state: {0}")]
+pub struct StateError(pub String);
+
+fn err<T>(text: impl Into<String>) -> Result<T, StateError> {
+    Err(StateError(text.into()))
+}
+
+/// Appends the entries of a (nested) list to `out`.
+fn flatten(v: &Value, out: &mut Vec<BigRational>, what: &str) -> Result<(), StateError> {
+    match v {
+        Value::Array(items) => {
+            for item in items {
+                flatten(item, out, what)?;
+            }
+            Ok(())
+        }
+        other => {
+            let x = exact_from_json(other).map_err(|e| StateError(format!("{what}: {e}")))?;
+            out.push(x);
+            Ok(())
+        }
+    }
+}
+
+/// Reads PyTorch's optimizer state (module docs) for a network of architecture `arch`.
+///
+/// # Errors
+/// [`StateError`] naming the parameter and buffer that do not fit.
+pub fn parse_torch_state(doc: &Value, arch: &Arch) -> Result<CheckpointState, StateError> {
+    let Some(obj) = doc.as_object() else {
+        return err("expected a JSON object with \"state\" and \"param_groups\"");
+    };
+    let tensors = 2 * arch.depth();
+    let mut sizes = Vec::with_capacity(tensors);
+    for k in 1..=arch.depth() {
+        sizes.push(arch.width(k) * arch.width(k - 1));
+        sizes.push(arch.width(k));
+    }
+    if let Some(groups) = obj.get("param_groups") {
+        let Some(groups) = groups.as_array() else {
+            return err("\"param_groups\" must be a list");
+        };
+        if groups.len() != 1 {
+            return err(format!(
+                "{} parameter groups; exactly one is supported (hyperparameters come from the flags)",
+                groups.len()
+            ));
+        }
+        if let Some(params) = groups[0].get("params") {
+            let ids: Option<Vec<u64>> = params
+                .as_array()
+                .map(|a| a.iter().map(Value::as_u64).collect::<Option<Vec<_>>>())
+                .unwrap_or(None);
+            let expected: Vec<u64> = (0..tensors as u64).collect();
+            if ids.as_ref() != Some(&expected) {
+                return err(format!(
+                    "param_groups[0].params must be 0..{} (W_1, b_1, W_2, b_2, ... of an nn.Sequential of nn.Linear), got {params}",
+                    tensors - 1
+                ));
+            }
+        }
+    }
+    let Some(state) = obj.get("state").and_then(Value::as_object) else {
+        return err("\"state\" must be an object keyed by parameter index");
+    };
+    for key in state.keys() {
+        if key.parse::<usize>().ok().filter(|&k| k < tensors).is_none() {
+            return err(format!(
+                "state key {key:?} is not a parameter index 0..{}",
+                tensors - 1
+            ));
+        }
+    }
+    let dim = arch.num_params();
+    let mut out = CheckpointState::zero(dim);
+    let mut mu_product = vec![BigRational::from_integer(1.into()); dim];
+    let mut has_mu = false;
+    let mut offset = 0;
+    for (index, &size) in sizes.iter().enumerate() {
+        let range = offset..offset + size;
+        offset += size;
+        let Some(entry) = state.get(&index.to_string()) else {
+            continue;
+        };
+        let Some(entry) = entry.as_object() else {
+            return err(format!("state[{index}] must be an object"));
+        };
+        for (name, value) in entry {
+            let what = format!("state[{index}].{name}");
+            match name.as_str() {
+                "step" => {
+                    let x =
+                        exact_from_json(value).map_err(|e| StateError(format!("{what}: {e}")))?;
+                    let step = x
+                        .is_integer()
+                        .then(|| x.to_integer().to_u64())
+                        .flatten()
+                        .ok_or_else(|| StateError(format!("{what}: {x} is not a step count")))?;
+                    out.step[range.clone()].iter_mut().for_each(|s| *s = step);
+                }
+                "mu_product" => {
+                    let mut v = Vec::new();
+                    flatten(value, &mut v, &what)?;
+                    let [p] = v.as_slice() else {
+                        return err(format!("{what}: expected one number"));
+                    };
+                    mu_product[range.clone()]
+                        .iter_mut()
+                        .for_each(|m| *m = p.clone());
+                    has_mu = true;
+                }
+                _ => {
+                    if value.is_null() {
+                        continue;
+                    }
+                    let mut v = Vec::with_capacity(size);
+                    flatten(value, &mut v, &what)?;
+                    if v.len() != size {
+                        return err(format!(
+                            "{what} has {} entries, the parameter has {size}",
+                            v.len()
+                        ));
+                    }
+                    let buffer = out
+                        .buffers
+                        .entry(name.clone())
+                        .or_insert_with(|| vec![BigRational::zero(); dim]);
+                    buffer[range.clone()].clone_from_slice(&v);
+                }
+            }
+        }
+    }
+    if has_mu {
+        out.mu_product = mu_product;
+    }
+    Ok(out)
+}

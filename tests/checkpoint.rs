@@ -1,0 +1,302 @@
+//! Dead for good (audit::checkpoint): a layer killed with an Adam state that decays is
+//! certified dead forever; a momentum buffer pointing back revives it, answered
+//! `may-revive` and confirmed by running the optimizer exactly.
+
+use deadrelu::audit::checkpoint::{Revival, audit_checkpoint, decide_on_box};
+use deadrelu::data::Dataset;
+use deadrelu::net::{Arch, Network};
+use deadrelu::optim::reach::{CheckpointState, Span};
+use deadrelu::optim::{Hyper, Optimizer, OptimizerKind};
+use deadrelu::scalar::{BigRational, Interval, Scalar};
+use num_traits::Signed;
+
+fn q(n: i64, d: i64) -> BigRational {
+    BigRational::new(n.into(), d.into())
+}
+
+/// Architecture 1-2-1; data x in {-1, 0, 1}, y = |x|. Layer 1: z_j = w_j x + b_j with
+/// w = (1/2, -1/2), b = (-1, -1): dead on the data (max z = -1/2).
+fn setup() -> (Network<BigRational>, Dataset<BigRational>) {
+    let arch = Arch::new(vec![1, 2, 1]).unwrap();
+    // W1 (2x1), b1 (2), W2 (1x2), b2 (1)
+    let params = vec![
+        q(1, 2),
+        q(-1, 2),
+        q(-1, 1),
+        q(-1, 1),
+        q(1, 1),
+        q(1, 1),
+        q(0, 1),
+    ];
+    let net = Network::new(arch, params).unwrap();
+    let xs = vec![vec![q(-1, 1)], vec![q(0, 1)], vec![q(1, 1)]];
+    let ys = vec![vec![q(1, 1)], vec![q(0, 1)], vec![q(1, 1)]];
+    (net, Dataset::from_rows(xs, ys).unwrap())
+}
+
+/// Adam's moments: m pushes every layer-1 coordinate up (towards reviving), v = m^2 * 4.
+fn adam_state(m: BigRational, step: u64) -> CheckpointState {
+    let mut st = CheckpointState::zero(7);
+    st.step = vec![step; 7];
+    st.with("exp_avg", vec![-m.clone(); 7])
+        .with("exp_avg_sq", vec![&m * &m * q(4, 1); 7])
+}
+
+#[test]
+fn adam_decaying_state_is_dead_forever_and_large_lr_may_revive() {
+    let (net, data) = setup();
+    let state = adam_state(q(1, 10), 500);
+    let small = Hyper {
+        lr: Some(q(1, 100)),
+        ..Hyper::default()
+    }
+    .resolve(OptimizerKind::Adam)
+    .unwrap();
+    let report = audit_checkpoint(&net, &data, &small.config, &state).unwrap();
+    assert_eq!(report.dead_layers, vec![1]);
+    let d = &report.decisions[0];
+    assert_eq!(d.revival, Revival::DeadForever, "{d:?}");
+    // the box of b_1: moves up by at most about lr * 1/2 * 9 < 1/2
+    let b = &d.boxes[2];
+    assert_eq!(b.lo, q(-1, 1));
+    assert!(b.hi > q(-1, 1) && b.hi < q(-1, 2), "{b:?}");
+    // a learning rate ten times larger: the box reaches alive parameters
+    let large = Hyper {
+        lr: Some(q(1, 5)),
+        ..Hyper::default()
+    }
+    .resolve(OptimizerKind::Adam)
+    .unwrap();
+    let report = audit_checkpoint(&net, &data, &large.config, &state).unwrap();
+    match &report.decisions[0].revival {
+        Revival::MayRevive {
+            witness,
+            value,
+            point,
+            neuron,
+        } => {
+            assert!(value.is_positive());
+            // the witness lies in the box and is alive, exactly
+            for (i, s) in report.decisions[0].boxes.iter().enumerate() {
+                assert!(s.contains(&witness[i]));
+            }
+            let wnet = Network::new(net.arch().clone(), witness.clone()).unwrap();
+            let z = wnet.affine(1, data.x(*point));
+            assert_eq!(&z[*neuron], value);
+        }
+        other => panic!("expected may-revive, got {other:?}"),
+    }
+}
+
+#[test]
+fn momentum_buffer_revives_the_layer_and_the_optimizer_confirms_it() {
+    let (net, data) = setup();
+    // buffer -1/2 on both biases: momentum 0.9, lr 1/4 moves them up by 1/4 * 1/2 * 9 = 9/8
+    let mut state = CheckpointState::zero(7).with(
+        "momentum_buffer",
+        vec![
+            q(0, 1),
+            q(0, 1),
+            q(-1, 2),
+            q(-1, 2),
+            q(0, 1),
+            q(0, 1),
+            q(0, 1),
+        ],
+    );
+    state.step = vec![10; 7];
+    let resolved = Hyper {
+        lr: Some(q(1, 4)),
+        ..Hyper::default()
+    }
+    .resolve(OptimizerKind::Momentum)
+    .unwrap();
+    let report = audit_checkpoint(&net, &data, &resolved.config, &state).unwrap();
+    assert!(
+        matches!(report.decisions[0].revival, Revival::MayRevive { .. }),
+        "{:?}",
+        report.decisions[0]
+    );
+    // Confirm: run momentum SGD exactly. While layer 1 is dead the gradient of layer 1 is
+    // zero, so its trajectory is the zero-gradient one until the first alive step.
+    let opt = resolved.build::<Interval<BigRational>>().unwrap();
+    let mut st = opt.init(7);
+    if let deadrelu::optim::OptimizerState::Sgd(s) = &mut st {
+        s.step = 10;
+        s.momentum_buffer = Some(
+            state.buffers["momentum_buffer"]
+                .iter()
+                .cloned()
+                .map(Interval::point)
+                .collect(),
+        );
+    }
+    let mut theta: Vec<Interval<BigRational>> =
+        net.params().iter().cloned().map(Interval::point).collect();
+    let mut revived_at = None;
+    for n in 1..=50 {
+        let exact: Vec<BigRational> = theta.iter().map(|v| v.to_rational().unwrap()).collect();
+        let current = Network::new(net.arch().clone(), exact).unwrap();
+        let (_, grad) = current.risk_and_gradient(&data, None).unwrap();
+        let g: Vec<Interval<BigRational>> = grad.into_iter().map(Interval::point).collect();
+        theta = opt.step(&theta, &g, &mut st);
+        let exact: Vec<BigRational> = theta.iter().map(|v| v.to_rational().unwrap()).collect();
+        let alive = (0..data.len()).any(|m| {
+            Network::new(net.arch().clone(), exact.clone())
+                .unwrap()
+                .affine(1, data.x(m))
+                .iter()
+                .any(|z| z.is_positive())
+        });
+        if alive {
+            revived_at = Some(n);
+            break;
+        }
+    }
+    assert!(
+        revived_at.is_some(),
+        "momentum SGD did not revive the layer"
+    );
+}
+
+/// Layer 2 over a box: interval bounds certify when the box is small, and a box wide
+/// enough in layer 2's bias gives a witness.
+#[test]
+fn deeper_layer_on_a_box() {
+    let arch = Arch::new(vec![1, 2, 1, 1]).unwrap();
+    // layer 1 alive (w = 1, -1, b = 0), layer 2: z = a1 + a2 - 2 <= -1 on x in [-1, 1]
+    let params = vec![
+        q(1, 1),
+        q(-1, 1),
+        q(0, 1),
+        q(0, 1), // W1, b1
+        q(1, 1),
+        q(1, 1),
+        q(-2, 1), // W2, b2
+        q(1, 1),
+        q(0, 1), // W3, b3
+    ];
+    let net = Network::new(arch.clone(), params.clone()).unwrap();
+    let xs = vec![vec![q(-1, 1)], vec![q(1, 2)], vec![q(1, 1)]];
+    let ys = vec![vec![q(1, 1)], vec![q(0, 1)], vec![q(1, 1)]];
+    let data = Dataset::from_rows(xs, ys).unwrap();
+    let widen = |r: BigRational| -> Vec<Span> {
+        params[..7]
+            .iter()
+            .map(|p| Span {
+                lo: p - &r,
+                hi: p + &r,
+            })
+            .collect()
+    };
+    let (v, unsettled) = decide_on_box(&net, &data, &widen(q(1, 10)), 2).unwrap();
+    assert_eq!((v, unsettled), (Revival::DeadForever, 0));
+    let (v, _) = decide_on_box(&net, &data, &widen(q(1, 2)), 2).unwrap();
+    assert!(matches!(v, Revival::MayRevive { .. }), "{v:?}");
+}
+
+mod common;
+
+/// The command line end to end: the Adam checkpoint certified with a certificate the
+/// checker accepts, rejected once the state is edited (and the digest resealed); the
+/// momentum checkpoint answered `may-revive` with its witness.
+#[test]
+fn cli_checkpoint_audit_certificate_and_tampering() {
+    let dir = std::env::temp_dir().join(format!("deadrelu-checkpoint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
+    std::fs::write(
+        path("w.json"),
+        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        path("adam.json"),
+        r#"{"state":{"0":{"step":500.0,"exp_avg":[[-0.1],[-0.1]],"exp_avg_sq":[[0.04],[0.04]]},
+                     "1":{"step":500.0,"exp_avg":[-0.1,-0.1],"exp_avg_sq":[0.04,0.04]}},
+            "param_groups":[{"lr":0.01,"params":[0,1,2,3]}]}"#,
+    )
+    .unwrap();
+    let data = format!("csv:{}", path("data.csv"));
+    let (w, adam, cert) = (path("w.json"), path("adam.json"), path("cert.json"));
+    let v = common::json(&[
+        "audit",
+        "--weights",
+        &w,
+        "--data",
+        &data,
+        "--optimizer-state",
+        &adam,
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.01",
+        "--certificate",
+        &cert,
+        "--json",
+    ]);
+    assert_eq!(v["verdict"], "dead-forever-certified", "{v}");
+    assert_eq!(v["certified_layer"], 1);
+    let (code, out, err) = common::deadrelu(&["check", &cert]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("stays dead"), "{out}");
+    // edit the state: a ten times larger first moment, digest resealed
+    let mut c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cert).unwrap()).unwrap();
+    c["state"]["buffers"]["exp_avg"][2] = serde_json::json!("-1");
+    deadrelu_check::canon::seal(&mut c);
+    std::fs::write(path("edited.json"), c.to_string()).unwrap();
+    let (code, _, err) = common::deadrelu(&["check", &path("edited.json")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("reachable"), "{err}");
+    // a smaller step count makes the bias correction larger: rejected as well
+    let mut c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cert).unwrap()).unwrap();
+    c["state"]["step"] = serde_json::json!(vec![1; 4]);
+    deadrelu_check::canon::seal(&mut c);
+    std::fs::write(path("edited2.json"), c.to_string()).unwrap();
+    let (code, _, err) = common::deadrelu(&["check", &path("edited2.json")]);
+    assert_eq!(code, 1, "{err}");
+    // momentum: may-revive with a witness; a bad state is exit 2
+    std::fs::write(
+        path("mom.json"),
+        r#"{"state":{"1":{"momentum_buffer":[-0.5,-0.5]}},"param_groups":[{"params":[0,1,2,3]}]}"#,
+    )
+    .unwrap();
+    let v = common::json(&[
+        "audit",
+        "--weights",
+        &w,
+        "--data",
+        &data,
+        "--optimizer-state",
+        &path("mom.json"),
+        "--optimizer",
+        "momentum",
+        "--lr",
+        "1/4",
+        "--json",
+    ]);
+    assert_eq!(v["verdict"], "may-revive", "{v}");
+    assert!(v["layers"][0]["witness"]["preactivation"].is_string());
+    std::fs::write(
+        path("bad.json"),
+        r#"{"state":{"1":{"momentum_buffer":[1]}}}"#,
+    )
+    .unwrap();
+    let (code, _, err) = common::deadrelu(&[
+        "audit",
+        "--weights",
+        &w,
+        "--data",
+        &data,
+        "--optimizer-state",
+        &path("bad.json"),
+        "--optimizer",
+        "momentum",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("entries"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
