@@ -303,3 +303,105 @@ fn exact_trace_enclosures_are_json_arrays() {
     assert!(!text.contains("\"["), "no enclosure as a string: {text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every command's help: one layout, `rai` among the `--init` schemes, no `--gmp` flag
+/// (there is none; GMP is a build feature), required flags marked, `--quiet` listed.
+#[test]
+fn help_texts_are_accurate() {
+    for command in [
+        "inspect",
+        "train",
+        "audit",
+        "check",
+        "estimate",
+        "bound",
+        "merge",
+        "demo",
+        "export-vnnlib",
+        "completions",
+    ] {
+        let (code, out, err) = deadrelu(&[command, "--help"]);
+        assert_eq!(code, 0, "{command}: {err}");
+        assert!(!out.contains("--gmp"), "{command}: {out}");
+        assert!(out.contains("-q, --quiet"), "{command}: {out}");
+        // next_line_help: every flag's text on the line after the flag
+        assert!(
+            out.contains("--help\n          Print help"),
+            "{command}: {out}"
+        );
+        if out.contains("--init <INIT>") {
+            assert!(out.contains("rai"), "{command}: {out}");
+        }
+        if ["inspect", "train", "audit", "export-vnnlib"].contains(&command) {
+            assert!(
+                out.contains("--arch <ARCH>\n          Required unless --weights"),
+                "{command}: {out}"
+            );
+        }
+    }
+    let (_, out, _) = deadrelu(&["export-vnnlib", "--help"]);
+    assert!(
+        out.contains("--layer <LAYER>\n          Required:"),
+        "{out}"
+    );
+    assert!(out.contains("--out <OUT>\n          Required:"), "{out}");
+}
+
+/// `audit --optimizer-state` needs `--weights` and `--optimizer`, `--optimizer` needs
+/// `--optimizer-state`; `--box-budget` without `--domain` and `--target` with CSV data
+/// are named in one warning each.
+#[test]
+fn checkpoint_flags_required_and_ignored_flags_warned_once() {
+    let (code, _, err) = deadrelu(&["audit", "--arch", "1,2,1", "--optimizer", "adam"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--optimizer-state"), "{err}");
+    let (code, _, err) = deadrelu(&[
+        "audit",
+        "--arch",
+        "1,2,1",
+        "--optimizer-state",
+        "s.json",
+        "--optimizer",
+        "adam",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--weights"), "{err}");
+    let (code, _, err) = deadrelu(&["inspect", "--arch", "1,2,1", "--box-budget", "5"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err.matches("--box-budget is ignored without --domain")
+            .count(),
+        1,
+        "{err}"
+    );
+    let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/abs_data.csv");
+    let data = format!("csv:{csv}");
+    for command in ["inspect", "audit"] {
+        let mut args = vec![
+            command, "--arch", "1,2,1", "--data", &data, "--target", "sin",
+        ];
+        if command == "audit" {
+            args.extend(["--steps", "1", "--optimizers", "sgd"]);
+        }
+        let (code, _, err) = deadrelu(&args);
+        assert!(code == 0 || code == 1, "{err}");
+        assert_eq!(
+            err.matches("--target is ignored").count(),
+            1,
+            "{command}: {err}"
+        );
+    }
+    let (code, _, err) = deadrelu(&[
+        "inspect",
+        "--arch",
+        "1,2,1",
+        "--data",
+        &data,
+        "--mode",
+        "f64",
+        "--data-seed",
+        "3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err.matches("--data-seed is ignored").count(), 1, "{err}");
+}

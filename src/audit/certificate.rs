@@ -73,6 +73,7 @@ impl Certificate {
                     "steps": r.steps,
                     "batch": r.batch,
                     "batch_seed": r.batch_seed,
+                    "arithmetic": r.arithmetic,
                     "frozen": r.frozen,
                     "layer_stayed_dead": r.layer_stayed_dead,
                     "constant_realization": r.constant_realization,

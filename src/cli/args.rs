@@ -35,15 +35,16 @@ impl Mode {
 /// The shared options of INTERFACE.md.
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
-    /// Widths l_0..l_L, e.g. 1,8,8,1 (L >= 2, all >= 1). Required unless --weights, whose
-    /// architecture it must then match.
+    /// Required unless --weights (whose architecture it must then match): widths l_0..l_L,
+    /// e.g. 1,8,8,1 (L >= 2, all >= 1).
     #[arg(long, value_delimiter = ',', required_unless_present = "weights")]
     pub arch: Option<Vec<usize>>,
     /// Initialization: torch-default, he-normal, he-uniform, glorot-normal, glorot-uniform,
     /// lecun-normal, rai, uniform:C, normal:S. Ignored with --weights.
     #[arg(long, default_value = "torch-default")]
     pub init: Given<InitScheme>,
-    /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
+    /// Biases: default (the scheme's own), zero, same (as the weights), uniform:C, normal:S,
+    /// const:V.
     #[arg(long, default_value = "default")]
     pub bias_init: Given<BiasInit>,
     /// Seed of the initialization (trial 0 of its ChaCha8 stream family). Ignored with --weights.
@@ -77,7 +78,8 @@ pub struct DataArgs {
     /// Seed of uniform:A,B:M data.
     #[arg(id = "data_seed", long = "data-seed", default_value_t = 0)]
     pub seed: u64,
-    /// Target of synthetic data: abs, square, sin, relu-bump, const:V.
+    /// Target of data without targets (grid, uniform, npy/npz/safetensors without y): abs,
+    /// square, sin, relu-bump, const:V.
     #[arg(long, default_value = "abs")]
     pub target: Given<Target>,
 }

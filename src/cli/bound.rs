@@ -47,7 +47,8 @@ pub struct BoundArgs {
     /// lecun-normal, rai (certified enclosure p_lo, p_hi; p when rational).
     #[arg(long, default_value = "torch-default")]
     pub init: Given<InitScheme>,
-    /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
+    /// Biases: default (the scheme's own), zero, same (as the weights), uniform:C, normal:S,
+    /// const:V.
     #[arg(long, default_value = "default")]
     pub bias_init: Given<BiasInit>,
     /// Widths l_0,l_1,...: the input dimension d = l_0 and the first-layer width l_1
@@ -67,7 +68,7 @@ pub struct BoundArgs {
     /// P(at least one of l_1 neurons inactive).
     #[arg(long)]
     pub width: Option<usize>,
-    /// Print one JSON object on stdout.
+    /// Print one JSON object on stdout and nothing else there.
     #[arg(long)]
     pub json: bool,
 }

@@ -2,8 +2,8 @@
 
 use super::args::BoxDomain;
 use super::format::{
-    decision_json, decision_line, first_layer_json, first_layer_line, number, print_json,
-    readable, show,
+    decision_json, decision_line, first_layer_json, first_layer_line, number, print_json, readable,
+    show,
 };
 use super::{CliError, CommonArgs, Mode};
 use crate::activity::{Activity, activity_on_data};
@@ -22,10 +22,12 @@ pub struct InspectArgs {
     /// (faster on large data; lists the near ties whose float sign is not certain).
     #[arg(long, value_enum, default_value_t = Mode::Exact, hide_possible_values = true)]
     pub mode: Mode,
-    /// Also decide, exactly, which hidden layers are dead on the input box [A,B]^d.
+    /// Also decide, exactly, which hidden layers are dead on the input box [A,B]^d
+    /// (box:A,B).
     #[arg(long, allow_hyphen_values = true)]
     pub domain: Option<BoxDomain>,
-    /// Most sub-boxes the box decision may explore per layer before answering unknown.
+    /// With --domain: most nodes (branch-and-bound nodes, sub-boxes or phase regions) the
+    /// box decision may explore per layer before answering unknown.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
 }
@@ -213,6 +215,9 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     // every option is checked before anything is computed or printed
     let domain = args.domain.as_ref().map(|d| (d.lo.clone(), d.hi.clone()));
     args.common.warn_ignored();
+    if args.domain.is_none() && args.box_budget != 20_000 {
+        super::warn("--box-budget is ignored without --domain");
+    }
     let (arch, points, report, exact_net) = match args.mode {
         Mode::Exact if let Some((arch, points, report)) = inspect_exact_fast(&args.common)? => {
             (arch, points, report, None)

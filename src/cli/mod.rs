@@ -89,7 +89,7 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     /// Print nothing on stderr but errors: no progress bar, warning or note.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, display_order = 1000)]
     quiet: bool,
 }
 
