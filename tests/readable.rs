@@ -405,3 +405,50 @@ fn checkpoint_flags_required_and_ignored_flags_warned_once() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(err.matches("--data-seed is ignored").count(), 1, "{err}");
 }
+
+/// A checkpoint audit asked for a certificate that it cannot write says so (JSON
+/// `certificate_note`, a line in the report) and writes no file.
+#[test]
+fn checkpoint_audit_says_why_no_certificate() {
+    let dir = temp_dir("ckpt");
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
+    std::fs::write(
+        path("w.json"),
+        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        path("mom.json"),
+        r#"{"state":{"1":{"momentum_buffer":[-0.5,-0.5]}},"param_groups":[{"params":[0,1,2,3]}]}"#,
+    )
+    .unwrap();
+    let data = format!("csv:{}", path("data.csv"));
+    let cert = path("cert.json");
+    let args = [
+        "audit",
+        "--weights",
+        &path("w.json"),
+        "--data",
+        &data,
+        "--optimizer-state",
+        &path("mom.json"),
+        "--optimizer",
+        "momentum",
+        "--lr",
+        "1/4",
+        "--certificate",
+        &cert,
+    ];
+    let v = json(&[&args[..], &["--json"]].concat());
+    assert_eq!(v["verdict"], "may-revive", "{v}");
+    assert_eq!(v["certificate"], serde_json::Value::Null);
+    let note = v["certificate_note"].as_str().unwrap();
+    assert!(note.starts_with("no certificate written to"), "{note}");
+    assert!(note.ends_with("no hidden layer is certified dead forever"), "{note}");
+    let (code, out, err) = deadrelu(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(note), "{out}");
+    assert!(!std::path::Path::new(&cert).exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

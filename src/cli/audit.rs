@@ -49,7 +49,7 @@ pub struct AuditArgs {
     pub box_budget: usize,
     /// Checkpoint mode: PyTorch's optimizer state_dict as JSON; requires --weights (the
     /// checkpoint's parameters) and --optimizer. Decides whether each dead layer stays dead
-    /// forever; --optimizers, --steps, --batch, --batch-seed and --domain do not apply.
+    /// forever; --optimizers, --steps, --batch, --batch-seed, --domain and --coq do not apply.
     #[arg(long, requires_all = ["optimizer", "weights"])]
     pub optimizer_state: Option<PathBuf>,
     /// The optimizer of --optimizer-state (sgd, momentum, nesterov, adagrad, rmsprop,
@@ -295,9 +295,10 @@ pub fn run(args: &AuditArgs) -> Result<(), CliError> {
             || args.batch != 8
             || args.batch_seed != 0
             || args.domain.is_some()
+            || args.coq.is_some()
         {
             super::warn(
-                "--optimizers, --steps, --batch, --batch-seed and --domain are ignored with --optimizer-state",
+                "--optimizers, --steps, --batch, --batch-seed, --domain and --coq are ignored with --optimizer-state",
             );
         }
         return super::audit_checkpoint::run(args, path);
