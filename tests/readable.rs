@@ -445,7 +445,10 @@ fn checkpoint_audit_says_why_no_certificate() {
     assert_eq!(v["certificate"], serde_json::Value::Null);
     let note = v["certificate_note"].as_str().unwrap();
     assert!(note.starts_with("no certificate written to"), "{note}");
-    assert!(note.ends_with("no hidden layer is certified dead forever"), "{note}");
+    assert!(
+        note.ends_with("no hidden layer is certified dead forever"),
+        "{note}"
+    );
     let (code, out, err) = deadrelu(&args);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains(note), "{out}");
