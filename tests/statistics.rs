@@ -323,7 +323,7 @@ fn bound_command_and_plot() {
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(
-        text.starts_with("<svg") && text.contains("width 3 rai"),
+        text.starts_with("<svg") && text.contains("width 3, rai"),
         "{}",
         &text[..200.min(text.len())]
     );

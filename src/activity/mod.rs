@@ -16,6 +16,7 @@ pub mod batched_inspect;
 pub mod domain;
 pub mod exact_dyadic;
 pub mod filtered;
+pub mod frozen;
 pub mod phases;
 
 use crate::data::Dataset;

@@ -15,7 +15,8 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
-    /// Exact rationals (num-rational's BigRational; rug under `--features gmp` with `--gmp`).
+    /// Exact: every sign decided exactly (a float filter with a proven error bound, exact
+    /// rationals where it does not settle), risks and `V` as exact rationals.
     Exact,
     /// IEEE doubles.
     F64,
@@ -34,16 +35,19 @@ impl Mode {
 /// The shared options of INTERFACE.md.
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
-    /// Widths l_0..l_L, e.g. 1,8,8,1 (L >= 2, all >= 1). Inferred from --weights if omitted there.
-    #[arg(long, value_delimiter = ',')]
+    /// Required unless --weights (whose architecture it must then match): widths l_0..l_L,
+    /// e.g. 1,8,8,1 (L >= 2, all >= 1).
+    #[arg(long, value_delimiter = ',', required_unless_present = "weights")]
     pub arch: Option<Vec<usize>>,
-    /// Initialization: uniform:C, normal:S, torch-default, he-normal, he-uniform, glorot-normal, glorot-uniform, lecun-normal.
+    /// Initialization: torch-default, he-normal, he-uniform, glorot-normal, glorot-uniform,
+    /// lecun-normal, rai, uniform:C, normal:S. Ignored with --weights.
     #[arg(long, default_value = "torch-default")]
     pub init: Given<InitScheme>,
-    /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
+    /// Biases: default (the scheme's own), zero, same (as the weights), uniform:C, normal:S,
+    /// const:V.
     #[arg(long, default_value = "default")]
     pub bias_init: Given<BiasInit>,
-    /// Seed of the initialization (trial 0 of its ChaCha8 stream family).
+    /// Seed of the initialization (trial 0 of its ChaCha8 stream family). Ignored with --weights.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Theta from a file instead of --init, by extension: JSON {"arch":[..],"params":[..]}, or a
@@ -74,12 +78,28 @@ pub struct DataArgs {
     /// Seed of uniform:A,B:M data.
     #[arg(id = "data_seed", long = "data-seed", default_value_t = 0)]
     pub seed: u64,
-    /// Target of synthetic data: abs, square, sin, relu-bump, const:V.
+    /// Target of data without targets (grid, uniform, npy/npz/safetensors without y): abs,
+    /// square, sin, relu-bump, const:V.
     #[arg(long, default_value = "abs")]
     pub target: Given<Target>,
 }
 
 impl DataArgs {
+    /// Warns about data flags that have no effect: `--target` with data that carry their
+    /// targets (CSV, `npy:X.npy,Y.npy`) and `--data-seed` with data that are not random.
+    pub fn warn_ignored(&self) {
+        let carries_targets = matches!(
+            self.spec.value,
+            DataSpec::Csv(_) | DataSpec::Npy { y: Some(_), .. }
+        );
+        if carries_targets && self.target.text != "abs" {
+            super::warn("--target is ignored: these data carry their own targets");
+        }
+        if !matches!(self.spec.value, DataSpec::Uniform { .. }) && self.seed != 0 {
+            super::warn("--data-seed is ignored: only uniform:A,B:M data are random");
+        }
+    }
+
     /// The data specification and the target (parsed by clap already).
     pub fn parse(&self) -> (DataSpec, Target) {
         (self.spec.value.clone(), self.target.value.clone())
@@ -111,6 +131,23 @@ impl CommonArgs {
             .clone()
             .ok_or_else(|| CliError::Input("--arch is required (e.g. --arch 1,8,8,1)".into()))?;
         Arch::new(widths).map_err(|e| CliError::input("--arch", e))
+    }
+
+    /// Warns (on stderr, unless `--quiet`) about the flags of this setup that have no
+    /// effect: `--init`, `--bias-init` and `--seed` with `--weights`, and the data flags of
+    /// [`DataArgs::warn_ignored`]. Each command calls it once.
+    pub fn warn_ignored(&self) {
+        if let Some(path) = &self.weights
+            && (self.init.text != "torch-default"
+                || self.bias_init.text != "default"
+                || self.seed != 0)
+        {
+            super::warn(&format!(
+                "--init, --bias-init and --seed are ignored: theta is read from {}",
+                path.display()
+            ));
+        }
+        self.data.warn_ignored();
     }
 
     /// Builds the network (from `--weights` or `--init`) and the data.

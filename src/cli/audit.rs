@@ -1,7 +1,9 @@
 //! `deadrelu audit` and `deadrelu check`.
 
 use super::args::{BoxDomain, OptimArgs, Setup};
-use super::format::{decision_json, print_json, show};
+use super::format::{
+    decision_json, first_layer_json, first_layer_line, print_json, readable, show,
+};
 use super::{CliError, CommonArgs};
 use crate::activity::domain::{BoxDecision, DeadProof, cube, decide_dead_on_box_with};
 use crate::audit::{AuditOptions, Certificate, CheckError, audit, check_certificate};
@@ -41,16 +43,18 @@ pub struct AuditArgs {
     /// dead on the box is the one certified, and the certificate carries the proof.
     #[arg(long)]
     pub domain: Option<BoxDomain>,
-    /// Most branch-and-bound nodes the box decision visits per layer (then, for d <= 4, at most that many sub-boxes and phase regions) before answering unknown.
+    /// With --domain: most nodes (branch-and-bound nodes, sub-boxes or phase regions) the
+    /// box decision may explore per layer before answering unknown.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
-    /// Checkpoint mode: PyTorch's optimizer state_dict as JSON (with --weights and
-    /// --optimizer): decide whether each dead layer stays dead forever.
-    #[arg(long)]
+    /// Checkpoint mode: PyTorch's optimizer state_dict as JSON; requires --weights (the
+    /// checkpoint's parameters) and --optimizer. Decides whether each dead layer stays dead
+    /// forever; --optimizers, --steps, --batch, --batch-seed, --domain and --coq do not apply.
+    #[arg(long, requires_all = ["optimizer", "weights"])]
     pub optimizer_state: Option<PathBuf>,
     /// The optimizer of --optimizer-state (sgd, momentum, nesterov, adagrad, rmsprop,
-    /// adam, adamax, amsgrad, nadam, adadelta).
-    #[arg(long)]
+    /// adam, adamax, amsgrad, nadam, adadelta); requires --optimizer-state.
+    #[arg(long, requires = "optimizer_state")]
     pub optimizer: Option<String>,
 }
 
@@ -59,7 +63,7 @@ pub struct AuditArgs {
 pub struct CheckArgs {
     /// The certificate to re-verify.
     pub path: PathBuf,
-    /// Print one JSON object.
+    /// Print one JSON object on stdout and nothing else there.
     #[arg(long)]
     pub json: bool,
 }
@@ -81,7 +85,12 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
     let domain = match &args.domain {
         Some(domain) => match box_layer(&setup, domain, args.box_budget)? {
             Ok(found) => Some(found),
-            Err(not_applicable) => return Ok(not_applicable),
+            Err(mut not_applicable) => {
+                if let Some(note) = not_written(args, "no hidden layer is proven dead on the box") {
+                    not_applicable["certificate_note"] = json!(note);
+                }
+                return Ok(not_applicable);
+            }
         },
         None => None,
     };
@@ -129,6 +138,25 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
     spinner.finish();
     let strings =
         |v: &[crate::scalar::BigRational]| v.iter().map(rational_string).collect::<Vec<_>>();
+    let note = if certificate_path.is_null() && coq_path.is_null() {
+        let why = match report.dead_layer {
+            None => {
+                "no hidden layer is dead on the data, so there is nothing to certify".to_string()
+            }
+            Some(_) => format!(
+                "the verdict is {}{}",
+                report.verdict.name(),
+                report
+                    .verdict
+                    .reason()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+        };
+        not_written(args, &why)
+    } else {
+        None
+    };
     Ok(json!({
         "arch": setup.net.arch().widths(),
         "verdict": report.verdict.name(),
@@ -157,8 +185,25 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
         })).collect::<Vec<_>>(),
         "certificate": certificate_path,
         "coq": coq_path,
+        "certificate_note": note,
+        "first_layer_inactive": first_layer_json(setup.net.arch(), &report.activity),
         "domain": domain.as_ref().map(|d| d.json.clone()),
     }))
+}
+
+/// The sentence saying why a requested certificate (or Coq file) was not written.
+fn not_written(args: &AuditArgs, why: &str) -> Option<String> {
+    let requested: Vec<String> = [&args.certificate, &args.coq]
+        .into_iter()
+        .flatten()
+        .map(|p| p.display().to_string())
+        .collect();
+    (!requested.is_empty()).then(|| {
+        format!(
+            "no certificate written to {}: {why}",
+            requested.join(" or ")
+        )
+    })
 }
 
 fn write_file(path: &std::path::Path, text: &str) -> Result<(), CliError> {
@@ -249,8 +294,23 @@ fn box_layer(
 /// # Errors
 /// [`CliError`] for bad options.
 pub fn run(args: &AuditArgs) -> Result<(), CliError> {
+    args.common.warn_ignored();
     if let Some(path) = &args.optimizer_state {
+        if args.optimizers != "all"
+            || args.steps != 50
+            || args.batch != 8
+            || args.batch_seed != 0
+            || args.domain.is_some()
+            || args.coq.is_some()
+        {
+            super::warn(
+                "--optimizers, --steps, --batch, --batch-seed, --domain and --coq are ignored with --optimizer-state",
+            );
+        }
         return super::audit_checkpoint::run(args, path);
+    }
+    if args.domain.is_none() && args.box_budget != 20_000 {
+        super::warn("--box-budget is ignored without --domain");
     }
     let v = audit_json(args)?;
     if args.common.json {
@@ -267,44 +327,74 @@ pub fn print_report(v: &Value) {
     if let Some(reason) = v["reason"].as_str() {
         println!("  reason: {reason}");
     }
+    if v["first_layer_inactive"].is_object() {
+        println!("{}", first_layer_line(&v["first_layer_inactive"]));
+    }
     if v["dead_layer"].is_null() {
         for l in v["domain"]["layers"].as_array().into_iter().flatten() {
             println!("  {}", super::format::decision_line(l));
         }
+        let first_inactive = v["first_layer_inactive"]["neurons"]
+            .as_array()
+            .is_some_and(|n| !n.is_empty());
+        if v["verdict"] == "mechanism-not-applicable" && v["domain"].is_null() && first_inactive {
+            println!(
+                "no hidden layer is dead, so the network is not frozen as a whole; the inactive first-layer neurons are, but whether the smaller network still reaches the infimum is not decided here"
+            );
+        }
+        if let Some(note) = v["certificate_note"].as_str() {
+            println!("{note}");
+        }
         return;
     }
+    let dead: Vec<String> = v["dead_layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|k| k.to_string())
+        .collect();
     println!(
-        "dead layers on the data (exact): {}; certificate uses layer {}",
-        v["dead_layers"], v["dead_layer"]
+        "dead layers on the data (exact): {}; the certificate uses layer {}",
+        dead.join(", "),
+        v["dead_layer"]
     );
     println!(
-        "constant value of the realization on the data: {}",
-        v["constant_value"]
+        "the network is constant on the data, with value {}",
+        readable(&v["constant_value"], false)
     );
-    println!("risk R(theta_0) = {}", super::format::brief(&v["risk"]));
-    println!("best-constant risk V = {}", show(&v["best_constant_risk"]));
-    if let Some(w) = v["witness_risk"].as_str() {
+    println!(
+        "risk R(theta_0) = {}, best-constant risk V = {} (exact fractions in --json and in the certificate)",
+        readable(&v["risk"], false),
+        readable(&v["best_constant_risk"], false)
+    );
+    if !v["witness_risk"].is_null() {
         println!(
-            "witness theta* has exact risk {w} < V: the infimum is below V, so no frozen trajectory reaches a global minimizer"
+            "witness theta* has exact risk {} < V: the infimum is below V, so no frozen trajectory reaches a global minimizer",
+            readable(&v["witness_risk"], false)
         );
     }
     println!(
         "frozen coordinates (layers 1..k and W_(k+1)): {} of {}",
         v["frozen_coordinates"], v["params"]
     );
+    let yes_no = |x: &Value| match x.as_bool() {
+        Some(true) => "yes",
+        Some(false) => "NO",
+        None => "undecided",
+    };
     for run in v["optimizers"].as_array().into_iter().flatten() {
         println!(
-            "  {:<9} {:>4} steps {:<12} frozen {}  layer dead throughout {}  constant {}  risk >= V {}",
+            "  {:<9} {:>4} steps {:<12} frozen {:<3}  layer dead throughout {:<3}  constant {:<3}  risk >= V {}",
             run["name"].as_str().unwrap_or(""),
             run["steps"],
             run["batch"]
                 .as_u64()
                 .map(|b| format!("batch {b}"))
                 .unwrap_or_else(|| "full batch".into()),
-            run["frozen"],
-            run["layer_stayed_dead"],
-            run["constant_realization"],
-            run["risk_never_below_best_constant"]
+            yes_no(&run["frozen"]),
+            yes_no(&run["layer_stayed_dead"]),
+            yes_no(&run["constant_realization"]),
+            yes_no(&run["risk_never_below_best_constant"])
         );
     }
     if let Some(d) = v["domain"].as_object() {
@@ -320,6 +410,9 @@ pub fn print_report(v: &Value) {
     }
     if let Some(path) = v["certificate"].as_str() {
         println!("certificate written to {path}; re-verify with `deadrelu check {path}`");
+    }
+    if let Some(note) = v["certificate_note"].as_str() {
+        println!("{note}");
     }
 }
 

@@ -120,6 +120,13 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         })?;
         certificate_path = json!(path.display().to_string());
     }
+    let note = match (&args.certificate, report.certified()) {
+        (Some(path), None) => Some(format!(
+            "no certificate written to {}: no hidden layer is certified dead forever",
+            path.display()
+        )),
+        _ => None,
+    };
     Ok(json!({
         "mode": "checkpoint",
         "arch": setup.net.arch().widths(),
@@ -131,6 +138,7 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         "certified_layer": report.certified().map(|d| d.layer),
         "layers": layers,
         "certificate": certificate_path,
+        "certificate_note": note,
     }))
 }
 
@@ -161,7 +169,7 @@ pub fn run(args: &AuditArgs, state_path: &std::path::Path) -> Result<(), CliErro
                 "; alive at data point {} neuron {} (pre-activation {}) for a parameter in the box",
                 w["data_point"],
                 w["neuron"],
-                super::format::brief(&w["preactivation"])
+                super::format::readable(&w["preactivation"], false)
             );
         }
         if let Some(r) = l["reason"].as_str() {
@@ -171,6 +179,9 @@ pub fn run(args: &AuditArgs, state_path: &std::path::Path) -> Result<(), CliErro
     }
     if let Some(path) = v["certificate"].as_str() {
         println!("certificate written to {path}; re-verify with `deadrelu check {path}`");
+    }
+    if let Some(note) = v["certificate_note"].as_str() {
+        println!("{note}");
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! inactive on a box, and that at least one of `--width` is.
 
 use crate::cli::CliError;
-use crate::cli::args::Given;
+use crate::cli::args::{BoxDomain, Given};
 use crate::cli::format::{print_json, to_f64};
 use crate::net::init::{BiasInit, InitScheme};
 use crate::scalar::{BigRational, rational_string};
@@ -43,23 +43,32 @@ fn at_least_one_of(p_lo: f64, p_hi: f64, w: usize) -> (f64, f64) {
 #[derive(Args, Debug, Clone)]
 pub struct BoundArgs {
     /// Initialization: uniform:C, torch-default, he-uniform, glorot-uniform (exact p);
-    /// normal:S, he-normal, glorot-normal (needs --width unless biases are zero),
+    /// normal:S, he-normal, glorot-normal (needs l_1, the second entry of --arch, unless biases are zero),
     /// lecun-normal, rai (certified enclosure p_lo, p_hi; p when rational).
     #[arg(long, default_value = "torch-default")]
     pub init: Given<InitScheme>,
-    /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
+    /// Biases: default (the scheme's own), zero, same (as the weights), uniform:C, normal:S,
+    /// const:V.
     #[arg(long, default_value = "default")]
     pub bias_init: Given<BiasInit>,
-    /// Input dimension d = l_0.
-    #[arg(long, default_value_t = 1)]
-    pub inputs: usize,
-    /// The box [A,B]^d.
-    #[arg(long, default_value = "-1,1", allow_hyphen_values = true)]
-    pub r#box: String,
-    /// First-layer width l_1, for P(at least one of l_1 neurons inactive).
+    /// Widths l_0,l_1,...: the input dimension d = l_0 and the first-layer width l_1
+    /// (deeper widths are not used), e.g. 2,8,1.
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["inputs", "width"])]
+    pub arch: Option<Vec<usize>>,
+    /// The input box [A,B]^d, as box:A,B [default: box:-1,1].
+    #[arg(long, allow_hyphen_values = true, conflicts_with = "box")]
+    pub domain: Option<BoxDomain>,
+    /// Older spelling of the first entry of --arch: the input dimension d [default: 1].
+    #[arg(long)]
+    pub inputs: Option<usize>,
+    /// Older spelling of --domain: A,B.
+    #[arg(long, allow_hyphen_values = true)]
+    pub r#box: Option<String>,
+    /// Older spelling of the second entry of --arch: the first-layer width l_1, for
+    /// P(at least one of l_1 neurons inactive).
     #[arg(long)]
     pub width: Option<usize>,
-    /// Print one JSON object on stdout.
+    /// Print one JSON object on stdout and nothing else there.
     #[arg(long)]
     pub json: bool,
 }
@@ -71,32 +80,54 @@ pub struct BoundArgs {
 pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
     let scheme: InitScheme = args.init.value.clone();
     let bias: BiasInit = args.bias_init.value.clone();
-    let (a, b) = args.r#box.split_once(',').ok_or_else(|| {
-        CliError::Input(format!(
-            "--box {}: expected A,B",
-            crate::limits::shown(&args.r#box)
-        ))
-    })?;
-    let a = crate::scalar::parse_rational(a).map_err(|e| CliError::input("--box", e))?;
-    let b = crate::scalar::parse_rational(b).map_err(|e| CliError::input("--box", e))?;
+    let (a, b) = match (&args.domain, &args.r#box) {
+        (Some(domain), _) => (domain.lo.clone(), domain.hi.clone()),
+        (None, Some(text)) => {
+            let (a, b) = text.split_once(',').ok_or_else(|| {
+                CliError::Input(format!(
+                    "--box {}: expected A,B",
+                    crate::limits::shown(text)
+                ))
+            })?;
+            (
+                crate::scalar::parse_rational(a).map_err(|e| CliError::input("--box", e))?,
+                crate::scalar::parse_rational(b).map_err(|e| CliError::input("--box", e))?,
+            )
+        }
+        (None, None) => (
+            BigRational::from_integer((-1).into()),
+            BigRational::from_integer(1.into()),
+        ),
+    };
     if a > b {
-        return Err(CliError::Input("--box: A must be <= B".into()));
+        return Err(CliError::Input("--domain: A must be <= B".into()));
     }
-    if args.inputs == 0 || args.inputs > 64 {
-        return Err(CliError::Input("--inputs: must be in 1..=64".into()));
+    let (inputs, width) = match &args.arch {
+        Some(widths) => {
+            if widths.is_empty() || widths.contains(&0) {
+                return Err(CliError::Input(
+                    "--arch: expected widths l_0,l_1,... all >= 1".into(),
+                ));
+            }
+            (widths[0], widths.get(1).copied())
+        }
+        None => (args.inputs.unwrap_or(1), args.width),
+    };
+    if inputs == 0 || inputs > 64 {
+        return Err(CliError::Input(
+            "--arch: the input dimension l_0 must be in 1..=64".into(),
+        ));
     }
     let term: Option<BiasTerm> = if scheme == InitScheme::Rai {
         None
     } else {
         exact_bias_term(&scheme, &bias)
     };
-    let exact = term.map(|t| p_inactive_uniform(args.inputs, &a, &b, &t));
+    let exact = term.map(|t| p_inactive_uniform(inputs, &a, &b, &t));
     let enclosure = match &exact {
         Some(_) => None,
-        None => {
-            crate::stats::bound_normal::p_enclosure(&scheme, &bias, args.inputs, args.width, &a, &b)
-                .map_err(|e| CliError::Input(format!("--init {}: {e}", args.init)))?
-        }
+        None => crate::stats::bound_normal::p_enclosure(&scheme, &bias, inputs, width, &a, &b)
+            .map_err(|e| CliError::Input(format!("--init {}: {e}", args.init)))?,
     };
     let p = exact.or_else(|| enclosure.as_ref().and_then(|e| e.exact.clone()));
     let (p_lo, p_hi) = match (&p, &enclosure) {
@@ -107,26 +138,26 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
     // Exactly for widths up to MAX_EXACT_WIDTH; beyond, (1-p)^w has too many digits to
     // print, and only the rigorous f64 enclosure is given.
     let one = || BigRational::from_integer(1.into());
-    let exact_at_least_one = match (&p, args.width) {
+    let exact_at_least_one = match (&p, width) {
         (Some(p), Some(w)) if w <= MAX_EXACT_WIDTH => {
             Some(one() - num_traits::pow::pow(one() - p, w))
         }
         _ => None,
     };
     // 1 - (1-p)^w is increasing in p: the enclosure's ends give its enclosure
-    let at_least_one_range = match (p_lo, p_hi, args.width) {
+    let at_least_one_range = match (p_lo, p_hi, width) {
         (Some(lo), Some(hi), Some(w)) => Some(at_least_one_of(lo, hi, w)),
         _ => None,
     };
     let mut v = json!({
         "init": args.init.text,
         "bias_init": args.bias_init.text,
-        "inputs": args.inputs,
+        "inputs": inputs,
         "box": [rational_string(&a), rational_string(&b)],
         "p": p.as_ref().map(rational_string),
         "p_lo": p_lo,
         "p_hi": p_hi,
-        "width": args.width,
+        "width": width,
         "p_at_least_one_dead": exact_at_least_one.as_ref().map(rational_string),
         "p_at_least_one_dead_f64": exact_at_least_one.as_ref().map(to_f64),
         "p_at_least_one_dead_range": at_least_one_range.map(|(lo, hi)| [lo, hi]),
@@ -148,26 +179,38 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
         "P(one first-layer neuron inactive on [{}, {}]^{})",
         rational_string(&a),
         rational_string(&b),
-        args.inputs
+        inputs
     );
     match (&p, p_lo, p_hi) {
-        (Some(p), _, _) => println!("{label} = {} = {:.6}", rational_string(p), to_f64(p)),
+        (Some(p), _, _) => println!("{label} = {}", exact_text(p)),
         (None, Some(lo), Some(hi)) => println!("{label} in [{lo:.12}, {hi:.12}] (certified)"),
         _ => println!(
             "no p for {} with biases {} (see `deadrelu bound --help`)",
             args.init, args.bias_init
         ),
     }
-    if let (Some(q), Some(w)) = (&exact_at_least_one, args.width) {
+    if let (Some(q), Some(w)) = (&exact_at_least_one, width) {
         println!(
-            "P(at least one of {w} first-layer neurons inactive) = {} = {:.6}",
-            rational_string(q),
-            to_f64(q)
+            "P(at least one of {w} first-layer neurons inactive) = {}",
+            exact_text(q)
         );
-    } else if let (Some((lo, hi)), Some(w)) = (at_least_one_range, args.width) {
+    } else if let (Some((lo, hi)), Some(w)) = (at_least_one_range, width) {
         println!("P(at least one of {w} first-layer neurons inactive) in [{lo:.10}, {hi:.10}]");
     }
     Ok(())
+}
+
+/// An exact probability for people: its decimal, and the fraction when it is short.
+fn exact_text(q: &BigRational) -> String {
+    let fraction = rational_string(q);
+    let value = crate::cli::format::probability(to_f64(q));
+    if fraction == value {
+        format!("{value} (exact)")
+    } else if fraction.len() <= 24 {
+        format!("{value} (exactly {fraction})")
+    } else {
+        format!("{value} (exact fraction in --json)")
+    }
 }
 
 /// The doubles just below and above an exact rational.

@@ -1,7 +1,6 @@
 //! `deadrelu demo`: a one-minute tour that needs no arguments.
 
 use super::CliError;
-use super::format::show;
 use super::inspect::inspect_in;
 use crate::audit::{AuditOptions, Certificate, audit, check_certificate};
 use crate::data::{DataSpec, Target};
@@ -9,7 +8,6 @@ use crate::net::Arch;
 use crate::net::init::{BiasInit, InitScheme, init_network};
 use crate::optim::{Hyper, OptimizerKind};
 use crate::scalar::BigRational;
-use crate::scalar::rational_string;
 use clap::Args;
 
 /// Options of `demo`.
@@ -83,10 +81,9 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             .unwrap_or(f64::NAN)
     };
     println!(
-        "   So the network is constant on the data: risk {:.6} (exact rational in `inspect --json`), while the best constant has risk V = {} = {:.6}.",
-        approx(&report.risk),
-        show(&report.best_constant_risk),
-        approx(&report.best_constant_risk)
+        "   So the network is constant on the data: risk {}, while the best constant has risk V = {} (both exact fractions in `inspect --json`).",
+        super::format::decimal(approx(&report.risk)),
+        super::format::decimal(approx(&report.best_constant_risk))
     );
     let (_, grad) = net
         .risk_and_gradient(&data, None)
@@ -127,10 +124,13 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         audit(&net, &data, &options, |_| {}).map_err(|e| CliError::input("demo", e))?;
     println!("   verdict: {}", audit_report.verdict.name());
     if let Some((_, w)) = &audit_report.witness {
+        let f = |q: &crate::scalar::BigRational| {
+            super::format::decimal(crate::scalar::Scalar::to_f64(q))
+        };
         println!(
-            "   witness risk {} < V = {}",
-            rational_string(w),
-            rational_string(&audit_report.best_constant_risk)
+            "   witness risk {} < V = {} (compared exactly)",
+            f(w),
+            f(&audit_report.best_constant_risk)
         );
     }
     let runs = &audit_report.runs;

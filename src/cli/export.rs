@@ -19,20 +19,21 @@ use std::path::PathBuf;
 pub struct ExportArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// The hidden layer k of the query (1-based).
+    /// Required: the hidden layer k of the query (1-based).
     #[arg(long)]
     pub layer: usize,
     /// The input box [A,B]^d (box:A,B).
     #[arg(long, default_value = "box:-1,1", allow_hyphen_values = true)]
     pub domain: BoxDomain,
-    /// Write PREFIX.onnx and PREFIX.vnnlib (and PREFIX.nnet with --nnet).
+    /// Required: write PREFIX.onnx and PREFIX.vnnlib (and PREFIX.nnet with --nnet).
     #[arg(long)]
     pub out: PathBuf,
     /// Also write the `.nnet` text format (Reluplex, Marabou, NNV).
     #[arg(long)]
     pub nnet: bool,
-    /// Element type of the ONNX tensors (f32 rounds; the rounding is reported).
-    #[arg(long, value_enum, default_value = "f64")]
+    /// Element type of the ONNX tensors: f64 (exact for parameters that are doubles) or f32
+    /// (rounded; the rounding is reported).
+    #[arg(long, value_enum, default_value = "f64", hide_possible_values = true)]
     pub dtype: DtypeArg,
     /// The query asks for some z_kj >= MARGIN (VNN-LIB has no strict inequality).
     #[arg(long, default_value = "0", allow_hyphen_values = true, value_parser = rational)]
@@ -72,6 +73,7 @@ fn write(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
 /// # Errors
 /// [`CliError`] for bad options or unwritable files.
 pub fn run(args: &ExportArgs) -> Result<(), CliError> {
+    args.common.warn_ignored();
     let setup = args.common.setup()?;
     let net = &setup.net;
     let arch = net.arch();

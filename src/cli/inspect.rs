@@ -1,7 +1,10 @@
 //! `deadrelu inspect`: activity of theta on the data.
 
 use super::args::BoxDomain;
-use super::format::{brief, decision_json, decision_line, number, print_json, show};
+use super::format::{
+    decision_json, decision_line, first_layer_json, first_layer_line, number, print_json, readable,
+    show,
+};
 use super::{CliError, CommonArgs, Mode};
 use crate::activity::{Activity, activity_on_data};
 use crate::data::Dataset;
@@ -15,13 +18,16 @@ use serde_json::{Value, json};
 pub struct InspectArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Arithmetic: exact rationals or f64.
-    #[arg(long, value_enum, default_value_t = Mode::Exact)]
+    /// Arithmetic: exact (every sign decided exactly; risk and V as exact fractions) or f64
+    /// (faster on large data; lists the near ties whose float sign is not certain).
+    #[arg(long, value_enum, default_value_t = Mode::Exact, hide_possible_values = true)]
     pub mode: Mode,
-    /// Also decide, exactly, which hidden layers are dead on the input box [A,B]^d.
+    /// Also decide, exactly, which hidden layers are dead on the input box [A,B]^d
+    /// (box:A,B).
     #[arg(long, allow_hyphen_values = true)]
     pub domain: Option<BoxDomain>,
-    /// Most branch-and-bound nodes the box decision visits per layer (then, for d <= 4, at most that many sub-boxes and phase regions) before answering unknown.
+    /// With --domain: most nodes (branch-and-bound nodes, sub-boxes or phase regions) the
+    /// box decision may explore per layer before answering unknown.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
 }
@@ -214,6 +220,10 @@ pub fn inspect_exact_fast(
 pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     // every option is checked before anything is computed or printed
     let domain = args.domain.as_ref().map(|d| (d.lo.clone(), d.hi.clone()));
+    args.common.warn_ignored();
+    if args.domain.is_none() && args.box_budget != 20_000 {
+        super::warn("--box-budget is ignored without --domain");
+    }
     let (arch, points, report, exact_net) = match args.mode {
         Mode::Exact if let Some((arch, points, report)) = inspect_exact_fast(&args.common)? => {
             (arch, points, report, None)
@@ -265,6 +275,7 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             "risk": report.risk,
             "best_constant_risk": report.best_constant_risk,
             "exact_ties": act.exact_ties,
+            "first_layer_inactive": first_layer_json(arch, act),
         });
         if let Some(n) = report.exact_fallbacks {
             v["exact_fallbacks"] = json!(n);
@@ -293,21 +304,39 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         let mark = if count == width { "  DEAD" } else { "" };
         println!("  hidden layer {k}: {count}/{width} neurons inactive on the data{mark}");
     }
+    println!("{}", first_layer_line(&first_layer_json(arch, act)));
     let dead = act.dead_layers();
     if dead.is_empty() {
-        println!("no dead layer: the mechanism does not apply to this theta");
-    } else {
         println!(
-            "dead layers: {dead:?}: the realization is constant on the data and every parameter up to layer {} and W_{} has zero gradient",
-            dead[dead.len() - 1],
-            dead[dead.len() - 1] + 1
+            "no dead layer on the data: the network is not frozen as a whole (facts 1-4 do not apply to this theta)"
+        );
+    } else {
+        let k = dead[dead.len() - 1];
+        println!(
+            "dead layers {}: the network is constant on the data, and every parameter of layers 1..{k} and W_{} has zero gradient",
+            list(&dead),
+            k + 1
         );
     }
-    println!("constant on data: {}", act.constant_on_data());
+    if dead.is_empty() {
+        println!(
+            "constant on the data: {}",
+            if act.constant_on_data() {
+                "yes (every output identical, without a dead layer)"
+            } else {
+                "no"
+            }
+        );
+    }
     println!(
-        "risk: {}   best-constant risk V: {}",
-        brief(&report.risk),
-        brief(&report.best_constant_risk)
+        "risk R(theta) = {}, best-constant risk V = {}{}",
+        readable(&report.risk, false),
+        readable(&report.best_constant_risk, false),
+        if args.mode == Mode::Exact {
+            " (exact fractions in --json)"
+        } else {
+            ""
+        }
     );
     if act.exact_ties > 0 {
         println!(
@@ -324,7 +353,14 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         );
         println!(
             "  first-layer neurons inactive on the box (closed form): {}",
-            d["first_layer_inactive_neurons"]
+            match d["first_layer_inactive_neurons"].as_array() {
+                Some(a) if !a.is_empty() => a
+                    .iter()
+                    .map(|j| j.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => "none".into(),
+            }
         );
         for l in d["layers"].as_array().into_iter().flatten() {
             println!("  {}", decision_line(l));
@@ -337,4 +373,13 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// `[1, 4]` as `1, 4`.
+fn list(items: &[usize]) -> String {
+    items
+        .iter()
+        .map(|k| k.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -82,11 +82,39 @@ impl CliError {
 #[command(
     name = "deadrelu",
     version,
+    next_line_help = true,
     about = "Checks, exactly and statistically, why SGD, Adam and relatives fail to reach global minimizers of ReLU networks (dead layers)."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print nothing on stderr but errors: no progress bar, warning or note.
+    #[arg(long, short, global = true, display_order = 1000)]
+    quiet: bool,
+}
+
+/// Set by `--quiet`: [`note`] and [`warn`] print nothing.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `--quiet` was given.
+pub(crate) fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A note for the user on stderr (what was written, what was not and why), unless
+/// `--quiet`.
+pub(crate) fn note(message: &str) {
+    if !quiet() {
+        eprintln!("deadrelu: {message}");
+    }
+}
+
+/// A warning on stderr (a flag that has no effect, a result to read with care), unless
+/// `--quiet`.
+pub(crate) fn warn(message: &str) {
+    if !quiet() {
+        eprintln!("deadrelu: warning: {message}");
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -111,6 +139,12 @@ enum Command {
     /// "some neuron of the layer is active somewhere in the box" for other verifiers.
     #[command(name = "export-vnnlib")]
     ExportVnnlib(export::ExportArgs),
+    /// Prints a shell completion script, e.g. `deadrelu completions bash > ~/.local/share/bash-completion/completions/deadrelu`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Runs the command line on the process arguments; returns the exit code.
@@ -145,6 +179,7 @@ where
             return 2;
         }
     };
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let result = crate::cancel::run(|| dispatch(cli.command))
         .unwrap_or_else(|crate::cancel::Cancelled| Err(CliError::Interrupted));
     match result {
@@ -190,7 +225,8 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
 
 /// The one line of a command-line error: for a value its parser refused, `FLAG: why`
 /// (the parser's own error, worded as the commands word theirs); otherwise clap's first
-/// line without its `error: ` prefix.
+/// line without its `error: ` prefix, and when that ends with a colon (a list follows,
+/// e.g. the missing required flags), the list joined into it.
 fn clap_line(e: &clap::Error) -> String {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     use std::error::Error as _;
@@ -214,11 +250,20 @@ fn clap_line(e: &clap::Error) -> String {
         };
     }
     let text = e.render().to_string();
-    text.lines()
-        .find(|l| !l.trim().is_empty())
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines
+        .next()
         .unwrap_or("bad arguments")
         .trim_start_matches("error: ")
-        .to_string()
+        .to_string();
+    if first.ends_with(':') {
+        let list: Vec<&str> = lines
+            .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"))
+            .collect();
+        format!("{first} {}", list.join(", "))
+    } else {
+        first
+    }
 }
 
 fn dispatch(command: Command) -> Result<(), CliError> {
@@ -232,5 +277,11 @@ fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Merge(a) => estimate::run_merge(&a),
         Command::Demo(a) => demo::run(&a),
         Command::ExportVnnlib(a) => export::run(&a),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "deadrelu", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }

@@ -1,9 +1,21 @@
-//! A progress bar that appears only when a command runs longer than about two seconds.
+//! Progress bars (on stderr, only on a terminal, never with `--quiet`): one style for
+//! every command, and a bar that appears only when a command runs longer than about two
+//! seconds.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// The look of every progress bar: what, the bar, done of total, the rate, the time
+/// elapsed and the time remaining (`trials [=====>    ] 4000/10000  2150/s  elapsed 2s  ETA 3s`).
+pub fn style() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "{msg} [{bar:30}] {human_pos}/{human_len}  {per_sec}  elapsed {elapsed}  ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
+}
 
 /// How long a command runs before its bar appears.
 pub const SHOW_AFTER: Duration = Duration::from_secs(2);
@@ -21,16 +33,12 @@ impl DelayedBar {
     /// A bar of `len` steps named `what`.
     pub fn new(len: u64, what: &str) -> Self {
         let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
+        bar.set_style(style());
         bar.set_message(what.to_string());
         Self {
             bar,
             start: Instant::now(),
-            terminal: std::io::stderr().is_terminal(),
+            terminal: std::io::stderr().is_terminal() && !super::quiet(),
             shown: AtomicBool::new(false),
         }
     }
@@ -60,7 +68,7 @@ impl DelayedBar {
 }
 
 /// A spinner with the current stage and the elapsed time, on stderr when it is a
-/// terminal, shown only once the command has run for [`SHOW_AFTER`] (a background
+/// terminal (never with `--quiet`), shown only once the command has run for [`SHOW_AFTER`] (a background
 /// thread waits for that and then ticks it): for stages that report no count.
 pub struct DelayedSpinner {
     bar: ProgressBar,
@@ -78,7 +86,7 @@ impl DelayedSpinner {
         );
         bar.set_message(what.to_string());
         let done = std::sync::Arc::new(AtomicBool::new(false));
-        let waiter = std::io::stderr().is_terminal().then(|| {
+        let waiter = (std::io::stderr().is_terminal() && !super::quiet()).then(|| {
             let (bar, done) = (bar.clone(), done.clone());
             std::thread::spawn(move || {
                 let start = Instant::now();

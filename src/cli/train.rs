@@ -33,8 +33,9 @@ pub struct TrainArgs {
     pub batch_seed: u64,
     #[command(flatten)]
     pub optim: OptimArgs,
-    /// Arithmetic: f64, or exact (rational enclosures; a coordinate that never moves stays exact).
-    #[arg(long, value_enum, default_value_t = Mode::F64)]
+    /// Arithmetic: f64, or exact (certified enclosures with dyadic endpoints; a coordinate
+    /// that never moves stays exact).
+    #[arg(long, value_enum, default_value_t = Mode::F64, hide_possible_values = true)]
     pub mode: Mode,
     /// Write one JSON line per step (step, risk, theta); the last holds theta after the final step.
     #[arg(long)]
@@ -173,6 +174,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         .hyper()
         .resolve(kind)
         .map_err(|e| CliError::Input(e.to_string()))?;
+    args.common.warn_ignored();
     let setup = args.common.setup()?;
     let config = TrainConfig {
         steps: args.steps,

@@ -5,6 +5,7 @@ mod merge;
 mod options;
 mod result;
 mod run;
+mod table;
 
 pub use merge::{MergeArgs, run_merge};
 pub use options::EstimateArgs;

@@ -19,7 +19,8 @@ pub struct EstimateArgs {
     /// Initialization schemes, comma-separated (a sweep): torch-default,he-normal,rai,...
     #[arg(long, default_value = "torch-default")]
     pub init: InitList,
-    /// Biases: zero, same, uniform:C, normal:S, const:V (default: the scheme's own).
+    /// Biases: default (the scheme's own), zero, same (as the weights), uniform:C, normal:S,
+    /// const:V.
     #[arg(long, default_value = "default")]
     pub bias_init: Given<BiasInit>,
     /// Number of trials per configuration.
@@ -76,13 +77,16 @@ pub struct EstimateArgs {
 /// Where the results of `estimate` and `merge` go.
 #[derive(Args, Debug, Clone)]
 pub struct ReportArgs {
-    /// Write a CSV table here.
+    /// Write the tidy CSV table here: one row per configuration (and optimizer), each
+    /// probability with lo and hi, the bounds, mean inactive per layer, training fractions.
     #[arg(long)]
     pub csv: Option<PathBuf>,
-    /// Write an SVG plot (probability of a dead layer against depth, one curve per width).
+    /// Write the figures: PATH.svg or PATH.png (the probabilities against depth, or width,
+    /// with 95% error bars), PATH-inactive (mean inactive per layer) and, with --train,
+    /// PATH-training (outcomes per optimizer).
     #[arg(long)]
     pub plot: Option<PathBuf>,
-    /// Print one JSON object on stdout.
+    /// Print one JSON object on stdout and nothing else there.
     #[arg(long)]
     pub json: bool,
 }

@@ -77,6 +77,7 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
                 .into(),
         ));
     }
+    ignored_flags(args);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
@@ -182,11 +183,7 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
                 kind.map(|k| k.name()),
             )?;
             for w in v["warnings"].as_array().cloned().unwrap_or_default() {
-                eprintln!(
-                    "deadrelu: warning: {} {init}: {}",
-                    arch,
-                    w.as_str().unwrap_or("")
-                );
+                crate::cli::warn(&format!("{arch} {init}: {}", w.as_str().unwrap_or("")));
             }
             v["shard"] = json!([shard_i, shard_n]);
             results.push(v);
@@ -195,11 +192,11 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
     bar.finish_and_clear();
     let secs = clock.elapsed().as_secs_f64();
     let total_trials = (end - start) * configs.len() as u64 * runs_per_config;
-    eprintln!(
-        "deadrelu: {total_trials} trials in {secs:.3} s ({:.0} trials/s, {} threads)",
+    crate::cli::note(&format!(
+        "{total_trials} trials in {secs:.3} s ({:.0} trials/s, {} threads)",
         total_trials as f64 / secs.max(1e-9),
         pool.current_num_threads()
-    );
+    ));
     let out = json!({
         "command": "estimate",
         "seed": args.seed,
@@ -215,4 +212,33 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
         "results": results,
     });
     emit(&out, &args.report)
+}
+
+/// Warns about flags that have no effect in this run (compared with their defaults, so a
+/// default given explicitly is not reported).
+fn ignored_flags(args: &EstimateArgs) {
+    let optim_set =
+        format!("{:?}", args.optim) != format!("{:?}", crate::cli::OptimArgs::default());
+    if !args.train
+        && (args.optimizer != "adam" || args.steps != 100 || args.batch.is_some() || optim_set)
+    {
+        crate::cli::warn(
+            "--optimizer, --steps, --batch and the optimizer's hyperparameters are ignored without --train",
+        );
+    }
+    if args.domain.is_some()
+        && (args.data.spec.text != "grid:-1,1:64"
+            || args.data.target.text != "abs"
+            || args.data.seed != 0)
+    {
+        crate::cli::warn(
+            "--data, --target and --data-seed are ignored with --domain (the box is used, not the data)",
+        );
+    }
+    if args.domain.is_none() {
+        if args.box_budget != 2_000 {
+            crate::cli::warn("--box-budget is ignored without --domain");
+        }
+        args.data.warn_ignored();
+    }
 }
