@@ -90,10 +90,13 @@
 //!   `disc < 0`: `p_n = 2 Re(c l^n)` with `|l|^2 = det <= 1` (else not certified), so
 //!   `|p_n| <= 2|c| = R`, `R^2 = p^2 + (2 p_1 - T p)^2 / (-disc)`, a rational.
 //!   `disc = 0`: not certified (repeated root).
-//! - **RMSprop with momentum or centered, Adam, AMSGrad, Adamax,
-//!   NAdam, Adadelta** with `wd > 0`: not certified (no bound is derived here; with L2
-//!   weight decay the normalized steps of the Adam family do not shrink, so the
-//!   coordinate keeps moving around 0 and only an invariant-set argument could bound it).
+//! - **Adam, AMSGrad, NAdam, Adamax, RMSprop with momentum or centered, Adadelta**: the
+//!   bounds of [`decay`] (an overshoot interval `[-O, O]` around 0 joined with the
+//!   transient of the current moments; contraction factors for centered RMSprop and
+//!   Adadelta), with their conditions: `beta1 < sqrt(beta2)` (Adam family), `beta1 <
+//!   beta2` (Adamax), `lr wd / eps <= 2` (centered RMSprop without momentum),
+//!   `wd^2 p^2 < eps` and a contraction factor `<= 2` (Adadelta). Centered RMSprop with
+//!   momentum and weight decay: not certified.
 //!
 //! # Exactness
 //! Endpoints are exact rationals. The only irrational quantities are square roots and the
@@ -103,6 +106,7 @@
 //! is rounded up to the same grid. Every substitution goes in the direction the module
 //! docs prove safe; nothing is rounded to the nearest.
 
+pub mod decay;
 pub mod torch;
 
 use crate::optim::OptimizerConfig;
@@ -458,11 +462,6 @@ fn coordinate_box(
             }
         }
     };
-    let wd_unsupported = |name: &str| {
-        format!(
-            "weight decay > 0 with {name}: no reachable-box bound is derived (module docs of optim::reach)"
-        )
-    };
     match config {
         C::Sgd(c) => {
             let (lr, mu, wd) = (c.lr(), c.momentum(), c.weight_decay());
@@ -513,19 +512,30 @@ fn coordinate_box(
         }
         C::Rmsprop(c) => {
             let (lr, mu, wd) = (c.lr(), c.momentum(), c.weight_decay());
+            let b = state.get("momentum_buffer", i);
             if wd.is_zero() {
-                let b = state.get("momentum_buffer", i);
                 if mu.is_zero() || b.is_zero() {
                     return Ok(Span::point(p));
                 }
                 let limit = p - lr * &b * mu / (&one - mu);
                 return Ok(Span::hull(p, &limit));
             }
-            if !mu.is_zero() || c.centered() {
-                return Err(wd_unsupported("RMSprop with momentum or centered"));
-            }
-            if p.is_zero() {
+            if p.is_zero() && b.is_zero() {
                 return Ok(Span::point(p));
+            }
+            if c.centered() {
+                if !mu.is_zero() {
+                    return Err("weight decay with centered RMSprop and momentum: no bound derived (the normalized gradient has no bound independent of p)".into());
+                }
+                let (v, a) = (state.get("square_avg", i), state.get("grad_avg", i));
+                if v < &a * &a {
+                    return Err("centered RMSprop state with square_avg < grad_avg^2".into());
+                }
+                return decay::contraction(p, &(lr * wd / c.eps()), "centered RMSprop");
+            }
+            if !mu.is_zero() {
+                let (d, o) = decay::rmsprop_momentum(lr, mu, c.alpha(), &b);
+                return Ok(decay::with_overshoot(p, &b, &d, &o));
             }
             if lr * wd / c.eps() <= one {
                 return Ok(Span::hull(p, &BigRational::zero()));
@@ -534,11 +544,9 @@ fn coordinate_box(
             Ok(Span::symmetric(&p.abs().max(h * q(3, 1))))
         }
         C::Adam(c) => {
-            if !c.weight_decay().is_zero() {
-                return Err(wd_unsupported(if c.amsgrad() { "AMSGrad" } else { "Adam" }));
-            }
+            let wd = c.weight_decay();
             let m = state.get("exp_avg", i);
-            if m.is_zero() {
+            if m.is_zero() && (wd.is_zero() || p.is_zero()) {
                 return Ok(Span::point(p));
             }
             let (b1, b2) = (c.betas().0, c.betas().1);
@@ -547,10 +555,14 @@ fn coordinate_box(
             if v.is_negative() {
                 return Err("negative exp_avg_sq in the state".into());
             }
-            let base = bias_factor(b1, t) * lr * m.abs();
+            let lr_c1 = bias_factor(b1, t) * lr;
+            let base = &lr_c1 * m.abs();
             let eps_bound = b1 / ((&one - b1) * eps);
-            if c.amsgrad() {
+            let d = if c.amsgrad() {
                 let vmax = state.get("max_exp_avg_sq", i);
+                if vmax.is_negative() {
+                    return Err("negative max_exp_avg_sq in the state".into());
+                }
                 let w = vmax.max(b2 * &v);
                 let sqrt_w = sqrt_down(&w);
                 let b = &sqrt_w + eps;
@@ -569,37 +581,48 @@ fn coordinate_box(
                     })
                     .min()
                     .expect("SPLITS is not empty");
-                return Ok(against(&m, base * d));
-            }
-            let factor = match adam_v_factor(b1, b2, &v, t) {
-                Some(g) => g.min(eps_bound),
-                None => eps_bound,
+                base * d
+            } else {
+                let factor = match adam_v_factor(b1, b2, &v, t) {
+                    Some(g) => g.min(eps_bound),
+                    None => eps_bound,
+                };
+                base * factor
             };
-            Ok(against(&m, base * factor))
+            if wd.is_zero() {
+                return Ok(against(&m, d));
+            }
+            let o = decay::adam_overshoot(&lr_c1, b1, b2, &m, &v)?;
+            Ok(decay::with_overshoot(p, &m, &d, &o))
         }
         C::Adamax(c) => {
-            if !c.weight_decay().is_zero() {
-                return Err(wd_unsupported("Adamax"));
-            }
+            let wd = c.weight_decay();
             let m = state.get("exp_avg", i);
-            if m.is_zero() {
+            if m.is_zero() && (wd.is_zero() || p.is_zero()) {
                 return Ok(Span::point(p));
             }
             let (b1, b2) = (c.betas().0, c.betas().1);
             let u = state.get("exp_inf", i);
+            if u.is_negative() {
+                return Err("negative exp_inf in the state".into());
+            }
             let mut factor = b1 / ((&one - b1) * c.eps());
             if b1 < b2 && u.is_positive() {
                 let ratio = b1 / b2;
                 factor = factor.min(&ratio / ((&one - &ratio) * &u));
             }
-            Ok(against(&m, bias_factor(b1, t) * c.lr() * m.abs() * factor))
+            let lr_c1 = bias_factor(b1, t) * c.lr();
+            let d = &lr_c1 * m.abs() * factor;
+            if wd.is_zero() {
+                return Ok(against(&m, d));
+            }
+            let o = decay::adamax_overshoot(&lr_c1, b1, b2, c.eps(), &m, &u)?;
+            Ok(decay::with_overshoot(p, &m, &d, &o))
         }
         C::Nadam(c) => {
-            if !c.weight_decay().is_zero() {
-                return Err(wd_unsupported("NAdam"));
-            }
+            let wd = c.weight_decay();
             let m = state.get("exp_avg", i);
-            if m.is_zero() {
+            if m.is_zero() && (wd.is_zero() || p.is_zero()) {
                 return Ok(Span::point(p));
             }
             let (b1, b2) = (c.betas().0, c.betas().1);
@@ -624,13 +647,26 @@ fn coordinate_box(
                 Some(g) => g.min(eps_bound),
                 None => eps_bound,
             };
-            Ok(against(&m, cn * m.abs() * factor))
+            let d = &cn * m.abs() * factor;
+            if wd.is_zero() {
+                return Ok(against(&m, d));
+            }
+            let o = decay::nadam_overshoot(c.lr(), &cn, &product, b1, b2, &m, &v)?;
+            Ok(decay::with_overshoot(p, &m, &d, &o))
         }
         C::Adadelta(c) => {
-            if !c.weight_decay().is_zero() {
-                return Err(wd_unsupported("Adadelta"));
+            let wd = c.weight_decay();
+            if wd.is_zero() {
+                return Ok(Span::point(p));
             }
-            Ok(Span::point(p))
+            decay::adadelta(
+                c.lr(),
+                c.eps(),
+                wd,
+                p,
+                &state.get("square_avg", i),
+                &state.get("acc_delta", i),
+            )
         }
     }
 }
