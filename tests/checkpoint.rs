@@ -300,3 +300,119 @@ fn cli_checkpoint_audit_certificate_and_tampering() {
     assert!(err.contains("entries"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Weight decay: Adadelta (contraction toward 0, no sign change) certifies a layer whose
+/// weights and biases are all <= 0 on inputs >= 0, and the checker accepts the
+/// certificate; a large edited `acc_delta` (the contraction factor may exceed 2) is
+/// rejected by the reachable-box claim. Adam with weight decay on the same network
+/// answers `may-revive` (its overshoot interval lets every coordinate cross 0).
+#[test]
+fn weight_decay_checkpoints_adadelta_certified_adam_may_revive() {
+    let arch = Arch::new(vec![1, 2, 1]).unwrap();
+    let params = vec![
+        q(-1, 2),
+        q(-1, 1),
+        q(-1, 1),
+        q(-1, 4),
+        q(1, 1),
+        q(1, 1),
+        q(0, 1),
+    ];
+    let net = Network::new(arch, params).unwrap();
+    let xs = vec![vec![q(0, 1)], vec![q(1, 1)], vec![q(2, 1)]];
+    let ys = vec![vec![q(0, 1)], vec![q(1, 1)], vec![q(2, 1)]];
+    let data = Dataset::from_rows(xs, ys).unwrap();
+    let mut state = CheckpointState::zero(7)
+        .with("square_avg", vec![q(1, 100); 7])
+        .with("acc_delta", vec![q(1, 10_000); 7]);
+    state.step = vec![30; 7];
+    let ada = Hyper {
+        weight_decay: Some(q(1, 10_000)),
+        ..Hyper::default()
+    }
+    .resolve(OptimizerKind::Adadelta)
+    .unwrap();
+    let report = audit_checkpoint(&net, &data, &ada.config, &state).unwrap();
+    let d = &report.decisions[0];
+    assert_eq!(d.revival, Revival::DeadForever, "{d:?}");
+    // the bias -1 may shrink toward 0 but not cross it
+    assert_eq!(d.boxes[2], Span::hull(&q(-1, 1), &q(0, 1)));
+    let cert =
+        deadrelu::audit::checkpoint::certificate(&net, &data, "adadelta", &ada.config, &state, d);
+    let text = cert.to_string();
+    let ok = deadrelu::audit::check_checkpoint_certificate(&text).unwrap();
+    assert_eq!(ok.layer, 1);
+    let mut edited = cert.clone();
+    edited["state"]["buffers"]["acc_delta"][2] = serde_json::json!("10000");
+    deadrelu_check::canon::seal(&mut edited);
+    let e = deadrelu::audit::check_checkpoint_certificate(&edited.to_string()).unwrap_err();
+    assert!(e.to_string().contains("coordinate 2"), "{e}");
+    // Adam with weight decay: may-revive, the witness alive and inside the box
+    let mut adam_state = CheckpointState::zero(7)
+        .with("exp_avg", vec![q(1, 1000); 7])
+        .with("exp_avg_sq", vec![q(1, 100); 7]);
+    adam_state.step = vec![30; 7];
+    let adam = Hyper {
+        lr: Some(q(1, 1000)),
+        weight_decay: Some(q(1, 100)),
+        ..Hyper::default()
+    }
+    .resolve(OptimizerKind::Adam)
+    .unwrap();
+    let report = audit_checkpoint(&net, &data, &adam.config, &adam_state).unwrap();
+    let d = &report.decisions[0];
+    let Revival::MayRevive { witness, value, .. } = &d.revival else {
+        panic!("expected may-revive, got {d:?}");
+    };
+    assert!(value.is_positive());
+    for (i, s) in d.boxes.iter().enumerate() {
+        assert!(s.contains(&witness[i]) && s.lo.is_negative() && s.hi.is_positive());
+    }
+    // The checker re-derives the same weight-decay boxes: a certificate written for this
+    // may-revive decision passes the reachable-box claim and fails only deadness over the
+    // box, for every adaptive optimizer with weight decay.
+    for (kind, name, extra) in [
+        (OptimizerKind::Adam, "adam", vec![]),
+        (
+            OptimizerKind::Amsgrad,
+            "amsgrad",
+            vec![("max_exp_avg_sq", q(1, 50))],
+        ),
+        (OptimizerKind::Nadam, "nadam", vec![]),
+        (OptimizerKind::Adamax, "adamax", vec![("exp_inf", q(1, 50))]),
+        (
+            OptimizerKind::Rmsprop,
+            "rmsprop",
+            vec![("momentum_buffer", q(-1, 50))],
+        ),
+    ] {
+        let resolved = Hyper {
+            lr: Some(q(1, 1000)),
+            weight_decay: Some(q(1, 100)),
+            momentum: Some(q(9, 10)),
+            ..Hyper::default()
+        }
+        .resolve(kind)
+        .unwrap();
+        let mut st = adam_state.clone();
+        for (b, v) in extra {
+            st = st.with(b, vec![v; 7]);
+        }
+        if kind == OptimizerKind::Nadam {
+            st.mu_product = vec![q(1, 1000); 7];
+        }
+        let report = audit_checkpoint(&net, &data, &resolved.config, &st).unwrap();
+        let d = &report.decisions[0];
+        assert!(
+            matches!(d.revival, Revival::MayRevive { .. }),
+            "{name}: {d:?}"
+        );
+        let cert =
+            deadrelu::audit::checkpoint::certificate(&net, &data, name, &resolved.config, &st, d);
+        let e = deadrelu::audit::check_checkpoint_certificate(&cert.to_string()).unwrap_err();
+        assert!(
+            e.to_string().contains("not proven <= 0 over the box"),
+            "{name}: {e}"
+        );
+    }
+}

@@ -457,7 +457,10 @@ fn adaptive_optimizers_with_weight_decay_are_bounded() {
                 run_f64(&resolved.config, &theta, &grads, 20_000);
                 if matches!(
                     kind,
-                    OptimizerKind::Adam | OptimizerKind::Amsgrad | OptimizerKind::Nadam | OptimizerKind::Adamax
+                    OptimizerKind::Adam
+                        | OptimizerKind::Amsgrad
+                        | OptimizerKind::Nadam
+                        | OptimizerKind::Adamax
                 ) {
                     for b in &boxes[..3] {
                         assert!(b.lo.is_negative() && b.hi.is_positive(), "{kind:?}: {b:?}");
@@ -486,8 +489,13 @@ fn adam_weight_decay_overshoot_is_observed_and_enclosed() {
     .unwrap();
     let opt: OptimizerConfig<f64> = resolved.config.map(f64::from_rational).unwrap();
     let mut st = opt.init(1);
-    let boxes = reachable_box(&resolved.config, &[q(1, 1)], &CheckpointState::zero(1), 0..1)
-        .unwrap();
+    let boxes = reachable_box(
+        &resolved.config,
+        &[q(1, 1)],
+        &CheckpointState::zero(1),
+        0..1,
+    )
+    .unwrap();
     let (lo, hi) = (boxes[0].lo.to_f64(), boxes[0].hi.to_f64());
     let mut x = vec![1.0];
     let (mut min, mut max_after_cross, mut crossed) = (1.0f64, f64::NEG_INFINITY, false);
@@ -500,7 +508,10 @@ fn adam_weight_decay_overshoot_is_observed_and_enclosed() {
         }
         assert!(lo <= x[0] && x[0] <= hi, "{} leaves [{lo}, {hi}]", x[0]);
     }
-    assert!(min < 0.0 && max_after_cross > 0.0, "min {min}, max {max_after_cross}");
+    assert!(
+        min < 0.0 && max_after_cross > 0.0,
+        "min {min}, max {max_after_cross}"
+    );
 }
 
 /// Momentum SGD and Nesterov with weight decay: real roots (small lr * wd) and complex

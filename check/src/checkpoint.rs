@@ -248,6 +248,63 @@ fn hull(a: &BigRational, b: &BigRational) -> (BigRational, BigRational) {
     }
 }
 
+/// Weight decay (README): `[min(p - [m > 0] d, -o), max(p + [m < 0] d, o)]`.
+fn overshoot(
+    p: &BigRational,
+    m: &BigRational,
+    d: &BigRational,
+    o: &BigRational,
+) -> (BigRational, BigRational) {
+    let (d, o) = (round(d, true), round(o, true));
+    let zero = BigRational::zero();
+    let up = if m.is_negative() {
+        d.clone()
+    } else {
+        zero.clone()
+    };
+    let down = if m.is_positive() { d } else { zero };
+    ((p - down).min(-o.clone()), (p + up).max(o))
+}
+
+/// `max(|m0| / sqrt(v0), (1 - b1) / (sqrt(1 - b2) (1 - r)))` and `r = b1 / sqrt(b2)`.
+fn ratio_bound(
+    b1: &BigRational,
+    b2: &BigRational,
+    m0: &BigRational,
+    v0: &BigRational,
+) -> Result<(BigRational, BigRational), String> {
+    let one = BigRational::one();
+    if !b2.is_positive() {
+        return Err("weight decay with beta2 = 0".into());
+    }
+    let r = round(&(b1 / sqrt_bound(b2, false)), true);
+    if r >= one {
+        return Err("weight decay with beta1 >= sqrt(beta2)".into());
+    }
+    let a = if m0.is_zero() {
+        BigRational::zero()
+    } else {
+        let sv = sqrt_bound(v0, false);
+        if !sv.is_positive() {
+            return Err("weight decay with exp_avg != 0 = exp_avg_sq".into());
+        }
+        m0.abs() / sv
+    };
+    let k0 = (&one - b1) / (sqrt_bound(&(&one - b2), false) * (&one - &r));
+    Ok((a.max(k0), r))
+}
+
+/// `p (1 - kappa)` with `0 <= kappa <= k`.
+fn shrink(p: &BigRational, k: &BigRational) -> Result<(BigRational, BigRational), String> {
+    if k <= &BigRational::one() {
+        Ok(hull(p, &BigRational::zero()))
+    } else if k <= &q(2, 1) {
+        Ok((-p.abs(), p.abs()))
+    } else {
+        Err("contraction factor above 2".into())
+    }
+}
+
 fn bias_factor(b1: &BigRational, t: u64) -> BigRational {
     let pw = pow_bound(b1, t.saturating_add(1), true);
     if pw >= BigRational::one() {
@@ -295,7 +352,6 @@ fn reach(name: &str, h: &Hyper, c: &Coord) -> Result<(BigRational, BigRational),
     let hp = |e: CheckError| e.to_string();
     let lr = h.positive("lr").map_err(hp)?;
     let wd = h.non_negative("weight_decay").map_err(hp)?;
-    let no_wd = |what: &str| format!("weight decay with {what} has no bound");
     match name {
         "sgd" | "momentum" | "nesterov" => {
             let mu = h.unit("momentum").map_err(hp)?;
@@ -363,11 +419,25 @@ fn reach(name: &str, h: &Hyper, c: &Coord) -> Result<(BigRational, BigRational),
                 }
                 return Ok(hull(p, &(p - &lr * &b * &mu / (&one - &mu))));
             }
-            if !mu.is_zero() || centered {
-                return Err(no_wd("RMSprop momentum/centered"));
-            }
-            if p.is_zero() {
+            let b = (c.buffers)("momentum_buffer");
+            if p.is_zero() && b.is_zero() {
                 return Ok(point());
+            }
+            if centered {
+                if !mu.is_zero() {
+                    return Err("weight decay with centered RMSprop and momentum".into());
+                }
+                let (v, a) = ((c.buffers)("square_avg"), (c.buffers)("grad_avg"));
+                if v < &a * &a {
+                    return Err("square_avg < grad_avg^2".into());
+                }
+                return shrink(p, &(&lr * &wd / &eps));
+            }
+            if !mu.is_zero() {
+                let cap = &one / ((&one - &mu) * sqrt_bound(&(&one - &alpha), false));
+                let o = &lr * b.abs().max(cap) / (&one - &mu);
+                let d = &lr * b.abs() * &mu / (&one - &mu);
+                return Ok(overshoot(p, &b, &d, &o));
             }
             if &lr * &wd / &eps <= one {
                 return Ok(hull(p, &zero));
@@ -387,18 +457,23 @@ fn reach(name: &str, h: &Hyper, c: &Coord) -> Result<(BigRational, BigRational),
             if ams != (name == "amsgrad") {
                 return Err("amsgrad flag disagrees with the optimizer name".into());
             }
-            if !wd.is_zero() {
-                return Err(no_wd("Adam"));
-            }
             let m = (c.buffers)("exp_avg");
-            if m.is_zero() {
+            if m.is_zero() && (wd.is_zero() || p.is_zero()) {
                 return Ok(point());
             }
             let v = (c.buffers)("exp_avg_sq");
             if v.is_negative() {
                 return Err("negative exp_avg_sq".into());
             }
-            let base = bias_factor(&b1, c.t) * &lr * m.abs();
+            let lr_c1 = bias_factor(&b1, c.t) * &lr;
+            let base = &lr_c1 * m.abs();
+            let decay = |d: BigRational| -> Result<(BigRational, BigRational), String> {
+                if wd.is_zero() {
+                    return Ok(against(p, &m, &d));
+                }
+                let (rho, r) = ratio_bound(&b1, &b2, &m, &v)?;
+                Ok(overshoot(p, &m, &d, &(&lr_c1 * rho / (&one - r))))
+            };
             let eps_bound = &b1 / ((&one - &b1) * &eps);
             if ams {
                 let w = (c.buffers)("max_exp_avg_sq").max(&b2 * &v);
@@ -416,39 +491,46 @@ fn reach(name: &str, h: &Hyper, c: &Coord) -> Result<(BigRational, BigRational),
                     })
                     .min()
                     .expect("splits");
-                return Ok(against(p, &m, &(base * d)));
+                return decay(base * d);
             }
             let f = v_factor(&b1, &b2, &v, c.t).map_or(eps_bound.clone(), |g| g.min(eps_bound));
-            Ok(against(p, &m, &(base * f)))
+            decay(base * f)
         }
         "adamax" => {
             let b1 = h.unit("beta1").map_err(hp)?;
             let b2 = h.unit("beta2").map_err(hp)?;
             let eps = h.positive("eps").map_err(hp)?;
-            if !wd.is_zero() {
-                return Err(no_wd("Adamax"));
-            }
             let m = (c.buffers)("exp_avg");
-            if m.is_zero() {
+            if m.is_zero() && (wd.is_zero() || p.is_zero()) {
                 return Ok(point());
             }
             let u = (c.buffers)("exp_inf");
+            if u.is_negative() {
+                return Err("negative exp_inf".into());
+            }
             let mut f = &b1 / ((&one - &b1) * &eps);
             if b1 < b2 && u.is_positive() {
                 let r = &b1 / &b2;
                 f = f.min(&r / ((&one - &r) * &u));
             }
-            Ok(against(p, &m, &(bias_factor(&b1, c.t) * &lr * m.abs() * f)))
+            let lr_c1 = bias_factor(&b1, c.t) * &lr;
+            let d = &lr_c1 * m.abs() * f;
+            if wd.is_zero() {
+                return Ok(against(p, &m, &d));
+            }
+            if b1 >= b2 {
+                return Err("weight decay with Adamax and beta1 >= beta2".into());
+            }
+            let qq = &b1 / &b2;
+            let rho = m.abs() / u.max(eps.clone()) + (&one - &b1) / (&one - &qq);
+            Ok(overshoot(p, &m, &d, &(lr_c1 * rho / (&one - qq))))
         }
         "nadam" => {
             let b1 = h.unit("beta1").map_err(hp)?;
             let b2 = h.unit("beta2").map_err(hp)?;
             let eps = h.positive("eps").map_err(hp)?;
-            if !wd.is_zero() {
-                return Err(no_wd("NAdam"));
-            }
             let m = (c.buffers)("exp_avg");
-            if m.is_zero() {
+            if m.is_zero() && (wd.is_zero() || p.is_zero()) {
                 return Ok(point());
             }
             let pr = &c.mu_product;
@@ -462,13 +544,32 @@ fn reach(name: &str, h: &Hyper, c: &Coord) -> Result<(BigRational, BigRational),
             let cn = &lr * &b1 / (&one - pr * &b1);
             let eps_bound = &b1 / ((&one - &b1) * &eps);
             let f = v_factor(&b1, &b2, &v, c.t).map_or(eps_bound.clone(), |g| g.min(eps_bound));
-            Ok(against(p, &m, &(cn * m.abs() * f)))
+            let d = &cn * m.abs() * f;
+            if wd.is_zero() {
+                return Ok(against(p, &m, &d));
+            }
+            let (rho, r) = ratio_bound(&b1, &b2, &m, &v)?;
+            let a = &lr * (&one - &b1 * q(1, 2)) / (&one - pr * &b1);
+            let o = a / sqrt_bound(&(&one - &b2), false) + cn * rho / (&one - r);
+            Ok(overshoot(p, &m, &d, &o))
         }
         "adadelta" => {
-            if !wd.is_zero() {
-                return Err(no_wd("Adadelta"));
+            if wd.is_zero() || p.is_zero() {
+                return Ok(point());
             }
-            Ok(point())
+            let eps = h.positive("eps").map_err(hp)?;
+            h.unit("rho").map_err(hp)?;
+            let (sa, ad) = ((c.buffers)("square_avg"), (c.buffers)("acc_delta"));
+            if sa.is_negative() || ad.is_negative() {
+                return Err("negative square_avg or acc_delta".into());
+            }
+            let gamma = &wd * &wd * p * p / &eps;
+            if gamma >= one {
+                return Err("weight decay with Adadelta and wd^2 p^2 >= eps".into());
+            }
+            let dmax = ad.max(&gamma * &eps / (&one - &gamma));
+            let k = &lr * &wd * sqrt_bound(&(dmax + &eps), true) / sqrt_bound(&eps, false);
+            shrink(p, &k)
         }
         other => Err(format!("unknown optimizer {other:?}")),
     }

@@ -91,11 +91,20 @@ use num_traits::{One, Signed, Zero};
 
 /// The box `[min(p - [m > 0] d, -o), max(p + [m < 0] d, o)]`, `d` the zero-decay
 /// displacement against the sign of `m`, `o` the overshoot bound (both rounded up).
-pub(super) fn with_overshoot(p: &BigRational, m: &BigRational, d: &BigRational, o: &BigRational) -> Span {
+pub(super) fn with_overshoot(
+    p: &BigRational,
+    m: &BigRational,
+    d: &BigRational,
+    o: &BigRational,
+) -> Span {
     let d = round_grid(d, true);
     let o = round_grid(o, true);
     let zero = BigRational::zero();
-    let up = if m.is_negative() { d.clone() } else { zero.clone() };
+    let up = if m.is_negative() {
+        d.clone()
+    } else {
+        zero.clone()
+    };
     let down = if m.is_positive() { d } else { zero };
     Span {
         lo: (p - down).min(-o.clone()),
@@ -131,9 +140,7 @@ fn adam_rho(
     } else {
         let sv = sqrt_down(v0);
         if !sv.is_positive() {
-            return Err(
-                "weight decay with exp_avg != 0 and exp_avg_sq = 0: no ratio bound".into(),
-            );
+            return Err("weight decay with exp_avg != 0 and exp_avg_sq = 0: no ratio bound".into());
         }
         m0.abs() / sv
     };
@@ -199,10 +206,7 @@ pub(super) fn rmsprop_momentum(
     let one = BigRational::one();
     let cap = one.clone() / ((&one - mu) * sqrt_down(&(&one - alpha)));
     let b = buf.abs().max(cap);
-    (
-        lr * buf.abs() * mu / (&one - mu),
-        lr * b / (&one - mu),
-    )
+    (lr * buf.abs() * mu / (&one - mu), lr * b / (&one - mu))
 }
 
 /// A contraction `p_k = p_{k-1} (1 - kappa_k)` with `0 <= kappa_k <= k`.
