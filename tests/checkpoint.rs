@@ -416,3 +416,52 @@ fn weight_decay_checkpoints_adadelta_certified_adam_may_revive() {
         );
     }
 }
+
+/// The checker's limits for `dead-forever` certificates: an architecture whose layer
+/// sizes times the data exceed `max_points_x_params` is refused by that limit before
+/// anything else is read, and a certificate of long exact numbers is stopped by the
+/// deterministic work meter (`max_exact_work`), both exit 2 from `deadrelu check`.
+#[test]
+fn checker_limits_for_dead_forever_certificates() {
+    use deadrelu_check::{CheckError, Limit};
+    let base = serde_json::json!({
+        "format": "deadrelu-certificate",
+        "version": 1,
+        "claim": "dead-forever",
+        "arch": [1, 1_000_000_000_000u64, 1],
+        "data": {"x": [["0"]]},
+        "theta": [],
+        "optimizer": {"name": "sgd", "hyperparameters": {}},
+        "state": {"step": [], "buffers": {}},
+        "layer": 1,
+        "box": {"lo": [], "hi": []},
+        "digest": "",
+    });
+    match deadrelu::audit::check_checkpoint_certificate(&base.to_string()) {
+        Err(CheckError::TooLarge { limit, .. }) => assert_eq!(limit, Limit::Size),
+        other => panic!("expected the size limit, got {other:?}"),
+    }
+    // 1-16-1, layer 1 (32 coordinates) with 3900-digit parameters: over the work budget
+    let long = format!("1{}/3", "7".repeat(3900));
+    let mut c = base.clone();
+    c["arch"] = serde_json::json!([1, 16, 1]);
+    c["theta"] = serde_json::json!(vec![long.clone(); 32]);
+    c["optimizer"] = serde_json::json!({"name": "sgd", "hyperparameters": {
+        "lr": "1/10", "momentum": "0", "dampening": "0", "nesterov": false, "weight_decay": "0"}});
+    c["state"] = serde_json::json!({"step": vec![1; 32], "buffers": {}});
+    c["box"] = serde_json::json!({"lo": vec![long.clone(); 32], "hi": vec![long; 32]});
+    deadrelu_check::canon::seal(&mut c);
+    let text = c.to_string();
+    match deadrelu::audit::check_checkpoint_certificate(&text) {
+        Err(CheckError::TooLarge { limit, .. }) => assert_eq!(limit, Limit::ExactWork),
+        other => panic!("expected the work limit, got {other:?}"),
+    }
+    let dir = std::env::temp_dir().join(format!("deadrelu-ckpt-limits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("long.json");
+    std::fs::write(&path, &text).unwrap();
+    let (code, _, err) = common::deadrelu(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("max_exact_work"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

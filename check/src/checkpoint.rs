@@ -13,8 +13,13 @@
 //!    of the pre-activations of layers `1..layer` (exact rationals; layer 1 exact, later
 //!    layers with inputs `>= 0`), every upper bound of layer `layer` `<= 0`.
 //! 3. The digest.
+//!
+//! Limits (`crate::limits`): the parameter count is sized with checked arithmetic and
+//! `points x parameters <= MAX_POINTS_TIMES_PARAMS` before the data are read; the
+//! re-derived bounds and the interval products are charged to a [`Meter`].
 
 use crate::canon::digest;
+use crate::limits::{Limit, MAX_POINTS_TIMES_PARAMS, Meter, bits, too_large};
 use crate::read::{count, field, list, number, vector};
 use crate::{CheckError, Claim, ensure, unreadable};
 use num_bigint::BigInt;
@@ -603,9 +608,28 @@ pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, Che
         layer >= 1 && layer < widths.len() - 1,
         || format!("layer {layer} is not a hidden layer"),
     )?;
-    // parameter layout up to layer k
-    let offset = |k: usize| -> usize { (1..k).map(|l| widths[l] * (widths[l - 1] + 1)).sum() };
+    // parameter layout up to layer k, sized with overflow-safe arithmetic
+    let mut offsets = vec![0usize; layer + 2];
+    for l in 1..=layer {
+        offsets[l + 1] = widths[l]
+            .checked_mul(widths[l - 1].saturating_add(1))
+            .and_then(|n| n.checked_add(offsets[l]))
+            .ok_or_else(|| too_large(Limit::Size, "the parameter count overflows"))?;
+    }
+    let offset = |k: usize| -> usize { offsets[k] };
     let end = offset(layer + 1);
+    let rows = list(field(field(&cert, "data")?, "x")?, "data.x")?;
+    let work = (rows.len() as u128).saturating_mul(end as u128);
+    if work > MAX_POINTS_TIMES_PARAMS {
+        return Err(too_large(
+            Limit::Size,
+            format!(
+                "{} data points x {end} parameters of layers 1..{layer}",
+                rows.len()
+            ),
+        ));
+    }
+    let mut meter = Meter::new();
     let theta = vector(field(&cert, "theta")?, "theta")?;
     ensure(Claim::Theta0, theta.len() == end, || {
         format!(
@@ -613,7 +637,7 @@ pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, Che
             theta.len()
         )
     })?;
-    let xs: Vec<Vec<BigRational>> = list(field(field(&cert, "data")?, "x")?, "data.x")?
+    let xs: Vec<Vec<BigRational>> = rows
         .iter()
         .enumerate()
         .map(|(m, x)| vector(x, &format!("data.x[{m}]")))
@@ -677,6 +701,14 @@ pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, Che
             has: &has,
             mu_product: mu_product[i].clone(),
         };
+        // the bound of one coordinate: a few hundred operations on numbers of the state's
+        // sizes and the 2^-112 grid (the split points), charged up front
+        let size = bits(&theta[i])
+            + buffers.values().map(|b| bits(&b[i])).sum::<u64>()
+            + bits(&mu_product[i]);
+        for _ in 0..SPLITS.len() * 16 {
+            meter.op(size, 2 * PREC as u64)?;
+        }
         let r = reach(&name, &hyper, &coord);
         ensure(
             Claim::ReachableBox,
@@ -697,19 +729,23 @@ pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, Che
         for l in 1..=layer {
             let base = offset(l);
             let (fan_in, width) = (widths[l - 1], widths[l]);
-            let z: Vec<(BigRational, BigRational)> = (0..width)
-                .map(|j| {
-                    let bi = base + width * fan_in + j;
-                    let (mut zl, mut zh) = (lo[bi].clone(), hi[bi].clone());
-                    for (i, (al, ah)) in act.iter().enumerate() {
-                        let wi = base + j * fan_in + i;
-                        let c = [&lo[wi] * al, &lo[wi] * ah, &hi[wi] * al, &hi[wi] * ah];
-                        zl += c.iter().min().expect("four");
-                        zh += c.iter().max().expect("four");
+            let mut z: Vec<(BigRational, BigRational)> = Vec::with_capacity(width);
+            for j in 0..width {
+                let bi = base + width * fan_in + j;
+                let (mut zl, mut zh) = (lo[bi].clone(), hi[bi].clone());
+                for (i, (al, ah)) in act.iter().enumerate() {
+                    let wi = base + j * fan_in + i;
+                    // four products and two sums
+                    let cost = (bits(&lo[wi]) + bits(&hi[wi]), bits(al) + bits(ah));
+                    for _ in 0..4 {
+                        meter.op(cost.0, cost.1)?;
                     }
-                    (zl, zh)
-                })
-                .collect();
+                    let c = [&lo[wi] * al, &lo[wi] * ah, &hi[wi] * al, &hi[wi] * ah];
+                    zl += c.iter().min().expect("four");
+                    zh += c.iter().max().expect("four");
+                }
+                z.push((zl, zh));
+            }
             if l == layer {
                 for (j, (_, zh)) in z.iter().enumerate() {
                     ensure(Claim::DeadOverBox, !zh.is_positive(), || {
