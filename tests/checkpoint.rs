@@ -465,3 +465,112 @@ fn checker_limits_for_dead_forever_certificates() {
     assert!(err.contains("max_exact_work"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The state as safetensors (`state.<i>.<buffer>` tensors, `param_groups` metadata):
+/// the same Adam checkpoint as the JSON of `cli_checkpoint_audit_certificate_and_tampering`
+/// gives the same verdict and the same box; a tensor outside the naming is exit 2.
+#[test]
+fn safetensors_state_matches_json() {
+    use safetensors::{Dtype, tensor::TensorView};
+    let dir = std::env::temp_dir().join(format!("deadrelu-ckpt-st-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
+    std::fs::write(
+        path("w.json"),
+        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        path("adam.json"),
+        r#"{"state":{"0":{"step":500.0,"exp_avg":[[-0.1],[-0.1]],"exp_avg_sq":[[0.04],[0.04]]},
+                     "1":{"step":500.0,"exp_avg":[-0.1,-0.1],"exp_avg_sq":[0.04,0.04]}},
+            "param_groups":[{"params":[0,1,2,3]}]}"#,
+    )
+    .unwrap();
+    let f32s = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let (m, v, step) = (f32s(&[-0.1, -0.1]), f32s(&[0.04, 0.04]), f32s(&[500.0]));
+    // f32 values: the JSON gets the same f32 values widened, for equal boxes
+    let m64 = f64::from(-0.1f32);
+    let v64 = f64::from(0.04f32);
+    std::fs::write(
+        path("adam32.json"),
+        format!(
+            r#"{{"state":{{"0":{{"step":500,"exp_avg":[[{m64:?}],[{m64:?}]],"exp_avg_sq":[[{v64:?}],[{v64:?}]]}},
+                        "1":{{"step":500,"exp_avg":[{m64:?},{m64:?}],"exp_avg_sq":[{v64:?},{v64:?}]}}}}}}"#
+        ),
+    )
+    .unwrap();
+    let mut views = Vec::new();
+    for i in 0..2 {
+        let shape = if i == 0 { vec![2, 1] } else { vec![2] };
+        views.push((
+            format!("state.{i}.exp_avg"),
+            TensorView::new(Dtype::F32, shape.clone(), &m).unwrap(),
+        ));
+        views.push((
+            format!("state.{i}.exp_avg_sq"),
+            TensorView::new(Dtype::F32, shape, &v).unwrap(),
+        ));
+        views.push((
+            format!("state.{i}.step"),
+            TensorView::new(Dtype::F32, vec![], &step).unwrap(),
+        ));
+    }
+    let meta = std::collections::HashMap::from([(
+        "param_groups".to_string(),
+        r#"[{"params":[0,1,2,3]}]"#.to_string(),
+    )]);
+    safetensors::serialize_to_file(
+        views,
+        Some(meta),
+        std::path::Path::new(&path("adam.safetensors")),
+    )
+    .unwrap();
+    let data = format!("csv:{}", path("data.csv"));
+    let run = |state: &str| {
+        common::json(&[
+            "audit",
+            "--weights",
+            &path("w.json"),
+            "--data",
+            &data,
+            "--optimizer-state",
+            state,
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.01",
+            "--json",
+        ])
+    };
+    let a = run(&path("adam.safetensors"));
+    let b = run(&path("adam32.json"));
+    assert_eq!(a["verdict"], "dead-forever-certified", "{a}");
+    assert_eq!(a["layers"], b["layers"]);
+    // a tensor outside the naming
+    let bad = f32s(&[1.0]);
+    safetensors::serialize_to_file(
+        vec![(
+            "exp_avg.0",
+            TensorView::new(Dtype::F32, vec![1], &bad).unwrap(),
+        )],
+        None,
+        std::path::Path::new(&path("bad.safetensors")),
+    )
+    .unwrap();
+    let (code, _, err) = common::deadrelu(&[
+        "audit",
+        "--weights",
+        &path("w.json"),
+        "--data",
+        &data,
+        "--optimizer-state",
+        &path("bad.safetensors"),
+        "--optimizer",
+        "adam",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("state.<parameter index>.<buffer>"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -15,6 +15,7 @@ use super::format::print_json;
 use crate::audit::checkpoint::{Revival, audit_checkpoint, certificate};
 use crate::optim::OptimizerKind;
 use crate::optim::reach::parse_torch_state;
+use crate::optim::reach::torch::safetensors_state_document;
 use crate::scalar::rational_string;
 use serde_json::{Value, json};
 
@@ -42,14 +43,7 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         ));
     }
     let setup = args.common.setup()?;
-    let text = std::fs::read_to_string(state_path).map_err(|e| {
-        CliError::Input(format!(
-            "--optimizer-state: cannot read {}: {e}",
-            state_path.display()
-        ))
-    })?;
-    let doc = crate::io::strict_json::parse(&text)
-        .map_err(|e| CliError::Input(format!("--optimizer-state {}: {e}", state_path.display())))?;
+    let doc = read_state_document(state_path)?;
     let state = parse_torch_state(&doc, setup.net.arch())
         .map_err(|e| CliError::Input(format!("--optimizer-state {}: {e}", state_path.display())))?;
     let report = audit_checkpoint(&setup.net, &setup.data, &resolved.config, &state)
@@ -132,6 +126,30 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         "layers": layers,
         "certificate": certificate_path,
     }))
+}
+
+/// The state document of `--optimizer-state`: JSON, or safetensors (the `.safetensors`
+/// extension, or a file that does not start with `{`), converted to the JSON layout.
+fn read_state_document(path: &std::path::Path) -> Result<Value, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        CliError::Input(format!(
+            "--optimizer-state: cannot read {}: {e}",
+            path.display()
+        ))
+    })?;
+    let json_like = bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{');
+    let is_safetensors = path.extension().is_some_and(|e| e == "safetensors") || !json_like;
+    let bad = |e: &dyn std::fmt::Display| {
+        CliError::Input(format!("--optimizer-state {}: {e}", path.display()))
+    };
+    if is_safetensors {
+        return safetensors_state_document(path).map_err(|e| bad(&e));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| bad(&e))?;
+    crate::io::strict_json::parse(&text).map_err(|e| bad(&e))
 }
 
 /// Runs the checkpoint audit and prints it.

@@ -1,4 +1,5 @@
-//! PyTorch's optimizer `state_dict()` as JSON, read into a [`CheckpointState`].
+//! PyTorch's optimizer `state_dict()` as JSON (or safetensors, converted to the same
+//! document by [`safetensors_state_document`]), read into a [`CheckpointState`].
 //!
 //! Layout (what `json.dump` of `optimizer.state_dict()` gives once every tensor is a
 //! nested list, `python/deadrelu/checkpoint.py` writes it):
@@ -165,4 +166,68 @@ pub fn parse_torch_state(doc: &Value, arch: &Arch) -> Result<CheckpointState, St
         out.mu_product = mu_product;
     }
     Ok(out)
+}
+
+/// PyTorch's optimizer state as a safetensors file, converted to the JSON document of
+/// [`parse_torch_state`].
+///
+/// Tensor names: `state.<i>.<buffer>` (`state.0.exp_avg`, `state.3.momentum_buffer`, ...)
+/// with `<i>` the parameter index of the JSON layout, `state.<i>.step` and
+/// `state.<i>.mu_product` scalars (shape `[]` or `[1]`). The file's metadata key
+/// `param_groups`, when present, holds the JSON list `param_groups` of the JSON layout.
+/// `float64`, `float32` and integer tensors are read exactly (an integer beyond `2^53`
+/// is refused).
+///
+/// # Errors
+/// [`StateError`] for an unreadable file, a tensor name outside this layout or bad
+/// metadata.
+pub fn safetensors_state_document(path: &std::path::Path) -> Result<Value, StateError> {
+    let tensors =
+        crate::io::tensors::read_safetensors(path).map_err(|e| StateError(e.to_string()))?;
+    let bytes_meta = std::fs::read(path).ok().and_then(|b| {
+        safetensors::SafeTensors::read_metadata(&b)
+            .ok()
+            .and_then(|(_, m)| m.metadata().as_ref()?.get("param_groups").cloned())
+    });
+    let mut state = serde_json::Map::new();
+    for (name, tensor) in tensors {
+        let parts: Vec<&str> = name.splitn(3, '.').collect();
+        let [prefix, index, buffer] = parts.as_slice() else {
+            return err(format!(
+                "tensor {name:?}: expected state.<parameter index>.<buffer>"
+            ));
+        };
+        if *prefix != "state" || index.parse::<usize>().is_err() || buffer.is_empty() {
+            return err(format!(
+                "tensor {name:?}: expected state.<parameter index>.<buffer>"
+            ));
+        }
+        if !tensor.exact {
+            return err(format!(
+                "tensor {name:?}: an integer beyond 2^53 is not exact in f64"
+            ));
+        }
+        let entry = state
+            .entry(index.to_string())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        let value = if matches!(*buffer, "step" | "mu_product") {
+            let [x] = tensor.data.as_slice() else {
+                return err(format!("tensor {name:?}: expected one number"));
+            };
+            serde_json::json!(x)
+        } else {
+            serde_json::json!(tensor.data)
+        };
+        entry
+            .as_object_mut()
+            .expect("inserted as an object")
+            .insert(buffer.to_string(), value);
+    }
+    let mut doc = serde_json::json!({ "state": state });
+    if let Some(text) = bytes_meta {
+        let groups = crate::io::strict_json::parse(&text)
+            .map_err(|e| StateError(format!("metadata param_groups: {e}")))?;
+        doc["param_groups"] = groups;
+    }
+    Ok(doc)
 }
