@@ -574,3 +574,76 @@ fn safetensors_state_matches_json() {
     assert!(err.contains("state.<parameter index>.<buffer>"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Parameter groups: the layer-1 weights with Adam lr 1/100 and the biases in a second
+/// group with lr 1/5 may revive (the bias group moves far enough); both groups at 1/100
+/// are certified, the certificate records the groups and the checker accepts it, and
+/// moving a coordinate to the other group (resealed) is rejected. A flag that disagrees
+/// with a group is exit 2.
+#[test]
+fn parameter_groups_from_the_state() {
+    let dir = std::env::temp_dir().join(format!("deadrelu-ckpt-groups-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
+    std::fs::write(
+        path("w.json"),
+        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
+    )
+    .unwrap();
+    let state = |bias_lr: &str| {
+        format!(
+            r#"{{"state":{{"0":{{"step":500,"exp_avg":[[-0.1],[-0.1]],"exp_avg_sq":[[0.04],[0.04]]}},
+                       "1":{{"step":500,"exp_avg":[-0.1,-0.1],"exp_avg_sq":[0.04,0.04]}}}},
+              "param_groups":[{{"params":[0,2,3],"lr":0.01,"betas":[0.9,0.999],"weight_decay":0}},
+                              {{"params":[1],"lr":{bias_lr},"betas":[0.9,0.999],"weight_decay":0}}]}}"#
+        )
+    };
+    std::fs::write(path("large.json"), state("0.2")).unwrap();
+    std::fs::write(path("small.json"), state("0.01")).unwrap();
+    let data = format!("csv:{}", path("data.csv"));
+    let cert = path("cert.json");
+    let run = |s: &str, extra: &[&str]| {
+        let mut a = vec![
+            "audit",
+            "--weights",
+            &path("w.json"),
+            "--data",
+            &data,
+            "--optimizer-state",
+            s,
+            "--optimizer",
+            "adam",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        a.extend(extra.iter().map(|x| x.to_string()));
+        a
+    };
+    let args = run(&path("large.json"), &["--json"]);
+    let v = common::json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(v["verdict"], "may-revive", "{v}");
+    assert_eq!(v["param_groups"][1]["lr"], "1/5");
+    let args = run(&path("small.json"), &["--json", "--certificate", &cert]);
+    let v = common::json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(v["verdict"], "dead-forever-certified", "{v}");
+    let (code, out, err) = common::deadrelu(&["check", &cert]);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cert).unwrap()).unwrap();
+    assert_eq!(c["state"]["group"], serde_json::json!([0, 0, 1, 1]));
+    // the biases' group now claims lr 1/5: their box is too small
+    c["optimizer"]["groups"][1]["lr"] = serde_json::json!("1/5");
+    deadrelu_check::canon::seal(&mut c);
+    std::fs::write(path("edited.json"), c.to_string()).unwrap();
+    let (code, _, err) = common::deadrelu(&["check", &path("edited.json")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("coordinate 2"), "{err}");
+    // a flag that disagrees with a group
+    let args = run(&path("small.json"), &["--lr", "0.5"]);
+    let (code, _, err) = common::deadrelu(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("disagrees"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

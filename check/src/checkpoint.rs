@@ -649,7 +649,12 @@ pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, Che
     )?;
     let opt = field(&cert, "optimizer")?;
     let name = field(opt, "name")?.as_str().unwrap_or("").to_string();
-    let hyper = Hyper(field(opt, "hyperparameters")?);
+    field(opt, "hyperparameters")?;
+    // parameter groups: one hyperparameter set per group, the group of each coordinate
+    let groups: Vec<Hyper> = match opt.get("groups") {
+        Some(g) => list(g, "optimizer.groups")?.iter().map(Hyper).collect(),
+        None => vec![Hyper(field(opt, "hyperparameters")?)],
+    };
     let state = field(&cert, "state")?;
     let steps: Vec<u64> = list(field(state, "step")?, "state.step")?
         .iter()
@@ -669,6 +674,18 @@ pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, Che
             }
             buffers.insert(k.clone(), b);
         }
+    }
+    let group: Vec<usize> = match state.get("group") {
+        Some(g) => list(g, "state.group")?
+            .iter()
+            .map(|v| count(v, "state.group"))
+            .collect::<Result<_, _>>()?,
+        None => vec![0; end],
+    };
+    if group.len() != end || group.iter().any(|&g| g >= groups.len()) {
+        return Err(unreadable(format!(
+            "state.group: expected {end} indices into optimizer.groups"
+        )));
     }
     let mu_product = match state.get("mu_product") {
         Some(v) => vector(v, "state.mu_product")?,
@@ -709,7 +726,7 @@ pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, Che
         for _ in 0..SPLITS.len() * 16 {
             meter.op(size, 2 * PREC as u64)?;
         }
-        let r = reach(&name, &hyper, &coord);
+        let r = reach(&name, &groups[group[i]], &coord);
         ensure(
             Claim::ReachableBox,
             matches!(&r, Ok((l, h)) if &lo[i] <= l && h <= &hi[i]),

@@ -12,10 +12,10 @@
 use super::CliError;
 use super::audit::AuditArgs;
 use super::format::print_json;
-use crate::audit::checkpoint::{Revival, audit_checkpoint, certificate};
+use crate::audit::checkpoint::{Revival, audit_checkpoint_groups, certificate_groups};
 use crate::optim::OptimizerKind;
-use crate::optim::reach::parse_torch_state;
 use crate::optim::reach::torch::safetensors_state_document;
+use crate::optim::reach::{group_hyper, parse_torch_state};
 use crate::scalar::rational_string;
 use serde_json::{Value, json};
 
@@ -46,7 +46,28 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
     let doc = read_state_document(state_path)?;
     let state = parse_torch_state(&doc, setup.net.arch())
         .map_err(|e| CliError::Input(format!("--optimizer-state {}: {e}", state_path.display())))?;
-    let report = audit_checkpoint(&setup.net, &setup.data, &resolved.config, &state)
+    let hypers = group_hyper(&doc, &args.optim.hyper(), kind)
+        .map_err(|e| CliError::Input(format!("--optimizer-state {}: {e}", state_path.display())))?;
+    let groups = hypers
+        .iter()
+        .enumerate()
+        .map(|(g, h)| {
+            h.resolve(kind).map_err(|e| {
+                CliError::Input(format!(
+                    "--optimizer-state {}: param_groups[{g}]: {e}",
+                    state_path.display()
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // one group: its hyperparameters are the flags' (the group may only agree with them)
+    let resolved = if groups.len() == 1 {
+        groups[0].clone()
+    } else {
+        resolved
+    };
+    let configs: Vec<_> = groups.iter().map(|g| g.config.clone()).collect();
+    let report = audit_checkpoint_groups(&setup.net, &setup.data, &configs, &state)
         .map_err(|e| CliError::Input(e.to_string()))?;
     let layers: Vec<Value> = report
         .decisions
@@ -94,11 +115,11 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
     };
     let mut certificate_path = Value::Null;
     if let (Some(path), Some(decision)) = (&args.certificate, report.certified()) {
-        let cert = certificate(
+        let cert = certificate_groups(
             &setup.net,
             &setup.data,
             kind.name(),
-            &resolved.config,
+            &configs,
             &state,
             decision,
         );
@@ -119,6 +140,7 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         "arch": setup.net.arch().widths(),
         "optimizer": kind.name(),
         "hyperparameters": resolved.to_json(),
+        "param_groups": groups.iter().map(|g| g.config.to_json()).collect::<Vec<_>>(),
         "steps_taken": state.step.iter().max(),
         "verdict": verdict,
         "dead_layers": report.dead_layers,

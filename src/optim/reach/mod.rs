@@ -115,7 +115,7 @@ use num_bigint::BigInt;
 use num_traits::{One, Signed, Zero};
 use std::collections::BTreeMap;
 
-pub use torch::{StateError, parse_torch_state};
+pub use torch::{StateError, group_hyper, parse_torch_state};
 
 /// Bits of the dyadic grid for rounded powers and displacements.
 pub const PREC: u32 = 96;
@@ -138,6 +138,8 @@ pub struct CheckpointState {
     pub buffers: BTreeMap<String, Vec<BigRational>>,
     /// NAdam's `mu_product`, per coordinate (empty when absent: 1).
     pub mu_product: Vec<BigRational>,
+    /// The parameter group of each coordinate (empty: all in group 0).
+    pub group: Vec<usize>,
 }
 
 impl CheckpointState {
@@ -682,8 +684,30 @@ pub fn reachable_box(
     state: &CheckpointState,
     range: std::ops::Range<usize>,
 ) -> Result<Vec<Span>, NotCertified> {
+    reachable_box_groups(std::slice::from_ref(config), theta, state, range)
+}
+
+/// [`reachable_box`] with one configuration per parameter group: coordinate `i` uses
+/// `configs[state.group[i]]` (group 0 when `state.group` is empty).
+///
+/// # Errors
+/// [`NotCertified`] for the first coordinate without a bound (or with a group that has
+/// no configuration).
+pub fn reachable_box_groups(
+    configs: &[OptimizerConfig<BigRational>],
+    theta: &[BigRational],
+    state: &CheckpointState,
+    range: std::ops::Range<usize>,
+) -> Result<Vec<Span>, NotCertified> {
     range
         .map(|i| {
+            let g = state.group.get(i).copied().unwrap_or(0);
+            let Some(config) = configs.get(g) else {
+                return Err(NotCertified {
+                    coordinate: i,
+                    reason: format!("parameter group {g} has no hyperparameters"),
+                });
+            };
             coordinate_box(config, &theta[i], state, i).map_err(|reason| NotCertified {
                 coordinate: i,
                 reason,
