@@ -85,3 +85,46 @@ def test_flags_and_state_layout():
     other = nn.Linear(1, 1)
     with pytest.raises(ValueError, match="model.parameters"):
         state_json(model, torch.optim.SGD(other.parameters(), lr=0.1))
+
+
+def test_parameter_groups_per_group_lr():
+    """Weights at lr 0.01 and biases in their own group: lr 0.2 may revive, 0.01 is dead."""
+    verdicts = {}
+    for bias_lr in (0.2, 0.01):
+        model, X, y = dead_net()
+        opt = torch.optim.Adam(
+            [
+                {"params": [model[0].weight, model[2].weight, model[2].bias]},
+                {"params": [model[0].bias], "lr": bias_lr},
+            ],
+            lr=0.01,
+        )
+        push_biases_up(model, opt, 0.1)
+        for _ in range(50):
+            opt.zero_grad()
+            nn.MSELoss()(model(X), y).backward()
+            opt.step()
+        r = deadrelu.audit(model, X, y, optimizer=opt)
+        verdicts[bias_lr] = r["verdict"]
+        s = state_json(model, opt)
+        assert [g["params"] for g in s["param_groups"]] == [[0, 2, 3], [1]]
+    assert verdicts == {0.2: "may-revive", 0.01: "dead-forever-certified"}
+
+
+def test_adam_weight_decay_may_revive_and_does():
+    """L2 weight decay pulls the dead layer's biases to 0 and past it: may-revive, and
+    continued torch training revives the layer."""
+    model, X, y = dead_net()
+    opt = torch.optim.Adam(model.parameters(), lr=0.05, weight_decay=0.1)
+    push_biases_up(model, opt, 0.1)
+    r = deadrelu.audit(model, X, y, optimizer=opt)
+    assert r["verdict"] == "may-revive", r
+    revived = False
+    for _ in range(2000):
+        opt.zero_grad()
+        nn.MSELoss()(model(X), y).backward()
+        opt.step()
+        if (model[0](X) > 0).any():
+            revived = True
+            break
+    assert revived
