@@ -85,7 +85,7 @@
 //! Square roots and powers are enclosed as in [`super`] (lower ends in denominators,
 //! upper ends in numerators), and `O` and `D` are rounded up to the `2^-PREC` grid.
 
-use super::{Span, q, round_grid, sqrt_down, sqrt_up};
+use super::{NoBound, Span, q, round_grid, sqrt_down, sqrt_up};
 use crate::scalar::BigRational;
 use num_traits::{One, Signed, Zero};
 
@@ -113,15 +113,17 @@ pub(super) fn with_overshoot(
 }
 
 /// `r = b1 / sqrt(b2)` rounded up, when `< 1`.
-fn ratio(b1: &BigRational, b2: &BigRational) -> Result<BigRational, String> {
+fn ratio(b1: &BigRational, b2: &BigRational) -> Result<BigRational, NoBound> {
     if !b2.is_positive() {
-        return Err("weight decay needs beta2 > 0 (no ratio bound of the normalized step)".into());
+        return Err(NoBound::Unsupported(
+            "weight decay needs beta2 > 0 (no ratio bound of the normalized step)".into(),
+        ));
     }
     let r = round_grid(&(b1 / sqrt_down(b2)), true);
     if r >= BigRational::one() {
-        return Err(
+        return Err(NoBound::Unsupported(
             "weight decay needs beta1 < sqrt(beta2) (the normalized step has no bound)".into(),
-        );
+        ));
     }
     Ok(r)
 }
@@ -132,7 +134,7 @@ fn adam_rho(
     b2: &BigRational,
     m0: &BigRational,
     v0: &BigRational,
-) -> Result<(BigRational, BigRational), String> {
+) -> Result<(BigRational, BigRational), NoBound> {
     let one = BigRational::one();
     let r = ratio(b1, b2)?;
     let a = if m0.is_zero() {
@@ -140,7 +142,9 @@ fn adam_rho(
     } else {
         let sv = sqrt_down(v0);
         if !sv.is_positive() {
-            return Err("weight decay with exp_avg != 0 and exp_avg_sq = 0: no ratio bound".into());
+            return Err(NoBound::BadState(
+                "weight decay with exp_avg != 0 and exp_avg_sq = 0: no ratio bound".into(),
+            ));
         }
         m0.abs() / sv
     };
@@ -156,7 +160,7 @@ pub(super) fn adam_overshoot(
     b2: &BigRational,
     m0: &BigRational,
     v0: &BigRational,
-) -> Result<BigRational, String> {
+) -> Result<BigRational, NoBound> {
     let (rho, r) = adam_rho(b1, b2, m0, v0)?;
     Ok(lr_c1 * rho / (BigRational::one() - r))
 }
@@ -170,7 +174,7 @@ pub(super) fn nadam_overshoot(
     b2: &BigRational,
     m0: &BigRational,
     v0: &BigRational,
-) -> Result<BigRational, String> {
+) -> Result<BigRational, NoBound> {
     let one = BigRational::one();
     let (rho, r) = adam_rho(b1, b2, m0, v0)?;
     let a = lr * (&one - b1 * q(1, 2)) / (&one - product * b1);
@@ -185,10 +189,12 @@ pub(super) fn adamax_overshoot(
     eps: &BigRational,
     m0: &BigRational,
     u0: &BigRational,
-) -> Result<BigRational, String> {
+) -> Result<BigRational, NoBound> {
     let one = BigRational::one();
     if b1 >= b2 {
-        return Err("weight decay with Adamax needs beta1 < beta2 (no ratio bound)".into());
+        return Err(NoBound::Unsupported(
+            "weight decay with Adamax needs beta1 < beta2 (no ratio bound)".into(),
+        ));
     }
     let qq = b1 / b2;
     let a = m0.abs() / u0.clone().max(eps.clone());
@@ -210,15 +216,15 @@ pub(super) fn rmsprop_momentum(
 }
 
 /// A contraction `p_k = p_{k-1} (1 - kappa_k)` with `0 <= kappa_k <= k`.
-pub(super) fn contraction(p: &BigRational, k: &BigRational, what: &str) -> Result<Span, String> {
+pub(super) fn contraction(p: &BigRational, k: &BigRational, what: &str) -> Result<Span, NoBound> {
     if k <= &BigRational::one() {
         Ok(Span::hull(p, &BigRational::zero()))
     } else if k <= &q(2, 1) {
         Ok(Span::symmetric(&p.abs()))
     } else {
-        Err(format!(
+        Err(NoBound::Diverges(format!(
             "weight decay with {what}: the contraction factor may exceed 2 (|p| may grow); no bound derived"
-        ))
+        )))
     }
 }
 
@@ -230,20 +236,22 @@ pub(super) fn adadelta(
     p: &BigRational,
     square_avg: &BigRational,
     acc_delta: &BigRational,
-) -> Result<Span, String> {
+) -> Result<Span, NoBound> {
     if p.is_zero() {
         return Ok(Span::point(p));
     }
     if square_avg.is_negative() || acc_delta.is_negative() {
-        return Err("negative square_avg or acc_delta in the state".into());
+        return Err(NoBound::BadState(
+            "negative square_avg or acc_delta in the state".into(),
+        ));
     }
     let one = BigRational::one();
     let gamma = wd * wd * p * p / eps;
     if gamma >= one {
-        return Err(
+        return Err(NoBound::Unsupported(
             "weight decay with Adadelta: wd^2 p^2 >= eps, no bound on the step growth derived"
                 .into(),
-        );
+        ));
     }
     let dmax = acc_delta.clone().max(&gamma * eps / (&one - &gamma));
     let k = lr * wd * sqrt_up(&(dmax + eps)) / sqrt_down(eps);
