@@ -20,7 +20,7 @@
 
 use crate::canon::digest;
 use crate::limits::{Limit, MAX_POINTS_TIMES_PARAMS, Meter, bits, too_large};
-use crate::read::{count, field, list, number, vector};
+use crate::read::{count, field, list, vector};
 use crate::{CheckError, Claim, ensure, unreadable};
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
