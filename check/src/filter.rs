@@ -208,20 +208,7 @@ pub fn signs(layers: &[FloatLayer], x: &[f64], xe: Option<&[f64]>) -> Vec<Sign> 
         }
         ae = next_e.iter().any(|v| *v != 0.0).then_some(next_e);
     }
-    s.iter()
-        .zip(&e)
-        .map(|(&sj, &ej)| {
-            if !(sj.is_finite() && ej.is_finite()) {
-                Sign::Undecided
-            } else if sj <= -ej {
-                Sign::NonPositive
-            } else if sj > ej {
-                Sign::Positive
-            } else {
-                Sign::Undecided
-            }
-        })
-        .collect()
+    s.iter().zip(&e).map(|(&sj, &ej)| decide(sj, ej)).collect()
 }
 
 /// What the filter says about a layer at one point.
@@ -237,7 +224,92 @@ pub enum Verdict {
 
 /// [`signs`] summarized.
 pub fn verdict(layers: &[FloatLayer], x: &[f64], xe: Option<&[f64]>) -> Verdict {
-    let s = signs(layers, x, xe);
+    summarize(&signs(layers, x, xe))
+}
+
+/// Points per block of [`verdicts`]: each weight row is read once per block.
+pub const BLOCK: usize = 8;
+
+/// [`signs`] for a block of points at once (the same values: each point's sums are
+/// those of [`layer_pass`], in the same order; the row of weights stays in cache while
+/// the block's points use it).
+pub fn signs_block(layers: &[FloatLayer], xs: &[&[f64]], xes: Option<&[&[f64]]>) -> Vec<Vec<Sign>> {
+    let p = xs.len();
+    let mut a: Vec<Vec<f64>> = xs.iter().map(|x| x.to_vec()).collect();
+    let mut ae: Vec<Option<Vec<f64>>> = match xes {
+        Some(e) => e.iter().map(|e| Some(e.to_vec())).collect(),
+        None => vec![None; p],
+    };
+    let mut s: Vec<Vec<f64>> = vec![Vec::new(); p];
+    let mut e: Vec<Vec<f64>> = vec![Vec::new(); p];
+    for (li, layer) in layers.iter().enumerate() {
+        let n = layer.cols;
+        let a_abs: Vec<Vec<f64>> = a
+            .iter()
+            .map(|v| v.iter().map(|x| x.abs()).collect())
+            .collect();
+        for q in 0..p {
+            s[q].clear();
+            e[q].clear();
+        }
+        for j in 0..layer.rows {
+            let row = j * n..(j + 1) * n;
+            let (w, w_abs) = (&layer.w[row.clone()], &layer.w_abs[row.clone()]);
+            let we = layer.w_err.as_ref().map(|we| &we[row]);
+            for q in 0..p {
+                let sj = layer.b[j] + dot4(w, &a[q]);
+                let t = layer.b[j].abs() + dot4(w_abs, &a_abs[q]);
+                let mut c = layer.b_err[j];
+                if let Some(we) = we {
+                    c += dot4(we, &a_abs[q]);
+                    if let Some(eq) = &ae[q] {
+                        c += dot4(we, eq);
+                    }
+                }
+                if let Some(eq) = &ae[q] {
+                    c += dot4(w_abs, eq);
+                }
+                s[q].push(sj);
+                e[q].push(bound(n, t, c));
+            }
+        }
+        if li + 1 == layers.len() {
+            break;
+        }
+        for q in 0..p {
+            a[q].clear();
+            let mut next_e = Vec::with_capacity(s[q].len());
+            for (&sj, &ej) in s[q].iter().zip(&e[q]) {
+                if sj <= -ej {
+                    a[q].push(0.0);
+                    next_e.push(0.0);
+                } else {
+                    a[q].push(if sj > 0.0 { sj } else { 0.0 });
+                    next_e.push(ej);
+                }
+            }
+            ae[q] = next_e.iter().any(|v| *v != 0.0).then_some(next_e);
+        }
+    }
+    s.iter()
+        .zip(&e)
+        .map(|(s, e)| s.iter().zip(e).map(|(&sj, &ej)| decide(sj, ej)).collect())
+        .collect()
+}
+
+fn decide(sj: f64, ej: f64) -> Sign {
+    if !(sj.is_finite() && ej.is_finite()) {
+        Sign::Undecided
+    } else if sj <= -ej {
+        Sign::NonPositive
+    } else if sj > ej {
+        Sign::Positive
+    } else {
+        Sign::Undecided
+    }
+}
+
+fn summarize(s: &[Sign]) -> Verdict {
     if let Some(j) = s.iter().position(|v| *v == Sign::Positive) {
         Verdict::Active(j)
     } else if s.contains(&Sign::Undecided) {
@@ -247,8 +319,15 @@ pub fn verdict(layers: &[FloatLayer], x: &[f64], xe: Option<&[f64]>) -> Verdict 
     }
 }
 
-/// [`verdict`] for every point (`x` holds `points` rows of `d`), on all cores; the
-/// result is the same for any thread count.
+/// Rows `first..first + len` of the row-major `v` with rows of `d`.
+fn rows(v: &[f64], first: usize, len: usize, d: usize) -> Vec<&[f64]> {
+    (first..first + len)
+        .map(|m| &v[m * d..(m + 1) * d])
+        .collect()
+}
+
+/// [`verdict`] for every point (`x` holds `points` rows of `d`), on all cores, in blocks
+/// of [`BLOCK`] points; the result is the same for any thread count.
 pub fn verdicts(layers: &[FloatLayer], d: usize, x: &[f64], xe: Option<&[f64]>) -> Vec<Verdict> {
     let points = x.len().checked_div(d).unwrap_or(0);
     let threads = std::thread::available_parallelism()
@@ -260,10 +339,14 @@ pub fn verdicts(layers: &[FloatLayer], d: usize, x: &[f64], xe: Option<&[f64]>) 
     std::thread::scope(|scope| {
         for (c, chunk) in out.chunks_mut(per).enumerate() {
             scope.spawn(move || {
-                for (i, slot) in chunk.iter_mut().enumerate() {
-                    let m = c * per + i;
-                    let row = m * d..(m + 1) * d;
-                    *slot = verdict(layers, &x[row.clone()], xe.map(|e| &e[row]));
+                for (b, slots) in chunk.chunks_mut(BLOCK).enumerate() {
+                    let first = c * per + b * BLOCK;
+                    let xs = rows(x, first, slots.len(), d);
+                    let es = xe.map(|e| rows(e, first, slots.len(), d));
+                    let signs = signs_block(layers, &xs, es.as_deref());
+                    for (slot, s) in slots.iter_mut().zip(&signs) {
+                        *slot = summarize(s);
+                    }
                 }
             });
         }
@@ -315,6 +398,38 @@ mod tests {
         let layer = FloatLayer::new(1, 4, &w, &b);
         let x = [1.0, 1.0, 1.0, 1.0];
         assert_eq!(signs(&[layer], &x, None), vec![Sign::Undecided]);
+    }
+
+    /// The blocked pass gives every point the signs of the single-point pass.
+    #[test]
+    fn blocks_equal_single_points() {
+        let w: Vec<BigRational> = (0..12).map(|i| q((i * 5) % 7 - 3, 1 + i % 4)).collect();
+        let b = vec![q(1, 3), q(-1, 2), q(0, 1)];
+        let l1 = FloatLayer::new(3, 4, &w, &b);
+        let l2 = FloatLayer::new(1, 3, &w[..3], &[q(-1, 5)]);
+        let layers = [l1, l2];
+        let xs: Vec<Vec<f64>> = (0..11)
+            .map(|m| {
+                (0..4)
+                    .map(|i| ((m * 3 + i * 7) % 9) as f64 / 4.0 - 1.0)
+                    .collect()
+            })
+            .collect();
+        let es: Vec<Vec<f64>> = xs
+            .iter()
+            .map(|x| x.iter().map(|v| v.abs() * 1e-9).collect())
+            .collect();
+        let refs: Vec<&[f64]> = xs.iter().map(|v| &v[..]).collect();
+        let erefs: Vec<&[f64]> = es.iter().map(|v| &v[..]).collect();
+        let blocked = signs_block(&layers, &refs, Some(&erefs));
+        for m in 0..xs.len() {
+            assert_eq!(blocked[m], signs(&layers, &xs[m], Some(&es[m])));
+        }
+        let flat: Vec<f64> = xs.concat();
+        let all = verdicts(&layers, 4, &flat, None);
+        for m in 0..xs.len() {
+            assert_eq!(all[m], verdict(&layers, &xs[m], None));
+        }
     }
 
     #[test]

@@ -298,7 +298,34 @@ impl ExactNet {
             .collect();
         let limbs = active.iter().map(|(_, _, l)| l.len()).max().unwrap_or(0) + 2;
         let (mut pos, mut neg) = (vec![0u64; limbs], vec![0u64; limbs]);
+        // one-limb inputs (f32 data, say): 128-bit products summed in 192 bits
+        let one_limb = limbs <= 3;
         for j in 0..layer.rows {
+            if one_limb {
+                let row = &layer.weights.m[j * layer.cols..(j + 1) * layer.cols];
+                let small = &layer.small[j * layer.cols..(j + 1) * layer.cols];
+                let (mut p, mut n) = ((0u128, 0u64), (0u128, 0u64));
+                let mut big = BigInt::zero();
+                for (i, a_negative, a) in &active {
+                    match small[*i] {
+                        Some((_, 0)) => {}
+                        Some((w_negative, w)) => {
+                            let t = w as u128 * a[0] as u128;
+                            let acc = if w_negative != *a_negative {
+                                &mut n
+                            } else {
+                                &mut p
+                            };
+                            let (lo, carry) = acc.0.overflowing_add(t);
+                            *acc = (lo, acc.1 + u64::from(carry));
+                        }
+                        None => big += &row[*i] * &input.m[*i],
+                    }
+                }
+                let wide = |(lo, hi): (u128, u64)| from_limbs(&[lo as u64, (lo >> 64) as u64, hi]);
+                sums.push(wide(p) - wide(n) + big);
+                continue;
+            }
             let row = &layer.weights.m[j * layer.cols..(j + 1) * layer.cols];
             let small = &layer.small[j * layer.cols..(j + 1) * layer.cols];
             pos.fill(0);

@@ -29,6 +29,18 @@ use rayon::prelude::*;
 
 /// The nearest `f64` to `q` and whether it is `q` exactly.
 pub fn to_f64_exactly(q: &BigRational) -> (f64, bool) {
+    // fast path: n / 2^s with |n| < 2^53 and s <= 1022 is n * 2^-s, exact when normal
+    let (n, d) = (q.numer(), q.denom());
+    let s = d.trailing_zeros().unwrap_or(0);
+    if d.bits() == s + 1
+        && s <= 1022
+        && let Some(i) = n.to_i64().filter(|i| i.unsigned_abs() < 1 << 53)
+    {
+        let v = i as f64 * f64::from_bits((1023 - s) << 52);
+        if v == 0.0 || v.abs() >= f64::MIN_POSITIVE {
+            return (v, true);
+        }
+    }
     let v = q.to_f64().unwrap_or(f64::NAN);
     let d = q.denom();
     let tz = d.trailing_zeros().unwrap_or(0);
@@ -312,6 +324,13 @@ impl ExactSum {
         match dyadic_parts(q) {
             Some((m, e)) => self.add_dyadic(&m * &m, 2 * e),
             None => self.add(&(q * q)),
+        }
+    }
+    /// Adds `a b`.
+    pub fn add_product(&mut self, a: &BigRational, b: &BigRational) {
+        match (dyadic_parts(a), dyadic_parts(b)) {
+            (Some((ma, ea)), Some((mb, eb))) => self.add_dyadic(ma * mb, ea + eb),
+            _ => self.add(&(a * b)),
         }
     }
     /// Adds `m 2^e`.

@@ -60,6 +60,9 @@ impl Certificate {
         data: &Dataset<BigRational>,
         report: &AuditReport,
     ) -> Option<Self> {
+        if report.verdict != super::Verdict::NonConvergenceCertified {
+            return None;
+        }
         let k = report.dead_layer?;
         let (witness, witness_risk) = report.witness.as_ref()?;
         let constant = report.constant_value.as_ref()?;
@@ -73,6 +76,7 @@ impl Certificate {
                     "steps": r.steps,
                     "batch": r.batch,
                     "batch_seed": r.batch_seed,
+                    "arithmetic": r.arithmetic,
                     "frozen": r.frozen,
                     "layer_stayed_dead": r.layer_stayed_dead,
                     "constant_realization": r.constant_realization,

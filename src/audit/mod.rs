@@ -11,7 +11,9 @@
 pub mod certificate;
 pub mod checkpoint;
 pub mod coq;
+pub mod crosscheck;
 pub mod mechanism;
+pub mod witness;
 
 pub use certificate::Certificate;
 pub use coq::coq_certificate;

@@ -3,7 +3,7 @@
 use super::args::{BoxDomain, OptimArgs, Setup};
 use super::format::{decision_json, print_json, show};
 use super::{CliError, CommonArgs};
-use crate::activity::domain::{BoxDecision, DeadProof, cube, decide_dead_on_box};
+use crate::activity::domain::{BoxDecision, DeadProof, cube, decide_dead_on_box_with};
 use crate::audit::{AuditOptions, Certificate, CheckError, audit, check_certificate};
 use crate::optim::OptimizerKind;
 use crate::scalar::{BigRational, rational_string};
@@ -93,19 +93,11 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
         batch_seed: args.batch_seed,
         layer: domain.as_ref().map(|d| d.layer),
     };
-    let runs_total = options.optimizers.len() as u64
-        * if options.batch.is_some_and(|b| b < setup.data.len()) {
-            2
-        } else {
-            1
-        };
-    let bar = super::format::progress_bar(runs_total, "exact optimizer runs");
+    let mut spinner = super::progress::DelayedSpinner::new("audit");
     let report = audit(&setup.net, &setup.data, &options, |what| {
-        bar.set_message(what.to_string());
-        bar.inc(1);
+        spinner.set_message(what);
     })
     .map_err(|e| CliError::Input(e.to_string()))?;
-    bar.finish_and_clear();
     let mut certificate_path = Value::Null;
     let mut coq_path = Value::Null;
     if (args.certificate.is_some() || args.coq.is_some())
@@ -114,6 +106,7 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
         if let Some(d) = &domain {
             cert = cert.with_domain(&d.a, &d.b, d.layer, d.proof.to_json());
         }
+        spinner.set_message("certificate: writing and checking it independently");
         let text = serde_json::to_string_pretty(&cert.0).expect("JSON values serialize");
         // the independent checker must accept what is written
         if let Err(e) = check_certificate(&text) {
@@ -133,6 +126,7 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
             certificate_path = json!(path.display().to_string());
         }
     }
+    spinner.finish();
     let strings =
         |v: &[crate::scalar::BigRational]| v.iter().map(rational_string).collect::<Vec<_>>();
     Ok(json!({
@@ -155,6 +149,7 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
             "name": r.resolved.kind.name(),
             "steps": r.steps,
             "batch": r.batch,
+            "arithmetic": r.arithmetic,
             "frozen": r.frozen,
             "layer_stayed_dead": r.layer_stayed_dead,
             "constant_realization": r.constant_realization,
@@ -199,23 +194,21 @@ fn box_layer(
         )));
     }
     let region = cube(&a, &b, arch.inputs());
-    let bar = super::format::progress_bar(
-        (arch.depth() - 1) as u64,
-        "box decisions (deepest layer first)",
-    );
+    let spinner = super::progress::DelayedSpinner::new("box decisions (deepest layer first)");
     let mut layers = Vec::new();
     let mut found = None;
     for k in arch.hidden_layers().rev() {
-        bar.set_message(format!("layer {k}"));
-        let decision = decide_dead_on_box(net, k, &region, budget);
-        bar.inc(1);
-        layers.push(decision_json(k, &decision));
+        spinner.set_message(&format!("box decision of layer {k} (deepest first)"));
+        let (decision, exact_fallbacks) = decide_dead_on_box_with(net, k, &region, budget, None);
+        let mut line = decision_json(k, &decision);
+        line["exact_fallbacks"] = json!(exact_fallbacks);
+        layers.push(line);
         if let BoxDecision::Dead { proof } = decision {
             found = Some((k, proof));
             break;
         }
     }
-    bar.finish_and_clear();
+    drop(spinner);
     let box_text = [rational_string(&a), rational_string(&b)];
     match found {
         Some((layer, proof)) => {
@@ -340,7 +333,9 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
             e => CliError::Input(format!("{}: {e}", args.path.display())),
         });
     }
+    let mut spinner = super::progress::DelayedSpinner::new("checking the certificate");
     let result = check_certificate(&text);
+    spinner.finish();
     if args.json {
         let v = match &result {
             Ok(c) => json!({

@@ -5,7 +5,7 @@
 use super::CliError;
 use super::args::{BoxDomain, CommonArgs, rational};
 use super::format::{decision_json, print_json};
-use crate::activity::domain::{cube, decide_dead_on_box};
+use crate::activity::domain::{cube, decide_dead_on_box_with};
 use crate::io::export::{Dtype, nnet_text, vnnlib_text};
 use crate::io::onnx::onnx_model;
 use crate::scalar::BigRational;
@@ -108,7 +108,11 @@ pub fn run(args: &ExportArgs) -> Result<(), CliError> {
     } else {
         None
     };
-    let decision = decide_dead_on_box(net, k, &cube(&a, &b, arch.inputs()), args.box_budget);
+    let mut spinner =
+        super::progress::DelayedSpinner::new(&format!("exact decision of layer {k} on the box"));
+    let (decision, exact_fallbacks) =
+        decide_dead_on_box_with(net, k, &cube(&a, &b, arch.inputs()), args.box_budget, None);
+    spinner.finish();
     let v = json!({
         "onnx": onnx_path.display().to_string(),
         "vnnlib": vnnlib_path.display().to_string(),
@@ -118,6 +122,7 @@ pub fn run(args: &ExportArgs) -> Result<(), CliError> {
         "exact": rounding.rounded == 0,
         "rounding": rounding,
         "deadrelu": decision_json(k, &decision),
+        "exact_fallbacks": exact_fallbacks,
     });
     if args.common.json {
         print_json(&v);

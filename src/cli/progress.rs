@@ -58,3 +58,60 @@ impl DelayedBar {
         self.bar.finish_and_clear();
     }
 }
+
+/// A spinner with the current stage and the elapsed time, on stderr when it is a
+/// terminal, shown only once the command has run for [`SHOW_AFTER`] (a background
+/// thread waits for that and then ticks it): for stages that report no count.
+pub struct DelayedSpinner {
+    bar: ProgressBar,
+    done: std::sync::Arc<AtomicBool>,
+    waiter: Option<std::thread::JoinHandle<()>>,
+}
+
+impl DelayedSpinner {
+    /// A spinner named `what`.
+    pub fn new(what: &str) -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(what.to_string());
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let waiter = std::io::stderr().is_terminal().then(|| {
+            let (bar, done) = (bar.clone(), done.clone());
+            std::thread::spawn(move || {
+                let start = Instant::now();
+                while start.elapsed() < SHOW_AFTER {
+                    if done.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                if !done.load(Ordering::Relaxed) {
+                    bar.set_draw_target(ProgressDrawTarget::stderr());
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                }
+            })
+        });
+        Self { bar, done, waiter }
+    }
+    /// Names the current stage.
+    pub fn set_message(&self, what: &str) {
+        self.bar.set_message(what.to_string());
+    }
+    /// Removes the spinner.
+    pub fn finish(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(w) = self.waiter.take() {
+            let _ = w.join();
+        }
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Drop for DelayedSpinner {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}

@@ -16,6 +16,7 @@
 
 mod bigrational;
 mod dyadic;
+mod f64interval;
 mod float;
 #[cfg(feature = "gmp")]
 mod gmp;
@@ -23,6 +24,7 @@ mod interval;
 pub mod iv;
 
 pub use dyadic::{Dyadic, DyadicInterval};
+pub use f64interval::F64Interval;
 pub use interval::{
     DEFAULT_PREC, Interval, RationalField, Real, pow_ratio_enclosure, sqrt_enclosure,
 };
@@ -321,6 +323,15 @@ pub(crate) fn q(n: i64, d: i64) -> BigRational {
 
 /// The text of an exact rational: lowest terms, denominator omitted when it is 1.
 pub fn rational_string(q: &BigRational) -> String {
+    // machine-word fast path (the common case: f32/f64 values), same text
+    use num_traits::ToPrimitive;
+    if let (Some(n), Some(d)) = (q.numer().to_i64(), q.denom().to_u64()) {
+        return if d == 1 {
+            n.to_string()
+        } else {
+            format!("{n}/{d}")
+        };
+    }
     if q.denom().is_one() {
         q.numer().to_string()
     } else {
@@ -333,8 +344,36 @@ pub fn rational_string(q: &BigRational) -> String {
 /// # Errors
 /// [`ScalarError::NonFinite`] for NaN and infinities.
 pub fn rational_from_f64(x: f64) -> Result<BigRational, ScalarError> {
-    BigRational::from_float(x).ok_or_else(|| ScalarError::NonFinite {
-        value: x.to_string(),
+    if !x.is_finite() {
+        return Err(ScalarError::NonFinite {
+            value: x.to_string(),
+        });
+    }
+    // x = m 2^e with an integer m < 2^53: lowest terms by removing the common factors of
+    // two (the denominator is a power of two), without a gcd
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (mut m, mut e) = if exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), exp - 1075)
+    };
+    if m == 0 {
+        return Ok(BigRational::zero());
+    }
+    let tz = m.trailing_zeros() as i64;
+    m >>= tz;
+    e += tz;
+    let n = if x < 0.0 {
+        -BigInt::from(m)
+    } else {
+        BigInt::from(m)
+    };
+    Ok(if e >= 0 {
+        BigRational::from_integer(n << e as usize)
+    } else {
+        BigRational::new_raw(n, BigInt::one() << (-e) as usize)
     })
 }
 
@@ -468,6 +507,48 @@ mod tests {
             "-3"
         );
         assert_eq!(rational_string(&BigRational::zero()), "0");
+    }
+
+    #[test]
+    fn fast_f64_images_and_strings_match_the_general_ones() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -0.5,
+            f64::MIN_POSITIVE,
+            f64::from_bits(1),
+            f64::MAX,
+            3.0e300,
+            -7.25e-310,
+        ];
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = f64::from_bits(x);
+            if v.is_finite() {
+                values.push(v);
+                values.push(v as f32 as f64);
+                values.retain(|v| v.is_finite());
+            }
+        }
+        for v in values {
+            let q = rational_from_f64(v).unwrap();
+            let reference = BigRational::from_float(v).unwrap();
+            assert_eq!(q, reference, "{v:e}");
+            assert_eq!(
+                (q.numer(), q.denom()),
+                (reference.numer(), reference.denom())
+            );
+            let text = if reference.denom().is_one() {
+                reference.numer().to_string()
+            } else {
+                format!("{}/{}", reference.numer(), reference.denom())
+            };
+            assert_eq!(rational_string(&q), text);
+        }
     }
 
     #[test]
