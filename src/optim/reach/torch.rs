@@ -354,21 +354,17 @@ pub fn group_hyper(
                     "dampening" if !number(value, &what)?.is_zero() => {
                         return err(format!("{what}: only dampening 0 is modelled"));
                     }
-                    "amsgrad" if matches!(kind, K::Adam | K::Amsgrad) => {
-                        if flag(value, &what)? != (kind == K::Amsgrad) {
-                            return err(format!(
-                                "{what} disagrees with --optimizer {}",
-                                kind.name()
-                            ));
-                        }
+                    "amsgrad"
+                        if matches!(kind, K::Adam | K::Amsgrad)
+                            && flag(value, &what)? != (kind == K::Amsgrad) =>
+                    {
+                        return err(format!("{what} disagrees with --optimizer {}", kind.name()));
                     }
-                    "nesterov" if matches!(kind, K::Sgd | K::Momentum | K::Nesterov) => {
-                        if flag(value, &what)? != (kind == K::Nesterov) {
-                            return err(format!(
-                                "{what} disagrees with --optimizer {}",
-                                kind.name()
-                            ));
-                        }
+                    "nesterov"
+                        if matches!(kind, K::Sgd | K::Momentum | K::Nesterov)
+                            && flag(value, &what)? != (kind == K::Nesterov) =>
+                    {
+                        return err(format!("{what} disagrees with --optimizer {}", kind.name()));
                     }
                     _ => {}
                 }
