@@ -16,7 +16,10 @@ buffer (momentum 0.9, lr 0.25) left over from earlier steps that pushes the bias
 deadrelu answers ``may-revive`` with a witness in the reachable box; running torch's SGD
 confirms that the layer comes back to life.
 
-Both cases are answered twice: through ``deadrelu.audit(model, X, y, optimizer=opt)`` and
+Case C. Adam with L2 weight decay on the same dead 1-2-1 network: the decay pulls the
+biases to 0 and past it, deadrelu answers ``may-revive`` and torch confirms.
+
+Every case is answered twice: through ``deadrelu.audit(model, X, y, optimizer=opt)`` and
 through the command line (``deadrelu audit --weights W.json --data npz:D.npz
 --optimizer-state S.json --optimizer adam --lr ...``, in-process via ``deadrelu.cli``).
 
@@ -165,8 +168,43 @@ def case_b(tmp):
     return False
 
 
+def case_c(tmp):
+    """Adam with L2 weight decay: the decay pulls the dead layer's biases to 0 and, Adam's
+    normalized steps not shrinking, past it; deadrelu's reachable box straddles 0
+    (optim::reach::decay) and the answer is may-revive; torch confirms the revival."""
+    X = torch.tensor([[-1.0], [0.0], [1.0]])
+    y = torch.tensor([[1.0], [0.0], [1.0]])
+    model = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[0.5], [-0.5]]))
+        model[0].bias.copy_(torch.tensor([-1.0, -1.0]))
+        model[2].weight.copy_(torch.tensor([[1.0, 1.0]]))
+        model[2].bias.zero_()
+    opt = torch.optim.Adam(model.parameters(), lr=0.05, weight_decay=0.1)
+    loss_fn = nn.MSELoss()
+    for _ in range(5):
+        opt.zero_grad()
+        loss_fn(model(X), y).backward()
+        opt.step()
+    assert dead_layers(model, X) == [1], hidden_preacts(model, X)
+    result = deadrelu.audit(model, X, y, optimizer=opt)
+    cli = via_cli(model, X, y, opt, tmp)
+    print(f"case C: Adam with weight decay 0.1: {result['verdict']} (command line: {cli['verdict']})")
+    assert result["verdict"] == cli["verdict"] == "may-revive", (result, cli)
+    for n in range(2000):
+        opt.zero_grad()
+        loss_fn(model(X), y).backward()
+        opt.step()
+        if 1 not in dead_layers(model, X):
+            print(f"  torch: Adam's weight decay revived layer 1 at step {n + 1}")
+            return True
+    print("case C: the layer did not revive in 2000 steps")
+    return False
+
+
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         ok_a = case_a(tmp)
         ok_b = case_b(tmp)
-    sys.exit(0 if ok_a and ok_b else 1)
+        ok_c = case_c(tmp)
+    sys.exit(0 if ok_a and ok_b and ok_c else 1)

@@ -300,3 +300,350 @@ fn cli_checkpoint_audit_certificate_and_tampering() {
     assert!(err.contains("entries"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Weight decay: Adadelta (contraction toward 0, no sign change) certifies a layer whose
+/// weights and biases are all <= 0 on inputs >= 0, and the checker accepts the
+/// certificate; a large edited `acc_delta` (the contraction factor may exceed 2) is
+/// rejected by the reachable-box claim. Adam with weight decay on the same network
+/// answers `may-revive` (its overshoot interval lets every coordinate cross 0).
+#[test]
+fn weight_decay_checkpoints_adadelta_certified_adam_may_revive() {
+    let arch = Arch::new(vec![1, 2, 1]).unwrap();
+    let params = vec![
+        q(-1, 2),
+        q(-1, 1),
+        q(-1, 1),
+        q(-1, 4),
+        q(1, 1),
+        q(1, 1),
+        q(0, 1),
+    ];
+    let net = Network::new(arch, params).unwrap();
+    let xs = vec![vec![q(0, 1)], vec![q(1, 1)], vec![q(2, 1)]];
+    let ys = vec![vec![q(0, 1)], vec![q(1, 1)], vec![q(2, 1)]];
+    let data = Dataset::from_rows(xs, ys).unwrap();
+    let mut state = CheckpointState::zero(7)
+        .with("square_avg", vec![q(1, 100); 7])
+        .with("acc_delta", vec![q(1, 10_000); 7]);
+    state.step = vec![30; 7];
+    let ada = Hyper {
+        weight_decay: Some(q(1, 10_000)),
+        ..Hyper::default()
+    }
+    .resolve(OptimizerKind::Adadelta)
+    .unwrap();
+    let report = audit_checkpoint(&net, &data, &ada.config, &state).unwrap();
+    let d = &report.decisions[0];
+    assert_eq!(d.revival, Revival::DeadForever, "{d:?}");
+    // the bias -1 may shrink toward 0 but not cross it
+    assert_eq!(d.boxes[2], Span::hull(&q(-1, 1), &q(0, 1)));
+    let cert =
+        deadrelu::audit::checkpoint::certificate(&net, &data, "adadelta", &ada.config, &state, d);
+    let text = cert.to_string();
+    let ok = deadrelu::audit::check_checkpoint_certificate(&text).unwrap();
+    assert_eq!(ok.layer, 1);
+    let mut edited = cert.clone();
+    edited["state"]["buffers"]["acc_delta"][2] = serde_json::json!("10000");
+    deadrelu_check::canon::seal(&mut edited);
+    let e = deadrelu::audit::check_checkpoint_certificate(&edited.to_string()).unwrap_err();
+    assert!(e.to_string().contains("coordinate 2"), "{e}");
+    // Adam with weight decay: may-revive, the witness alive and inside the box
+    let mut adam_state = CheckpointState::zero(7)
+        .with("exp_avg", vec![q(1, 1000); 7])
+        .with("exp_avg_sq", vec![q(1, 100); 7]);
+    adam_state.step = vec![30; 7];
+    let adam = Hyper {
+        lr: Some(q(1, 1000)),
+        weight_decay: Some(q(1, 100)),
+        ..Hyper::default()
+    }
+    .resolve(OptimizerKind::Adam)
+    .unwrap();
+    let report = audit_checkpoint(&net, &data, &adam.config, &adam_state).unwrap();
+    let d = &report.decisions[0];
+    let Revival::MayRevive { witness, value, .. } = &d.revival else {
+        panic!("expected may-revive, got {d:?}");
+    };
+    assert!(value.is_positive());
+    for (i, s) in d.boxes.iter().enumerate() {
+        assert!(s.contains(&witness[i]) && s.lo.is_negative() && s.hi.is_positive());
+    }
+    // The checker re-derives the same weight-decay boxes: a certificate written for this
+    // may-revive decision passes the reachable-box claim and fails only deadness over the
+    // box, for every adaptive optimizer with weight decay.
+    for (kind, name, extra) in [
+        (OptimizerKind::Adam, "adam", vec![]),
+        (
+            OptimizerKind::Amsgrad,
+            "amsgrad",
+            vec![("max_exp_avg_sq", q(1, 50))],
+        ),
+        (OptimizerKind::Nadam, "nadam", vec![]),
+        (OptimizerKind::Adamax, "adamax", vec![("exp_inf", q(1, 50))]),
+        (
+            OptimizerKind::Rmsprop,
+            "rmsprop",
+            vec![("momentum_buffer", q(-1, 50))],
+        ),
+    ] {
+        let resolved = Hyper {
+            lr: Some(q(1, 1000)),
+            weight_decay: Some(q(1, 100)),
+            momentum: Some(q(9, 10)),
+            ..Hyper::default()
+        }
+        .resolve(kind)
+        .unwrap();
+        let mut st = adam_state.clone();
+        for (b, v) in extra {
+            st = st.with(b, vec![v; 7]);
+        }
+        if kind == OptimizerKind::Nadam {
+            st.mu_product = vec![q(1, 1000); 7];
+        }
+        let report = audit_checkpoint(&net, &data, &resolved.config, &st).unwrap();
+        let d = &report.decisions[0];
+        assert!(
+            matches!(d.revival, Revival::MayRevive { .. }),
+            "{name}: {d:?}"
+        );
+        let cert =
+            deadrelu::audit::checkpoint::certificate(&net, &data, name, &resolved.config, &st, d);
+        let e = deadrelu::audit::check_checkpoint_certificate(&cert.to_string()).unwrap_err();
+        assert!(
+            e.to_string().contains("not proven <= 0 over the box"),
+            "{name}: {e}"
+        );
+    }
+}
+
+/// The checker's limits for `dead-forever` certificates: an architecture whose layer
+/// sizes times the data exceed `max_points_x_params` is refused by that limit before
+/// anything else is read, and a certificate of long exact numbers is stopped by the
+/// deterministic work meter (`max_exact_work`), both exit 2 from `deadrelu check`.
+#[test]
+fn checker_limits_for_dead_forever_certificates() {
+    use deadrelu_check::{CheckError, Limit};
+    let base = serde_json::json!({
+        "format": "deadrelu-certificate",
+        "version": 1,
+        "claim": "dead-forever",
+        "arch": [1, 1_000_000_000_000u64, 1],
+        "data": {"x": [["0"]]},
+        "theta": [],
+        "optimizer": {"name": "sgd", "hyperparameters": {}},
+        "state": {"step": [], "buffers": {}},
+        "layer": 1,
+        "box": {"lo": [], "hi": []},
+        "digest": "",
+    });
+    match deadrelu::audit::check_checkpoint_certificate(&base.to_string()) {
+        Err(CheckError::TooLarge { limit, .. }) => assert_eq!(limit, Limit::Size),
+        other => panic!("expected the size limit, got {other:?}"),
+    }
+    // 1-16-1, layer 1 (32 coordinates) with 3900-digit parameters: over the work budget
+    let long = format!("1{}/3", "7".repeat(3900));
+    let mut c = base.clone();
+    c["arch"] = serde_json::json!([1, 16, 1]);
+    c["theta"] = serde_json::json!(vec![long.clone(); 32]);
+    c["optimizer"] = serde_json::json!({"name": "sgd", "hyperparameters": {
+        "lr": "1/10", "momentum": "0", "dampening": "0", "nesterov": false, "weight_decay": "0"}});
+    c["state"] = serde_json::json!({"step": vec![1; 32], "buffers": {}});
+    c["box"] = serde_json::json!({"lo": vec![long.clone(); 32], "hi": vec![long; 32]});
+    deadrelu_check::canon::seal(&mut c);
+    let text = c.to_string();
+    match deadrelu::audit::check_checkpoint_certificate(&text) {
+        Err(CheckError::TooLarge { limit, .. }) => assert_eq!(limit, Limit::ExactWork),
+        other => panic!("expected the work limit, got {other:?}"),
+    }
+    let dir = std::env::temp_dir().join(format!("deadrelu-ckpt-limits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("long.json");
+    std::fs::write(&path, &text).unwrap();
+    let (code, _, err) = common::deadrelu(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("max_exact_work"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The state as safetensors (`state.<i>.<buffer>` tensors, `param_groups` metadata):
+/// the same Adam checkpoint as the JSON of `cli_checkpoint_audit_certificate_and_tampering`
+/// gives the same verdict and the same box; a tensor outside the naming is exit 2.
+#[test]
+fn safetensors_state_matches_json() {
+    use safetensors::{Dtype, tensor::TensorView};
+    let dir = std::env::temp_dir().join(format!("deadrelu-ckpt-st-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
+    std::fs::write(
+        path("w.json"),
+        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        path("adam.json"),
+        r#"{"state":{"0":{"step":500.0,"exp_avg":[[-0.1],[-0.1]],"exp_avg_sq":[[0.04],[0.04]]},
+                     "1":{"step":500.0,"exp_avg":[-0.1,-0.1],"exp_avg_sq":[0.04,0.04]}},
+            "param_groups":[{"params":[0,1,2,3]}]}"#,
+    )
+    .unwrap();
+    let f32s = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let (m, v, step) = (f32s(&[-0.1, -0.1]), f32s(&[0.04, 0.04]), f32s(&[500.0]));
+    // f32 values: the JSON gets the same f32 values widened, for equal boxes
+    let m64 = f64::from(-0.1f32);
+    let v64 = f64::from(0.04f32);
+    std::fs::write(
+        path("adam32.json"),
+        format!(
+            r#"{{"state":{{"0":{{"step":500,"exp_avg":[[{m64:?}],[{m64:?}]],"exp_avg_sq":[[{v64:?}],[{v64:?}]]}},
+                        "1":{{"step":500,"exp_avg":[{m64:?},{m64:?}],"exp_avg_sq":[{v64:?},{v64:?}]}}}}}}"#
+        ),
+    )
+    .unwrap();
+    let mut views = Vec::new();
+    for i in 0..2 {
+        let shape = if i == 0 { vec![2, 1] } else { vec![2] };
+        views.push((
+            format!("state.{i}.exp_avg"),
+            TensorView::new(Dtype::F32, shape.clone(), &m).unwrap(),
+        ));
+        views.push((
+            format!("state.{i}.exp_avg_sq"),
+            TensorView::new(Dtype::F32, shape, &v).unwrap(),
+        ));
+        views.push((
+            format!("state.{i}.step"),
+            TensorView::new(Dtype::F32, vec![], &step).unwrap(),
+        ));
+    }
+    let meta = std::collections::HashMap::from([(
+        "param_groups".to_string(),
+        r#"[{"params":[0,1,2,3]}]"#.to_string(),
+    )]);
+    safetensors::serialize_to_file(
+        views,
+        Some(meta),
+        std::path::Path::new(&path("adam.safetensors")),
+    )
+    .unwrap();
+    let data = format!("csv:{}", path("data.csv"));
+    let run = |state: &str| {
+        common::json(&[
+            "audit",
+            "--weights",
+            &path("w.json"),
+            "--data",
+            &data,
+            "--optimizer-state",
+            state,
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.01",
+            "--json",
+        ])
+    };
+    let a = run(&path("adam.safetensors"));
+    let b = run(&path("adam32.json"));
+    assert_eq!(a["verdict"], "dead-forever-certified", "{a}");
+    assert_eq!(a["layers"], b["layers"]);
+    // a tensor outside the naming
+    let bad = f32s(&[1.0]);
+    safetensors::serialize_to_file(
+        vec![(
+            "exp_avg.0",
+            TensorView::new(Dtype::F32, vec![1], &bad).unwrap(),
+        )],
+        None,
+        std::path::Path::new(&path("bad.safetensors")),
+    )
+    .unwrap();
+    let (code, _, err) = common::deadrelu(&[
+        "audit",
+        "--weights",
+        &path("w.json"),
+        "--data",
+        &data,
+        "--optimizer-state",
+        &path("bad.safetensors"),
+        "--optimizer",
+        "adam",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("state.<parameter index>.<buffer>"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Parameter groups: the layer-1 weights with Adam lr 1/100 and the biases in a second
+/// group with lr 1/5 may revive (the bias group moves far enough); both groups at 1/100
+/// are certified, the certificate records the groups and the checker accepts it, and
+/// moving a coordinate to the other group (resealed) is rejected. A flag that disagrees
+/// with a group is exit 2.
+#[test]
+fn parameter_groups_from_the_state() {
+    let dir = std::env::temp_dir().join(format!("deadrelu-ckpt-groups-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
+    std::fs::write(
+        path("w.json"),
+        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
+    )
+    .unwrap();
+    let state = |bias_lr: &str| {
+        format!(
+            r#"{{"state":{{"0":{{"step":500,"exp_avg":[[-0.1],[-0.1]],"exp_avg_sq":[[0.04],[0.04]]}},
+                       "1":{{"step":500,"exp_avg":[-0.1,-0.1],"exp_avg_sq":[0.04,0.04]}}}},
+              "param_groups":[{{"params":[0,2,3],"lr":0.01,"betas":[0.9,0.999],"weight_decay":0}},
+                              {{"params":[1],"lr":{bias_lr},"betas":[0.9,0.999],"weight_decay":0}}]}}"#
+        )
+    };
+    std::fs::write(path("large.json"), state("0.2")).unwrap();
+    std::fs::write(path("small.json"), state("0.01")).unwrap();
+    let data = format!("csv:{}", path("data.csv"));
+    let cert = path("cert.json");
+    let run = |s: &str, extra: &[&str]| {
+        let mut a = vec![
+            "audit",
+            "--weights",
+            &path("w.json"),
+            "--data",
+            &data,
+            "--optimizer-state",
+            s,
+            "--optimizer",
+            "adam",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        a.extend(extra.iter().map(|x| x.to_string()));
+        a
+    };
+    let args = run(&path("large.json"), &["--json"]);
+    let v = common::json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(v["verdict"], "may-revive", "{v}");
+    assert_eq!(v["param_groups"][1]["lr"], "1/5");
+    let args = run(&path("small.json"), &["--json", "--certificate", &cert]);
+    let v = common::json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(v["verdict"], "dead-forever-certified", "{v}");
+    let (code, out, err) = common::deadrelu(&["check", &cert]);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cert).unwrap()).unwrap();
+    assert_eq!(c["state"]["group"], serde_json::json!([0, 0, 1, 1]));
+    // the biases' group now claims lr 1/5: their box is too small
+    c["optimizer"]["groups"][1]["lr"] = serde_json::json!("1/5");
+    deadrelu_check::canon::seal(&mut c);
+    std::fs::write(path("edited.json"), c.to_string()).unwrap();
+    let (code, _, err) = common::deadrelu(&["check", &path("edited.json")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("coordinate 2"), "{err}");
+    // a flag that disagrees with a group
+    let args = run(&path("small.json"), &["--lr", "0.5"]);
+    let (code, _, err) = common::deadrelu(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("disagrees"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

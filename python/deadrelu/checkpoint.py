@@ -10,8 +10,11 @@ layout of ``deadrelu audit --optimizer-state`` (tensors as nested lists of their
 float values; state key ``i`` is the ``i``-th tensor of ``model.parameters()``, for an
 ``nn.Sequential`` of ``nn.Linear``: ``W_1, b_1, W_2, b_2, ...``).
 
-The optimizer must hold exactly the model's parameters, in order, in one parameter group
-(checked). ``AdamW`` is read as Adam only with ``weight_decay = 0`` (decoupled decay is
+The optimizer must hold exactly the model's parameters (checked). With one parameter
+group its hyperparameters become flags; with several (different ``lr``, ``betas``,
+``weight_decay``, ... per group) each group's hyperparameters and its parameter indices
+go into the state's ``param_groups`` and deadrelu bounds each coordinate with its own
+group's values. ``AdamW`` is read as Adam only with ``weight_decay = 0`` (decoupled decay is
 not modelled); learning-rate schedulers are not modelled (the bound assumes the current
 ``lr`` forever).
 """
@@ -40,8 +43,6 @@ def _number(v: Any) -> Any:
 def optimizer_flags(optimizer: Any) -> Tuple[str, Dict[str, Any]]:
     """The deadrelu optimizer name and its hyperparameter flags, from a torch optimizer."""
     groups = optimizer.param_groups
-    if len(groups) != 1:
-        raise ValueError(f"{len(groups)} parameter groups; exactly one is supported")
     g = groups[0]
     kind = type(optimizer).__name__
     flags: Dict[str, Any] = {"lr": float(g["lr"])}
@@ -96,15 +97,44 @@ def optimizer_flags(optimizer: Any) -> Tuple[str, Dict[str, Any]]:
     return name, flags
 
 
+_GROUP_KEYS = (
+    "lr", "momentum", "dampening", "nesterov", "betas", "eps", "weight_decay", "alpha",
+    "centered", "rho", "lr_decay", "momentum_decay", "amsgrad", "maximize",
+    "decoupled_weight_decay",
+)
+
+
+def _group_json(g: Dict[str, Any], indices: List[int]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {"params": indices}
+    for key in _GROUP_KEYS:
+        if key in g:
+            v = g[key]
+            if isinstance(v, (tuple, list)):
+                v = [float(x) for x in v]
+            elif isinstance(v, bool):
+                pass
+            elif isinstance(v, (int, float)):
+                v = float(v)
+            else:
+                v = float(_number(v))
+            out[key] = v
+    return out
+
+
 def state_json(model: Any, optimizer: Any) -> Dict[str, Any]:
     """``optimizer.state_dict()`` as the JSON of ``audit --optimizer-state``."""
     params: List[Any] = list(model.parameters())
-    group = optimizer.param_groups[0]["params"]
-    if len(group) != len(params) or any(a is not b for a, b in zip(group, params)):
-        raise ValueError("the optimizer must hold exactly model.parameters(), in order")
+    position = {id(p): i for i, p in enumerate(params)}
+    groups = optimizer.param_groups
+    held = [id(p) for g in groups for p in g["params"]]
+    if sorted(held) != sorted(position) or len(held) != len(params):
+        raise ValueError("the optimizer must hold exactly model.parameters()")
+    # state_dict numbers parameters in the order of the groups; map back to the model's
+    order = [position[id(p)] for g in groups for p in g["params"]]
     sd = optimizer.state_dict()
     state: Dict[str, Any] = {}
     for key, entry in sd["state"].items():
+        key = order[int(key)]
         out: Dict[str, Any] = {}
         for name, value in entry.items():
             if name == "step":
@@ -114,7 +144,12 @@ def state_json(model: Any, optimizer: Any) -> Dict[str, Any]:
             elif name in _BUFFERS:
                 out[name] = None if value is None else _number(value)
         state[str(key)] = out
-    return {"state": state, "param_groups": [{"params": list(range(len(params)))}]}
+    if len(groups) == 1:
+        return {"state": state, "param_groups": [{"params": list(range(len(params)))}]}
+    return {
+        "state": state,
+        "param_groups": [_group_json(g, [position[id(p)] for p in g["params"]]) for g in groups],
+    }
 
 
 def audit_checkpoint(model: Any, X: Any, y: Any, optimizer: Any, certificate: Any = None, **flags: Any) -> Dict[str, Any]:
@@ -122,6 +157,8 @@ def audit_checkpoint(model: Any, X: Any, y: Any, optimizer: Any, certificate: An
     from . import _run
 
     name, hyper = optimizer_flags(optimizer)
+    if len(optimizer.param_groups) > 1:
+        hyper = {}  # each group's hyperparameters travel in the state's param_groups
     hyper.update(flags)
     fd, path = tempfile.mkstemp(suffix=".json", prefix="deadrelu-state-")
     try:

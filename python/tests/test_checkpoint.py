@@ -85,3 +85,55 @@ def test_flags_and_state_layout():
     other = nn.Linear(1, 1)
     with pytest.raises(ValueError, match="model.parameters"):
         state_json(model, torch.optim.SGD(other.parameters(), lr=0.1))
+
+
+def test_parameter_groups_per_group_lr():
+    """Weights at lr 0.01 and biases in their own group: lr 0.1 may revive (and torch
+    revives the layer), lr 0.01 is certified dead forever."""
+    verdicts, revived = {}, False
+    for bias_lr in (0.1, 0.01):
+        model, X, y = dead_net()
+        opt = torch.optim.Adam(
+            [
+                {"params": [model[0].weight, model[2].weight, model[2].bias]},
+                {"params": [model[0].bias], "lr": bias_lr},
+            ],
+            lr=0.01,
+        )
+        push_biases_up(model, opt, 0.1)
+        for _ in range(10):
+            opt.zero_grad()
+            nn.MSELoss()(model(X), y).backward()
+            opt.step()
+        r = deadrelu.audit(model, X, y, optimizer=opt)
+        verdicts[bias_lr] = r["verdict"]
+        s = state_json(model, opt)
+        assert [g["params"] for g in s["param_groups"]] == [[0, 2, 3], [1]]
+        assert s["param_groups"][1]["lr"] == bias_lr
+        if bias_lr == 0.1:
+            for _ in range(100):
+                opt.zero_grad()
+                nn.MSELoss()(model(X), y).backward()
+                opt.step()
+                revived = revived or bool((model[0](X) > 0).any())
+    assert verdicts == {0.1: "may-revive", 0.01: "dead-forever-certified"}
+    assert revived
+
+
+def test_adam_weight_decay_may_revive_and_does():
+    """L2 weight decay pulls the dead layer's biases to 0 and past it: may-revive, and
+    continued torch training revives the layer."""
+    model, X, y = dead_net()
+    opt = torch.optim.Adam(model.parameters(), lr=0.05, weight_decay=0.1)
+    push_biases_up(model, opt, 0.1)
+    r = deadrelu.audit(model, X, y, optimizer=opt)
+    assert r["verdict"] == "may-revive", r
+    revived = False
+    for _ in range(2000):
+        opt.zero_grad()
+        nn.MSELoss()(model(X), y).backward()
+        opt.step()
+        if (model[0](X) > 0).any():
+            revived = True
+            break
+    assert revived

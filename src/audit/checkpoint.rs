@@ -44,7 +44,7 @@ use crate::activity::activity_on_data;
 use crate::data::Dataset;
 use crate::net::{Arch, NetError, Network};
 use crate::optim::OptimizerConfig;
-use crate::optim::reach::{CheckpointState, Span, reachable_box};
+use crate::optim::reach::{CheckpointState, Span, reachable_box_groups};
 use crate::scalar::{BigRational, rational_string};
 use num_traits::{Signed, Zero};
 use serde_json::{Value, json};
@@ -284,13 +284,26 @@ pub fn audit_checkpoint(
     config: &OptimizerConfig<BigRational>,
     state: &CheckpointState,
 ) -> Result<CheckpointReport, NetError> {
+    audit_checkpoint_groups(net, data, std::slice::from_ref(config), state)
+}
+
+/// [`audit_checkpoint`] with one configuration per parameter group (`state.group`).
+///
+/// # Errors
+/// [`NetError`] when the data or the state do not fit the network.
+pub fn audit_checkpoint_groups(
+    net: &Network<BigRational>,
+    data: &Dataset<BigRational>,
+    configs: &[OptimizerConfig<BigRational>],
+    state: &CheckpointState,
+) -> Result<CheckpointReport, NetError> {
     let arch = net.arch();
     let activity = activity_on_data(net, data)?;
     let dead_layers = activity.dead_layers();
     let mut decisions = Vec::new();
     for &k in &dead_layers {
         let end = arch.layer_range(k).end;
-        match reachable_box(config, net.params(), state, 0..end) {
+        match reachable_box_groups(configs, net.params(), state, 0..end) {
             Err(e) => decisions.push(LayerDecision {
                 layer: k,
                 revival: Revival::Undecided {
@@ -331,6 +344,28 @@ pub fn certificate(
     state: &CheckpointState,
     decision: &LayerDecision,
 ) -> Value {
+    certificate_groups(
+        net,
+        data,
+        optimizer,
+        std::slice::from_ref(config),
+        state,
+        decision,
+    )
+}
+
+/// [`certificate`] with one configuration per parameter group: with more than one, the
+/// optimizer gets `groups` (the hyperparameters of each) and the state `group` (the
+/// group of each coordinate).
+pub fn certificate_groups(
+    net: &Network<BigRational>,
+    data: &Dataset<BigRational>,
+    optimizer: &str,
+    configs: &[OptimizerConfig<BigRational>],
+    state: &CheckpointState,
+    decision: &LayerDecision,
+) -> Value {
+    let config = &configs[0];
     let end = decision.boxes.len();
     let mut buffers = serde_json::Map::new();
     for name in CheckpointState::buffer_names(config) {
@@ -345,6 +380,20 @@ pub fn certificate(
     if !state.mu_product.is_empty() {
         state_json["mu_product"] = json!(strings(&state.mu_product[..end]));
     }
+    let mut optimizer_json = json!({"name": optimizer, "hyperparameters": config.to_json()});
+    if configs.len() > 1 {
+        optimizer_json["groups"] = json!(
+            configs
+                .iter()
+                .map(OptimizerConfig::to_json)
+                .collect::<Vec<_>>()
+        );
+        state_json["group"] = json!(
+            (0..end)
+                .map(|i| state.group.get(i).copied().unwrap_or(0))
+                .collect::<Vec<_>>()
+        );
+    }
     let lo: Vec<BigRational> = decision.boxes.iter().map(|s| s.lo.clone()).collect();
     let hi: Vec<BigRational> = decision.boxes.iter().map(|s| s.hi.clone()).collect();
     let mut body = json!({
@@ -354,7 +403,7 @@ pub fn certificate(
         "arch": net.arch().widths(),
         "data": {"x": (0..data.len()).map(|m| strings(data.x(m))).collect::<Vec<_>>()},
         "theta": strings(&net.params()[..end]),
-        "optimizer": {"name": optimizer, "hyperparameters": config.to_json()},
+        "optimizer": optimizer_json,
         "state": state_json,
         "layer": decision.layer,
         "box": {"lo": strings(&lo), "hi": strings(&hi)},

@@ -12,9 +12,10 @@
 use super::CliError;
 use super::audit::AuditArgs;
 use super::format::print_json;
-use crate::audit::checkpoint::{Revival, audit_checkpoint, certificate};
+use crate::audit::checkpoint::{Revival, audit_checkpoint_groups, certificate_groups};
 use crate::optim::OptimizerKind;
-use crate::optim::reach::parse_torch_state;
+use crate::optim::reach::torch::safetensors_state_document;
+use crate::optim::reach::{group_hyper, parse_torch_state};
 use crate::scalar::rational_string;
 use serde_json::{Value, json};
 
@@ -42,17 +43,31 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         ));
     }
     let setup = args.common.setup()?;
-    let text = std::fs::read_to_string(state_path).map_err(|e| {
-        CliError::Input(format!(
-            "--optimizer-state: cannot read {}: {e}",
-            state_path.display()
-        ))
-    })?;
-    let doc = crate::io::strict_json::parse(&text)
-        .map_err(|e| CliError::Input(format!("--optimizer-state {}: {e}", state_path.display())))?;
+    let doc = read_state_document(state_path)?;
     let state = parse_torch_state(&doc, setup.net.arch())
         .map_err(|e| CliError::Input(format!("--optimizer-state {}: {e}", state_path.display())))?;
-    let report = audit_checkpoint(&setup.net, &setup.data, &resolved.config, &state)
+    let hypers = group_hyper(&doc, &args.optim.hyper(), kind)
+        .map_err(|e| CliError::Input(format!("--optimizer-state {}: {e}", state_path.display())))?;
+    let groups = hypers
+        .iter()
+        .enumerate()
+        .map(|(g, h)| {
+            h.resolve(kind).map_err(|e| {
+                CliError::Input(format!(
+                    "--optimizer-state {}: param_groups[{g}]: {e}",
+                    state_path.display()
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // one group: its hyperparameters are the flags' (the group may only agree with them)
+    let resolved = if groups.len() == 1 {
+        groups[0].clone()
+    } else {
+        resolved
+    };
+    let configs: Vec<_> = groups.iter().map(|g| g.config.clone()).collect();
+    let report = audit_checkpoint_groups(&setup.net, &setup.data, &configs, &state)
         .map_err(|e| CliError::Input(e.to_string()))?;
     let layers: Vec<Value> = report
         .decisions
@@ -100,11 +115,11 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
     };
     let mut certificate_path = Value::Null;
     if let (Some(path), Some(decision)) = (&args.certificate, report.certified()) {
-        let cert = certificate(
+        let cert = certificate_groups(
             &setup.net,
             &setup.data,
             kind.name(),
-            &resolved.config,
+            &configs,
             &state,
             decision,
         );
@@ -132,6 +147,7 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         "arch": setup.net.arch().widths(),
         "optimizer": kind.name(),
         "hyperparameters": resolved.to_json(),
+        "param_groups": groups.iter().map(|g| g.config.to_json()).collect::<Vec<_>>(),
         "steps_taken": state.step.iter().max(),
         "verdict": verdict,
         "dead_layers": report.dead_layers,
@@ -140,6 +156,30 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         "certificate": certificate_path,
         "certificate_note": note,
     }))
+}
+
+/// The state document of `--optimizer-state`: JSON, or safetensors (the `.safetensors`
+/// extension, or a file that does not start with `{`), converted to the JSON layout.
+fn read_state_document(path: &std::path::Path) -> Result<Value, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        CliError::Input(format!(
+            "--optimizer-state: cannot read {}: {e}",
+            path.display()
+        ))
+    })?;
+    let json_like = bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{');
+    let is_safetensors = path.extension().is_some_and(|e| e == "safetensors") || !json_like;
+    let bad = |e: &dyn std::fmt::Display| {
+        CliError::Input(format!("--optimizer-state {}: {e}", path.display()))
+    };
+    if is_safetensors {
+        return safetensors_state_document(path).map_err(|e| bad(&e));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| bad(&e))?;
+    crate::io::strict_json::parse(&text).map_err(|e| bad(&e))
 }
 
 /// Runs the checkpoint audit and prints it.

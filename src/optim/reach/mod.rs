@@ -90,10 +90,13 @@
 //!   `disc < 0`: `p_n = 2 Re(c l^n)` with `|l|^2 = det <= 1` (else not certified), so
 //!   `|p_n| <= 2|c| = R`, `R^2 = p^2 + (2 p_1 - T p)^2 / (-disc)`, a rational.
 //!   `disc = 0`: not certified (repeated root).
-//! - **RMSprop with momentum or centered, Adam, AMSGrad, Adamax,
-//!   NAdam, Adadelta** with `wd > 0`: not certified (no bound is derived here; with L2
-//!   weight decay the normalized steps of the Adam family do not shrink, so the
-//!   coordinate keeps moving around 0 and only an invariant-set argument could bound it).
+//! - **Adam, AMSGrad, NAdam, Adamax, RMSprop with momentum or centered, Adadelta**: the
+//!   bounds of [`decay`] (an overshoot interval `[-O, O]` around 0 joined with the
+//!   transient of the current moments; contraction factors for centered RMSprop and
+//!   Adadelta), with their conditions: `beta1 < sqrt(beta2)` (Adam family), `beta1 <
+//!   beta2` (Adamax), `lr wd / eps <= 2` (centered RMSprop without momentum),
+//!   `wd^2 p^2 < eps` and a contraction factor `<= 2` (Adadelta). Centered RMSprop with
+//!   momentum and weight decay: not certified.
 //!
 //! # Exactness
 //! Endpoints are exact rationals. The only irrational quantities are square roots and the
@@ -103,6 +106,8 @@
 //! is rounded up to the same grid. Every substitution goes in the direction the module
 //! docs prove safe; nothing is rounded to the nearest.
 
+mod coordinate;
+pub mod decay;
 pub mod torch;
 
 use crate::optim::OptimizerConfig;
@@ -111,7 +116,7 @@ use num_bigint::BigInt;
 use num_traits::{One, Signed, Zero};
 use std::collections::BTreeMap;
 
-pub use torch::{StateError, parse_torch_state};
+pub use torch::{StateError, group_hyper, parse_torch_state};
 
 /// Bits of the dyadic grid for rounded powers and displacements.
 pub const PREC: u32 = 96;
@@ -134,6 +139,8 @@ pub struct CheckpointState {
     pub buffers: BTreeMap<String, Vec<BigRational>>,
     /// NAdam's `mu_product`, per coordinate (empty when absent: 1).
     pub mu_product: Vec<BigRational>,
+    /// The parameter group of each coordinate (empty: all in group 0).
+    pub group: Vec<usize>,
 }
 
 impl CheckpointState {
@@ -173,14 +180,28 @@ impl CheckpointState {
     }
 }
 
+/// Why one coordinate has no reachable-box bound.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoBound {
+    /// The state cannot come from the optimizer (a negative second moment, ...).
+    #[error("invalid state: {0}")]
+    BadState(String),
+    /// The zero-gradient iteration may grow without bound.
+    #[error("the iteration may grow: {0}")]
+    Diverges(String),
+    /// No bound is derived under these hyperparameters.
+    #[error("no bound derived: {0}")]
+    Unsupported(String),
+}
+
 /// Why no reachable box is derived for a coordinate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("coordinate {coordinate}: {reason}")]
 pub struct NotCertified {
     /// The coordinate of `theta`.
     pub coordinate: usize,
-    /// Why, in words.
-    pub reason: String,
+    /// Why.
+    pub reason: NoBound,
 }
 
 /// A closed interval `[lo, hi]` of exact rationals.
@@ -231,7 +252,7 @@ impl Span {
     }
 }
 
-fn q(n: i64, d: i64) -> BigRational {
+pub(crate) fn q(n: i64, d: i64) -> BigRational {
     BigRational::new(n.into(), d.into())
 }
 
@@ -277,7 +298,7 @@ pub fn sqrt_up(x: &BigRational) -> BigRational {
 
 /// `C1 = 1 / (1 - b1^(t+1))` rounded up (an upper bound of every later bias correction
 /// factor `1 / (1 - b1^(t+n))`, `n >= 1`).
-fn bias_factor(beta1: &BigRational, t: u64) -> BigRational {
+pub(crate) fn bias_factor(beta1: &BigRational, t: u64) -> BigRational {
     let power = pow_bound(beta1, t.saturating_add(1), true);
     let one = BigRational::one();
     if power >= one {
@@ -289,7 +310,7 @@ fn bias_factor(beta1: &BigRational, t: u64) -> BigRational {
 
 /// Adam's and NAdam's `min over N of G / sqrt(v)` factor (`None` when `r >= 1` or `v = 0`),
 /// an upper bound of `sum_n r^n Q_n / sqrt(v)`.
-fn adam_v_factor(
+pub(crate) fn adam_v_factor(
     beta1: &BigRational,
     beta2: &BigRational,
     v: &BigRational,
@@ -324,317 +345,6 @@ fn adam_v_factor(
         .min()
 }
 
-/// Momentum SGD (Nesterov or not) with weight decay: the linear recurrence of the module
-/// docs, `None` buffer meaning PyTorch's first step `b_1 = g`.
-fn momentum_weight_decay(
-    lr: &BigRational,
-    mu: &BigRational,
-    dampening: &BigRational,
-    wd: &BigRational,
-    nesterov: bool,
-    p: &BigRational,
-    buffer: Option<BigRational>,
-) -> Result<Span, String> {
-    let one = BigRational::one();
-    let half = q(1, 2);
-    // the matrix A on (p, b)
-    let (a11, a12, a21, a22) = if nesterov {
-        (
-            &one - lr * wd * (&one + mu),
-            -(lr * mu * mu),
-            wd.clone(),
-            mu.clone(),
-        )
-    } else {
-        let k = (&one - dampening) * wd;
-        (&one - lr * &k, -(lr * mu), k, mu.clone())
-    };
-    // PyTorch's first step without a buffer: b_1 = g = wd p
-    let (p0, b0, first) = match buffer {
-        // a zero buffer read from a state may stand for PyTorch's absent one, whose first
-        // step is undamped: ambiguous unless dampening is 0
-        Some(b) if b.is_zero() && !dampening.is_zero() => {
-            return Err("momentum with weight decay and dampening: a zero momentum_buffer may be an absent one (its first step is undamped); no bound derived".into());
-        }
-        Some(b) => (p.clone(), b, None),
-        None => {
-            let b1 = wd * p;
-            let dir = if nesterov {
-                wd * p + mu * &b1
-            } else {
-                b1.clone()
-            };
-            let p1 = p - lr * dir;
-            (p1, b1, Some(p.clone()))
-        }
-    };
-    let p1 = &a11 * &p0 + &a12 * &b0;
-    let trace = &a11 + &a22;
-    let det = &a11 * &a22 - &a12 * &a21;
-    let disc = &trace * &trace - q(4, 1) * &det;
-    let span = if disc.is_negative() {
-        // complex roots of modulus sqrt(det): |p_n| <= 2|c| = R
-        if det > one {
-            return Err("momentum with weight decay: the iteration grows (det > 1)".into());
-        }
-        let u = q(2, 1) * &p1 - &trace * &p0;
-        let r2 = &p0 * &p0 + &u * &u / -disc;
-        let r = sqrt_up(&r2);
-        Span::symmetric(&round_grid(&r, true))
-    } else if disc.is_zero() {
-        return Err("momentum with weight decay: repeated root, no bound derived".into());
-    } else {
-        let (s_lo, s_hi) = (sqrt_down(&disc), sqrt_up(&disc));
-        if !s_lo.is_positive() {
-            return Err(
-                "momentum with weight decay: nearly repeated root, no bound derived".into(),
-            );
-        }
-        let l1_hi = (&trace + &s_hi) * &half;
-        let l2_lo = (&trace - &s_hi) * &half;
-        let l1_lo = (&trace + &s_lo) * &half;
-        if l1_hi > one || l2_lo < -one.clone() {
-            return Err(
-                "momentum with weight decay: a root of modulus > 1 (the iteration diverges)".into(),
-            );
-        }
-        // c1 = p0/2 + u/sqrt(disc), c2 = p0/2 - u/sqrt(disc), u = p1 - trace p0 / 2
-        let u = &p1 - &trace * &p0 * &half;
-        let (w_lo, w_hi) = if u.is_negative() {
-            (&u / &s_lo, &u / &s_hi)
-        } else {
-            (&u / &s_hi, &u / &s_lo)
-        };
-        let base = &p0 * &half;
-        let c1 = (&base + &w_lo, &base + &w_hi);
-        let c2 = (&base - &w_hi, &base - &w_lo);
-        let zero = BigRational::zero();
-        let term = |c: (BigRational, BigRational), nonneg: bool| -> (BigRational, BigRational) {
-            if nonneg {
-                (c.0.min(zero.clone()), c.1.max(zero.clone()))
-            } else {
-                let m = c.0.abs().max(c.1.abs());
-                (-m.clone(), m)
-            }
-        };
-        let t1 = term(c1, !l1_lo.is_negative());
-        let t2 = term(c2, !l2_lo.is_negative());
-        Span {
-            lo: round_grid(&(t1.0 + t2.0), false),
-            hi: round_grid(&(t1.1 + t2.1), true),
-        }
-    };
-    Ok(match first {
-        Some(p) => Span {
-            lo: span.lo.min(p.clone()),
-            hi: span.hi.max(p),
-        },
-        None => span,
-    })
-}
-
-/// The reachable box of one coordinate, or why there is none (`Err(reason)`).
-fn coordinate_box(
-    config: &OptimizerConfig<BigRational>,
-    p: &BigRational,
-    state: &CheckpointState,
-    i: usize,
-) -> Result<Span, String> {
-    use OptimizerConfig as C;
-    let one = BigRational::one();
-    let t = state.step.get(i).copied().unwrap_or(0);
-    // a monotone move of at most `d` against the sign of `m`
-    let against = |m: &BigRational, d: BigRational| -> Span {
-        let d = round_grid(&d, true);
-        if m.is_positive() {
-            Span {
-                lo: p - d,
-                hi: p.clone(),
-            }
-        } else {
-            Span {
-                lo: p.clone(),
-                hi: p + d,
-            }
-        }
-    };
-    let wd_unsupported = |name: &str| {
-        format!(
-            "weight decay > 0 with {name}: no reachable-box bound is derived (module docs of optim::reach)"
-        )
-    };
-    match config {
-        C::Sgd(c) => {
-            let (lr, mu, wd) = (c.lr(), c.momentum(), c.weight_decay());
-            if wd.is_zero() {
-                let b = state.get("momentum_buffer", i);
-                if mu.is_zero() || b.is_zero() {
-                    return Ok(Span::point(p));
-                }
-                let factor = if c.nesterov() { mu * mu } else { mu.clone() };
-                let limit = p - lr * &b * factor / (&one - mu);
-                return Ok(Span::hull(p, &limit));
-            }
-            if !mu.is_zero() {
-                let b = state
-                    .buffers
-                    .get("momentum_buffer")
-                    .and_then(|v| v.get(i))
-                    .cloned();
-                return momentum_weight_decay(lr, mu, c.dampening(), wd, c.nesterov(), p, b);
-            }
-            let contraction = &one - lr * wd;
-            if !contraction.is_negative() {
-                Ok(Span::hull(p, &BigRational::zero()))
-            } else if contraction >= -one.clone() {
-                Ok(Span::symmetric(&p.abs()))
-            } else {
-                Err("SGD with lr * weight_decay > 2 diverges: p_n = (1 - lr wd)^n p".into())
-            }
-        }
-        C::Adagrad(c) => {
-            let wd = c.weight_decay();
-            if wd.is_zero() || p.is_zero() {
-                return Ok(Span::point(p));
-            }
-            let lr = c.lr();
-            let s = state.get("sum", i);
-            if s.is_negative() {
-                return Err("negative Adagrad sum in the state".into());
-            }
-            let k = lr * wd / (sqrt_down(&s) + c.eps());
-            if k <= one {
-                Ok(Span::hull(p, &BigRational::zero()))
-            } else if k <= q(2, 1) {
-                Ok(Span::symmetric(&p.abs()))
-            } else {
-                Ok(Span::symmetric(&p.abs().max(lr * q(3, 2))))
-            }
-        }
-        C::Rmsprop(c) => {
-            let (lr, mu, wd) = (c.lr(), c.momentum(), c.weight_decay());
-            if wd.is_zero() {
-                let b = state.get("momentum_buffer", i);
-                if mu.is_zero() || b.is_zero() {
-                    return Ok(Span::point(p));
-                }
-                let limit = p - lr * &b * mu / (&one - mu);
-                return Ok(Span::hull(p, &limit));
-            }
-            if !mu.is_zero() || c.centered() {
-                return Err(wd_unsupported("RMSprop with momentum or centered"));
-            }
-            if p.is_zero() {
-                return Ok(Span::point(p));
-            }
-            if lr * wd / c.eps() <= one {
-                return Ok(Span::hull(p, &BigRational::zero()));
-            }
-            let h = round_grid(&(lr / (sqrt_down(&(&one - c.alpha())) * q(2, 1))), true);
-            Ok(Span::symmetric(&p.abs().max(h * q(3, 1))))
-        }
-        C::Adam(c) => {
-            if !c.weight_decay().is_zero() {
-                return Err(wd_unsupported(if c.amsgrad() { "AMSGrad" } else { "Adam" }));
-            }
-            let m = state.get("exp_avg", i);
-            if m.is_zero() {
-                return Ok(Span::point(p));
-            }
-            let (b1, b2) = (c.betas().0, c.betas().1);
-            let (lr, eps) = (c.lr(), c.eps());
-            let v = state.get("exp_avg_sq", i);
-            if v.is_negative() {
-                return Err("negative exp_avg_sq in the state".into());
-            }
-            let base = bias_factor(b1, t) * lr * m.abs();
-            let eps_bound = b1 / ((&one - b1) * eps);
-            if c.amsgrad() {
-                let vmax = state.get("max_exp_avg_sq", i);
-                let w = vmax.max(b2 * &v);
-                let sqrt_w = sqrt_down(&w);
-                let b = &sqrt_w + eps;
-                let d = SPLITS
-                    .iter()
-                    .map(|&n| {
-                        let qn = if n == 0 {
-                            one.clone()
-                        } else {
-                            let low = pow_bound(b2, t.saturating_add(n), false);
-                            sqrt_up(&(&one - low)).min(one.clone())
-                        };
-                        let a = &sqrt_w / &qn + eps;
-                        let pn = pow_bound(b1, n + 1, true).min(b1.clone());
-                        ((b1 - &pn) / a + pn / &b) / (&one - b1)
-                    })
-                    .min()
-                    .expect("SPLITS is not empty");
-                return Ok(against(&m, base * d));
-            }
-            let factor = match adam_v_factor(b1, b2, &v, t) {
-                Some(g) => g.min(eps_bound),
-                None => eps_bound,
-            };
-            Ok(against(&m, base * factor))
-        }
-        C::Adamax(c) => {
-            if !c.weight_decay().is_zero() {
-                return Err(wd_unsupported("Adamax"));
-            }
-            let m = state.get("exp_avg", i);
-            if m.is_zero() {
-                return Ok(Span::point(p));
-            }
-            let (b1, b2) = (c.betas().0, c.betas().1);
-            let u = state.get("exp_inf", i);
-            let mut factor = b1 / ((&one - b1) * c.eps());
-            if b1 < b2 && u.is_positive() {
-                let ratio = b1 / b2;
-                factor = factor.min(&ratio / ((&one - &ratio) * &u));
-            }
-            Ok(against(&m, bias_factor(b1, t) * c.lr() * m.abs() * factor))
-        }
-        C::Nadam(c) => {
-            if !c.weight_decay().is_zero() {
-                return Err(wd_unsupported("NAdam"));
-            }
-            let m = state.get("exp_avg", i);
-            if m.is_zero() {
-                return Ok(Span::point(p));
-            }
-            let (b1, b2) = (c.betas().0, c.betas().1);
-            let product = state
-                .mu_product
-                .get(i)
-                .cloned()
-                .unwrap_or_else(BigRational::one);
-            if product.is_negative() || &product * b1 >= one {
-                return Err(
-                    "NAdam's mu_product * beta1 >= 1 (or negative): the step factor has no bound"
-                        .into(),
-                );
-            }
-            let v = state.get("exp_avg_sq", i);
-            if v.is_negative() {
-                return Err("negative exp_avg_sq in the state".into());
-            }
-            let cn = c.lr() * b1 / (&one - &product * b1);
-            let eps_bound = b1 / ((&one - b1) * c.eps());
-            let factor = match adam_v_factor(b1, b2, &v, t) {
-                Some(g) => g.min(eps_bound),
-                None => eps_bound,
-            };
-            Ok(against(&m, cn * m.abs() * factor))
-        }
-        C::Adadelta(c) => {
-            if !c.weight_decay().is_zero() {
-                return Err(wd_unsupported("Adadelta"));
-            }
-            Ok(Span::point(p))
-        }
-    }
-}
-
 /// The reachable box of every coordinate in `range` under zero loss gradient from the
 /// checkpoint `(theta, state)` (module docs), in the order of `range`.
 ///
@@ -646,9 +356,33 @@ pub fn reachable_box(
     state: &CheckpointState,
     range: std::ops::Range<usize>,
 ) -> Result<Vec<Span>, NotCertified> {
+    reachable_box_groups(std::slice::from_ref(config), theta, state, range)
+}
+
+/// [`reachable_box`] with one configuration per parameter group: coordinate `i` uses
+/// `configs[state.group[i]]` (group 0 when `state.group` is empty).
+///
+/// # Errors
+/// [`NotCertified`] for the first coordinate without a bound (or with a group that has
+/// no configuration).
+pub fn reachable_box_groups(
+    configs: &[OptimizerConfig<BigRational>],
+    theta: &[BigRational],
+    state: &CheckpointState,
+    range: std::ops::Range<usize>,
+) -> Result<Vec<Span>, NotCertified> {
     range
         .map(|i| {
-            coordinate_box(config, &theta[i], state, i).map_err(|reason| NotCertified {
+            let g = state.group.get(i).copied().unwrap_or(0);
+            let Some(config) = configs.get(g) else {
+                return Err(NotCertified {
+                    coordinate: i,
+                    reason: NoBound::Unsupported(format!(
+                        "parameter group {g} has no hyperparameters"
+                    )),
+                });
+            };
+            coordinate::coordinate_box(config, &theta[i], state, i).map_err(|reason| NotCertified {
                 coordinate: i,
                 reason,
             })

@@ -1,4 +1,5 @@
-//! PyTorch's optimizer `state_dict()` as JSON, read into a [`CheckpointState`].
+//! PyTorch's optimizer `state_dict()` as JSON (or safetensors, converted to the same
+//! document by [`safetensors_state_document`]), read into a [`CheckpointState`].
 //!
 //! Layout (what `json.dump` of `optimizer.state_dict()` gives once every tensor is a
 //! nested list, `python/deadrelu/checkpoint.py` writes it):
@@ -16,9 +17,11 @@
 //! an `f32` tensor's entries are exact) or exact strings (`"13/48"`). A key missing from
 //! `state` (a parameter never stepped) is a zero state with `step = 0`; `null` buffers
 //! (SGD's `momentum_buffer` without momentum) are zero. `step` is a number (PyTorch keeps
-//! it as a float tensor) that must be a non-negative integer. Exactly one parameter group
-//! is read (per-group hyperparameters differ; they come from the command line here), and
-//! its `params`, when present, must be `0, 1, ..., 2L-1`.
+//! it as a float tensor) that must be a non-negative integer. The parameter groups
+//! may hold any hyperparameters; with several groups their `params` lists must partition
+//! `0, 1, ..., 2L-1` and each coordinate is bounded with its group's hyperparameters
+//! ([`group_hyper`]; a float is read as the decimal of its shortest repr, as the flags
+//! read Python floats).
 
 use super::CheckpointState;
 use crate::io::weights::exact_from_json;
@@ -67,27 +70,65 @@ pub fn parse_torch_state(doc: &Value, arch: &Arch) -> Result<CheckpointState, St
         sizes.push(arch.width(k) * arch.width(k - 1));
         sizes.push(arch.width(k));
     }
+    let mut group_of: Vec<usize> = Vec::new();
     if let Some(groups) = obj.get("param_groups") {
         let Some(groups) = groups.as_array() else {
             return err("\"param_groups\" must be a list");
         };
-        if groups.len() != 1 {
-            return err(format!(
-                "{} parameter groups; exactly one is supported (hyperparameters come from the flags)",
-                groups.len()
-            ));
+        if groups.is_empty() {
+            return err("\"param_groups\" is empty");
         }
-        if let Some(params) = groups[0].get("params") {
+        let mut owner: Vec<Option<usize>> = vec![None; tensors];
+        let mut listed = false;
+        for (g, group) in groups.iter().enumerate() {
+            let Some(params) = group.get("params") else {
+                if groups.len() > 1 {
+                    return err(format!("param_groups[{g}] has no \"params\" list"));
+                }
+                continue;
+            };
+            listed = true;
             let ids: Option<Vec<u64>> = params
                 .as_array()
                 .map(|a| a.iter().map(Value::as_u64).collect::<Option<Vec<_>>>())
                 .unwrap_or(None);
-            let expected: Vec<u64> = (0..tensors as u64).collect();
-            if ids.as_ref() != Some(&expected) {
+            let Some(ids) = ids else {
                 return err(format!(
-                    "param_groups[0].params must be 0..{} (W_1, b_1, W_2, b_2, ... of an nn.Sequential of nn.Linear), got {params}",
+                    "param_groups[{g}].params must be a list of parameter indices"
+                ));
+            };
+            for id in ids {
+                let slot = usize::try_from(id).ok().and_then(|i| owner.get_mut(i));
+                match slot {
+                    Some(slot @ None) => *slot = Some(g),
+                    Some(Some(_)) => {
+                        return err(format!("parameter {id} is in two parameter groups"));
+                    }
+                    None => {
+                        return err(format!(
+                            "param_groups[{g}].params: {id} is not a parameter index 0..{} (W_1, b_1, W_2, b_2, ... of an nn.Sequential of nn.Linear)",
+                            tensors - 1
+                        ));
+                    }
+                }
+            }
+        }
+        if listed {
+            if let Some(missing) = owner.iter().position(Option::is_none) {
+                return err(format!(
+                    "parameter {missing} is in no parameter group (the groups must hold every parameter 0..{})",
                     tensors - 1
                 ));
+            }
+            if groups.len() > 1 {
+                for (k, g) in owner.iter().enumerate() {
+                    let size = if k % 2 == 0 {
+                        arch.width(k / 2 + 1) * arch.width(k / 2)
+                    } else {
+                        arch.width(k / 2 + 1)
+                    };
+                    group_of.extend(std::iter::repeat_n(g.expect("checked"), size));
+                }
             }
         }
     }
@@ -164,5 +205,171 @@ pub fn parse_torch_state(doc: &Value, arch: &Arch) -> Result<CheckpointState, St
     if has_mu {
         out.mu_product = mu_product;
     }
+    out.group = group_of;
     Ok(out)
+}
+
+/// PyTorch's optimizer state as a safetensors file, converted to the JSON document of
+/// [`parse_torch_state`].
+///
+/// Tensor names: `state.<i>.<buffer>` (`state.0.exp_avg`, `state.3.momentum_buffer`, ...)
+/// with `<i>` the parameter index of the JSON layout, `state.<i>.step` and
+/// `state.<i>.mu_product` scalars (shape `[]` or `[1]`). The file's metadata key
+/// `param_groups`, when present, holds the JSON list `param_groups` of the JSON layout.
+/// `float64`, `float32` and integer tensors are read exactly (an integer beyond `2^53`
+/// is refused).
+///
+/// # Errors
+/// [`StateError`] for an unreadable file, a tensor name outside this layout or bad
+/// metadata.
+pub fn safetensors_state_document(path: &std::path::Path) -> Result<Value, StateError> {
+    let tensors =
+        crate::io::tensors::read_safetensors(path).map_err(|e| StateError(e.to_string()))?;
+    let bytes_meta = std::fs::read(path).ok().and_then(|b| {
+        safetensors::SafeTensors::read_metadata(&b)
+            .ok()
+            .and_then(|(_, m)| m.metadata().as_ref()?.get("param_groups").cloned())
+    });
+    let mut state = serde_json::Map::new();
+    for (name, tensor) in tensors {
+        let parts: Vec<&str> = name.splitn(3, '.').collect();
+        let [prefix, index, buffer] = parts.as_slice() else {
+            return err(format!(
+                "tensor {name:?}: expected state.<parameter index>.<buffer>"
+            ));
+        };
+        if *prefix != "state" || index.parse::<usize>().is_err() || buffer.is_empty() {
+            return err(format!(
+                "tensor {name:?}: expected state.<parameter index>.<buffer>"
+            ));
+        }
+        if !tensor.exact {
+            return err(format!(
+                "tensor {name:?}: an integer beyond 2^53 is not exact in f64"
+            ));
+        }
+        let entry = state
+            .entry(index.to_string())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        let value = if matches!(*buffer, "step" | "mu_product") {
+            let [x] = tensor.data.as_slice() else {
+                return err(format!("tensor {name:?}: expected one number"));
+            };
+            serde_json::json!(x)
+        } else {
+            serde_json::json!(tensor.data)
+        };
+        entry
+            .as_object_mut()
+            .expect("inserted as an object")
+            .insert(buffer.to_string(), value);
+    }
+    let mut doc = serde_json::json!({ "state": state });
+    if let Some(text) = bytes_meta {
+        let groups = crate::io::strict_json::parse(&text)
+            .map_err(|e| StateError(format!("metadata param_groups: {e}")))?;
+        doc["param_groups"] = groups;
+    }
+    Ok(doc)
+}
+
+/// The hyperparameters of each parameter group of a state document (PyTorch's names:
+/// `lr`, `momentum`, `betas`, `eps`, `weight_decay`, `alpha`, `centered`, `rho`,
+/// `lr_decay`, `momentum_decay`), layered over `base` (the command line's flags): a flag
+/// the user gave must agree with every group that states the value. Also refused:
+/// `maximize`, `dampening != 0`, `decoupled_weight_decay`, and `amsgrad`/`nesterov`
+/// disagreeing with the optimizer name. A document without `param_groups` gives `[base]`.
+///
+/// # Errors
+/// [`StateError`] naming the group and key.
+pub fn group_hyper(
+    doc: &Value,
+    base: &crate::optim::Hyper,
+    kind: crate::optim::OptimizerKind,
+) -> Result<Vec<crate::optim::Hyper>, StateError> {
+    use crate::optim::OptimizerKind as K;
+    let Some(groups) = doc.get("param_groups").and_then(Value::as_array) else {
+        return Ok(vec![base.clone()]);
+    };
+    let number = |v: &Value, what: &str| -> Result<BigRational, StateError> {
+        let text = match v {
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => i.to_string(),
+                None => format!("{}", n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Value::String(s) => s.clone(),
+            other => return err(format!("{what}: expected a number, got {other}")),
+        };
+        crate::scalar::parse_rational(&text).map_err(|e| StateError(format!("{what}: {e}")))
+    };
+    let flag = |v: &Value, what: &str| -> Result<bool, StateError> {
+        v.as_bool()
+            .ok_or_else(|| StateError(format!("{what}: expected true or false")))
+    };
+    groups
+        .iter()
+        .enumerate()
+        .map(|(g, group)| {
+            let mut h = base.clone();
+            let Some(obj) = group.as_object() else {
+                return err(format!("param_groups[{g}] must be an object"));
+            };
+            let set = |slot: &mut Option<BigRational>, v: BigRational, key: &str| match slot {
+                Some(given) if *given != v => err(format!(
+                    "param_groups[{g}].{key} = {v} disagrees with the flag's {given}"
+                )),
+                _ => {
+                    *slot = Some(v);
+                    Ok(())
+                }
+            };
+            for (key, value) in obj {
+                let what = format!("param_groups[{g}].{key}");
+                match key.as_str() {
+                    "lr" => set(&mut h.lr, number(value, &what)?, key)?,
+                    "momentum" => set(&mut h.momentum, number(value, &what)?, key)?,
+                    "eps" => set(&mut h.eps, number(value, &what)?, key)?,
+                    "weight_decay" => set(&mut h.weight_decay, number(value, &what)?, key)?,
+                    "alpha" => set(&mut h.alpha, number(value, &what)?, key)?,
+                    "rho" => set(&mut h.rho, number(value, &what)?, key)?,
+                    "lr_decay" => set(&mut h.lr_decay, number(value, &what)?, key)?,
+                    "momentum_decay" => set(&mut h.momentum_decay, number(value, &what)?, key)?,
+                    "betas" => {
+                        let pair = value.as_array().filter(|a| a.len() == 2).ok_or_else(|| {
+                            StateError(format!("{what}: expected [beta1, beta2]"))
+                        })?;
+                        set(&mut h.beta1, number(&pair[0], &what)?, "betas[0]")?;
+                        set(&mut h.beta2, number(&pair[1], &what)?, "betas[1]")?;
+                    }
+                    "centered" => {
+                        let c = flag(value, &what)?;
+                        if base.centered && !c {
+                            return err(format!("{what} = false disagrees with --centered"));
+                        }
+                        h.centered = c;
+                    }
+                    "maximize" | "decoupled_weight_decay" if flag(value, &what).unwrap_or(true) => {
+                        return err(format!("{what}: not modelled"));
+                    }
+                    "dampening" if !number(value, &what)?.is_zero() => {
+                        return err(format!("{what}: only dampening 0 is modelled"));
+                    }
+                    "amsgrad"
+                        if matches!(kind, K::Adam | K::Amsgrad)
+                            && flag(value, &what)? != (kind == K::Amsgrad) =>
+                    {
+                        return err(format!("{what} disagrees with --optimizer {}", kind.name()));
+                    }
+                    "nesterov"
+                        if matches!(kind, K::Sgd | K::Momentum | K::Nesterov)
+                            && flag(value, &what)? != (kind == K::Nesterov) =>
+                    {
+                        return err(format!("{what} disagrees with --optimizer {}", kind.name()));
+                    }
+                    _ => {}
+                }
+            }
+            Ok(h)
+        })
+        .collect()
 }

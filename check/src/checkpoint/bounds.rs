@@ -1,22 +1,10 @@
-//! The check of a `dead-forever` certificate (deadrelu's `audit --optimizer-state`).
-//!
-//! Claims, each re-derived here with this crate's own code:
-//!
-//! 1. `box` contains the reachable set of every coordinate of layers `1..layer` under
-//!    zero loss gradient from `(theta, state)` with the optimizer and hyperparameters of
-//!    the certificate: the bound of each coordinate is recomputed from the derivations of
-//!    deadrelu's `optim::reach` module docs (repeated in the README) on a finer grid
-//!    (`2^-112`; every rounding goes outward), and must lie inside the certificate's
-//!    interval. An edited state (a larger `exp_avg`, a momentum buffer pointing the other
-//!    way, a smaller step count) gives a larger or shifted bound and fails here.
-//! 2. `layer` is dead on every data point for every parameter of `box`: interval bounds
-//!    of the pre-activations of layers `1..layer` (exact rationals; layer 1 exact, later
-//!    layers with inputs `>= 0`), every upper bound of layer `layer` `<= 0`.
-//! 3. The digest.
+//! The checker's own reachable-interval bounds of one coordinate (check/README.md,
+//! "dead-forever"; the derivations are deadrelu's `optim::reach` module docs), on the
+//! `2^-112` grid, every rounding outward.
 
-use crate::canon::digest;
-use crate::read::{count, field, list, number, vector};
-use crate::{CheckError, Claim, ensure, unreadable};
+use crate::CheckError;
+use crate::read::{field, number};
+use crate::unreadable;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
@@ -24,42 +12,9 @@ use serde_json::Value;
 
 /// The grid of the checker's outward rounding (finer than the writer's `2^-96`, so the
 /// recomputed bounds are at most the writer's).
-const PREC: usize = 112;
+pub(crate) const PREC: usize = 112;
 /// The split points of the Adam-family bounds (as the writer's).
-const SPLITS: [u64; 7] = [0, 8, 32, 128, 512, 2048, 8192];
-
-/// What a successful check of a `dead-forever` certificate established.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckedCheckpoint {
-    /// The architecture.
-    pub widths: Vec<usize>,
-    /// The layer dead forever.
-    pub layer: usize,
-    /// The optimizer.
-    pub optimizer: String,
-    /// Data points.
-    pub points: usize,
-    /// Coordinates whose reachable interval was re-derived.
-    pub coordinates: usize,
-}
-
-impl CheckedCheckpoint {
-    /// The one-line summary.
-    pub fn summary(&self) -> String {
-        format!(
-            "valid: layer {} of {} stays dead on all {} points at every future step of {} from this checkpoint (reachable box of {} coordinates re-derived, deadness over the box re-proven)",
-            self.layer,
-            self.widths
-                .iter()
-                .map(|w| w.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            self.points,
-            self.optimizer,
-            self.coordinates
-        )
-    }
-}
+pub(crate) const SPLITS: [u64; 7] = [0, 8, 32, 128, 512, 2048, 8192];
 
 fn q(n: i64, d: i64) -> BigRational {
     BigRational::new(n.into(), d.into())
@@ -101,7 +56,7 @@ fn sqrt_bound(x: &BigRational, up: bool) -> BigRational {
 }
 
 /// The hyperparameters, by PyTorch's names, with their ranges checked.
-struct Hyper<'a>(&'a Value);
+pub(crate) struct Hyper<'a>(pub(crate) &'a Value);
 
 impl Hyper<'_> {
     fn num(&self, name: &str) -> Result<BigRational, CheckError> {
@@ -138,12 +93,12 @@ impl Hyper<'_> {
 }
 
 /// The state of one coordinate.
-struct Coord<'a> {
-    p: &'a BigRational,
-    t: u64,
-    buffers: &'a dyn Fn(&str) -> BigRational,
-    has: &'a dyn Fn(&str) -> bool,
-    mu_product: BigRational,
+pub(crate) struct Coord<'a> {
+    pub(crate) p: &'a BigRational,
+    pub(crate) t: u64,
+    pub(crate) buffers: &'a dyn Fn(&str) -> BigRational,
+    pub(crate) has: &'a dyn Fn(&str) -> bool,
+    pub(crate) mu_product: BigRational,
 }
 
 /// Momentum SGD with weight decay (README): `(p, b)` follows `x' = A x`; `p_n` solves
@@ -248,6 +203,63 @@ fn hull(a: &BigRational, b: &BigRational) -> (BigRational, BigRational) {
     }
 }
 
+/// Weight decay (README): `[min(p - [m > 0] d, -o), max(p + [m < 0] d, o)]`.
+fn overshoot(
+    p: &BigRational,
+    m: &BigRational,
+    d: &BigRational,
+    o: &BigRational,
+) -> (BigRational, BigRational) {
+    let (d, o) = (round(d, true), round(o, true));
+    let zero = BigRational::zero();
+    let up = if m.is_negative() {
+        d.clone()
+    } else {
+        zero.clone()
+    };
+    let down = if m.is_positive() { d } else { zero };
+    ((p - down).min(-o.clone()), (p + up).max(o))
+}
+
+/// `max(|m0| / sqrt(v0), (1 - b1) / (sqrt(1 - b2) (1 - r)))` and `r = b1 / sqrt(b2)`.
+fn ratio_bound(
+    b1: &BigRational,
+    b2: &BigRational,
+    m0: &BigRational,
+    v0: &BigRational,
+) -> Result<(BigRational, BigRational), String> {
+    let one = BigRational::one();
+    if !b2.is_positive() {
+        return Err("weight decay with beta2 = 0".into());
+    }
+    let r = round(&(b1 / sqrt_bound(b2, false)), true);
+    if r >= one {
+        return Err("weight decay with beta1 >= sqrt(beta2)".into());
+    }
+    let a = if m0.is_zero() {
+        BigRational::zero()
+    } else {
+        let sv = sqrt_bound(v0, false);
+        if !sv.is_positive() {
+            return Err("weight decay with exp_avg != 0 = exp_avg_sq".into());
+        }
+        m0.abs() / sv
+    };
+    let k0 = (&one - b1) / (sqrt_bound(&(&one - b2), false) * (&one - &r));
+    Ok((a.max(k0), r))
+}
+
+/// `p (1 - kappa)` with `0 <= kappa <= k`.
+fn shrink(p: &BigRational, k: &BigRational) -> Result<(BigRational, BigRational), String> {
+    if k <= &BigRational::one() {
+        Ok(hull(p, &BigRational::zero()))
+    } else if k <= &q(2, 1) {
+        Ok((-p.abs(), p.abs()))
+    } else {
+        Err("contraction factor above 2".into())
+    }
+}
+
 fn bias_factor(b1: &BigRational, t: u64) -> BigRational {
     let pw = pow_bound(b1, t.saturating_add(1), true);
     if pw >= BigRational::one() {
@@ -287,7 +299,11 @@ fn v_factor(b1: &BigRational, b2: &BigRational, v: &BigRational, t: u64) -> Opti
 }
 
 /// The checker's reachable interval of one coordinate (README, "dead-forever").
-fn reach(name: &str, h: &Hyper, c: &Coord) -> Result<(BigRational, BigRational), String> {
+pub(crate) fn reach(
+    name: &str,
+    h: &Hyper,
+    c: &Coord,
+) -> Result<(BigRational, BigRational), String> {
     let one = BigRational::one();
     let zero = BigRational::zero();
     let p = c.p;
@@ -295,7 +311,6 @@ fn reach(name: &str, h: &Hyper, c: &Coord) -> Result<(BigRational, BigRational),
     let hp = |e: CheckError| e.to_string();
     let lr = h.positive("lr").map_err(hp)?;
     let wd = h.non_negative("weight_decay").map_err(hp)?;
-    let no_wd = |what: &str| format!("weight decay with {what} has no bound");
     match name {
         "sgd" | "momentum" | "nesterov" => {
             let mu = h.unit("momentum").map_err(hp)?;
@@ -363,11 +378,25 @@ fn reach(name: &str, h: &Hyper, c: &Coord) -> Result<(BigRational, BigRational),
                 }
                 return Ok(hull(p, &(p - &lr * &b * &mu / (&one - &mu))));
             }
-            if !mu.is_zero() || centered {
-                return Err(no_wd("RMSprop momentum/centered"));
-            }
-            if p.is_zero() {
+            let b = (c.buffers)("momentum_buffer");
+            if p.is_zero() && b.is_zero() {
                 return Ok(point());
+            }
+            if centered {
+                if !mu.is_zero() {
+                    return Err("weight decay with centered RMSprop and momentum".into());
+                }
+                let (v, a) = ((c.buffers)("square_avg"), (c.buffers)("grad_avg"));
+                if v < &a * &a {
+                    return Err("square_avg < grad_avg^2".into());
+                }
+                return shrink(p, &(&lr * &wd / &eps));
+            }
+            if !mu.is_zero() {
+                let cap = &one / ((&one - &mu) * sqrt_bound(&(&one - &alpha), false));
+                let o = &lr * b.abs().max(cap) / (&one - &mu);
+                let d = &lr * b.abs() * &mu / (&one - &mu);
+                return Ok(overshoot(p, &b, &d, &o));
             }
             if &lr * &wd / &eps <= one {
                 return Ok(hull(p, &zero));
@@ -387,18 +416,23 @@ fn reach(name: &str, h: &Hyper, c: &Coord) -> Result<(BigRational, BigRational),
             if ams != (name == "amsgrad") {
                 return Err("amsgrad flag disagrees with the optimizer name".into());
             }
-            if !wd.is_zero() {
-                return Err(no_wd("Adam"));
-            }
             let m = (c.buffers)("exp_avg");
-            if m.is_zero() {
+            if m.is_zero() && (wd.is_zero() || p.is_zero()) {
                 return Ok(point());
             }
             let v = (c.buffers)("exp_avg_sq");
             if v.is_negative() {
                 return Err("negative exp_avg_sq".into());
             }
-            let base = bias_factor(&b1, c.t) * &lr * m.abs();
+            let lr_c1 = bias_factor(&b1, c.t) * &lr;
+            let base = &lr_c1 * m.abs();
+            let decay = |d: BigRational| -> Result<(BigRational, BigRational), String> {
+                if wd.is_zero() {
+                    return Ok(against(p, &m, &d));
+                }
+                let (rho, r) = ratio_bound(&b1, &b2, &m, &v)?;
+                Ok(overshoot(p, &m, &d, &(&lr_c1 * rho / (&one - r))))
+            };
             let eps_bound = &b1 / ((&one - &b1) * &eps);
             if ams {
                 let w = (c.buffers)("max_exp_avg_sq").max(&b2 * &v);
@@ -416,39 +450,46 @@ fn reach(name: &str, h: &Hyper, c: &Coord) -> Result<(BigRational, BigRational),
                     })
                     .min()
                     .expect("splits");
-                return Ok(against(p, &m, &(base * d)));
+                return decay(base * d);
             }
             let f = v_factor(&b1, &b2, &v, c.t).map_or(eps_bound.clone(), |g| g.min(eps_bound));
-            Ok(against(p, &m, &(base * f)))
+            decay(base * f)
         }
         "adamax" => {
             let b1 = h.unit("beta1").map_err(hp)?;
             let b2 = h.unit("beta2").map_err(hp)?;
             let eps = h.positive("eps").map_err(hp)?;
-            if !wd.is_zero() {
-                return Err(no_wd("Adamax"));
-            }
             let m = (c.buffers)("exp_avg");
-            if m.is_zero() {
+            if m.is_zero() && (wd.is_zero() || p.is_zero()) {
                 return Ok(point());
             }
             let u = (c.buffers)("exp_inf");
+            if u.is_negative() {
+                return Err("negative exp_inf".into());
+            }
             let mut f = &b1 / ((&one - &b1) * &eps);
             if b1 < b2 && u.is_positive() {
                 let r = &b1 / &b2;
                 f = f.min(&r / ((&one - &r) * &u));
             }
-            Ok(against(p, &m, &(bias_factor(&b1, c.t) * &lr * m.abs() * f)))
+            let lr_c1 = bias_factor(&b1, c.t) * &lr;
+            let d = &lr_c1 * m.abs() * f;
+            if wd.is_zero() {
+                return Ok(against(p, &m, &d));
+            }
+            if b1 >= b2 {
+                return Err("weight decay with Adamax and beta1 >= beta2".into());
+            }
+            let qq = &b1 / &b2;
+            let rho = m.abs() / u.max(eps.clone()) + (&one - &b1) / (&one - &qq);
+            Ok(overshoot(p, &m, &d, &(lr_c1 * rho / (&one - qq))))
         }
         "nadam" => {
             let b1 = h.unit("beta1").map_err(hp)?;
             let b2 = h.unit("beta2").map_err(hp)?;
             let eps = h.positive("eps").map_err(hp)?;
-            if !wd.is_zero() {
-                return Err(no_wd("NAdam"));
-            }
             let m = (c.buffers)("exp_avg");
-            if m.is_zero() {
+            if m.is_zero() && (wd.is_zero() || p.is_zero()) {
                 return Ok(point());
             }
             let pr = &c.mu_product;
@@ -462,178 +503,33 @@ fn reach(name: &str, h: &Hyper, c: &Coord) -> Result<(BigRational, BigRational),
             let cn = &lr * &b1 / (&one - pr * &b1);
             let eps_bound = &b1 / ((&one - &b1) * &eps);
             let f = v_factor(&b1, &b2, &v, c.t).map_or(eps_bound.clone(), |g| g.min(eps_bound));
-            Ok(against(p, &m, &(cn * m.abs() * f)))
+            let d = &cn * m.abs() * f;
+            if wd.is_zero() {
+                return Ok(against(p, &m, &d));
+            }
+            let (rho, r) = ratio_bound(&b1, &b2, &m, &v)?;
+            let a = &lr * (&one - &b1 * q(1, 2)) / (&one - pr * &b1);
+            let o = a / sqrt_bound(&(&one - &b2), false) + cn * rho / (&one - r);
+            Ok(overshoot(p, &m, &d, &o))
         }
         "adadelta" => {
-            if !wd.is_zero() {
-                return Err(no_wd("Adadelta"));
+            if wd.is_zero() || p.is_zero() {
+                return Ok(point());
             }
-            Ok(point())
+            let eps = h.positive("eps").map_err(hp)?;
+            h.unit("rho").map_err(hp)?;
+            let (sa, ad) = ((c.buffers)("square_avg"), (c.buffers)("acc_delta"));
+            if sa.is_negative() || ad.is_negative() {
+                return Err("negative square_avg or acc_delta".into());
+            }
+            let gamma = &wd * &wd * p * p / &eps;
+            if gamma >= one {
+                return Err("weight decay with Adadelta and wd^2 p^2 >= eps".into());
+            }
+            let dmax = ad.max(&gamma * &eps / (&one - &gamma));
+            let k = &lr * &wd * sqrt_bound(&(dmax + &eps), true) / sqrt_bound(&eps, false);
+            shrink(p, &k)
         }
         other => Err(format!("unknown optimizer {other:?}")),
     }
-}
-
-/// Checks a `dead-forever` certificate (module docs).
-///
-/// # Errors
-/// [`CheckError::Unreadable`] for a malformed certificate, [`CheckError::ClaimFails`]
-/// naming the false claim.
-pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, CheckError> {
-    let cert: Value =
-        serde_json::from_str(text).map_err(|e| unreadable(format!("not JSON: {e}")))?;
-    let claim = field(&cert, "claim")?.as_str().unwrap_or("");
-    ensure(Claim::Kind, claim == "dead-forever", || {
-        format!("claim is {claim:?}, not \"dead-forever\"")
-    })?;
-    let widths: Vec<usize> = list(field(&cert, "arch")?, "arch")?
-        .iter()
-        .enumerate()
-        .map(|(i, w)| count(w, &format!("arch[{i}]")))
-        .collect::<Result<_, _>>()?;
-    ensure(
-        Claim::Arch,
-        widths.len() >= 3 && widths.iter().all(|&w| w >= 1),
-        || "arch needs L >= 2 and widths >= 1".into(),
-    )?;
-    let layer = count(field(&cert, "layer")?, "layer")?;
-    ensure(
-        Claim::DeadLayerIndex,
-        layer >= 1 && layer < widths.len() - 1,
-        || format!("layer {layer} is not a hidden layer"),
-    )?;
-    // parameter layout up to layer k
-    let offset = |k: usize| -> usize { (1..k).map(|l| widths[l] * (widths[l - 1] + 1)).sum() };
-    let end = offset(layer + 1);
-    let theta = vector(field(&cert, "theta")?, "theta")?;
-    ensure(Claim::Theta0, theta.len() == end, || {
-        format!(
-            "theta has {} entries, layers 1..{layer} have {end}",
-            theta.len()
-        )
-    })?;
-    let xs: Vec<Vec<BigRational>> = list(field(field(&cert, "data")?, "x")?, "data.x")?
-        .iter()
-        .enumerate()
-        .map(|(m, x)| vector(x, &format!("data.x[{m}]")))
-        .collect::<Result<_, _>>()?;
-    ensure(
-        Claim::Data,
-        !xs.is_empty() && xs.iter().all(|x| x.len() == widths[0]),
-        || "data.x: at least one point, each with arch[0] inputs".into(),
-    )?;
-    let opt = field(&cert, "optimizer")?;
-    let name = field(opt, "name")?.as_str().unwrap_or("").to_string();
-    let hyper = Hyper(field(opt, "hyperparameters")?);
-    let state = field(&cert, "state")?;
-    let steps: Vec<u64> = list(field(state, "step")?, "state.step")?
-        .iter()
-        .map(|s| {
-            s.as_u64()
-                .ok_or_else(|| unreadable("state.step: expected integers"))
-        })
-        .collect::<Result<_, _>>()?;
-    let mut buffers = std::collections::BTreeMap::new();
-    if let Some(obj) = field(state, "buffers")?.as_object() {
-        for (k, v) in obj {
-            let b = vector(v, &format!("state.buffers.{k}"))?;
-            if b.len() != end {
-                return Err(unreadable(format!(
-                    "state.buffers.{k}: expected {end} entries"
-                )));
-            }
-            buffers.insert(k.clone(), b);
-        }
-    }
-    let mu_product = match state.get("mu_product") {
-        Some(v) => vector(v, "state.mu_product")?,
-        None => vec![BigRational::one(); end],
-    };
-    if steps.len() != end || mu_product.len() != end {
-        return Err(unreadable(format!(
-            "state: expected {end} entries per coordinate"
-        )));
-    }
-    let bx = field(&cert, "box")?;
-    let lo = vector(field(bx, "lo")?, "box.lo")?;
-    let hi = vector(field(bx, "hi")?, "box.hi")?;
-    if lo.len() != end || hi.len() != end {
-        return Err(unreadable(format!("box: expected {end} entries each")));
-    }
-    // claim 1: the box contains the re-derived reachable interval of every coordinate
-    for i in 0..end {
-        let get = |b: &str| {
-            buffers
-                .get(b)
-                .map(|v: &Vec<BigRational>| v[i].clone())
-                .unwrap_or_else(BigRational::zero)
-        };
-        let has = |b: &str| buffers.contains_key(b);
-        let coord = Coord {
-            p: &theta[i],
-            t: steps[i],
-            buffers: &get,
-            has: &has,
-            mu_product: mu_product[i].clone(),
-        };
-        let r = reach(&name, &hyper, &coord);
-        ensure(
-            Claim::ReachableBox,
-            matches!(&r, Ok((l, h)) if &lo[i] <= l && h <= &hi[i]),
-            || match &r {
-                Ok((l, h)) => format!(
-                    "coordinate {i}: the reachable interval [{l}, {h}] is not inside the box [{}, {}]",
-                    lo[i], hi[i]
-                ),
-                Err(e) => format!("coordinate {i}: no reachable bound ({e})"),
-            },
-        )?;
-    }
-    // claim 2: layer k dead on the data over the box
-    for (m, x) in xs.iter().enumerate() {
-        let mut act: Vec<(BigRational, BigRational)> =
-            x.iter().map(|v| (v.clone(), v.clone())).collect();
-        for l in 1..=layer {
-            let base = offset(l);
-            let (fan_in, width) = (widths[l - 1], widths[l]);
-            let z: Vec<(BigRational, BigRational)> = (0..width)
-                .map(|j| {
-                    let bi = base + width * fan_in + j;
-                    let (mut zl, mut zh) = (lo[bi].clone(), hi[bi].clone());
-                    for (i, (al, ah)) in act.iter().enumerate() {
-                        let wi = base + j * fan_in + i;
-                        let c = [&lo[wi] * al, &lo[wi] * ah, &hi[wi] * al, &hi[wi] * ah];
-                        zl += c.iter().min().expect("four");
-                        zh += c.iter().max().expect("four");
-                    }
-                    (zl, zh)
-                })
-                .collect();
-            if l == layer {
-                for (j, (_, zh)) in z.iter().enumerate() {
-                    ensure(Claim::DeadOverBox, !zh.is_positive(), || {
-                        format!(
-                            "data point {m}, neuron {j} of layer {layer}: the pre-activation is not proven <= 0 over the box (upper bound {zh})"
-                        )
-                    })?;
-                }
-            }
-            act = z
-                .into_iter()
-                .map(|(a, b)| (a.max(BigRational::zero()), b.max(BigRational::zero())))
-                .collect();
-        }
-    }
-    let stated = field(&cert, "digest")?.as_str().unwrap_or("").to_string();
-    let actual = digest(&cert);
-    ensure(Claim::Digest, stated == actual, || {
-        format!("stated {stated}, computed {actual}")
-    })?;
-    Ok(CheckedCheckpoint {
-        widths,
-        layer,
-        optimizer: name,
-        points: xs.len(),
-        coordinates: end,
-    })
 }
