@@ -508,13 +508,13 @@ impl LimbNet {
                 return None;
             }
             let mut next = vec![Array2::<f64>::zeros((rb, width + 1)); t_next];
-            for (t, plane) in next.iter_mut().enumerate().take(used) {
-                let lo = u64::from(bn) * t as u64;
-                for ((m, j), &sg) in sign.indexed_iter() {
-                    if sg > 0 {
-                        let c = m * width + j;
+            for ((m, j), &sg) in sign.indexed_iter() {
+                if sg > 0 {
+                    let c = m * width + j;
+                    let cell = &limbs[c * nlimbs..(c + 1) * nlimbs];
+                    for (t, plane) in next.iter_mut().enumerate().take(used) {
                         // below 2^bn <= 2^52: exact
-                        plane[[m, j]] = bits_at(&limbs[c * nlimbs..(c + 1) * nlimbs], lo, bn) as f64;
+                        plane[[m, j]] = bits_at(cell, u64::from(bn) * t as u64, bn) as f64;
                     }
                 }
             }
