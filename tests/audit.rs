@@ -411,3 +411,19 @@ fn box_certificate_via_the_cli() {
     assert!(err.contains("outside the box"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A certificate is written only for a certified verdict: the same report with its
+/// verdict turned inconclusive (as when a run fails to stay frozen) gives none, even
+/// though its dead layer and witness are still there.
+#[test]
+fn inconclusive_report_writes_no_certificate() {
+    let (net, data) = issue_net(8);
+    let mut report = audit(&net, &data, &options(&[OptimizerKind::Sgd], 2), |_| {}).unwrap();
+    assert_eq!(report.verdict, Verdict::NonConvergenceCertified);
+    assert!(Certificate::from_report(&net, &data, &report).is_some());
+    report.verdict = Verdict::Inconclusive {
+        reason: "the sgd run did not stay frozen and constant".into(),
+    };
+    assert!(report.witness.is_some() && report.dead_layer.is_some());
+    assert!(Certificate::from_report(&net, &data, &report).is_none());
+}

@@ -60,6 +60,9 @@ impl Certificate {
         data: &Dataset<BigRational>,
         report: &AuditReport,
     ) -> Option<Self> {
+        if report.verdict != super::Verdict::NonConvergenceCertified {
+            return None;
+        }
         let k = report.dead_layer?;
         let (witness, witness_risk) = report.witness.as_ref()?;
         let constant = report.constant_value.as_ref()?;

@@ -1,5 +1,5 @@
 //! Export for external verifiers: the network up to hidden layer `k` as ONNX
-//! ([`super::onnx`], feature `onnx`) or the `.nnet` text format, and the VNN-LIB query "some neuron of layer `k` is active
+//! (`io::onnx`, feature `onnx`) or the `.nnet` text format, and the VNN-LIB query "some neuron of layer `k` is active
 //! somewhere in the box `[a,b]^d`".
 //!
 //! The exported network maps `x` to the pre-activations `z_k(x)` of layer `k` (Gemm and

@@ -4,7 +4,7 @@
 //! (then its biases are 0), `M.bias` for each module `M` (`0`, `net.2`, `fc1`,
 //! `encoder.0`, `head`, ...). The layer order is explicit (`--layer-order`, or the file's
 //! `layer_order` metadata), else implied by the module numbers, else by the one order in
-//! which the shapes chain; see [`super::safetensors_order`].
+//! which the shapes chain; see `io::safetensors_order`.
 //!
 //! The architecture is inferred from the shapes (`weight` is `out x in`, `bias` is `out`)
 //! and checked for consistency (`in` of a layer equals `out` of the one before). Every

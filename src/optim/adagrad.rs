@@ -47,53 +47,15 @@ impl<S: Scalar> AdagradConfig<S> {
             weight_decay: S::zero(),
         }
     }
-    /// Sets the learning rate.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `lr > 0`.
-    pub fn with_lr(self, lr: S) -> Result<Self, OptimError> {
-        Self { lr, ..self }.validated()
-    }
-    /// Sets the learning-rate decay.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `lr_decay >= 0`.
-    pub fn with_lr_decay(self, lr_decay: S) -> Result<Self, OptimError> {
-        Self { lr_decay, ..self }.validated()
-    }
-    /// Sets `eps`.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `eps > 0`.
-    pub fn with_eps(self, eps: S) -> Result<Self, OptimError> {
-        Self { eps, ..self }.validated()
-    }
-    /// Sets the weight decay.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `weight_decay >= 0`.
-    pub fn with_weight_decay(self, weight_decay: S) -> Result<Self, OptimError> {
-        Self {
-            weight_decay,
-            ..self
-        }
-        .validated()
-    }
-    /// Learning rate.
-    pub fn lr(&self) -> &S {
-        &self.lr
-    }
-    /// Learning-rate decay.
-    pub fn lr_decay(&self) -> &S {
-        &self.lr_decay
-    }
-    /// `eps`.
-    pub fn eps(&self) -> &S {
-        &self.eps
-    }
-    /// Weight decay.
-    pub fn weight_decay(&self) -> &S {
-        &self.weight_decay
+    accessors! {
+        /// Learning rate.
+        lr, with_lr, "Sets the learning rate.", "`lr > 0`";
+        /// Learning-rate decay.
+        lr_decay, with_lr_decay, "Sets the learning-rate decay.", "`lr_decay >= 0`";
+        /// `eps`.
+        eps, with_eps, "Sets `eps`.", "`eps > 0`";
+        /// Weight decay.
+        weight_decay, with_weight_decay, "Sets the weight decay.", "`weight_decay >= 0`";
     }
 
     /// The same hyperparameters in another scalar type, not yet validated.

@@ -65,61 +65,18 @@ impl<S: Scalar> AdamConfig<S> {
             amsgrad: false,
         }
     }
-    /// Sets the learning rate.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `lr > 0`.
-    pub fn with_lr(self, lr: S) -> Result<Self, OptimError> {
-        Self { lr, ..self }.validated()
+    accessors! {
+        /// Learning rate.
+        lr, with_lr, "Sets the learning rate.", "`lr > 0`";
+        /// `eps`.
+        eps, with_eps, "Sets `eps`.", "`eps > 0`";
+        /// Weight decay.
+        weight_decay, with_weight_decay, "Sets the weight decay.", "`weight_decay >= 0`";
     }
-    /// Sets `(beta1, beta2)`.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless both are in `[0, 1)`.
-    pub fn with_betas(self, beta1: S, beta2: S) -> Result<Self, OptimError> {
-        Self {
-            betas: (beta1, beta2),
-            ..self
-        }
-        .validated()
-    }
-    /// Sets `eps`.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `eps > 0`.
-    pub fn with_eps(self, eps: S) -> Result<Self, OptimError> {
-        Self { eps, ..self }.validated()
-    }
-    /// Sets the weight decay.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `weight_decay >= 0`.
-    pub fn with_weight_decay(self, weight_decay: S) -> Result<Self, OptimError> {
-        Self {
-            weight_decay,
-            ..self
-        }
-        .validated()
-    }
+    betas_accessors!();
     /// AMSGrad or plain Adam.
     pub fn with_amsgrad(self, amsgrad: bool) -> Self {
         Self { amsgrad, ..self }
-    }
-    /// Learning rate.
-    pub fn lr(&self) -> &S {
-        &self.lr
-    }
-    /// `(beta1, beta2)`.
-    pub fn betas(&self) -> (&S, &S) {
-        (&self.betas.0, &self.betas.1)
-    }
-    /// `eps`.
-    pub fn eps(&self) -> &S {
-        &self.eps
-    }
-    /// Weight decay.
-    pub fn weight_decay(&self) -> &S {
-        &self.weight_decay
     }
     /// Whether this is AMSGrad.
     pub fn amsgrad(&self) -> bool {

@@ -50,6 +50,48 @@
 //! assert!((theta[0] - 0.99).abs() < 1e-9);
 //! ```
 
+/// A config's validated setters and getters, one pair per field of type `S`: a field's
+/// getter doc, then `field, with_field, "setter doc", "admissible condition";`. Each
+/// setter re-validates the whole config, so no invalid combination can be built.
+macro_rules! accessors {
+    ($(#[doc = $get_doc:literal] $field:ident, $with:ident, $set_doc:literal, $cond:literal;)*) => {
+        $(
+            #[doc = $set_doc]
+            #[doc = ""]
+            #[doc = "# Errors"]
+            #[doc = concat!("[`OptimError::OutOfRange`] unless ", $cond, ".")]
+            pub fn $with(self, $field: S) -> Result<Self, OptimError> {
+                Self { $field, ..self }.validated()
+            }
+            #[doc = $get_doc]
+            pub fn $field(&self) -> &S {
+                &self.$field
+            }
+        )*
+    };
+}
+
+/// `with_betas` and `betas` of the Adam family (a `betas: (S, S)` field).
+macro_rules! betas_accessors {
+    () => {
+        /// Sets `(beta1, beta2)`.
+        ///
+        /// # Errors
+        /// [`OptimError::OutOfRange`] unless both are in `[0, 1)`.
+        pub fn with_betas(self, beta1: S, beta2: S) -> Result<Self, OptimError> {
+            Self {
+                betas: (beta1, beta2),
+                ..self
+            }
+            .validated()
+        }
+        /// `(beta1, beta2)`.
+        pub fn betas(&self) -> (&S, &S) {
+            (&self.betas.0, &self.betas.1)
+        }
+    };
+}
+
 mod adadelta;
 mod adagrad;
 mod adam;

@@ -60,68 +60,21 @@ impl<S: Scalar> RmspropConfig<S> {
             centered: false,
         }
     }
-    /// Sets the learning rate.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `lr > 0`.
-    pub fn with_lr(self, lr: S) -> Result<Self, OptimError> {
-        Self { lr, ..self }.validated()
-    }
-    /// Sets the smoothing constant `alpha`.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `alpha` is in `[0, 1)`.
-    pub fn with_alpha(self, alpha: S) -> Result<Self, OptimError> {
-        Self { alpha, ..self }.validated()
-    }
-    /// Sets `eps`.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `eps > 0`.
-    pub fn with_eps(self, eps: S) -> Result<Self, OptimError> {
-        Self { eps, ..self }.validated()
-    }
-    /// Sets the weight decay.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `weight_decay >= 0`.
-    pub fn with_weight_decay(self, weight_decay: S) -> Result<Self, OptimError> {
-        Self {
-            weight_decay,
-            ..self
-        }
-        .validated()
-    }
-    /// Sets the momentum.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `momentum` is in `[0, 1)`.
-    pub fn with_momentum(self, momentum: S) -> Result<Self, OptimError> {
-        Self { momentum, ..self }.validated()
+    accessors! {
+        /// Learning rate.
+        lr, with_lr, "Sets the learning rate.", "`lr > 0`";
+        /// `alpha`.
+        alpha, with_alpha, "Sets the smoothing constant `alpha`.", "`alpha` is in `[0, 1)`";
+        /// `eps`.
+        eps, with_eps, "Sets `eps`.", "`eps > 0`";
+        /// Weight decay.
+        weight_decay, with_weight_decay, "Sets the weight decay.", "`weight_decay >= 0`";
+        /// Momentum.
+        momentum, with_momentum, "Sets the momentum.", "`momentum` is in `[0, 1)`";
     }
     /// Centers the second moment (`v - ga^2`) or not.
     pub fn with_centered(self, centered: bool) -> Self {
         Self { centered, ..self }
-    }
-    /// Learning rate.
-    pub fn lr(&self) -> &S {
-        &self.lr
-    }
-    /// `alpha`.
-    pub fn alpha(&self) -> &S {
-        &self.alpha
-    }
-    /// `eps`.
-    pub fn eps(&self) -> &S {
-        &self.eps
-    }
-    /// Weight decay.
-    pub fn weight_decay(&self) -> &S {
-        &self.weight_decay
-    }
-    /// Momentum.
-    pub fn momentum(&self) -> &S {
-        &self.momentum
     }
     /// Whether the second moment is centered.
     pub fn centered(&self) -> bool {

@@ -53,28 +53,15 @@ impl<S: Scalar> SgdConfig<S> {
             weight_decay: S::zero(),
         }
     }
-    /// Sets the learning rate.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `lr > 0`.
-    pub fn with_lr(self, lr: S) -> Result<Self, OptimError> {
-        Self { lr, ..self }.validated()
-    }
-    /// Sets the momentum.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `momentum` is in `[0, 1)`;
-    /// [`OptimError::Incompatible`] for 0 with Nesterov.
-    pub fn with_momentum(self, momentum: S) -> Result<Self, OptimError> {
-        Self { momentum, ..self }.validated()
-    }
-    /// Sets the dampening.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `dampening` is in `[0, 1]`;
-    /// [`OptimError::Incompatible`] for a non-zero value with Nesterov.
-    pub fn with_dampening(self, dampening: S) -> Result<Self, OptimError> {
-        Self { dampening, ..self }.validated()
+    accessors! {
+        /// Learning rate.
+        lr, with_lr, "Sets the learning rate.", "`lr > 0`";
+        /// Momentum `mu`.
+        momentum, with_momentum, "Sets the momentum.", "`momentum` is in `[0, 1)`;";
+        /// Dampening.
+        dampening, with_dampening, "Sets the dampening.", "`dampening` is in `[0, 1]`;";
+        /// Weight decay.
+        weight_decay, with_weight_decay, "Sets the weight decay.", "`weight_decay >= 0`";
     }
     /// Switches Nesterov momentum on or off.
     ///
@@ -83,36 +70,9 @@ impl<S: Scalar> SgdConfig<S> {
     pub fn with_nesterov(self, nesterov: bool) -> Result<Self, OptimError> {
         Self { nesterov, ..self }.validated()
     }
-    /// Sets the weight decay.
-    ///
-    /// # Errors
-    /// [`OptimError::OutOfRange`] unless `weight_decay >= 0`.
-    pub fn with_weight_decay(self, weight_decay: S) -> Result<Self, OptimError> {
-        Self {
-            weight_decay,
-            ..self
-        }
-        .validated()
-    }
-    /// Learning rate.
-    pub fn lr(&self) -> &S {
-        &self.lr
-    }
-    /// Momentum `mu`.
-    pub fn momentum(&self) -> &S {
-        &self.momentum
-    }
-    /// Dampening.
-    pub fn dampening(&self) -> &S {
-        &self.dampening
-    }
     /// Whether the momentum is Nesterov's.
     pub fn nesterov(&self) -> bool {
         self.nesterov
-    }
-    /// Weight decay.
-    pub fn weight_decay(&self) -> &S {
-        &self.weight_decay
     }
 
     /// The same hyperparameters in another scalar type, not yet validated.

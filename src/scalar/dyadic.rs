@@ -193,7 +193,7 @@ impl DyadicInterval {
             hi: d,
         }
     }
-    /// The tightest enclosure of `[lo, hi]` with endpoints of [`MANTISSA_BITS`]
+    /// The tightest enclosure of `[lo, hi]` with endpoints of `MANTISSA_BITS`
     /// significant bits (`lo` rounded down, `hi` up; exact when they are dyadic numbers
     /// of that many bits).
     ///

@@ -102,7 +102,7 @@ simd_dispatch! {
 /// The first `out.len()` `u64`s (a multiple of 8) of the keystreams of eight streams of
 /// one key, as `rand_chacha`'s `next_u64` yields them (word `2i` low, `2i+1` high):
 /// `u64` `i` of stream `streams[l]` is `out[i][l]`. Vectorized where the processor has it
-/// ([`blocks`]).
+/// (`blocks`).
 pub fn keystreams(key: &[u32; 8], streams: &[u64; LANES], out: &mut [Words]) {
     assert!(out.len().is_multiple_of(8), "whole blocks of 8 u64s");
     blocks(key, streams, out);

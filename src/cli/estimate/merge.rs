@@ -13,6 +13,35 @@ use clap::Args;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
+/// Why a shard's counts cannot be those of its trials.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum CountsError {
+    #[error("{counted} trials, but its shard has {trials}")]
+    Trials { counted: u64, trials: u64 },
+    #[error("{what} = {value} exceeds the {trials} trials")]
+    ExceedsTrials {
+        what: &'static str,
+        value: u64,
+        trials: u64,
+    },
+    #[error("{histograms} histograms for {hidden} hidden layers")]
+    Histograms { histograms: usize, hidden: usize },
+    #[error("inactive_undecided does not have one entry per hidden layer")]
+    Undecided,
+    #[error("layer {layer}'s histogram has {bins} bins")]
+    Bins { layer: usize, bins: usize },
+    #[error("layer {layer}'s histogram sums to {sum}, not {trials}")]
+    HistogramSum {
+        layer: usize,
+        sum: u128,
+        trials: u64,
+    },
+    #[error("training outcomes sum to {sum}, not {trials}")]
+    TrainingSum { sum: u128, trials: u64 },
+    #[error("training counts present without --train, or missing with it")]
+    TrainingPresence,
+}
+
 /// Checks that a shard's counts are those of `trials` trials of `arch`: every count at most
 /// the trials, each layer's histogram summing to the trials, training outcomes summing to
 /// the trials. A hand-edited or truncated shard is refused instead of merged.
@@ -21,13 +50,20 @@ pub(super) fn validate_counts(
     arch: &Arch,
     trials: u64,
     training: bool,
-) -> Result<(), String> {
+) -> Result<(), CountsError> {
     if c.trials != trials {
-        return Err(format!("{} trials, but its shard has {trials}", c.trials));
+        return Err(CountsError::Trials {
+            counted: c.trials,
+            trials,
+        });
     }
-    let at_most = |what: &str, v: u64| {
-        if v > trials {
-            Err(format!("{what} = {v} exceeds the {trials} trials"))
+    let at_most = |what: &'static str, value: u64| {
+        if value > trials {
+            Err(CountsError::ExceedsTrials {
+                what,
+                value,
+                trials,
+            })
         } else {
             Ok(())
         }
@@ -40,18 +76,20 @@ pub(super) fn validate_counts(
     let hidden: Vec<usize> = arch.hidden_layers().collect();
     // On a box without --per-neuron only the first layer has a histogram.
     if c.inactive_hist.is_empty() || c.inactive_hist.len() > hidden.len() {
-        return Err(format!(
-            "{} histograms for {} hidden layers",
-            c.inactive_hist.len(),
-            hidden.len()
-        ));
+        return Err(CountsError::Histograms {
+            histograms: c.inactive_hist.len(),
+            hidden: hidden.len(),
+        });
     }
     if !(c.inactive_undecided.is_empty() || c.inactive_undecided.len() == hidden.len()) {
-        return Err("inactive_undecided does not have one entry per hidden layer".into());
+        return Err(CountsError::Undecided);
     }
     for (idx, (hist, &k)) in c.inactive_hist.iter().zip(&hidden).enumerate() {
         if hist.len() != arch.width(k) + 1 {
-            return Err(format!("layer {k}'s histogram has {} bins", hist.len()));
+            return Err(CountsError::Bins {
+                layer: k,
+                bins: hist.len(),
+            });
         }
         let undecided = c.inactive_undecided.get(idx).copied().unwrap_or(0);
         let sum: u128 = hist.iter().map(|&v| u128::from(v)).sum::<u128>()
@@ -59,7 +97,11 @@ pub(super) fn validate_counts(
             + u128::from(c.overflowed)
             + u128::from(c.near_ties);
         if sum != u128::from(trials) {
-            return Err(format!("layer {k}'s histogram sums to {sum}, not {trials}"));
+            return Err(CountsError::HistogramSum {
+                layer: k,
+                sum,
+                trials,
+            });
         }
     }
     match (&c.training, training) {
@@ -78,10 +120,10 @@ pub(super) fn validate_counts(
                 + u128::from(c.overflowed)
                 + u128::from(c.near_ties);
             if sum != u128::from(trials) {
-                return Err(format!("training outcomes sum to {sum}, not {trials}"));
+                return Err(CountsError::TrainingSum { sum, trials });
             }
         }
-        _ => return Err("training counts present without --train, or missing with it".into()),
+        _ => return Err(CountsError::TrainingPresence),
     }
     Ok(())
 }
@@ -106,9 +148,9 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
     let mut docs = Vec::new();
     for path in &args.files {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+            .map_err(|e| CliError::input(&format!("cannot read {}", path.display()), e))?;
         let v: Value = crate::io::strict_json::parse(&text)
-            .map_err(|e| CliError::Input(format!("{}: not JSON: {e}", path.display())))?;
+            .map_err(|e| CliError::input(&format!("{}: not JSON", path.display()), e))?;
         if v["command"] != "estimate" {
             return Err(CliError::Input(format!(
                 "{}: not the JSON of `deadrelu estimate --json`",
@@ -199,13 +241,13 @@ pub fn run_merge(args: &MergeArgs) -> Result<(), CliError> {
                 )));
             }
             let c: Counts = serde_json::from_value(rr["counts"].clone())
-                .map_err(|e| CliError::Input(format!("{}: counts: {e}", path.display())))?;
+                .map_err(|e| CliError::input(&format!("{}: counts", path.display()), e))?;
             let (start, end) = shard_range(trials, v["shard"][0].as_u64().unwrap_or(0), n);
             validate_counts(&c, &arch, end - start, !first["training"].is_null()).map_err(|e| {
-                CliError::Input(format!(
-                    "{}: configuration {idx}: counts: {e}",
-                    path.display()
-                ))
+                CliError::input(
+                    &format!("{}: configuration {idx}: counts", path.display()),
+                    e,
+                )
             })?;
             total = Some(match total {
                 None => c,

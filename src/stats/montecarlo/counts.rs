@@ -18,7 +18,7 @@ pub struct Counts {
     /// Training outcomes (when training): dead at init, became constant, stayed at or
     /// above the best-constant risk, went below it, diverged.
     pub training: Option<TrainingCounts>,
-    /// On a box ([`super::onbox`]): trials where no layer was proven dead and some
+    /// On a box ([`crate::stats::onbox`]): trials where no layer was proven dead and some
     /// decision ran out of its budget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undecided: Option<u64>,

@@ -6,7 +6,7 @@
 //! (largest pre-activation above the bound `E_k` of its layer, or below `-E_k`): then it
 //! is the decision of the exact network, the drawn `f64` parameters on the `f64` data
 //! (taken as exact: the Monte Carlo is about the data the estimate runs on, in `f64`).
-//! Otherwise the trial goes through [`settle`], the batched pass with the per-value
+//! Otherwise the trial goes through `settle`, the batched pass with the per-value
 //! bound ([`crate::net::batch`], the one `inspect --mode f64` uses), which settles the
 //! rest but the true near ties; those are counted apart ([`super::Counts::near_ties`]),
 //! like overflowed trials, never as dead or alive.
