@@ -422,7 +422,11 @@ impl LimbNet {
             // |Z| < #prods 2^{53 + max shift}: limbs of 32 bits with room for the sign
             let top = prods.iter().map(|(sh, _)| *sh).max().unwrap_or(0)
                 + 53
-                + u64::from((prods.len() as u64 + 1).next_power_of_two().trailing_zeros())
+                + u64::from(
+                    (prods.len() as u64 + 1)
+                        .next_power_of_two()
+                        .trailing_zeros(),
+                )
                 + 1;
             let nlimbs = usize::try_from(top.div_ceil(32)).ok()?;
             let slices: Vec<(usize, u32, &[f64])> = prods
