@@ -175,7 +175,7 @@ fn exact_decimal(sig: u64, scale: i64, dropped: bool) -> bool {
     } else {
         let k = (-scale) as u32;
         // most significands are not multiples of 5: one multiply-by-constant test first
-        k <= 27 && sig % 5 == 0 && {
+        k <= 27 && sig.is_multiple_of(5) && {
             let five = 5u64.pow(k);
             sig.is_multiple_of(five) && sig / five <= 1 << 53
         }

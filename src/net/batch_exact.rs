@@ -681,7 +681,7 @@ mod tests {
                     0 => x[..2].copy_from_slice(&[1.0 + u, 1.0]),
                     1 => x[..2].copy_from_slice(&[1.0, 1.0 + u]),
                     2 => x[..2].copy_from_slice(&[1.0 - u / 2.0, 1.0 - u / 2.0]),
-                    _ => x[0] = 2f64.powi(-900) * x[0],
+                    _ => x[0] *= 2f64.powi(-900),
                 }
                 rows.push(RowInts::from_f64(&x, &vec![-0.5; outputs]).unwrap());
             }
