@@ -1,8 +1,9 @@
 //! Times the box decision (`activity::domain::decide_dead_on_box` and the branch and
 //! bound of `activity::bab`) on seeded random networks:
-//! `cargo run --release --example box_bab -- ARCH INIT BIAS K A B SEEDS [BUDGET]`,
+//! `cargo run --release --example box_bab -- ARCH INIT BIAS K A B SEEDS [BUDGET [TIGHTEN]]`
+//! (TIGHTEN: off, crown or lp, the default),
 //! e.g. `4,12,12,12,1 he-normal const:-1 3 -1 1 0..10`.
-use deadrelu::activity::bab::{LpDecision, LpSettings, decide_by_lp};
+use deadrelu::activity::bab::{LpDecision, LpSettings, Tightening, decide_by_lp_with};
 use deadrelu::net::Arch;
 use deadrelu::net::init::{BiasInit, InitScheme, init_network};
 use deadrelu::scalar::{BigRational, parse_rational};
@@ -11,7 +12,7 @@ use std::time::Instant;
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
     if a.len() < 7 {
-        eprintln!("usage: box_bab ARCH INIT BIAS K A B SEEDS [BUDGET]");
+        eprintln!("usage: box_bab ARCH INIT BIAS K A B SEEDS [BUDGET [TIGHTEN]]");
         std::process::exit(2);
     }
     let widths: Vec<usize> = a[0].split(',').map(|s| s.parse().unwrap()).collect();
@@ -23,11 +24,16 @@ fn main() {
     let hi = parse_rational(&a[5]).unwrap();
     let (s0, s1) = a[6].split_once("..").unwrap();
     let budget: usize = a.get(7).map_or(20000, |b| b.parse().unwrap());
+    let tightening = match a.get(8).map_or("lp", String::as_str) {
+        "off" => Tightening::Off,
+        "crown" => Tightening::Crown,
+        _ => Tightening::CrownLp,
+    };
     let region: Vec<(BigRational, BigRational)> = vec![(lo, hi); arch.inputs()];
     for seed in s0.parse::<u64>().unwrap()..s1.parse::<u64>().unwrap() {
         let net = init_network::<BigRational>(&arch, &scheme, &bias, seed).unwrap();
         let t = Instant::now();
-        let (d, stats) = decide_by_lp(
+        let (d, stats) = decide_by_lp_with(
             &net,
             k,
             &region,
@@ -36,6 +42,7 @@ fn main() {
                 seed,
                 progress: None,
             },
+            tightening,
         );
         let what = match &d {
             LpDecision::Dead(t) => format!("dead ({} leaves)", t.regions()),

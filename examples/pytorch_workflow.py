@@ -6,8 +6,10 @@ step 0 stays dead, so no optimizer ever moves the parameters up to it and the ri
 drops below the best constant's. So: keep the initial state, train as usual, and audit
 the initial weights.
 
-    python3 examples/pytorch_workflow.py            # writes examples/out/{init.pt,c.json}
+    python3 examples/pytorch_workflow.py [OUT]      # writes OUT/{init.pt,c.json} (OUT: examples/out)
     deadrelu check examples/out/c.json              # the CLI accepts the same certificate
+
+Run by the pytest suite (python/tests/test_docs_example.py) with OUT a temporary folder.
 """
 import copy
 from fractions import Fraction
@@ -22,7 +24,7 @@ from torch import nn
 
 import deadrelu
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
 os.makedirs(OUT, exist_ok=True)
 
 x = torch.linspace(-1, 1, 64, dtype=torch.float64).unsqueeze(1)
@@ -64,6 +66,16 @@ r = deadrelu.audit(start, x.numpy(), y.numpy(), certificate=cert)
 print(f"verdict: {r['verdict']}; dead layer {r['dead_layer']}; best-constant risk V = {r['best_constant_risk']}")
 V = Fraction(r["best_constant_risk"])
 print(f"torch's final loss {loss.item():.6f} >= V = {float(V):.6f}: {Fraction(loss.item()) >= V}")
+
+# The theorem, seen in torch: every parameter up to the dead layer is exactly where it
+# started (its gradient is exactly zero at every step, so Adam never moves it).
+k = r["dead_layer"]
+linears = [name for name, m in model.named_modules() if isinstance(m, nn.Linear)]
+frozen = [f"{name}.{leaf}" for name in linears[:k] for leaf in ("weight", "bias")]
+trained = model.state_dict()
+assert all(torch.equal(trained[p], init[p]) for p in frozen), "a parameter up to the dead layer moved"
+moved = [p for p in trained if not torch.equal(trained[p], init[p])]
+print(f"after training, {', '.join(frozen)} are bit for bit their initial values; moved: {', '.join(moved)}")
 
 # 4. The certificate is accepted by the Python checker and by the CLI.
 assert deadrelu.check(cert)["valid"], "deadrelu.check rejected the certificate"

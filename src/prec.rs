@@ -20,3 +20,6 @@ pub const DYADIC_MANTISSA_BITS: u64 = 128;
 /// An exact dyadic point whose mantissa grows beyond this many bits is widened to an
 /// enclosure of [`DYADIC_MANTISSA_BITS`] bits.
 pub const DYADIC_MAX_POINT_BITS: u64 = 512;
+/// Smallest exponent of a nonzero endpoint of a dyadic enclosure: smaller magnitudes are
+/// flushed outward (to 0 on the side of zero, to `+-2^-65536` on the other).
+pub const DYADIC_MIN_EXPONENT: i64 = -65_536;

@@ -2,12 +2,16 @@
 //! seeded he-normal networks, every `dead` proof accepted by the independent checker and
 //! every tampered one rejected, every `alive` witness confirmed.
 
-use deadrelu::activity::bab::{LpDecision, LpSettings, decide_by_lp};
+use deadrelu::activity::bab::{
+    LpDecision, LpSettings, Tightening, decide_by_lp, decide_by_lp_with,
+};
 use deadrelu::activity::domain::{BoxDecision, DeadProof, cube, decide_dead_on_box};
+use deadrelu::activity::phases::{PhaseDecision, decide_by_phases};
 use deadrelu::audit::{check_alive_witness, check_box_proof};
 use deadrelu::net::Arch;
 use deadrelu::net::init::{BiasInit, InitScheme, init_network};
 use deadrelu::scalar::BigRational;
+use proptest::prelude::*;
 use serde_json::{Value, json};
 
 fn he_net(widths: &[usize], bias: &str, seed: u64) -> deadrelu::net::Network<BigRational> {
@@ -201,5 +205,148 @@ fn larger_inputs_are_decided() {
             }
         }
         assert!(decided >= 3, "{widths:?}: {decided} of 4 decided");
+    }
+}
+
+/// Tightened bounds (CROWN on every node, the LP at the root) are part of the proof: the
+/// checker re-verifies their multipliers, and a bound stated tighter than proven, a
+/// proof removed, or a multiplier of a row of the bound's own layer is rejected.
+#[test]
+fn tampered_tight_bounds_are_rejected() {
+    let widths = [4, 12, 12, 12, 1];
+    let region = unit_box(4);
+    let (net, good) = first_dead(&widths, 3);
+    let theta = net.params();
+    assert!(check_box_proof(&widths, theta, 3, &region, &good).is_ok());
+    let root = &good["tree"][0];
+    let tight = root["tight"]
+        .as_array()
+        .expect("the root tightens some bound");
+    let first = &tight[0];
+    let (l, n) = (
+        first[0].as_u64().unwrap() as usize,
+        first[1].as_u64().unwrap() as usize,
+    );
+    let upper = first[2] == "upper";
+    let mut bad: Vec<(&str, Value)> = Vec::new();
+    // the tightened bound stated tighter still: past what the multipliers prove
+    let mut p = good.clone();
+    let pair = p["tree"][0]["bounds"][l - 1][n].clone();
+    p["tree"][0]["bounds"][l - 1][n] = if upper {
+        json!([pair[0], pair[0]])
+    } else {
+        json!([pair[1], pair[1]])
+    };
+    bad.push(("bound past its proof", p));
+    // the proofs dropped: the stated bounds no longer contain the intervals
+    let mut p = good.clone();
+    p["tree"][0].as_object_mut().unwrap().remove("tight");
+    bad.push(("proofs dropped", p));
+    // the multipliers of the first tight bound halved (a weaker bound than stated)
+    let mut p = good.clone();
+    for y in p["tree"][0]["tight"][0][3].as_array_mut().unwrap() {
+        let q: BigRational = deadrelu::scalar::parse_rational(y[3].as_str().unwrap()).unwrap();
+        y[3] = json!(deadrelu::scalar::rational_string(
+            &(q / BigRational::from_integer(2.into()))
+        ));
+    }
+    bad.push(("multipliers halved", p));
+    // a multiplier of a row of the bound's own layer (circular)
+    let mut p = good.clone();
+    if let Some(y) = p["tree"][0]["tight"][0][3]
+        .as_array_mut()
+        .unwrap()
+        .first_mut()
+    {
+        y[1] = json!(l);
+    }
+    bad.push(("row of its own layer", p));
+    for (what, proof) in bad {
+        assert!(
+            check_box_proof(&widths, theta, 3, &region, &proof).is_err(),
+            "accepted: {what}"
+        );
+    }
+}
+
+/// Tightening pays: on the dead networks, CROWN on every node plus the LP at the
+/// root visits fewer nodes than interval bounds alone, with the same answers.
+#[test]
+fn tightening_visits_fewer_nodes() {
+    let widths = [4, 12, 12, 12, 1];
+    let region = unit_box(4);
+    let (mut plain, mut tight) = (0, 0);
+    for seed in [4, 5] {
+        let net = he_net(&widths, "const:-1", seed);
+        let (a, sa) = decide_by_lp_with(&net, 3, &region, settings(), Tightening::Off);
+        let (b, sb) = decide_by_lp_with(&net, 3, &region, settings(), Tightening::CrownLp);
+        assert!(matches!(a, LpDecision::Dead(_)), "seed {seed}");
+        let LpDecision::Dead(tree) = b else {
+            panic!("seed {seed}: {b:?}")
+        };
+        let proof = DeadProof::Lp(tree);
+        assert_eq!(
+            check_box_proof(&widths, net.params(), 3, &region, &proof.to_json()),
+            Ok(proof.regions())
+        );
+        plain += sa.nodes;
+        tight += sb.nodes;
+    }
+    assert!(2 * tight < plain, "nodes: {tight} tightened, {plain} plain");
+}
+
+fn small_net() -> impl Strategy<Value = (Vec<usize>, Vec<i32>)> {
+    // what the phase method decides quickly: d <= 3, up to 3 hidden layers of width <= 5
+    (1usize..=3, prop::collection::vec(1usize..=5, 1..=3)).prop_flat_map(|(d, hidden)| {
+        let mut widths = vec![d];
+        widths.extend(hidden);
+        widths.push(1);
+        let n = Arch::new(widths.clone()).unwrap().num_params();
+        (Just(widths), prop::collection::vec(-12i32..=8, n))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(64)))]
+
+    /// Branch and bound against the complete phase method on every layer the phase
+    /// method decides: never the opposite answer; its dead proofs (tightened bounds
+    /// included) check and its witnesses are confirmed; it leaves undecided only a
+    /// linear piece whose maximum may be exactly 0 (never the budget).
+    #[test]
+    fn branch_and_bound_agrees_with_phases((widths, raw) in small_net()) {
+        let arch = Arch::new(widths.clone()).unwrap();
+        let params: Vec<BigRational> = raw
+            .iter()
+            .map(|&v| BigRational::new(v.into(), 8.into()))
+            .collect();
+        let net = deadrelu::net::Network::new(arch.clone(), params).unwrap();
+        let region = unit_box(widths[0]);
+        for k in arch.hidden_layers() {
+            let by_phases = decide_by_phases(&net, k, &region, 4000);
+            if matches!(by_phases, PhaseDecision::Unknown(_)) {
+                continue;
+            }
+            match decide_by_lp(&net, k, &region, settings()).0 {
+                LpDecision::Dead(tree) => {
+                    prop_assert!(matches!(by_phases, PhaseDecision::Dead(_)), "{widths:?} {raw:?} layer {k}");
+                    let proof = DeadProof::Lp(tree);
+                    prop_assert_eq!(
+                        check_box_proof(&widths, net.params(), k, &region, &proof.to_json()),
+                        Ok(proof.regions())
+                    );
+                }
+                LpDecision::Alive { witness, neuron, value } => {
+                    prop_assert!(matches!(by_phases, PhaseDecision::Alive { .. }), "{widths:?} {raw:?} layer {k}");
+                    prop_assert_eq!(
+                        check_alive_witness(&widths, net.params(), k, &region, &witness, neuron),
+                        Ok(value)
+                    );
+                }
+                LpDecision::Unknown(why) => {
+                    prop_assert!(why.contains("exactly 0"), "{widths:?} {raw:?} layer {k}: {why}");
+                }
+            }
+        }
     }
 }

@@ -312,3 +312,49 @@ fn audit_and_check_commands() {
     let (code, _, _) = deadrelu(&["check", "/nonexistent/c.json"]);
     assert_eq!(code, 2);
 }
+
+/// A long exact run whose enclosures widen (RMSprop on a live 1-2-1 network: the
+/// wrapping effect doubles the width every few steps from about step 260) stops where
+/// the enclosure leaves f64's range, says so, and reports the comparison with V as
+/// undecided; before, the exponents grew without bound (minutes, gigabytes, then a
+/// wrong "below V" from a wrapped exponent).
+#[test]
+fn exact_training_stops_when_the_enclosure_is_lost() {
+    let start = std::time::Instant::now();
+    let v = json(&[
+        "train",
+        "--arch",
+        "1,2,1",
+        "--seed",
+        "3",
+        "--mode",
+        "exact",
+        "--steps",
+        "1000",
+        "--optimizer",
+        "rmsprop",
+        "--json",
+    ]);
+    let step = v["enclosure_lost_at_step"].as_u64().expect("stopped");
+    assert!((250..1000).contains(&step), "{step}");
+    assert_eq!(v["risk_final_not_below_best_constant"], "undecided");
+    assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());
+    // 200 steps keep their full length, and the enclosure decides that this live
+    // network's risk (0.0590) went below V = 341/3969
+    let v = json(&[
+        "train",
+        "--arch",
+        "1,2,1",
+        "--seed",
+        "3",
+        "--mode",
+        "exact",
+        "--steps",
+        "200",
+        "--optimizer",
+        "rmsprop",
+        "--json",
+    ]);
+    assert!(v["enclosure_lost_at_step"].is_null());
+    assert_eq!(v["risk_final_not_below_best_constant"], false);
+}

@@ -23,6 +23,17 @@
 //! stated `L <= lo`, `U >= hi`, `L <= U`. On every input of the node, `z` then lies in
 //! `[L, U]` (by induction over the layers).
 //!
+//! **Tightened and inherited bounds.** A node may carry `"tight": [[l, n, side, M], ...]`
+//! with `side` `"upper"` or `"lower"` and `M` multipliers (as below) of rows of the layers
+//! `< l` only: they prove `z_{l,n} <= U'` or `-z_{l,n} <= -L'` over the relaxation of the
+//! layers before `l` (built from the stated bounds already verified). A node that states
+//! bounds (it has proofs or tight bounds) passes them down: every node below intersects
+//! its intervals with the bounds of the nearest node above it that states them. So a
+//! neuron's reference interval is its interval from the previous layer's stated bounds,
+//! intersected with the inherited bounds and with what `"tight"` proves, then clipped by
+//! the fixing; the stated bounds must contain it (for an `empty` node, the interval of
+//! the contradicting neuron is intersected with the inherited bounds too).
+//!
 //! **The relaxation.** A neuron of layer `l < k` is *off* (fixed inactive, or `U <= 0`:
 //! `a = 0`), *on* (fixed active, or `L >= 0`: `a = z`) or *unstable*. The variables are
 //! the inputs `x` and the `a` of every neuron that is not off, with bounds the box and
@@ -46,6 +57,9 @@ use num_traits::{One, Signed, Zero};
 use serde_json::Value;
 
 type Interval = (BigRational, BigRational);
+
+/// A `"tight"` entry: layer, neuron, whether it bounds from above, its multipliers.
+type TightBound<'v> = (usize, usize, bool, &'v [Value]);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -79,6 +93,9 @@ struct Replay<'a> {
     meter: Meter,
     /// `Some(true)` fixed active, `Some(false)` fixed inactive, per layer `1..k-1`.
     fix: Vec<Vec<Option<bool>>>,
+    /// The verified bounds of the nearest node above that states them (they hold on the
+    /// current node, which lies inside that one).
+    inherited: Option<Vec<Vec<Interval>>>,
 }
 
 /// A node's relaxation, rebuilt exactly from its stated bounds.
@@ -161,12 +178,58 @@ impl Replay<'_> {
         Ok((lo, hi))
     }
 
-    /// Reads and verifies stated bounds of layers `1..=layers`.
+    /// Reads the node's `"tight"` proofs (absent: none) of neurons of layers `1..=layers`:
+    /// `(layer, neuron, upper?, multipliers)`.
+    fn tight_list<'v>(
+        &self,
+        v: Option<&'v Value>,
+        layers: usize,
+    ) -> Result<Vec<TightBound<'v>>, CheckError> {
+        let Some(v) = v else {
+            return Ok(Vec::new());
+        };
+        let list = v
+            .as_array()
+            .ok_or_else(|| unreadable("domain.proof: \"tight\" must be a list"))?;
+        let mut out = Vec::with_capacity(list.len());
+        for t in list {
+            let Some([l, n, side, ys]) = t.as_array().map(Vec::as_slice) else {
+                return Err(unreadable(
+                    "domain.proof: a tight bound is [layer, neuron, side, multipliers]",
+                ));
+            };
+            let (l, n) = (count(l, "tight layer")?, count(n, "tight neuron")?);
+            if l == 0 || l > layers || n >= self.net.widths[l] {
+                return Err(fails(
+                    Claim::DomainProof,
+                    "a tight bound names no neuron of the node's stated layers",
+                ));
+            }
+            let upper = match side.as_str() {
+                Some("upper") => true,
+                Some("lower") => false,
+                _ => return Err(unreadable("domain.proof: a tight side is upper or lower")),
+            };
+            let ys = ys
+                .as_array()
+                .ok_or_else(|| unreadable("domain.proof: tight multipliers must be a list"))?;
+            out.push((l, n, upper, ys.as_slice()));
+        }
+        Ok(out)
+    }
+
+    /// Reads and verifies stated bounds of layers `1..=layers`. Each neuron's reference
+    /// interval is its interval from the stated bounds of the layer before, intersected
+    /// with the inherited bounds and with what the node's `tight` multipliers prove
+    /// (rows of the layers before it only), then clipped by the fixing; the stated bounds
+    /// must contain it.
     fn bounds(
         &mut self,
         v: Option<&Value>,
+        tight: Option<&Value>,
         layers: usize,
     ) -> Result<Vec<Vec<Interval>>, CheckError> {
+        let tight = self.tight_list(tight, layers)?;
         let list = v
             .and_then(Value::as_array)
             .filter(|l| l.len() == layers)
@@ -188,6 +251,26 @@ impl Replay<'_> {
                     ))
                 })?;
             let inputs = self.inputs(l, &out);
+            // what the multipliers prove for this layer, over the relaxation of the
+            // layers before it
+            let mut proven: Vec<(Option<BigRational>, Option<BigRational>)> =
+                vec![(None, None); width];
+            if tight.iter().any(|t| t.0 == l) {
+                let rel = self.relaxation(out.clone());
+                for &(tl, n, upper, ys) in &tight {
+                    if tl != l {
+                        continue;
+                    }
+                    let b = self.multiplier_bound(&rel, l, n, !upper, ys)?;
+                    let slot = &mut proven[n];
+                    if upper {
+                        slot.1 = Some(slot.1.take().map_or(b.clone(), |u| u.min(b)));
+                    } else {
+                        let lo = -b;
+                        slot.0 = Some(slot.0.take().map_or(lo.clone(), |x| x.max(lo)));
+                    }
+                }
+            }
             let mut stated = Vec::with_capacity(width);
             for (n, e) in entries.iter().enumerate() {
                 let (lo_s, hi_s) = match e.as_array().map(Vec::as_slice) {
@@ -195,6 +278,21 @@ impl Replay<'_> {
                     _ => return Err(unreadable("domain.proof: a bound is [\"L\", \"U\"]")),
                 };
                 let (mut lo, mut hi) = self.interval(l, n, &inputs)?;
+                if let Some((ilo, ihi)) = self
+                    .inherited
+                    .as_ref()
+                    .and_then(|b| b.get(l - 1))
+                    .and_then(|b| b.get(n))
+                {
+                    lo = lo.max(ilo.clone());
+                    hi = hi.min(ihi.clone());
+                }
+                if let Some(p) = &proven[n].0 {
+                    lo = lo.max(p.clone());
+                }
+                if let Some(p) = &proven[n].1 {
+                    hi = hi.min(p.clone());
+                }
                 match self.fix[l - 1][n] {
                     Some(false) if hi.is_positive() => hi = BigRational::zero(),
                     Some(true) if lo.is_negative() => lo = BigRational::zero(),
@@ -334,37 +432,7 @@ impl Replay<'_> {
         let list = p.as_array().ok_or_else(|| {
             unreadable("domain.proof: a neuron's proof is \"interval\" or a list of multipliers")
         })?;
-        let (g, c) = form(self.net, rel, self.k, j);
-        let mut r: Vec<BigRational> = vec![BigRational::zero(); rel.var_bounds.len()];
-        for (v, wi) in g {
-            r[v] += wi;
-        }
-        let mut bound = c;
-        for m in list {
-            let (kind, l, n, y) = match m.as_array().map(Vec::as_slice) {
-                Some([kind, l, n, y]) => (
-                    kind.as_str()
-                        .ok_or_else(|| unreadable("row kind: expected a string"))?,
-                    count(l, "row layer")?,
-                    count(n, "row neuron")?,
-                    number(y, "multiplier")?,
-                ),
-                _ => return Err(unreadable("a multiplier is [kind, layer, neuron, \"y\"]")),
-            };
-            if !y.is_positive() {
-                return Err(fails(Claim::DomainProof, "a multiplier is not positive"));
-            }
-            self.add_row(rel, kind, (l, n), &y, &mut r, &mut bound)?;
-        }
-        for (ri, (lo, hi)) in r.iter().zip(&rel.var_bounds) {
-            if ri.is_positive() {
-                self.meter.op(bits(ri), bits(hi))?;
-                bound += ri * hi;
-            } else if ri.is_negative() {
-                self.meter.op(bits(ri), bits(lo))?;
-                bound += ri * lo;
-            }
-        }
+        let bound = self.multiplier_bound(rel, self.k, j, false, list)?;
         if bound.is_positive() {
             return Err(fails(
                 Claim::DomainProof,
@@ -376,6 +444,60 @@ impl Replay<'_> {
             ));
         }
         Ok(())
+    }
+
+    /// The exact safe bound of `z_{l,j}` (of `-z_{l,j}` if `negate`) over `rel` from the
+    /// multipliers `list` of rows of the layers before `l`.
+    fn multiplier_bound(
+        &mut self,
+        rel: &Relaxation,
+        l: usize,
+        j: usize,
+        negate: bool,
+        list: &[Value],
+    ) -> Result<BigRational, CheckError> {
+        let (g, c) = form(self.net, rel, l, j);
+        let mut r: Vec<BigRational> = vec![BigRational::zero(); rel.var_bounds.len()];
+        for (v, wi) in g {
+            if negate {
+                r[v] -= wi;
+            } else {
+                r[v] += wi;
+            }
+        }
+        let mut bound = if negate { -c } else { c };
+        for m in list {
+            let (kind, row_l, n, y) = match m.as_array().map(Vec::as_slice) {
+                Some([kind, rl, n, y]) => (
+                    kind.as_str()
+                        .ok_or_else(|| unreadable("row kind: expected a string"))?,
+                    count(rl, "row layer")?,
+                    count(n, "row neuron")?,
+                    number(y, "multiplier")?,
+                ),
+                _ => return Err(unreadable("a multiplier is [kind, layer, neuron, \"y\"]")),
+            };
+            if row_l == 0 || row_l >= l {
+                return Err(fails(
+                    Claim::DomainProof,
+                    format!("a multiplier of a row of layer {row_l} in a bound of layer {l}"),
+                ));
+            }
+            if !y.is_positive() {
+                return Err(fails(Claim::DomainProof, "a multiplier is not positive"));
+            }
+            self.add_row(rel, kind, (row_l, n), &y, &mut r, &mut bound)?;
+        }
+        for (ri, (lo, hi)) in r.iter().zip(&rel.var_bounds) {
+            if ri.is_positive() {
+                self.meter.op(bits(ri), bits(hi))?;
+                bound += ri * hi;
+            } else if ri.is_negative() {
+                self.meter.op(bits(ri), bits(lo))?;
+                bound += ri * lo;
+            }
+        }
+        Ok(bound)
     }
 
     /// Replays a node and its subtree; `open` lists the neurons of layer `k` not proven
@@ -396,9 +518,18 @@ impl Replay<'_> {
                     "an empty node names a neuron that is not fixed",
                 ));
             };
-            let bounds = self.bounds(node.get("bounds"), l - 1)?;
+            let bounds = self.bounds(node.get("bounds"), node.get("tight"), l - 1)?;
             let inputs = self.inputs(l, &bounds);
-            let (lo, hi) = self.interval(l, n, &inputs)?;
+            let (mut lo, mut hi) = self.interval(l, n, &inputs)?;
+            if let Some((ilo, ihi)) = self
+                .inherited
+                .as_ref()
+                .and_then(|b| b.get(l - 1))
+                .and_then(|b| b.get(n))
+            {
+                lo = lo.max(ilo.clone());
+                hi = hi.min(ihi.clone());
+            }
             let contradiction = if active {
                 hi.is_negative()
             } else {
@@ -421,8 +552,11 @@ impl Replay<'_> {
             .and_then(Value::as_array)
             .ok_or_else(|| unreadable("domain.proof: a node needs \"proofs\" (a list)"))?;
         let mut rest: Vec<usize> = open.to_vec();
-        if !proofs.is_empty() {
-            let bounds = self.bounds(node.get("bounds"), self.k - 1)?;
+        // the bounds the children inherit: this node's when it states them (verified)
+        let mut stated = None;
+        if !proofs.is_empty() || node.get("tight").is_some() {
+            let bounds = self.bounds(node.get("bounds"), node.get("tight"), self.k - 1)?;
+            stated = Some(bounds.clone());
             let rel = self.relaxation(bounds);
             for entry in proofs {
                 let (j, p) = match entry.as_array().map(Vec::as_slice) {
@@ -461,11 +595,16 @@ impl Replay<'_> {
                         "a split names no free neuron below layer k",
                     ));
                 }
+                let outer = match stated {
+                    Some(b) => self.inherited.replace(b),
+                    None => self.inherited.clone(),
+                };
                 self.fix[l - 1][n] = Some(false);
                 let low = self.node(&rest, depth + 1);
                 self.fix[l - 1][n] = Some(true);
                 let high = low.and_then(|low| Ok(low + self.node(&rest, depth + 1)?));
                 self.fix[l - 1][n] = None;
+                self.inherited = outer;
                 high
             }
         }
@@ -489,6 +628,7 @@ pub(crate) fn check_lp_tree(
         pos: 0,
         meter: Meter::new(),
         fix,
+        inherited: None,
     };
     let open: Vec<usize> = (0..net.widths[k]).collect();
     let leaves = replay.node(&open, 0)?;

@@ -13,9 +13,11 @@ CLI's one-line message. Long runs release the GIL and stop on Ctrl-C.
 ``bias=False`` allowed, Dropout ignored, an eval-mode BatchNorm1d folded exactly when the
 fold is rational, otherwise refused with a ValueError unless ``batchnorm="float64"`` is
 passed: then folded in float64 and the result has ``"batchnorm_folded":
-"float64-rounded"``), a state_dict of Linear layers (in its order, ReLUs
-assumed between them), or a list of ``(W, b)`` arrays (``W`` is out x in, ``b`` may be
-None). Without a model, the CLI's ``arch``/``init``/``seed`` keywords build one.
+"float64-rounded"``), a state_dict of Linear layers (ReLUs assumed between them; ordered
+as the CLI orders a safetensors file: ``layer_order=["fc1", "fc2", "head"]`` if given,
+else the numbers in the names, else the only order in which the shapes chain, otherwise
+refused), or a list of ``(W, b)`` arrays (``W`` is out x in, ``b`` may be None). Without
+a model, the CLI's ``arch``/``init``/``seed`` keywords build one. See docs/python.md.
 
 Other keyword arguments mirror the CLI's flags: ``box_budget=100`` is
 ``--box-budget 100``, ``True`` is a bare flag, a list is joined by commas. Numbers such
@@ -101,11 +103,14 @@ def _data(X: Any, y: Any, outputs: Optional[int]):
     return (m, rows.shape[1], rows.tobytes())
 
 
-def _run(command: List[str], model: Any = None, X: Any = None, y: Any = None, batchnorm: str = "exact", **flags: Any) -> Dict[str, Any]:
+def _run(command: List[str], model: Any = None, X: Any = None, y: Any = None, batchnorm: str = "exact", layer_order: Any = None, **flags: Any) -> Dict[str, Any]:
     widths = bits = exact = None
     folded: List[str] = []
     if model is not None:
-        widths, bits, exact = encode(model, batchnorm, folded)
+        widths, bits, exact = encode(model, batchnorm, folded, layer_order)
+    elif layer_order is not None:
+        # no model object: the order is for a state_dict file given as weights="..."
+        flags["layer_order"] = layer_order
     data = _data(X, y, widths[-1] if widths else None)
     args = list(command) + _flags(flags)
     text = _native.run(args, widths, bits, exact, data)
@@ -120,10 +125,10 @@ def cli(*args: str) -> Dict[str, Any]:
     return json.loads(_native.run([str(a) for a in args]))
 
 
-def theta(model: Any, batchnorm: str = "exact") -> Dict[str, Any]:
+def theta(model: Any, batchnorm: str = "exact", layer_order: Any = None) -> Dict[str, Any]:
     """The model as deadrelu reads it: ``{"arch": [...], "params": [...]}`` with exact
     strings (the format of ``--weights FILE.json``)."""
-    widths, bits, exact = encode(model, batchnorm)
+    widths, bits, exact = encode(model, batchnorm, layer_order=layer_order)
     if exact is None:
         values = np.frombuffer(bits, dtype="<f8")
         exact = [_native.exact_string(float(v)) for v in values]
@@ -198,6 +203,8 @@ def to_frame(result: Dict[str, Any]):
                     del row[key]
             rows.append(row)
         return pd.json_normalize(rows)
+    if isinstance(result.get("optimizers"), list):
+        return pd.json_normalize(result["optimizers"])
     if "inactive_per_layer" in result and "arch" in result:
         arch = result["arch"]
         dead = set(result.get("dead_layers", []))
@@ -205,6 +212,4 @@ def to_frame(result: Dict[str, Any]):
         for k, count in enumerate(result["inactive_per_layer"], start=1):
             rows.append({"layer": k, "width": arch[k], "inactive": count, "dead": k in dead})
         return pd.DataFrame(rows)
-    if isinstance(result.get("optimizers"), list):
-        return pd.json_normalize(result["optimizers"])
     return pd.json_normalize(result)

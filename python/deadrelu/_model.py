@@ -28,6 +28,7 @@ class Layer:
         self.w = w
         self.b = b
         self.name = name
+        self.order_source = "given"  # a state_dict's: "explicit", "numbers" or "shapes"
 
     @property
     def shape(self) -> Tuple[int, int]:
@@ -79,10 +80,28 @@ def _from_pairs(pairs: Sequence[Any]) -> List[Layer]:
     return layers
 
 
-def _from_state_dict(sd: Any) -> List[Layer]:
-    """Linear layers in the state_dict's order (module registration order)."""
+def _order_text(layer_order: Any) -> str:
+    """``layer_order`` (a list of module names or one comma-separated string) as text."""
+    if isinstance(layer_order, str):
+        return layer_order
+    if isinstance(layer_order, (list, tuple)) and all(isinstance(n, str) for n in layer_order):
+        if any("," in n for n in layer_order):
+            raise ValueError(f"layer_order={list(layer_order)!r}: a module name cannot contain a comma")
+        return ",".join(layer_order)
+    raise ValueError(
+        f"layer_order: expected a list of module names (input layer first) or one comma-separated string, got {layer_order!r}"
+    )
+
+
+def _from_state_dict(sd: Any, layer_order: Any = None) -> List[Layer]:
+    """The Linear layers of a state_dict, in the CLI's order (``--layer-order``): the
+    explicit ``layer_order`` if given, else the numbers in the module names (``0, 2, 4``;
+    ``fc1, fc2``), else the only order in which the shapes chain; otherwise refused. The
+    dict's own order is not trusted: a state_dict loaded from safetensors is sorted by
+    name, and registration order need not be the order of the forward pass."""
+    from . import _native
+
     groups: dict = {}
-    order: List[str] = []
     for name, value in sd.items():
         prefix, _, leaf = name.rpartition(".")
         if leaf in ("running_mean", "running_var", "num_batches_tracked"):
@@ -93,13 +112,10 @@ def _from_state_dict(sd: Any) -> List[Layer]:
             raise ValueError(
                 f"state_dict entry {name!r} is not the weight or bias of an nn.Linear"
             )
-        if prefix not in groups:
-            groups[prefix] = {}
-            order.append(prefix)
-        groups[prefix][leaf] = value
-    pairs = []
-    for prefix in order:
-        g = groups[prefix]
+        groups.setdefault(prefix, {})[leaf] = value
+    pairs = {}
+    shapes = []
+    for prefix, g in groups.items():
         if "weight" not in g:
             raise ValueError(f"state_dict module {prefix!r} has a bias but no weight")
         w = _to_float64(g["weight"], f"{prefix}.weight")
@@ -107,10 +123,16 @@ def _from_state_dict(sd: Any) -> List[Layer]:
             raise ValueError(
                 f"state_dict entry {prefix + '.weight'!r} has shape {tuple(w.shape)}: not an nn.Linear weight (out x in)"
             )
-        pairs.append((w, g.get("bias")))
-    layers = _from_pairs(pairs)
+        pairs[prefix] = (w, g.get("bias"))
+        shapes.append((prefix, (int(w.shape[0]), int(w.shape[1]))))
+    if not pairs:
+        raise ValueError("the state_dict has no nn.Linear weight")
+    text = None if layer_order is None else _order_text(layer_order)
+    order, source = _native.layer_order(shapes, text)
+    layers = _from_pairs([pairs[prefix] for prefix in order])
     for layer, prefix in zip(layers, order):
         layer.name = prefix or "weight"
+        layer.order_source = source
     return layers
 
 
@@ -325,34 +347,44 @@ def _from_module(module: Any, batchnorm: str = "exact", folded: Optional[list] =
     return layers
 
 
-def layers_of(model: Any, batchnorm: str = "exact", folded: Optional[list] = None) -> List[Layer]:
+def layers_of(model: Any, batchnorm: str = "exact", folded: Optional[list] = None, layer_order: Any = None) -> List[Layer]:
     """The affine layers of a model (module, state_dict, or list of (W, b)). Each
-    BatchNorm1d folded appends how to `folded` ("exact" or "float64-rounded")."""
+    BatchNorm1d folded appends how to `folded` ("exact" or "float64-rounded").
+    ``layer_order`` (module names, input layer first) orders a state_dict's layers."""
     try:
         from torch import nn
 
         if isinstance(model, nn.Module):
+            if layer_order is not None:
+                raise ValueError(
+                    "layer_order is for a state_dict: an nn.Module's layer order is its forward pass (read with torch.fx)"
+                )
             return _from_module(model, batchnorm, folded)
     except ImportError:
         pass
     if hasattr(model, "items") and hasattr(model, "keys"):
-        return _from_state_dict(model)
+        return _from_state_dict(model, layer_order)
     if isinstance(model, (list, tuple)):
+        if layer_order is not None:
+            raise ValueError("layer_order is for a state_dict: a list of (W, b) is already in order")
         return _from_pairs(model)
     raise ValueError(
         f"model: expected a torch nn.Module, a state_dict or a list of (W, b) arrays, got {type(model).__name__}"
     )
 
 
-def encode(model: Any, batchnorm: str = "exact", folded: Optional[list] = None):
+def encode(model: Any, batchnorm: str = "exact", folded: Optional[list] = None, layer_order: Any = None):
     """(widths, float64 bytes or None, exact strings or None) in the layout of MECHANISM.md."""
-    layers = layers_of(model, batchnorm, folded)
+    layers = layers_of(model, batchnorm, folded, layer_order)
     widths = [layers[0].shape[1]]
     for i, layer in enumerate(layers):
         out, inp = layer.shape
         if inp != widths[-1]:
+            hint = ""
+            if layer.order_source in ("numbers", "shapes"):
+                hint = "; if this is not the order of the layers, give it with layer_order=[...]"
             raise ValueError(
-                f"layer {layer.name!r} takes {inp} inputs but the layer before gives {widths[-1]}"
+                f"layer {layer.name!r} takes {inp} inputs but the layer before it ({layers[i - 1].name}) gives {widths[-1]}{hint}"
             )
         if len(layer.b) != out:
             raise ValueError(f"layer {layer.name!r}: bias has {len(layer.b)} entries, weight {out} rows")

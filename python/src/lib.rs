@@ -45,7 +45,7 @@ impl Drop for TempDir {
 }
 
 fn f64s(bytes: &[u8], what: &str) -> Result<Vec<f64>, String> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(format!(
             "{what}: {} bytes is not a whole number of float64",
             bytes.len()
@@ -228,11 +228,45 @@ fn cli_main(py: Python<'_>, args: Vec<String>) -> PyResult<i32> {
     on_worker(py, move || deadrelu::cli::run(words))
 }
 
+/// The order of a state_dict's Linear modules, by the CLI's rule
+/// ([`deadrelu::io::safetensors_order::layer_order`]): `order` (the `layer_order` option,
+/// comma-separated) if given, else the numbers in the names, else the only order in which
+/// the shapes chain. `modules`: (name, (out, in)) of each weight. Returns the names in
+/// order and where it came from (`"explicit"`, `"numbers"` or `"shapes"`); a refusal is a
+/// `ValueError` with the CLI's message, saying `layer_order` where the CLI says
+/// `--layer-order`.
+#[pyfunction]
+#[pyo3(signature = (modules, order=None))]
+fn layer_order(
+    modules: Vec<(String, (usize, usize))>,
+    order: Option<String>,
+) -> PyResult<(Vec<String>, &'static str)> {
+    use deadrelu::io::safetensors_order::{ASK_FOR_ORDER, OrderSource};
+    match deadrelu::io::safetensors_order::layer_order(&modules, order.as_deref(), None) {
+        Ok((names, source)) => Ok((
+            names,
+            match source {
+                OrderSource::Explicit => "explicit",
+                OrderSource::Numbers => "numbers",
+                OrderSource::Shapes => "shapes",
+            },
+        )),
+        Err(e) => Err(PyValueError::new_err(
+            e.replace(
+                ASK_FOR_ORDER,
+                "give it with layer_order=[...] (input layer first), or pass the nn.Module itself (its forward pass gives the order)",
+            )
+            .replace("--layer-order", "layer_order"),
+        )),
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(exact_string, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
+    m.add_function(wrap_pyfunction!(layer_order, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

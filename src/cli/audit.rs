@@ -41,7 +41,7 @@ pub struct AuditArgs {
     /// dead on the box is the one certified, and the certificate carries the proof.
     #[arg(long)]
     pub domain: Option<BoxDomain>,
-    /// Most sub-boxes or phase regions the box decision may explore per layer.
+    /// Most branch-and-bound nodes the box decision visits per layer (then, for d <= 4, at most that many sub-boxes and phase regions) before answering unknown.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
     /// Checkpoint mode: PyTorch's optimizer state_dict as JSON (with --weights and
@@ -199,7 +199,13 @@ fn box_layer(
     let mut found = None;
     for k in arch.hidden_layers().rev() {
         spinner.set_message(&format!("box decision of layer {k} (deepest first)"));
-        let (decision, exact_fallbacks) = decide_dead_on_box_with(net, k, &region, budget, None);
+        let nodes = |n: usize| {
+            spinner.set_message(&format!(
+                "box decision of layer {k} (deepest first): {n} of at most {budget} nodes"
+            ));
+        };
+        let (decision, exact_fallbacks) =
+            decide_dead_on_box_with(net, k, &region, budget, Some(&nodes));
         let mut line = decision_json(k, &decision);
         line["exact_fallbacks"] = json!(exact_fallbacks);
         layers.push(line);

@@ -37,7 +37,7 @@ pub struct ExportArgs {
     /// The query asks for some z_kj >= MARGIN (VNN-LIB has no strict inequality).
     #[arg(long, default_value = "0", allow_hyphen_values = true, value_parser = rational)]
     pub margin: BigRational,
-    /// Most sub-boxes or phase regions for deadrelu's own decision printed beside.
+    /// Most branch-and-bound nodes the box decision visits per layer (then, for d <= 4, at most that many sub-boxes and phase regions) before answering unknown.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
 }
@@ -110,8 +110,19 @@ pub fn run(args: &ExportArgs) -> Result<(), CliError> {
     };
     let mut spinner =
         super::progress::DelayedSpinner::new(&format!("exact decision of layer {k} on the box"));
-    let (decision, exact_fallbacks) =
-        decide_dead_on_box_with(net, k, &cube(&a, &b, arch.inputs()), args.box_budget, None);
+    let nodes = |n: usize| {
+        spinner.set_message(&format!(
+            "exact decision of layer {k} on the box: {n} of at most {} nodes",
+            args.box_budget
+        ));
+    };
+    let (decision, exact_fallbacks) = decide_dead_on_box_with(
+        net,
+        k,
+        &cube(&a, &b, arch.inputs()),
+        args.box_budget,
+        Some(&nodes),
+    );
     spinner.finish();
     let v = json!({
         "onnx": onnx_path.display().to_string(),

@@ -21,7 +21,7 @@ pub struct InspectArgs {
     /// Also decide, exactly, which hidden layers are dead on the input box [A,B]^d.
     #[arg(long, allow_hyphen_values = true)]
     pub domain: Option<BoxDomain>,
-    /// Most sub-boxes the box decision may explore per layer before answering unknown.
+    /// Most branch-and-bound nodes the box decision visits per layer (then, for d <= 4, at most that many sub-boxes and phase regions) before answering unknown.
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
 }
@@ -34,8 +34,9 @@ pub fn domain_json(
     budget: usize,
 ) -> Value {
     use crate::activity::domain::{
-        BoxDecision, cube, decide_dead_on_box, first_layer_inactive_on_box,
+        BoxDecision, cube, decide_dead_on_box_with, first_layer_inactive_on_box,
     };
+    let spinner = super::progress::DelayedSpinner::new("box decisions");
     let arch = net.arch();
     let region = cube(a, b, arch.inputs());
     let first: Vec<usize> = (0..arch.width(1))
@@ -45,7 +46,12 @@ pub fn domain_json(
     let layers: Vec<Value> = arch
         .hidden_layers()
         .map(|k| {
-            let decision = decide_dead_on_box(net, k, &region, budget);
+            let nodes = |n: usize| {
+                spinner.set_message(&format!(
+                    "box decision of layer {k}: {n} of at most {budget} nodes"
+                ));
+            };
+            let decision = decide_dead_on_box_with(net, k, &region, budget, Some(&nodes)).0;
             if matches!(decision, BoxDecision::Dead { .. }) {
                 dead.push(k);
             }

@@ -145,6 +145,7 @@ pub fn run_in<S: Real>(
         "constant_on_data_final": act1.constant_on_data(),
         "frozen_up_to_dead_layer": frozen_up_to_dead_layer,
         "diverged": run.diverged,
+        "enclosure_lost_at_step": run.enclosure_lost_at,
     });
     let mut json = json;
     if !S::EXACT {
@@ -223,6 +224,11 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         show(&v["risk_final"]),
         show(&v["best_constant_risk"])
     );
+    if let Some(step) = v["enclosure_lost_at_step"].as_u64() {
+        println!(
+            "stopped at step {step}: the enclosure of the exact trajectory left f64's range (interval arithmetic widens on long runs that do not settle); the figures above are that step's, and say little"
+        );
+    }
     println!(
         "dead layers: initially {}, finally {}",
         v["dead_layers_initial"], v["dead_layers_final"]

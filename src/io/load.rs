@@ -430,7 +430,10 @@ pub fn read_weights_f64(
             let ex = vec![all; arch.depth()];
             Ok((arch, p, ex))
         }
-        _ => read_json_f64(path),
+        _ => {
+            refuse_torch_save(path)?;
+            read_json_f64(path)
+        }
     }
 }
 
@@ -460,8 +463,39 @@ pub fn read_weights_exact(
         )),
         #[cfg(feature = "onnx")]
         "onnx" => crate::io::onnx_import::read_onnx(path).map_err(|e| e.to_string()),
-        _ => crate::io::weights::read_json(path).map_err(|e| e.to_string()),
+        _ => {
+            refuse_torch_save(path)?;
+            crate::io::weights::read_json(path).map_err(|e| e.to_string())
+        }
     }
+}
+
+/// A `torch.save` file (a zip archive holding `data.pkl`, or a legacy pickle) given as
+/// JSON weights: refused with a line saying what to give instead (deadrelu never
+/// unpickles).
+fn refuse_torch_save(path: &Path) -> Result<(), WeightsMessage> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let head = &head[..n];
+    // zip: a local file header, its name (length at 26) from byte 30
+    let zip_name = (n >= 30 && head.starts_with(b"PK\x03\x04")).then(|| {
+        let len = usize::from(u16::from_le_bytes([head[26], head[27]]));
+        String::from_utf8_lossy(&head[30..n.min(30 + len)]).into_owned()
+    });
+    let pickle = n >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]);
+    let what = match zip_name {
+        Some(name) if name.ends_with(".pkl") => "a torch.save file (a zip archive of pickles)",
+        Some(_) => "a zip archive (name a NumPy .npz file *.npz)",
+        None if pickle => "a torch.save file (a pickle)",
+        None => return Ok(()),
+    };
+    Err(format!(
+        "{}: {what}, not JSON weights; deadrelu does not unpickle: save the state_dict as safetensors (safetensors.torch.save_file(model.state_dict(), \"m.safetensors\")), export ONNX, or pass the model to the Python package (deadrelu.inspect(model, X))",
+        path.display()
+    ))
 }
 
 /// JSON weights straight to `f64` (see [`read_weights_f64`]).
@@ -546,6 +580,43 @@ fn read_json_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), WeightsMess
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn torch_save_files_are_named_not_parsed_as_json() {
+        let dir = std::env::temp_dir().join(format!("deadrelu-io-pt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("init.pt");
+        // torch.save's zip: a local file header whose first entry is `init/data.pkl`
+        let mut zip = b"PK\x03\x04".to_vec();
+        zip.extend([0u8; 22]);
+        zip.extend(13u16.to_le_bytes());
+        zip.extend([0u8; 2]);
+        zip.extend(b"init/data.pkl\x80\x02}q\x00.");
+        let cases: [(&[u8], &str); 3] = [
+            (&zip, "a torch.save file (a zip archive of pickles)"),
+            (b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.", "a torch.save file (a pickle)"),
+            (b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05\x00\x00\x00w.npy", "a zip archive (name a NumPy .npz file *.npz)"),
+        ];
+        for (bytes, what) in cases {
+            std::fs::write(&path, bytes).unwrap();
+            for e in [
+                read_weights_f64(&path, None).unwrap_err(),
+                read_weights_exact(&path, None).unwrap_err(),
+            ] {
+                assert!(
+                    e.contains(what) && e.contains("safetensors.torch.save_file"),
+                    "{e}"
+                );
+            }
+        }
+        // JSON is still read
+        std::fs::write(&path, r#"{"arch":[1,1,1],"params":[1,0,1,0]}"#).unwrap();
+        assert_eq!(
+            read_weights_exact(&path, None).unwrap().0.widths(),
+            &[1, 1, 1]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn json_weights_in_f64_know_their_exactness() {

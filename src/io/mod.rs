@@ -14,7 +14,7 @@ pub mod onnx;
 #[cfg(feature = "onnx")]
 pub mod onnx_import;
 pub mod safetensors;
-pub(crate) mod safetensors_order;
+pub mod safetensors_order;
 pub mod strict_json;
 pub mod tensors;
 pub mod weights;

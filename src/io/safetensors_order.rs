@@ -15,9 +15,12 @@
 /// Most steps of the search for chains before the order is called ambiguous.
 const SEARCH_BUDGET: usize = 100_000;
 
+/// How a refusal asks for the order (the Python package says `layer_order=` instead).
+pub const ASK_FOR_ORDER: &str = "give it with --layer-order (input layer first), or store it in the file: save_file(..., metadata={\"layer_order\": \"...\"})";
+
 /// Where an order came from, for the messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OrderSource {
+pub enum OrderSource {
     /// `--layer-order` or the `layer_order` metadata entry.
     Explicit,
     /// The numbers in the module names.
@@ -47,7 +50,7 @@ fn explicit_order<'a>(
 ///
 /// # Errors
 /// One line naming the modules and how to state the order.
-pub(crate) fn layer_order(
+pub fn layer_order(
     modules: &[(String, (usize, usize))],
     flag: Option<&str>,
     metadata: Option<&str>,
@@ -100,7 +103,7 @@ pub(crate) fn layer_order(
     let mut used = vec![false; shapes.len()];
     search(&shapes, &mut path, &mut used, &mut chains, &mut budget);
     let chain = |c: &Vec<usize>| c.iter().map(|&i| names[i]).collect::<Vec<_>>().join(",");
-    let ask = "give it with --layer-order (input layer first), or store it in the file: save_file(..., metadata={\"layer_order\": \"...\"})";
+    let ask = ASK_FOR_ORDER;
     match (chains.len(), budget) {
         (1, b) if b > 0 => Ok((
             chains[0].iter().map(|&i| names[i].to_string()).collect(),

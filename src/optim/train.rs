@@ -59,6 +59,13 @@ pub struct TrainRun<S: Scalar> {
     pub steps_below_floor: Vec<u64>,
     /// Whether a non-finite value appeared (f64 only).
     pub diverged: bool,
+    /// Enclosures (exact mode) only: the step at which the enclosure of the risk or of a
+    /// coordinate left `f64`'s range, where the run stopped (`last` and `risk_final` are
+    /// that step's). Interval arithmetic over-approximates each step's dependencies (the
+    /// wrapping effect), so on a long run whose iterates do not settle the enclosures
+    /// can widen geometrically; past this point they would say nothing, and their
+    /// exponents would grow without bound.
+    pub enclosure_lost_at: Option<u64>,
 }
 
 impl<S: Scalar> TrainRun<S> {
@@ -118,6 +125,8 @@ pub fn train<S: Real, O: Optimizer<S> + ?Sized>(
         if !S::EXACT && !risk.to_f64().is_finite() {
             diverged = true;
         }
+        let lost = S::EXACT
+            && !(risk.to_f64().is_finite() && theta.iter().all(|t| t.to_f64().is_finite()));
         observe(StepView {
             step,
             risk: &risk,
@@ -126,7 +135,7 @@ pub fn train<S: Real, O: Optimizer<S> + ?Sized>(
         if risk_initial.is_none() {
             risk_initial = Some(risk.clone());
         }
-        if step == config.steps {
+        if step == config.steps || lost {
             let risk_final = risk;
             return Ok(TrainRun {
                 initial: net.clone(),
@@ -137,6 +146,7 @@ pub fn train<S: Real, O: Optimizer<S> + ?Sized>(
                 zero_gradient_history: zero_history,
                 steps_below_floor: below,
                 diverged,
+                enclosure_lost_at: lost.then_some(step),
             });
         }
         let grad = match (full, batch_size) {

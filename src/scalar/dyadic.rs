@@ -25,6 +25,13 @@ use std::cmp::Ordering;
 pub const MANTISSA_BITS: u64 = crate::prec::DYADIC_MANTISSA_BITS;
 /// A point whose mantissa grows beyond this many bits is widened to an enclosure.
 pub const MAX_POINT_BITS: u64 = crate::prec::DYADIC_MAX_POINT_BITS;
+/// Beyond this ratio of magnitudes (in bits) a sum's small term is only a rounding
+/// direction ([`Dyadic::add_toward`]); more than [`MAX_POINT_BITS`], so exact points that
+/// fit stay exact.
+const GAP_BITS: i64 = (MAX_POINT_BITS + MANTISSA_BITS + 8) as i64;
+/// Magnitudes below `2^MIN_EXPONENT` are flushed outward ([`Dyadic::floored`]): without
+/// a floor, a bound that is squared step after step doubles its exponent each time.
+const MIN_EXPONENT: i64 = crate::prec::DYADIC_MIN_EXPONENT;
 
 /// An exact dyadic number `m * 2^e`, normalized (`m` odd, or `m = 0` and `e = 0`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,7 +108,68 @@ impl Dyadic {
             e: self.e + o.e,
         }
     }
+    /// `t` with `2^(t-1) <= |self| < 2^t` (meaningless for zero).
+    fn top(&self) -> i64 {
+        self.e.saturating_add(self.m.bits() as i64)
+    }
+    /// `self + o` rounded toward `+inf` (`up`) or `-inf`, exact unless one term is below
+    /// `2^-GAP_BITS` of the other: then the exact sum would need more than `GAP_BITS`
+    /// significant bits (so it would be rounded anyway), and aligning the two would cost
+    /// that many bits of work; the small term is replaced by `0` or by `+-2^(t - GAP_BITS)`
+    /// (`t` the larger term's [`Dyadic::top`]), whichever moves the sum in the rounding
+    /// direction, which keeps the result a bound in that direction.
+    fn add_toward(&self, o: &Self, up: bool) -> Self {
+        if self.is_zero() || o.is_zero() {
+            return self.add_ref(o);
+        }
+        let (big, small) = if self.top() >= o.top() {
+            (self, o)
+        } else {
+            (o, self)
+        };
+        let floor = big.top().saturating_sub(GAP_BITS);
+        if small.top() >= floor {
+            return self.add_ref(o);
+        }
+        match (small.sign(), up) {
+            (Sign::Positive, true) => big.add_ref(&Self::new(BigInt::one(), floor)),
+            (Sign::Negative, false) => big.add_ref(&Self::new(-BigInt::one(), floor)),
+            _ => big.clone(),
+        }
+    }
+    /// The nearest bound of `self` toward `up` whose magnitude is 0 or at least
+    /// `2^MIN_EXPONENT`: values below it in magnitude are flushed to 0 on the side of
+    /// zero, or to `+-2^MIN_EXPONENT` on the other, so exponents stay bounded.
+    fn floored(self, up: bool) -> Self {
+        if self.is_zero() || self.top() > MIN_EXPONENT {
+            return self;
+        }
+        match (self.sign(), up) {
+            (Sign::Positive, true) => Self::new(BigInt::one(), MIN_EXPONENT),
+            (Sign::Negative, false) => Self::new(-BigInt::one(), MIN_EXPONENT),
+            _ => Self::zero(),
+        }
+    }
     fn cmp(&self, o: &Self) -> Ordering {
+        let rank = |s: Sign| match s {
+            Sign::Negative => 0,
+            Sign::Zero => 1,
+            _ => 2,
+        };
+        let (sa, so) = (self.sign(), o.sign());
+        if sa != so || sa == Sign::Zero {
+            return rank(sa).cmp(&rank(so));
+        }
+        // same sign, both nonzero: a larger top is a larger magnitude
+        let (ta, to) = (self.top(), o.top());
+        if ta != to {
+            let magnitude = ta.cmp(&to);
+            return if sa == Sign::Positive {
+                magnitude
+            } else {
+                magnitude.reverse()
+            };
+        }
         match self.sub_ref(o).sign() {
             Sign::Negative => Ordering::Less,
             Sign::Zero => Ordering::Equal,
@@ -174,8 +242,35 @@ impl Dyadic {
         let shift = q.denom().trailing_zeros().unwrap_or(0) as i64;
         Some(Self::new(q.numer().clone(), -shift))
     }
+    /// An `f64` within one ulp (the 64 leading bits rounded, then scaled), infinite or zero
+    /// beyond `f64`'s range, without building the rational (whose size is the exponent).
     fn to_f64(&self) -> f64 {
-        num_traits::ToPrimitive::to_f64(&self.to_rational()).unwrap_or(f64::NAN)
+        if self.is_zero() {
+            return 0.0;
+        }
+        let top = self.top();
+        if top > 1100 {
+            return if self.sign() == Sign::Negative {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            };
+        }
+        if top < -1200 {
+            return 0.0;
+        }
+        // the 64 leading bits, then the exact power of two in at most three steps
+        let drop = self.m.bits().saturating_sub(64);
+        let lead: f64 = num_traits::ToPrimitive::to_f64(&(&self.m >> drop as usize))
+            .expect("a 64-bit integer is a finite f64");
+        let mut e = self.e + drop as i64;
+        let mut v = lead;
+        while e != 0 {
+            let step = e.clamp(-1000, 1000);
+            v *= 2f64.powi(step as i32);
+            e -= step;
+        }
+        v
     }
 }
 
@@ -220,18 +315,12 @@ impl DyadicInterval {
     /// Rounds a result outward: non-points to `MANTISSA_BITS`, points only when they grew
     /// beyond `MAX_POINT_BITS`.
     fn bounded(lo: Dyadic, hi: Dyadic) -> Self {
-        if lo == hi {
-            if lo.bits() <= MAX_POINT_BITS {
-                return Self { lo, hi };
-            }
-            return Self {
-                lo: lo.round(MANTISSA_BITS, false),
-                hi: hi.round(MANTISSA_BITS, true),
-            };
+        if lo == hi && lo.bits() <= MAX_POINT_BITS && (lo.is_zero() || lo.top() > MIN_EXPONENT) {
+            return Self { lo, hi };
         }
         Self {
-            lo: lo.round(MANTISSA_BITS, false),
-            hi: hi.round(MANTISSA_BITS, true),
+            lo: lo.round(MANTISSA_BITS, false).floored(false),
+            hi: hi.round(MANTISSA_BITS, true).floored(true),
         }
     }
     fn hull(values: [Dyadic; 4]) -> (Dyadic, Dyadic) {
@@ -320,13 +409,19 @@ impl Scalar for DyadicInterval {
         if self.is_zero() {
             return rhs.clone();
         }
-        Self::bounded(self.lo.add_ref(&rhs.lo), self.hi.add_ref(&rhs.hi))
+        Self::bounded(
+            self.lo.add_toward(&rhs.lo, false),
+            self.hi.add_toward(&rhs.hi, true),
+        )
     }
     fn sub_ref(&self, rhs: &Self) -> Self {
         if rhs.is_zero() {
             return self.clone();
         }
-        Self::bounded(self.lo.sub_ref(&rhs.hi), self.hi.sub_ref(&rhs.lo))
+        Self::bounded(
+            self.lo.add_toward(&rhs.hi.neg_ref(), false),
+            self.hi.add_toward(&rhs.lo.neg_ref(), true),
+        )
     }
     fn mul_ref(&self, rhs: &Self) -> Self {
         if self.is_zero() || rhs.is_zero() {

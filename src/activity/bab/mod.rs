@@ -14,6 +14,11 @@
 //!    settle is checked at the LP's maximizer by the exact forward pass (a witness if
 //!    positive); otherwise the node is split on its unstable neuron with the largest
 //!    triangle (`-L U / (U - L)`), earliest layer first among equals.
+//!    Before the LPs, the bounds of layers `2..k-1` are tightened ([`tighten`]: CROWN
+//!    back-substitution on every node, the LP too at the root), each tighter bound proven
+//!    by multipliers like a neuron of layer `k`; a node's bounds hold on every node below
+//!    it, which intersects its own intervals with them. CROWN is also tried on each
+//!    neuron of layer `k` before its LP.
 //! 3. A node with every phase fixed is one linear piece of the network: its relaxation is
 //!    exact, so only an LP maximum of exactly 0 (or float trouble) leaves it open; such
 //!    leaves are reported and the caller falls back to the exact phase method
@@ -25,6 +30,7 @@
 //! each inequality (`deadrelu-check`, `boxlp`).
 
 pub mod lp;
+pub mod tighten;
 pub mod witness;
 
 use crate::net::Network;
@@ -33,6 +39,7 @@ use crate::scalar::iv::Iv;
 use lp::{FloatProblem, Relaxation, RowKind, State};
 use num_traits::{Signed, ToPrimitive};
 use serde_json::{Value, json};
+use tighten::TightProof;
 
 /// A fixed phase of a neuron.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,13 +130,16 @@ pub struct Contradiction {
 /// clipped to 0 and `a = z`, a free one `a = [max(L,0), max(U,0)]`. `Err` with the first
 /// neuron whose fixing contradicts its bounds (`L > 0` for a neuron fixed inactive,
 /// `U < 0` for one fixed active: the node holds no input) and the bounds of the layers
-/// before it; `Ok(None)` when a bound overflows.
+/// before it; `Ok(None)` when a bound overflows. With `inherit` (bounds proven on a
+/// region containing the node, e.g. the root's [`tighten`]ed ones) each interval is first
+/// intersected with the inherited one (an empty intersection becomes the point `U`).
 // the loops walk neurons by index across the fixings and the bounds together
 #[allow(clippy::needless_range_loop)]
 pub fn node_bounds(
     net: &FloatNet,
     k: usize,
     fix: &[Vec<Option<Phase>>],
+    inherit: Option<&[Vec<(f64, f64)>]>,
 ) -> Result<Option<NodeBounds>, (Contradiction, NodeBounds)> {
     let mut input: Vec<Iv> = net.region.clone();
     let mut out: Vec<Vec<(f64, f64)>> = Vec::with_capacity(k);
@@ -147,6 +157,13 @@ pub fn node_bounds(
             let (mut lo, mut hi) = (s.lo, s.hi);
             if !(lo.is_finite() && hi.is_finite()) {
                 return Ok(None);
+            }
+            if let Some(&(plo, phi)) = inherit.and_then(|b| b.get(l - 1)).and_then(|b| b.get(n)) {
+                lo = lo.max(plo);
+                hi = hi.min(phi);
+                if lo > hi {
+                    lo = hi;
+                }
             }
             if l < k {
                 match fix[l - 1][n] {
@@ -211,6 +228,8 @@ pub enum LpTree {
         at: Contradiction,
         /// `(L, U)` of the layers before it.
         bounds: Vec<Vec<(f64, f64)>>,
+        /// Proofs of the bounds tighter than the intervals (layers before it).
+        tight: Vec<TightProof>,
     },
     /// A node that proves some neurons of layer `k`, then ends (every neuron is proven
     /// here or above) or splits.
@@ -220,6 +239,10 @@ pub enum LpTree {
         bounds: Vec<Vec<(f64, f64)>>,
         /// `(neuron of layer k, proof)`.
         proofs: Vec<(usize, NeuronProof)>,
+        /// Bounds tighter than the intervals, each proven ([`tighten`]); every node below
+        /// intersects its intervals with the bounds of the nearest node above it that
+        /// states them.
+        tight: Vec<TightProof>,
         /// The split below, if any.
         split: Option<Split>,
     },
@@ -259,6 +282,30 @@ fn bounds_json(bounds: &[Vec<(f64, f64)>]) -> Value {
     )
 }
 
+fn multipliers_json(ys: &[(RowKind, usize, usize, f64)]) -> Value {
+    Value::Array(
+        ys.iter()
+            .map(|(kind, l, n, y)| json!([kind.name(), l, n, exact_text(*y)]))
+            .collect(),
+    )
+}
+
+fn tight_json(tight: &[TightProof]) -> Value {
+    Value::Array(
+        tight
+            .iter()
+            .map(|t| {
+                json!([
+                    t.layer,
+                    t.neuron,
+                    t.side.name(),
+                    multipliers_json(&t.multipliers)
+                ])
+            })
+            .collect(),
+    )
+}
+
 impl LpTree {
     /// Leaves.
     pub fn regions(&self) -> usize {
@@ -276,32 +323,38 @@ impl LpTree {
     /// `[[kind, layer, neuron, "y"], ...]`; all numbers are exact rationals.
     pub fn flatten(&self, out: &mut Vec<Value>) {
         match self {
-            LpTree::Empty { at, bounds } => out.push(json!({
-                "empty": [at.layer, at.neuron],
-                "bounds": bounds_json(bounds),
-            })),
+            LpTree::Empty { at, bounds, tight } => {
+                let mut node = json!({
+                    "empty": [at.layer, at.neuron],
+                    "bounds": bounds_json(bounds),
+                });
+                if !tight.is_empty() {
+                    node["tight"] = tight_json(tight);
+                }
+                out.push(node);
+            }
             LpTree::Node {
                 bounds,
                 proofs,
+                tight,
                 split,
             } => {
                 let per: Vec<Value> = proofs
                     .iter()
                     .map(|(j, p)| match p {
                         NeuronProof::Interval => json!([j, "interval"]),
-                        NeuronProof::Dual(ys) => json!([
-                            j,
-                            ys.iter()
-                                .map(|(kind, l, n, y)| json!([kind.name(), l, n, exact_text(*y)]))
-                                .collect::<Vec<_>>()
-                        ]),
+                        NeuronProof::Dual(ys) => json!([j, multipliers_json(ys)]),
                     })
                     .collect();
-                out.push(json!({
+                let mut node = json!({
                     "bounds": bounds_json(bounds),
                     "proofs": per,
                     "split": split.as_ref().map(|s| json!([s.layer, s.neuron])),
-                }));
+                });
+                if !tight.is_empty() {
+                    node["tight"] = tight_json(tight);
+                }
+                out.push(node);
                 if let Some(s) = split {
                     s.inactive.flatten(out);
                     s.active.flatten(out);
@@ -354,6 +407,8 @@ struct Search<'a> {
     budget: usize,
     stats: Stats,
     progress: Option<&'a dyn Fn(usize)>,
+    /// How bounds are tightened ([`tighten`]).
+    tighten: Tightening,
 }
 
 /// The exact point of the box nearest to an `f64` point (each coordinate clamped exactly).
@@ -389,11 +444,13 @@ pub fn confirm(
 
 impl Search<'_> {
     /// Explores a node; `open` lists the neurons of layer `k` not proven above.
+    /// `inherit`: the bounds stated by the nearest node above that states them.
     fn explore(
         &mut self,
         fix: &mut Vec<Vec<Option<Phase>>>,
         open: &[usize],
         depth: usize,
+        inherit: Option<&[Vec<(f64, f64)>]>,
     ) -> Result<LpTree, Stop> {
         self.stats.nodes += 1;
         if let Some(report) = self.progress {
@@ -402,15 +459,42 @@ impl Search<'_> {
         if self.stats.nodes > self.budget {
             return Err(Stop::Budget);
         }
-        let nb = match node_bounds(&self.fnet, self.k, fix) {
-            Err((at, nb)) => return Ok(LpTree::Empty { at, bounds: nb.z }),
-            Ok(None) => {
-                return Err(Stop::Stuck(
-                    "interval bounds overflow the double range on this box".into(),
-                ));
+        let overflow =
+            || Stop::Stuck("interval bounds overflow the double range on this box".into());
+        let mut nb = match node_bounds(&self.fnet, self.k, fix, inherit) {
+            Err((at, nb)) => {
+                return Ok(LpTree::Empty {
+                    at,
+                    bounds: nb.z,
+                    tight: Vec::new(),
+                });
             }
+            Ok(None) => return Err(overflow()),
             Ok(Some(nb)) => nb,
         };
+        let mut tight = Vec::new();
+        let tighten_here = match self.tighten {
+            Tightening::Off => None,
+            Tightening::Crown => Some(0),
+            Tightening::CrownLp if depth == 0 => Some(ROOT_LPS),
+            Tightening::CrownLp => Some(0),
+        };
+        if let Some(lps) = tighten_here {
+            match tighten::tighten(&self.fnet, self.k, fix, &mut nb, lps) {
+                Ok((proofs, solved)) => {
+                    self.stats.lps += solved;
+                    tight = proofs;
+                }
+                Err(tighten::Stopped::Overflow) => return Err(overflow()),
+                Err(tighten::Stopped::Empty(at, below, tight)) => {
+                    return Ok(LpTree::Empty {
+                        at,
+                        bounds: below.z,
+                        tight,
+                    });
+                }
+            }
+        }
         let mut proofs: Vec<(usize, NeuronProof)> = Vec::new();
         let mut rest: Vec<usize> = Vec::new();
         for &j in open {
@@ -426,7 +510,14 @@ impl Search<'_> {
             let d = self.fnet.widths[0];
             let mut still = Vec::new();
             for &j in &rest {
-                let sol = problem.maximize(&rel.objectives[j]);
+                let objective = &rel.objectives[j];
+                let (ys, b) = tighten::safe(&rel, objective, &tighten::crown(&rel, objective, &nb));
+                if b <= 0.0 {
+                    self.stats.proofs += 1;
+                    proofs.push((j, NeuronProof::Dual(named(&rel, ys))));
+                    continue;
+                }
+                let sol = problem.maximize(objective);
                 self.stats.lps += 1;
                 if let Some(ys) = lp::prove(&rel, j, &sol) {
                     self.stats.proofs += 1;
@@ -445,13 +536,14 @@ impl Search<'_> {
         }
         let mut bounds = nb.z.clone();
         bounds.truncate(self.k - 1);
-        if proofs.is_empty() {
+        if proofs.is_empty() && tight.is_empty() {
             bounds.clear();
         }
         if rest.is_empty() {
             return Ok(LpTree::Node {
                 bounds,
                 proofs,
+                tight,
                 split: None,
             });
         }
@@ -462,9 +554,14 @@ impl Search<'_> {
                 self.k
             )));
         };
+        let below = if bounds.is_empty() {
+            inherit.map(<[_]>::to_vec)
+        } else {
+            Some(bounds.clone())
+        };
         let mut side = |phase, fix: &mut Vec<Vec<Option<Phase>>>| {
             fix[layer - 1][neuron] = Some(phase);
-            let t = self.explore(fix, &rest, depth + 1);
+            let t = self.explore(fix, &rest, depth + 1, below.as_deref());
             fix[layer - 1][neuron] = None;
             t
         };
@@ -473,6 +570,7 @@ impl Search<'_> {
         Ok(LpTree::Node {
             bounds,
             proofs,
+            tight,
             split: Some(Split {
                 layer,
                 neuron,
@@ -523,14 +621,40 @@ pub struct LpSettings<'a> {
     pub progress: Option<&'a dyn Fn(usize)>,
 }
 
+/// Most LPs the root's tightening solves ([`Tightening::CrownLp`]).
+pub const ROOT_LPS: usize = 400;
+
+/// How [`decide_by_lp`] tightens bounds ([`tighten`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tightening {
+    /// Interval bounds only.
+    Off,
+    /// Back-substitution (CROWN) on every node.
+    Crown,
+    /// CROWN on every node, at the root followed by the LP for what stays unstable.
+    #[default]
+    CrownLp,
+}
+
 /// Decides whether hidden layer `k` of `net` is dead on the box `region`: a witness
-/// search, then branch and bound (see the module docs). Returns the decision and the
-/// counters.
+/// search, then branch and bound (see the module docs) with the root's bounds tightened
+/// by CROWN and the LP. Returns the decision and the counters.
 pub fn decide_by_lp(
     net: &Network<BigRational>,
     k: usize,
     region: &[(BigRational, BigRational)],
     settings: LpSettings<'_>,
+) -> (LpDecision, Stats) {
+    decide_by_lp_with(net, k, region, settings, Tightening::default())
+}
+
+/// [`decide_by_lp`] with a choice of tightening (for comparisons).
+pub fn decide_by_lp_with(
+    net: &Network<BigRational>,
+    k: usize,
+    region: &[(BigRational, BigRational)],
+    settings: LpSettings<'_>,
+    tightening: Tightening,
 ) -> (LpDecision, Stats) {
     let Some(fnet) = FloatNet::new(net, k, region) else {
         return (
@@ -559,9 +683,10 @@ pub fn decide_by_lp(
         budget: settings.budget,
         stats: Stats::default(),
         progress: settings.progress,
+        tighten: tightening,
     };
     let open: Vec<usize> = (0..search.fnet.widths[k]).collect();
-    let decision = match search.explore(&mut fix, &open, 0) {
+    let decision = match search.explore(&mut fix, &open, 0, None) {
         Ok(tree) => LpDecision::Dead(tree),
         Err(Stop::Alive(witness, neuron, value)) => LpDecision::Alive {
             witness,

@@ -55,7 +55,7 @@ fn the_bound_is_the_relaxations_and_multipliers_matter() {
     let region = [(q(-1, 2), q(1, 2))];
     let fnet = FloatNet::new(&n, 2, &region).unwrap();
     let fix = vec![vec![None, None]];
-    let nb = node_bounds(&fnet, 2, &fix).unwrap().unwrap();
+    let nb = node_bounds(&fnet, 2, &fix, None).unwrap().unwrap();
     assert_eq!(nb.z[0], vec![(-0.5, 0.5), (-0.5, 0.5)]);
     let rel = lp::relax(&fnet, 2, &fix, &nb);
     let problem = FloatProblem::new(&rel);
@@ -75,7 +75,7 @@ fn an_empty_node_is_detected() {
     let region = [(q(1, 4), q(1, 2))];
     let fnet = FloatNet::new(&n, 2, &region).unwrap();
     // neuron 0 computes x >= 1/4 > 0: fixing it inactive leaves nothing
-    match node_bounds(&fnet, 2, &[vec![Some(Phase::Inactive), None]]) {
+    match node_bounds(&fnet, 2, &[vec![Some(Phase::Inactive), None]], None) {
         Err((at, bounds)) => {
             assert_eq!(
                 at,
