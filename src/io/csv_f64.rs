@@ -174,7 +174,8 @@ fn exact_decimal(sig: u64, scale: i64, dropped: bool) -> bool {
         scale <= 16 && u128::from(sig) * 10u128.pow(scale as u32) <= 1 << 53
     } else {
         let k = (-scale) as u32;
-        k <= 27 && {
+        // most significands are not multiples of 5: one multiply-by-constant test first
+        k <= 27 && sig.is_multiple_of(5) && {
             let five = 5u64.pow(k);
             sig.is_multiple_of(five) && sig / five <= 1 << 53
         }

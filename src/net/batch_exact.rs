@@ -22,27 +22,30 @@
 //! outputs are exact rationals with a power-of-two-times-`d` denominator.
 //!
 //! # Exact integer products in `f64`
-//! Integers are written in base `2^beta` with `beta = floor((53 - ceil(log2(n + 1))) / 2)`
-//! for the widest fan-in `n` of the network: `W~ = sum_s W^(s) 2^{beta s}` with signed
-//! digits `|W^(s)| < 2^beta` (the sign of the entry on each digit), inputs
-//! `A = sum_t A^(t) 2^{beta t}` with `0 <= A^(t) < 2^beta` (or signed, layer 1). Every
-//! product of a digit of `W` and a digit of `A` is an integer below `2^{2 beta}` in
-//! magnitude, a dot product of `n + 1` of them is below `(n + 1) 2^{2 beta} <= 2^53`, and
-//! so is every partial sum in any order: every partial sum is an integer of magnitude
-//! below `2^53`, hence a double, so each `f64` matrix product `A^(t) W^(s)^T` (any
-//! blocking, with or without FMA) is exact. The digit sums
-//! `D_q = sum_{s+t=q} A^(t) W^(s)^T` are added in `i64` (at most 64 terms below `2^53`)
-//! and normalized by carries to digits in `[0, 2^beta)` and a final carry in `{0, -1}`:
-//! the sign of the value is that carry when it is `-1`, else positive unless every digit
-//! is 0. The digits of `ReLU(Z_k)` are the next layer's input digits.
+//! Per layer `k` with fan-in `n`, the weights are written in base `2^bw` and the layer's
+//! inputs in base `2^ba`, with `bw + ba <= 53 - ceil(log2(n + 1))`: `W~ = sum_s W^(s)
+//! 2^{bw s}` with signed digits `|W^(s)| < 2^bw` (the sign of the entry on each digit),
+//! inputs `A = sum_t A^(t) 2^{ba t}` with `0 <= A^(t) < 2^ba` (or signed, layer 1). `bw`
+//! is the narrowest width that still gives the fewest weight digits of at most half the
+//! budget, and the inputs (usually the wider integers) get the rest. Every product of a
+//! digit of `W` and a digit of `A` is an integer below `2^{bw + ba}` in magnitude, a dot
+//! product of `n + 1` of them is below `(n + 1) 2^{bw + ba} <= 2^53`, and so is every
+//! partial sum in any order: every partial sum is an integer of magnitude below `2^53`,
+//! hence a double, so each `f64` matrix product `A^(t) W^(s)^T` (any blocking, with or
+//! without FMA) is exact. Each entry `Z = sum_{s,t} P_{st} 2^{bw s + ba t}` is then
+//! added up in `i128` base-`2^32` limbs (each term below `2^85` in its limb, at most
+//! `64 * 64` terms) and normalized by carries to limbs in `[0, 2^32)` and a final carry
+//! in `{0, -1}` (enough limbs for `|Z| < (#products) 2^{53 + max shift}`): the sign of
+//! the value is that carry when it is `-1`, else positive unless every limb is 0. The
+//! bits of `ReLU(Z_k)`, cut in the next layer's input base, are its input digits.
 //!
 //! The pass runs over fixed blocks of rows in parallel; everything is exact, so the
 //! result does not depend on the thread count at all.
 
 use crate::net::Arch;
-use ndarray::{Array2, Zip};
+use ndarray::Array2;
 use num_bigint::BigInt;
-use num_traits::{One, Zero};
+use num_traits::One;
 
 /// Rows per block of the exact pass.
 pub const EXACT_BLOCK_ROWS: usize = 128;
@@ -225,16 +228,19 @@ pub fn scaled(n: BigInt, e: i64, d: &BigInt) -> crate::scalar::BigRational {
 }
 
 struct LimbLayer {
-    /// Digit planes of `[W~ | b~]^T`, each `(n + 1) x rows`.
+    /// Digit planes (base `2^bw`) of `[W~ | b~]^T`, each `(n + 1) x rows`.
     planes: Vec<Array2<f64>>,
     /// `s_k`.
     shift: u32,
+    /// The weights' digit base exponent.
+    bw: u32,
+    /// The inputs' digit base exponent (`bw + ba <= 53 - ceil(log2(n + 1))`).
+    ba: u32,
 }
 
 /// A network whose parameters are doubles, prepared for the exact pass.
 pub struct LimbNet {
     arch: Arch,
-    beta: u32,
     layers: Vec<LimbLayer>,
 }
 
@@ -247,6 +253,27 @@ pub struct BlockExact {
     pub out: Vec<Vec<BigInt>>,
 }
 
+/// Bits of `|v|` (0 for zero).
+fn bits(v: &ShiftedInt) -> u64 {
+    if v.mant == 0 {
+        0
+    } else {
+        u64::from(64 - v.mant.leading_zeros()) + u64::from(v.shift)
+    }
+}
+
+/// Bits `[lo, lo + width)` of the non-negative integer with base-`2^32` limbs `limbs`
+/// (`width <= 64`).
+fn bits_at(limbs: &[u32], lo: u64, width: u32) -> u64 {
+    let q = (lo / 32) as usize;
+    let r = (lo % 32) as u32;
+    let mut window = 0u128;
+    for (i, &l) in limbs.iter().skip(q).take(4).enumerate() {
+        window |= u128::from(l) << (32 * i);
+    }
+    ((window >> r) & ((1u128 << width) - 1)) as u64
+}
+
 impl LimbNet {
     /// Prepares `params` (layout of MECHANISM.md, every entry the exact parameter). `None`
     /// when a parameter is not finite or a layer's integers need more than
@@ -255,15 +282,16 @@ impl LimbNet {
         if params.len() != arch.num_params() {
             return None;
         }
-        let widest = (1..=arch.depth()).map(|k| arch.width(k - 1)).max()?;
-        let log = (widest as u64 + 1).next_power_of_two().trailing_zeros();
-        if log >= 40 {
-            return None;
-        }
-        let beta = (53 - log) / 2;
         let mut layers = Vec::with_capacity(arch.depth());
         for k in 1..=arch.depth() {
             let (rows, n) = (arch.width(k), arch.width(k - 1));
+            // n + 1 products of digits below 2^bw and 2^ba: below 2^53 when
+            // bw + ba <= 53 - log, n + 1 <= 2^log
+            let log = (n as u64 + 1).next_power_of_two().trailing_zeros();
+            if log >= 40 {
+                return None;
+            }
+            let budget = 53 - log;
             let range = arch.layer_range(k);
             let p = &params[range];
             let mut parts = Vec::with_capacity(p.len());
@@ -290,7 +318,14 @@ impl LimbNet {
                     }),
                 })
                 .collect::<Option<_>>()?;
-            let digits = ints.iter().map(|v| v.digits(beta)).max().unwrap_or(0);
+            // the fewest weight digits of at most half the budget, as narrow as that
+            // allows: the inputs get the rest of the budget
+            let wbits = ints.iter().map(bits).max().unwrap_or(0);
+            let half = u64::from(budget / 2);
+            let dw = wbits.div_ceil(half).max(1);
+            let bw = u32::try_from(wbits.div_ceil(dw).max(1)).ok()?;
+            let ba = budget - bw;
+            let digits = ints.iter().map(|v| v.digits(bw)).max().unwrap_or(0);
             if digits > MAX_DIGITS {
                 return None;
             }
@@ -302,15 +337,19 @@ impl LimbNet {
                         } else {
                             &ints[rows * n + j]
                         };
-                        v.digit(s, beta)
+                        v.digit(s, bw)
                     })
                 })
                 .collect();
-            layers.push(LimbLayer { planes, shift });
+            layers.push(LimbLayer {
+                planes,
+                shift,
+                bw,
+                ba,
+            });
         }
         Some(Self {
             arch: arch.clone(),
-            beta,
             layers,
         })
     }
@@ -320,15 +359,14 @@ impl LimbNet {
         self.layers.iter().map(|l| u64::from(l.shift)).sum()
     }
 
-    /// The digit base exponent `beta`.
-    pub fn beta(&self) -> u32 {
-        self.beta
+    /// Per layer, the digit base exponents `(bw, ba)` of its weights and inputs.
+    pub fn bases(&self) -> Vec<(u32, u32)> {
+        self.layers.iter().map(|l| (l.bw, l.ba)).collect()
     }
 
     /// The exact pass over `rows` (all of the same width as the network's inputs and
     /// outputs). `None` when some integer needs more than [`MAX_DIGITS`] digits.
     pub fn block(&self, rows: &[RowInts]) -> Option<BlockExact> {
-        let beta = self.beta;
         let rb = rows.len();
         let n0 = self.arch.inputs();
         // constant column C_1 = d 2^-p
@@ -342,11 +380,12 @@ impl LimbNet {
                 })
             })
             .collect::<Option<_>>()?;
+        let ba0 = self.layers[0].ba;
         let t0 = rows
             .iter()
             .flat_map(|r| r.x.iter())
             .chain(&constant)
-            .map(|v| v.digits(beta))
+            .map(|v| v.digits(ba0))
             .max()
             .unwrap_or(0)
             .max(1);
@@ -361,98 +400,110 @@ impl LimbNet {
                 .chain(std::iter::once(&constant[m]))
                 .enumerate()
             {
-                v.write_digits(beta, |t, d| input[t][[m, i]] = d);
+                v.write_digits(ba0, |t, d| input[t][[m, i]] = d);
             }
         }
-        let mask = (1i64 << beta) - 1;
         let mut signs = Vec::with_capacity(self.layers.len() - 1);
         for (li, layer) in self.layers.iter().enumerate() {
             let width = self.arch.width(li + 1);
-            let planes = layer.planes.len() + input.len() - 1;
-            if planes > 2 * MAX_DIGITS {
-                return None;
-            }
-            let mut sums: Vec<Array2<i64>> = vec![Array2::zeros((rb, width)); planes];
+            let (bw, ba) = (u64::from(layer.bw), u64::from(layer.ba));
+            // every product of an input digit plane and a weight digit plane, exact (module
+            // docs), with its power of two; all-zero input planes contribute nothing
+            let mut prods: Vec<(u64, Array2<f64>)> =
+                Vec::with_capacity(input.len() * layer.planes.len());
             for (t, a) in input.iter().enumerate() {
+                if a.iter().all(|&v| v == 0.0) {
+                    continue;
+                }
                 for (s, w) in layer.planes.iter().enumerate() {
-                    let prod = a.dot(w);
-                    Zip::from(&mut sums[s + t])
-                        .and(&prod)
-                        .for_each(|acc, &v| *acc += v as i64);
+                    prods.push((bw * s as u64 + ba * t as u64, a.dot(w)));
                 }
             }
-            // carries: digits in [0, 2^beta), the final carry in {0, -1}
-            let mut carry = Array2::<i64>::zeros((rb, width));
-            let mut digits: Vec<Array2<i64>> = Vec::with_capacity(planes + 2);
-            let mut q = 0;
-            loop {
-                if q >= planes && carry.iter().all(|&c| c == 0 || c == -1) {
-                    break;
+            // |Z| < #prods 2^{53 + max shift}: limbs of 32 bits with room for the sign
+            let top = prods.iter().map(|(sh, _)| *sh).max().unwrap_or(0)
+                + 53
+                + u64::from(
+                    (prods.len() as u64 + 1)
+                        .next_power_of_two()
+                        .trailing_zeros(),
+                )
+                + 1;
+            let nlimbs = usize::try_from(top.div_ceil(32)).ok()?;
+            let slices: Vec<(usize, u32, &[f64])> = prods
+                .iter()
+                .map(|(sh, p)| {
+                    (
+                        (*sh / 32) as usize,
+                        (*sh % 32) as u32,
+                        p.as_slice().expect("standard layout"),
+                    )
+                })
+                .collect();
+            let cells = rb * width;
+            let last = li + 1 == self.layers.len();
+            let mut limbs = vec![0u32; if last { nlimbs } else { cells * nlimbs }];
+            let mut sign = Array2::<i8>::zeros((rb, width));
+            let mut used_bits = 0u64;
+            let mut out: Vec<Vec<BigInt>> = if last {
+                (0..rb).map(|_| Vec::with_capacity(width)).collect()
+            } else {
+                Vec::new()
+            };
+            let mut acc = vec![0i128; nlimbs];
+            for (c, sg) in sign.iter_mut().enumerate() {
+                acc.iter_mut().for_each(|a| *a = 0);
+                for &(q, r, p) in &slices {
+                    // an integer below 2^53 in magnitude: exact in i64; shifted below 2^85
+                    acc[q] += i128::from(p[c] as i64) << r;
                 }
-                let mut digit = Array2::<i64>::zeros((rb, width));
-                if q < planes {
-                    Zip::from(&mut digit)
-                        .and(&mut carry)
-                        .and(&sums[q])
-                        .for_each(|d, c, &s| {
-                            let t = s + *c;
-                            *d = t & mask;
-                            *c = t >> beta;
-                        });
+                let cell = if last {
+                    &mut limbs[..]
                 } else {
-                    Zip::from(&mut digit).and(&mut carry).for_each(|d, c| {
-                        let t = *c;
-                        *d = t & mask;
-                        *c = t >> beta;
-                    });
+                    &mut limbs[c * nlimbs..(c + 1) * nlimbs]
+                };
+                let mut carry = 0i128;
+                let mut high = 0usize;
+                for (q, (a, l)) in acc.iter().zip(cell.iter_mut()).enumerate() {
+                    let t = a + carry;
+                    *l = (t & 0xffff_ffff) as u32;
+                    carry = t >> 32;
+                    if *l != 0 {
+                        high = q + 1;
+                    }
                 }
-                digits.push(digit);
-                q += 1;
-            }
-            drop(sums);
-            let sign = Array2::from_shape_fn((rb, width), |(m, j)| {
-                if carry[[m, j]] == -1 {
-                    -1i8
-                } else if digits.iter().any(|d| d[[m, j]] != 0) {
+                debug_assert!(carry == 0 || carry == -1);
+                *sg = if carry == -1 {
+                    -1
+                } else if high > 0 {
                     1
                 } else {
                     0
+                };
+                if last {
+                    let mut v = BigInt::from(num_bigint::BigUint::from_slice(cell));
+                    if carry == -1 {
+                        v -= BigInt::one() << (32 * nlimbs);
+                    }
+                    out[c / width].push(v);
+                } else if *sg > 0 {
+                    let b = 32 * high as u64 - u64::from(cell[high - 1].leading_zeros());
+                    used_bits = used_bits.max(b);
                 }
-            });
-            if li + 1 == self.layers.len() {
-                let out = (0..rb)
-                    .map(|m| {
-                        (0..width)
-                            .map(|j| {
-                                let mut v = BigInt::zero();
-                                for d in digits.iter().rev() {
-                                    v = (v << beta as usize) + d[[m, j]];
-                                }
-                                if carry[[m, j]] == -1 {
-                                    v -= BigInt::one() << (beta as usize * digits.len());
-                                }
-                                v
-                            })
-                            .collect()
-                    })
-                    .collect();
+            }
+            if last {
                 return Some(BlockExact { signs, out });
             }
-            // the next input: digits of ReLU(Z_k), and C_{k+1} = C_k 2^{s_k}
+            drop(prods);
+            // the next input: digits of ReLU(Z_k) in the next layer's input base, and
+            // C_{k+1} = C_k 2^{s_k}
+            let bn = self.layers[li + 1].ba;
             for c in &mut constant {
                 c.shift = c.shift.checked_add(layer.shift)?;
             }
-            let used = (0..digits.len())
-                .rev()
-                .find(|&q| {
-                    Zip::from(&digits[q])
-                        .and(&sign)
-                        .fold(false, |any, &d, &s| any || (s > 0 && d != 0))
-                })
-                .map_or(0, |q| q + 1);
+            let used = usize::try_from(used_bits.div_ceil(u64::from(bn))).ok()?;
             let t_next = constant
                 .iter()
-                .map(|v| v.digits(beta))
+                .map(|v| v.digits(bn))
                 .max()
                 .unwrap_or(0)
                 .max(used)
@@ -461,18 +512,18 @@ impl LimbNet {
                 return None;
             }
             let mut next = vec![Array2::<f64>::zeros((rb, width + 1)); t_next];
-            for (plane, d) in next.iter_mut().zip(&digits[..used]) {
-                Zip::from(plane.slice_mut(ndarray::s![.., ..width]))
-                    .and(d)
-                    .and(&sign)
-                    .for_each(|p, &d, &s| {
-                        if s > 0 {
-                            *p = d as f64; // below 2^beta: exact
-                        }
-                    });
+            for ((m, j), &sg) in sign.indexed_iter() {
+                if sg > 0 {
+                    let c = m * width + j;
+                    let cell = &limbs[c * nlimbs..(c + 1) * nlimbs];
+                    for (t, plane) in next.iter_mut().enumerate().take(used) {
+                        // below 2^bn <= 2^52: exact
+                        plane[[m, j]] = bits_at(cell, u64::from(bn) * t as u64, bn) as f64;
+                    }
+                }
             }
             for (m, c) in constant.iter().enumerate() {
-                c.write_digits(beta, |t, d| next[t][[m, width]] = d);
+                c.write_digits(bn, |t, d| next[t][[m, width]] = d);
             }
             input = next;
             signs.push(sign);
@@ -598,6 +649,50 @@ mod tests {
         let got = limbs.block(&rows).unwrap();
         assert_eq!(got.signs[0][[0, 0]], 0);
         assert_eq!(got.signs[0][[0, 1]], 1);
+    }
+
+    /// Per-layer bases: integer weights (narrow weight digits, wide input digits), a wide
+    /// layer beside a narrow one, one-ulp ties and signs, huge and tiny inputs in one row
+    /// (many input digits), negative outputs (the final carry).
+    #[test]
+    fn per_layer_bases_one_ulp_ties_and_wide_spreads() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        let u = f64::EPSILON;
+        for widths in [vec![2, 3, 2], vec![40, 3, 300, 2], vec![5, 9, 1]] {
+            let arch = Arch::new(widths.clone()).unwrap();
+            let mut params: Vec<f64> = (0..arch.num_params())
+                .map(|i| match i % 5 {
+                    0 => rng.gen_range(-3.0f64..3.0).round(),
+                    1 => -(rng.gen_range(0.0f64..1.0) as f32 as f64),
+                    _ => rng.gen_range(-1.0f64..1.0) as f32 as f64,
+                })
+                .collect();
+            // layer 1, neuron 0: x_0 - x_1 (a one-ulp tie at x_0 = 1 + 2^-52, x_1 = 1)
+            let n = widths[0];
+            for i in 0..n {
+                params[arch.weight_index(1, 0, i)] = [1.0, -1.0].get(i).copied().unwrap_or(0.0);
+            }
+            params[arch.bias_index(1, 0)] = 0.0;
+            let outputs = *widths.last().unwrap();
+            let mut rows = Vec::new();
+            for r in 0..24 {
+                let mut x: Vec<f64> = (0..n).map(|_| rng.gen_range(-2.0f64..2.0)).collect();
+                match r % 4 {
+                    0 => x[..2].copy_from_slice(&[1.0 + u, 1.0]),
+                    1 => x[..2].copy_from_slice(&[1.0, 1.0 + u]),
+                    2 => x[..2].copy_from_slice(&[1.0 - u / 2.0, 1.0 - u / 2.0]),
+                    _ => x[0] *= 2f64.powi(-900),
+                }
+                rows.push(RowInts::from_f64(&x, &vec![-0.5; outputs]).unwrap());
+            }
+            check(&widths, &params, &rows);
+            // a shallow layer gets wider input digits than the 300-wide one after it
+            let limbs = LimbNet::new(&arch, &params).unwrap();
+            for (k, (bw, ba)) in limbs.bases().into_iter().enumerate() {
+                let log = (widths[k] as u32 + 1).next_power_of_two().trailing_zeros();
+                assert_eq!(bw + ba, 53 - log, "layer {}", k + 1);
+            }
+        }
     }
 
     #[test]
