@@ -279,8 +279,8 @@ impl OptimArgs {
 ///
 /// # Errors
 /// The parser's message; clap names the flag.
-pub fn rational(text: &str) -> Result<BigRational, String> {
-    crate::scalar::parse_rational(text).map_err(|e| e.to_string())
+pub fn rational(text: &str) -> Result<BigRational, crate::scalar::ScalarError> {
+    crate::scalar::parse_rational(text)
 }
 
 /// Parses `box:A,B` (for a domain read back from a shard file; the flag is a [`BoxDomain`]).
@@ -421,10 +421,20 @@ pub struct Shard {
     pub count: u64,
 }
 
+/// A `--shard` that is not `I/N` with `0 <= I < N`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{text:?}: expected I/N with 0 <= I < N")]
+pub struct ShardError {
+    /// The value given.
+    pub text: String,
+}
+
 impl FromStr for Shard {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
-        let bad = || format!("{text:?}: expected I/N with 0 <= I < N");
+    type Err = ShardError;
+    fn from_str(text: &str) -> Result<Self, ShardError> {
+        let bad = || ShardError {
+            text: text.to_string(),
+        };
         let (i, n) = text.split_once('/').ok_or_else(bad)?;
         let (index, count): (u64, u64) = (
             i.trim().parse().map_err(|_| bad())?,

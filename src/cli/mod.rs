@@ -54,6 +54,10 @@ pub enum CliError {
         #[source]
         source: Cause,
     },
+    /// An error of the library (or of a crate it uses), shown as it is and kept as the
+    /// source chain (exit 2).
+    #[error(transparent)]
+    Library(Cause),
     /// The run was stopped by [`crate::cancel::request`] (Ctrl-C in the Python package;
     /// exit 130, as a shell reports SIGINT).
     #[error("interrupted")]
@@ -68,6 +72,10 @@ impl CliError {
             CliError::Interrupted => 130,
             _ => 2,
         }
+    }
+    /// Wraps an error of the library as bad input, its message and source chain kept.
+    pub fn library(e: impl Into<Cause>) -> Self {
+        CliError::Library(e.into())
     }
     /// Wraps an error (or a message) as bad input, prefixed by the flag it came from.
     pub fn input(flag: &str, e: impl Into<Cause>) -> Self {

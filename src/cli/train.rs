@@ -64,9 +64,7 @@ pub fn run_in<S: Real>(
     let (data_exact, net_exact) = (data, net);
     let net: Network<S> = net.convert().map_err(|e| CliError::input("--weights", e))?;
     let data: Dataset<S> = data.convert().map_err(|e| CliError::input("--data", e))?;
-    let opt = resolved
-        .build::<S>()
-        .map_err(|e| CliError::Input(e.to_string()))?;
+    let opt = resolved.build::<S>().map_err(CliError::library)?;
     let (v, _) = data.best_constant();
     // V itself is reported exactly (from the exact data), whatever S is
     let v_report = if S::EXACT {
@@ -173,7 +171,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         .optim
         .hyper()
         .resolve(kind)
-        .map_err(|e| CliError::Input(e.to_string()))?;
+        .map_err(CliError::library)?;
     args.common.warn_ignored();
     let setup = args.common.setup()?;
     let config = TrainConfig {

@@ -79,7 +79,7 @@ fn tensor_data(
             }
         }
         let x = x.ok_or_else(|| bad(path, "no tensor named x (or X)".into()))?;
-        tensors::data_arrays(x, y, inputs, outputs).map_err(|r| bad(path, r))
+        tensors::data_arrays(x, y, inputs, outputs).map_err(|r| bad(path, r.to_string()))
     };
     let tensor_err = |path: &Path, e: tensors::TensorError| bad(path, e.to_string());
     Ok(Some(match spec {
@@ -89,7 +89,7 @@ fn tensor_data(
                 Some(y) => Some(tensors::read_npy(y).map_err(|e| tensor_err(y, e))?),
                 None => None,
             };
-            tensors::data_arrays(tx, ty, inputs, outputs).map_err(|r| bad(x, r))?
+            tensors::data_arrays(tx, ty, inputs, outputs).map_err(|r| bad(x, r.to_string()))?
         }
         DataSpec::Npz(path) => named(
             path,

@@ -23,6 +23,16 @@ pub enum TensorError {
         /// The cause.
         source: std::io::Error,
     },
+    /// An array whose bytes or shape are not what is expected.
+    #[error("{path}: {member}{source}")]
+    Array {
+        /// The file.
+        path: PathBuf,
+        /// The `.npz` member and `": "`, or nothing.
+        member: String,
+        /// What is wrong.
+        source: ArrayError,
+    },
     /// A file or tensor that is not what is expected.
     #[error("{path}: {reason}")]
     Format {
@@ -30,6 +40,65 @@ pub enum TensorError {
         path: PathBuf,
         /// What is wrong.
         reason: String,
+    },
+}
+
+/// What is wrong with an array's bytes or shape (the file is named by
+/// [`TensorError::Array`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArrayError {
+    /// Not the `.npy` format.
+    #[error("not a .npy array (bad magic)")]
+    Magic,
+    /// A `.npy` version this reader does not know.
+    #[error("unsupported .npy version {0}")]
+    Version(u8),
+    /// The `.npy` header is cut short or has no readable shape.
+    #[error("{0}")]
+    Header(&'static str),
+    /// A dimension of the header that is not a number.
+    #[error("bad dimension {0:?} in the .npy header")]
+    Dimension(String),
+    /// The header declares more elements than the file has bytes.
+    #[error("header declares {count} elements but the array has {bytes} bytes")]
+    Declared {
+        /// Elements declared.
+        count: usize,
+        /// Bytes present.
+        bytes: usize,
+    },
+    /// The array reader failed.
+    #[error("{0}")]
+    Npy(#[from] ndarray_npy::ReadNpyError),
+    /// An element type other than floats and integers.
+    #[error("unsupported dtype (float64, float32 and integer arrays are read)")]
+    Dtype,
+    /// A NaN or an infinity.
+    #[error("entry {index} is {value} (not a finite number)")]
+    NotFinite {
+        /// Its position, row-major.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// `x` or `y` of the wrong shape.
+    #[error("{what} has shape {shape:?}, expected (M, {per}) with M >= 1")]
+    Shape {
+        /// `x` or `y`.
+        what: &'static str,
+        /// The shape found.
+        shape: Vec<usize>,
+        /// Entries per point expected.
+        per: usize,
+    },
+    /// `x` and `y` of different lengths.
+    #[error("x has {x} points but y has {y}")]
+    Points {
+        /// Points of `x`.
+        x: usize,
+        /// Points of `y`.
+        y: usize,
     },
 }
 
@@ -63,9 +132,9 @@ fn read_file(path: &Path) -> Result<Vec<u8>, TensorError> {
 
 /// The shape declared in an `.npy` header, checked so that its element count cannot
 /// exceed the bytes present (every element takes at least one byte).
-fn declared_elements(bytes: &[u8]) -> Result<usize, String> {
+fn declared_elements(bytes: &[u8]) -> Result<usize, ArrayError> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err("not a .npy array (bad magic)".into());
+        return Err(ArrayError::Magic);
     }
     let (start, len): (usize, usize) = match bytes[6] {
         1 => (10, usize::from(u16::from_le_bytes([bytes[8], bytes[9]]))),
@@ -73,47 +142,49 @@ fn declared_elements(bytes: &[u8]) -> Result<usize, String> {
             12,
             u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
         ),
-        v => return Err(format!("unsupported .npy version {v}")),
+        v => return Err(ArrayError::Version(v)),
     };
     let header = bytes
         .get(start..start.saturating_add(len))
-        .ok_or("truncated .npy header")?;
+        .ok_or(ArrayError::Header("truncated .npy header"))?;
     let header = String::from_utf8_lossy(header);
     let shape = header
         .split_once("'shape'")
         .and_then(|(_, r)| r.split_once('('))
         .and_then(|(_, r)| r.split_once(')'))
         .map(|(s, _)| s)
-        .ok_or("no shape in the .npy header")?;
+        .ok_or(ArrayError::Header("no shape in the .npy header"))?;
     let mut count: usize = 1;
     for part in shape.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let d: usize = part
             .trim_end_matches('L')
             .parse()
-            .map_err(|_| format!("bad dimension {part:?} in the .npy header"))?;
-        count = count.checked_mul(d).ok_or("shape overflows")?;
+            .map_err(|_| ArrayError::Dimension(part.to_string()))?;
+        count = count
+            .checked_mul(d)
+            .ok_or(ArrayError::Header("shape overflows"))?;
     }
     if count > bytes.len() {
-        return Err(format!(
-            "header declares {count} elements but the array has {} bytes",
-            bytes.len()
-        ));
+        return Err(ArrayError::Declared {
+            count,
+            bytes: bytes.len(),
+        });
     }
     Ok(count)
 }
 
 /// Reads an `.npy` array held in memory.
-fn npy_from_bytes(bytes: &[u8]) -> Result<Tensor, String> {
+fn npy_from_bytes(bytes: &[u8]) -> Result<Tensor, ArrayError> {
     use ndarray::ArrayD;
     use ndarray_npy::{ReadNpyError, ReadNpyExt};
     declared_elements(bytes)?;
     fn attempt<T: ndarray_npy::ReadableElement + Clone>(
         bytes: &[u8],
         conv: impl Fn(T) -> (f64, bool),
-    ) -> Option<Result<Tensor, String>> {
+    ) -> Option<Result<Tensor, ArrayError>> {
         match ArrayD::<T>::read_npy(std::io::Cursor::new(bytes)) {
             Err(ReadNpyError::WrongDescriptor(_)) => None,
-            Err(e) => Some(Err(e.to_string())),
+            Err(e) => Some(Err(ArrayError::Npy(e))),
             Ok(a) => {
                 let shape = a.shape().to_vec();
                 let mut exact = true;
@@ -140,11 +211,12 @@ fn npy_from_bytes(bytes: &[u8]) -> Result<Tensor, String> {
         .or_else(|| attempt::<u16>(bytes, |v| (f64::from(v), true)))
         .or_else(|| attempt::<i8>(bytes, |v| (f64::from(v), true)))
         .or_else(|| attempt::<u8>(bytes, |v| (f64::from(v), true)))
-        .unwrap_or_else(|| {
-            Err("unsupported dtype (float64, float32 and integer arrays are read)".into())
-        })?;
+        .unwrap_or(Err(ArrayError::Dtype))?;
     if let Some(i) = t.data.iter().position(|v| !v.is_finite()) {
-        return Err(format!("entry {i} is {} (not a finite number)", t.data[i]));
+        return Err(ArrayError::NotFinite {
+            index: i,
+            value: t.data[i],
+        });
     }
     Ok(t)
 }
@@ -154,7 +226,11 @@ fn npy_from_bytes(bytes: &[u8]) -> Result<Tensor, String> {
 /// # Errors
 /// [`TensorError`] naming the file.
 pub fn read_npy(path: &Path) -> Result<Tensor, TensorError> {
-    npy_from_bytes(&read_file(path)?).map_err(|r| fmt_err(path, r))
+    npy_from_bytes(&read_file(path)?).map_err(|source| TensorError::Array {
+        path: path.into(),
+        member: String::new(),
+        source,
+    })
 }
 
 /// Reads every array of an `.npz` file (plain or compressed), by name (without `.npy`).
@@ -188,7 +264,11 @@ pub fn read_npz(path: &Path) -> Result<Vec<(String, Tensor)>, TensorError> {
             .take(MAX_MEMBER_BYTES)
             .read_to_end(&mut bytes)
             .map_err(|e| fmt_err(path, format!("member {name}: {e}")))?;
-        let tensor = npy_from_bytes(&bytes).map_err(|r| fmt_err(path, format!("{name}: {r}")))?;
+        let tensor = npy_from_bytes(&bytes).map_err(|source| TensorError::Array {
+            path: path.into(),
+            member: format!("{name}: "),
+            source,
+        })?;
         out.push((name.trim_end_matches(".npy").to_string(), tensor));
     }
     Ok(out)
@@ -270,30 +350,36 @@ pub fn data_arrays(
     y: Option<Tensor>,
     inputs: usize,
     outputs: usize,
-) -> Result<DataArrays, String> {
-    let rows = |t: &Tensor, per: usize, what: &str| -> Result<usize, String> {
-        let m = *t.shape.first().ok_or(format!("{what} is a scalar"))?;
+) -> Result<DataArrays, ArrayError> {
+    let rows = |t: &Tensor, per: usize, what: &'static str| -> Result<usize, ArrayError> {
+        let shape_err = || ArrayError::Shape {
+            what,
+            shape: t.shape.clone(),
+            per,
+        };
+        let m = *t.shape.first().ok_or_else(shape_err)?;
         let rest: usize = t.shape[1..].iter().product();
-        if rest != per || m == 0 {
-            return Err(format!(
-                "{what} has shape {:?}, expected (M, {per}) with M >= 1",
-                t.shape
-            ));
+        if rest != per || m == 0 || Some(t.data.len()) != m.checked_mul(per) {
+            return Err(shape_err());
         }
         Ok(m)
     };
     let m = rows(&x, inputs, "x")?;
     let mut exact = x.exact;
-    let xa = ndarray::Array2::from_shape_vec((m, inputs), x.data).map_err(|e| e.to_string())?;
+    let xa = ndarray::Array2::from_shape_vec((m, inputs), x.data)
+        .expect("the shape was checked against the entries");
     let ya = match y {
         None => None,
         Some(y) => {
             let my = rows(&y, outputs, "y")?;
             if my != m {
-                return Err(format!("x has {m} points but y has {my}"));
+                return Err(ArrayError::Points { x: m, y: my });
             }
             exact &= y.exact;
-            Some(ndarray::Array2::from_shape_vec((m, outputs), y.data).map_err(|e| e.to_string())?)
+            Some(
+                ndarray::Array2::from_shape_vec((m, outputs), y.data)
+                    .expect("the shape was checked against the entries"),
+            )
         }
     };
     Ok((xa, ya, exact))
@@ -324,7 +410,7 @@ mod tests {
         forged.extend_from_slice(b"(999,)");
         forged.extend_from_slice(&bytes[at + 4..nl - 2]); // two padding spaces fewer
         forged.extend_from_slice(&bytes[nl..]);
-        let e = npy_from_bytes(&forged).unwrap_err();
+        let e = npy_from_bytes(&forged).unwrap_err().to_string();
         assert!(e.contains("declares"), "{e}");
         assert!(npy_from_bytes(b"hello world").is_err());
     }

@@ -117,13 +117,13 @@ pub(super) fn configurations(
             inits.len(),
         ],
     )
-    .map_err(|e| CliError::Input(e.to_string()))?;
+    .map_err(CliError::library)?;
     crate::limits::check_cap(
         "--widths x --depths x --init: the number of configurations",
         count as u128,
         MAX_CONFIGURATIONS as u128,
     )
-    .map_err(|e| CliError::Input(e.to_string()))?;
+    .map_err(CliError::library)?;
     let mut archs = Vec::new();
     match (widths, depths) {
         (None, None) => archs.push(base.clone()),
@@ -137,7 +137,7 @@ pub(super) fn configurations(
                         l as u128,
                         crate::limits::MAX_DEPTH as u128,
                     )
-                    .map_err(|e| CliError::Input(e.to_string()))?;
+                    .map_err(CliError::library)?;
                     let mut v = vec![l0];
                     v.extend(std::iter::repeat_n(w, l.saturating_sub(1)));
                     v.push(ll);

@@ -44,10 +44,8 @@ pub(super) fn result_json(
     on_box: bool,
     training: Option<&str>,
 ) -> Result<Value, CliError> {
-    let scheme: InitScheme = init.parse().map_err(|e| CliError::Input(format!("{e}")))?;
-    let bias: BiasInit = bias_init
-        .parse()
-        .map_err(|e| CliError::Input(format!("{e}")))?;
+    let scheme: InitScheme = init.parse().map_err(CliError::library)?;
+    let bias: BiasInit = bias_init.parse().map_err(CliError::library)?;
     let bd = bounds(arch, &scheme, &bias, a, b);
     let n = counts.trials;
     let p_dead = counts.dead_layer as f64 / n.max(1) as f64;

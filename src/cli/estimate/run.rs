@@ -98,7 +98,7 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
             arch.num_params(),
             8 * 8 * 4 * pool.current_num_threads(),
         )
-        .map_err(|e| CliError::Input(e.to_string()))?;
+        .map_err(CliError::library)?;
         // On a box the data are not used, so they are not built (a default grid in
         // high dimension can be huge).
         let data_exact = match domain {
@@ -129,12 +129,12 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
             let resolved = kind
                 .map(|k| hyper.resolve(k))
                 .transpose()
-                .map_err(|e| CliError::Input(e.to_string()))?;
+                .map_err(CliError::library)?;
             let optimizer = resolved
                 .as_ref()
                 .map(|r| r.build::<f64>())
                 .transpose()
-                .map_err(|e| CliError::Input(e.to_string()))?;
+                .map_err(CliError::library)?;
             let config = TrainConfig {
                 steps: args.steps,
                 batch: args.batch,

@@ -108,7 +108,7 @@ pub(super) fn draw_marker(
     shape: usize,
     color: RGBColor,
     hollow: bool,
-) -> Result<(), String> {
+) -> Result<(), PlotError> {
     let outline: Vec<(i32, i32)> = marker_outline(shape, 5)
         .into_iter()
         .map(|(x, y)| (at.0 + x, at.1 + y))
@@ -136,15 +136,15 @@ where
     (x - bx, y - by)
 }
 
-pub(super) fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
+pub(super) fn err(e: impl std::error::Error + Send + Sync + 'static) -> PlotError {
+    PlotError::Draw(Box::new(e))
 }
 
 /// Writes `text` lines at the bottom area (the caption).
 pub(super) fn draw_caption(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
     lines: &[String],
-) -> Result<(), String> {
+) -> Result<(), PlotError> {
     for (i, line) in lines.iter().enumerate() {
         area.draw(&Text::new(
             line.clone(),
@@ -182,7 +182,7 @@ pub(super) const CAPTION_LINE: u32 = 19;
 pub(super) fn draw_legend(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
     entries: &[(String, usize, RGBColor, bool)],
-) -> Result<(), String> {
+) -> Result<(), PlotError> {
     for (i, (label, shape, color, hollow)) in entries.iter().enumerate() {
         let y = 48 + 22 * i32::try_from(i).unwrap_or(0);
         area.draw(&PathElement::new(

@@ -4,7 +4,7 @@ use super::*;
 
 /// The probability figure: two panels (some layer dead; some first-layer neuron
 /// inactive), the legend to the right of both, the caption below.
-pub(super) fn probability_svg(out: &Value, results: &[Value]) -> Result<String, String> {
+pub(super) fn probability_svg(out: &Value, results: &[Value]) -> Result<String, PlotError> {
     let configs = distinct(results);
     let plain: Vec<Config> = configs.iter().map(|(c, _)| c.clone()).collect();
     let axis = x_axis(&plain);
@@ -77,7 +77,7 @@ pub(super) fn probability_panel(
     title: &str,
     x_desc: &str,
     series: &[Series],
-) -> Result<(), String> {
+) -> Result<(), PlotError> {
     let (lo, hi) = x_range(series.iter().flat_map(|s| s.points.iter().map(|p| p.x)));
     let ticks = integer_ticks(lo, hi);
     let pad = 0.5f64.max((hi - lo) as f64 * 0.04);
@@ -175,7 +175,7 @@ pub(super) const OUTCOMES: [(&str, &str, RGBColor); 5] = [
 
 /// The training figure: one horizontal bar per configuration and optimizer, split into the
 /// outcome fractions.
-pub(super) fn training_svg(out: &Value, results: &[Value]) -> Result<String, String> {
+pub(super) fn training_svg(out: &Value, results: &[Value]) -> Result<String, PlotError> {
     let trained: Vec<&Value> = results
         .iter()
         .filter(|r| r["training"].is_object())
@@ -299,7 +299,7 @@ pub(super) fn training_svg(out: &Value, results: &[Value]) -> Result<String, Str
 
 /// The inactive-count figure: mean inactive neurons of each hidden layer, one curve per
 /// configuration.
-pub(super) fn inactive_svg(out: &Value, results: &[Value]) -> Result<String, String> {
+pub(super) fn inactive_svg(out: &Value, results: &[Value]) -> Result<String, PlotError> {
     let configs = distinct(results);
     let plain: Vec<Config> = configs.iter().map(|(c, _)| c.clone()).collect();
     let varies = Varies::of(&plain);

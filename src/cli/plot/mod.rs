@@ -34,6 +34,24 @@ mod figures;
 mod tests;
 
 use data::*;
+
+/// Why a figure was not drawn or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlotError {
+    /// Drawing on the SVG canvas failed.
+    #[error("drawing the figure: {0}")]
+    Draw(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Rendering the SVG to PNG failed.
+    #[error("rendering the figure: {0}")]
+    Render(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The figure has no size, or too large a one for a bitmap.
+    #[error("{0}")]
+    Size(&'static str),
+    /// Writing the file failed.
+    #[error("{0}")]
+    Write(#[source] std::io::Error),
+}
 use draw::*;
 use figures::*;
 
@@ -91,7 +109,7 @@ fn register_font() {
 ///
 /// # Errors
 /// The SVG does not parse, or its size is zero or too large for a bitmap.
-pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
+pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, PlotError> {
     let mut options = resvg::usvg::Options::default();
     {
         let db = options.fontdb_mut();
@@ -100,30 +118,33 @@ pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
         db.set_sans_serif_family("DejaVu Sans");
     }
     options.font_family = "DejaVu Sans".into();
-    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| e.to_string())?;
+    let tree =
+        resvg::usvg::Tree::from_str(svg, &options).map_err(|e| PlotError::Render(Box::new(e)))?;
     let size = tree
         .size()
         .to_int_size()
         .scale_by(scale)
-        .ok_or("empty figure")?;
+        .ok_or(PlotError::Size("empty figure"))?;
     let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
-        .ok_or("figure too large for a bitmap")?;
+        .ok_or(PlotError::Size("figure too large for a bitmap"))?;
     pixmap.fill(resvg::tiny_skia::Color::WHITE);
     resvg::render(
         &tree,
         resvg::tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
-    pixmap.encode_png().map_err(|e| e.to_string())
+    pixmap
+        .encode_png()
+        .map_err(|e| PlotError::Render(Box::new(e)))
 }
 
 /// Writes an SVG document to `path` as SVG or PNG.
-fn write_figure(path: &Path, svg: &str) -> Result<(), String> {
+fn write_figure(path: &Path, svg: &str) -> Result<(), PlotError> {
     let bytes = match Format::of(path) {
         Format::Svg => svg.as_bytes().to_vec(),
         Format::Png => svg_to_png(svg, 2.0)?,
     };
-    std::fs::write(path, bytes).map_err(|e| e.to_string())
+    std::fs::write(path, bytes).map_err(PlotError::Write)
 }
 
 /// `dir/stem-suffix.ext` beside `path`.
@@ -145,7 +166,7 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 ///
 /// # Errors
 /// A drawing or rendering error, or an unwritable path, as text.
-pub fn write_plots(path: &Path, out: &Value) -> Result<Vec<PathBuf>, String> {
+pub fn write_plots(path: &Path, out: &Value) -> Result<Vec<PathBuf>, PlotError> {
     register_font();
     let results = out["results"].as_array().map(Vec::as_slice).unwrap_or(&[]);
     let mut written = Vec::new();
