@@ -68,7 +68,9 @@ impl SplitTree {
                 at,
                 below,
                 above,
-            } => json!({"dim": dim, "at": rational_string(at), "below": below.to_json(), "above": above.to_json()}),
+            } => {
+                json!({"dim": dim, "at": rational_string(at), "below": below.to_json(), "above": above.to_json()})
+            }
         }
     }
 }
@@ -151,7 +153,10 @@ fn preactivations(
     let mut z = Vec::new();
     for l in 1..=k {
         z = net.affine(l, &a);
-        a = z.iter().map(|v| v.clone().max(BigRational::zero())).collect();
+        a = z
+            .iter()
+            .map(|v| v.clone().max(BigRational::zero()))
+            .collect();
     }
     Ok(z)
 }
@@ -174,7 +179,12 @@ fn candidate(
         for (i, r) in region.iter().enumerate() {
             let wi = arch.weight_index(1, j, i);
             let w = &boxes[wi];
-            let pairs = [(&w.lo, &r.lo), (&w.lo, &r.hi), (&w.hi, &r.lo), (&w.hi, &r.hi)];
+            let pairs = [
+                (&w.lo, &r.lo),
+                (&w.lo, &r.hi),
+                (&w.hi, &r.lo),
+                (&w.hi, &r.hi),
+            ];
             let (wb, xb) = pairs
                 .iter()
                 .max_by(|p, q| (p.0 * p.1).cmp(&(q.0 * q.1)))

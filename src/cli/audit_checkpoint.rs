@@ -69,8 +69,8 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
     };
     let configs: Vec<_> = groups.iter().map(|g| g.config.clone()).collect();
     if let Some(d) = &args.domain
-        && let Some(m) = (0..setup.data.len())
-            .find(|&m| setup.data.x(m).iter().any(|x| *x < d.lo || *x > d.hi))
+        && let Some(m) =
+            (0..setup.data.len()).find(|&m| setup.data.x(m).iter().any(|x| *x < d.lo || *x > d.hi))
     {
         return Err(CliError::Input(format!(
             "--domain {}: data point {m} lies outside the box, so the box proof would not cover the data",
@@ -89,9 +89,16 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
                 if dec.boxes.is_empty() {
                     return Ok(None);
                 }
-                decide_on_input_box(&setup.net, &dec.boxes, &d.lo, &d.hi, dec.layer, args.box_budget)
-                    .map(Some)
-                    .map_err(|e| CliError::Input(e.to_string()))
+                decide_on_input_box(
+                    &setup.net,
+                    &dec.boxes,
+                    &d.lo,
+                    &d.hi,
+                    dec.layer,
+                    args.box_budget,
+                )
+                .map(Some)
+                .map_err(|e| CliError::Input(e.to_string()))
             })
             .collect::<Result<_, _>>()?,
     };
@@ -136,8 +143,17 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         let mut w = json!({"layer": v["layer"], "verdict": revival.name(), "nodes": nodes, "box_max_width": on_data["box_max_width"], "box_max_width_f64": on_data["box_max_width_f64"]});
         match revival {
             BoxRevival::DeadForever { .. } => {}
-            BoxRevival::MayRevive { witness, input, neuron, value } => {
-                let end = report.decisions.iter().find(|d| json!(d.layer) == v["layer"]).map_or(0, |d| d.boxes.len());
+            BoxRevival::MayRevive {
+                witness,
+                input,
+                neuron,
+                value,
+            } => {
+                let end = report
+                    .decisions
+                    .iter()
+                    .find(|d| json!(d.layer) == v["layer"])
+                    .map_or(0, |d| d.boxes.len());
                 w["witness"] = json!({
                     "theta": witness[..end].iter().map(rational_string).collect::<Vec<_>>(),
                     "input": input.iter().map(rational_string).collect::<Vec<_>>(),
@@ -262,7 +278,9 @@ pub fn run(args: &AuditArgs, state_path: &std::path::Path) -> Result<(), CliErro
     }
     println!("verdict: {}", v["verdict"].as_str().unwrap_or(""));
     if let Some(d) = v["domain"].as_str() {
-        println!("decided on the whole input box {d} (every input, every parameter of the reachable box)");
+        println!(
+            "decided on the whole input box {d} (every input, every parameter of the reachable box)"
+        );
     }
     println!(
         "dead layers on the data at the checkpoint (exact): {}; optimizer {} after {} steps",

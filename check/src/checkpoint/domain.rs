@@ -123,8 +123,7 @@ impl Pass<'_> {
                 || format!("a split of side {dim} at {at} is not inside its sub-box"),
             )?;
             let (below, above) = (field(tree, "below")?, field(tree, "above")?);
-            if !(below.is_null() || below.is_object()) || !(above.is_null() || above.is_object())
-            {
+            if !(below.is_null() || below.is_object()) || !(above.is_null() || above.is_object()) {
                 return Err(unreadable("domain.split: expected null or a split object"));
             }
             let mut low = region.clone();

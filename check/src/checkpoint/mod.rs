@@ -250,7 +250,10 @@ pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, Che
     let domain = match cert.get("domain") {
         Some(d) => {
             pass.domain(d, &xs, &mut meter)?;
-            Some((number(field(d, "lo")?, "domain.lo")?, number(field(d, "hi")?, "domain.hi")?))
+            Some((
+                number(field(d, "lo")?, "domain.lo")?,
+                number(field(d, "hi")?, "domain.hi")?,
+            ))
         }
         None => None,
     };
