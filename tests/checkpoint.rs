@@ -760,6 +760,25 @@ fn cli_checkpoint_audit_on_input_box() {
     );
     let (code, out, err) = common::deadrelu(&["check", &cert2]);
     assert_eq!(code, 0, "{out}{err}");
+    // layer 2 of relu(x) - 3/2: dead on the data (x <= 1), alive at x = 13/8 of [-1, 2],
+    // found at the middle of the fourth sub-box
+    std::fs::write(
+        path("w3.json"),
+        r#"{"arch":[1,2,1,1],"params":["1","1","0","0","1","0","-3/2","1","0"]}"#,
+    )
+    .unwrap();
+    let v = run(&path("w3.json"), &sgd, "sgd", "box:-1,2", &[]);
+    assert_eq!(v["verdict"], "may-revive", "{v}");
+    assert_eq!(
+        v["layers"][0]["on_data"]["verdict"],
+        "dead-forever-certified"
+    );
+    assert_eq!(
+        v["layers"][0]["witness"]["input"],
+        serde_json::json!(["13/8"]),
+        "{v}"
+    );
+    assert_eq!(v["layers"][0]["witness"]["preactivation"], "1/8", "{v}");
     let edited = |f: &dyn Fn(&mut serde_json::Value), name: &str| {
         let mut c: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&cert2).unwrap()).unwrap();
