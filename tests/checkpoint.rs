@@ -647,3 +647,166 @@ fn parameter_groups_from_the_state() {
     assert!(err.contains("disagrees"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `--domain box:A,B` in checkpoint mode: the Adam checkpoint certified dead forever on
+/// the whole box [-1,1] (certificate accepted), answered `may-revive` on [-4,4] with an
+/// exact witness (input 4, a parameter of the box, checked here by hand), a layer-2 case
+/// proven only after splitting the input box (undecided with a one-node budget), and the
+/// checker rejecting an edited box (digest resealed) and a box that misses the data.
+#[test]
+fn cli_checkpoint_audit_on_input_box() {
+    use deadrelu::scalar::{BigRational, parse_rational};
+    let dir = std::env::temp_dir().join(format!("deadrelu-ckbox-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
+    std::fs::write(
+        path("w.json"),
+        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        path("adam.json"),
+        r#"{"state":{"0":{"step":500.0,"exp_avg":[[-0.1],[-0.1]],"exp_avg_sq":[[0.04],[0.04]]},
+                     "1":{"step":500.0,"exp_avg":[-0.1,-0.1],"exp_avg_sq":[0.04,0.04]}},
+            "param_groups":[{"lr":0.01,"params":[0,1,2,3]}]}"#,
+    )
+    .unwrap();
+    let data = format!("csv:{}", path("data.csv"));
+    let (w, adam, cert) = (path("w.json"), path("adam.json"), path("cert.json"));
+    let run = |weights: &str, state: &str, opt: &str, domain: &str, extra: &[&str]| {
+        let mut a = vec![
+            "audit",
+            "--weights",
+            weights,
+            "--data",
+            &data,
+            "--optimizer-state",
+            state,
+            "--optimizer",
+            opt,
+            "--lr",
+            "0.01",
+            "--domain",
+            domain,
+            "--json",
+        ];
+        a.extend_from_slice(extra);
+        common::json(&a)
+    };
+    let v = run(&w, &adam, "adam", "box:-1,1", &["--certificate", &cert]);
+    assert_eq!(v["verdict"], "dead-forever-certified", "{v}");
+    assert_eq!(v["layers"][0]["nodes"], 1, "{v}");
+    let (code, out, err) = common::deadrelu(&["check", &cert]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("every input of [-1, 1]^1"), "{out}");
+    // dead on the data, alive on the larger box: an exact witness
+    let v = run(&w, &adam, "adam", "box:-4,4", &[]);
+    assert_eq!(v["verdict"], "may-revive", "{v}");
+    assert_eq!(
+        v["layers"][0]["on_data"]["verdict"],
+        "dead-forever-certified"
+    );
+    let wit = &v["layers"][0]["witness"];
+    assert_eq!(wit["input"], serde_json::json!(["4"]), "{v}");
+    let q = |s: &serde_json::Value| parse_rational(s.as_str().unwrap()).unwrap();
+    let n = wit["neuron"].as_u64().unwrap() as usize;
+    let z = q(&wit["theta"][n]) * BigRational::from_integer(4.into()) + q(&wit["theta"][2 + n]);
+    assert_eq!(z, q(&wit["preactivation"]));
+    assert!(z > BigRational::from_integer(0.into()), "{z}");
+    // the witness parameter lies in the reachable box: |theta - checkpoint| <= widest
+    let d = q(&wit["theta"][n]) - parse_rational(["1/2", "-1/2"][n]).unwrap();
+    let widest = q(&v["layers"][0]["box_max_width"]);
+    assert!(d <= widest && -d <= widest);
+    // the box must contain the data
+    let (code, _, err) = common::deadrelu(&[
+        "audit",
+        "--weights",
+        &w,
+        "--data",
+        &data,
+        "--optimizer-state",
+        &adam,
+        "--optimizer",
+        "adam",
+        "--domain",
+        "box:0,1",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("outside the box"), "{err}");
+    // layer 2 of relu(x) - relu(x) - 1/2: the interval pass needs three sub-boxes
+    std::fs::write(
+        path("w2.json"),
+        r#"{"arch":[1,2,1,1],"params":["1","1","0","0","1","-1","-1/2","1","0"]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        path("sgd.json"),
+        r#"{"state":{},"param_groups":[{"lr":0.01,"params":[0,1,2,3,4,5]}]}"#,
+    )
+    .unwrap();
+    let (w2, sgd, cert2) = (path("w2.json"), path("sgd.json"), path("cert2.json"));
+    let v = run(&w2, &sgd, "sgd", "box:-1,1", &["--certificate", &cert2]);
+    assert_eq!(v["verdict"], "dead-forever-certified", "{v}");
+    assert_eq!(v["layers"][0]["nodes"], 5, "{v}");
+    let v = run(&w2, &sgd, "sgd", "box:-1,1", &["--box-budget", "1"]);
+    assert_eq!(v["verdict"], "undecided", "{v}");
+    assert!(
+        v["layers"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("budget"),
+        "{v}"
+    );
+    let (code, out, err) = common::deadrelu(&["check", &cert2]);
+    assert_eq!(code, 0, "{out}{err}");
+    // layer 2 of relu(x) - 3/2: dead on the data (x <= 1), alive at x = 13/8 of [-1, 2],
+    // found at the middle of the fourth sub-box
+    std::fs::write(
+        path("w3.json"),
+        r#"{"arch":[1,2,1,1],"params":["1","1","0","0","1","0","-3/2","1","0"]}"#,
+    )
+    .unwrap();
+    let v = run(&path("w3.json"), &sgd, "sgd", "box:-1,2", &[]);
+    assert_eq!(v["verdict"], "may-revive", "{v}");
+    assert_eq!(
+        v["layers"][0]["on_data"]["verdict"],
+        "dead-forever-certified"
+    );
+    assert_eq!(
+        v["layers"][0]["witness"]["input"],
+        serde_json::json!(["13/8"]),
+        "{v}"
+    );
+    assert_eq!(v["layers"][0]["witness"]["preactivation"], "1/8", "{v}");
+    let edited = |f: &dyn Fn(&mut serde_json::Value), name: &str| {
+        let mut c: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&cert2).unwrap()).unwrap();
+        f(&mut c);
+        deadrelu_check::canon::seal(&mut c);
+        std::fs::write(path(name), c.to_string()).unwrap();
+        common::deadrelu(&["check", &path(name)])
+    };
+    // a wider box: the last sub-box [1/2, 4] is not settled
+    let (code, _, err) = edited(&|c| c["domain"]["hi"] = serde_json::json!("4"), "e1.json");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not proven <= 0 over the box"), "{err}");
+    // a split moved out of its sub-box
+    let (code, _, err) = edited(
+        &|c| c["domain"]["split"]["at"] = serde_json::json!("2"),
+        "e2.json",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not inside its sub-box"), "{err}");
+    // a box that misses a data point
+    let (code, _, err) = edited(&|c| c["domain"]["lo"] = serde_json::json!("0"), "e3.json");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("outside the box"), "{err}");
+    // no split at all: the root box is not settled
+    let (code, _, err) = edited(
+        &|c| c["domain"]["split"] = serde_json::Value::Null,
+        "e4.json",
+    );
+    assert_eq!(code, 1, "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -153,8 +153,15 @@ def state_json(model: Any, optimizer: Any) -> Dict[str, Any]:
 
 
 def audit_checkpoint(model: Any, X: Any, y: Any, optimizer: Any, certificate: Any = None, **flags: Any) -> Dict[str, Any]:
-    """``deadrelu audit --optimizer-state``: does each dead layer stay dead forever?"""
-    from . import _run
+    """``deadrelu audit --optimizer-state``: does each dead layer stay dead forever?
+
+    ``domain=(A, B)`` (or ``"box:A,B"``) decides on the whole input box ``[A, B]^d``
+    instead of the data points (``box_budget`` caps the sub-boxes per layer)."""
+    from . import _flag_value, _run
+
+    domain = flags.get("domain")
+    if isinstance(domain, (tuple, list)):
+        flags["domain"] = "box:" + ",".join(_flag_value(v) for v in domain)
 
     name, hyper = optimizer_flags(optimizer)
     if len(optimizer.param_groups) > 1:

@@ -137,3 +137,22 @@ def test_adam_weight_decay_may_revive_and_does():
             revived = True
             break
     assert revived
+
+
+def test_input_box_certified_and_may_revive(tmp_path):
+    """``domain=(A, B)``: dead forever on [-1, 1] (certificate with the box, checked), and
+    may-revive on [-4, 4] with an exact input witness although dead on the data."""
+    model, X, y = dead_net()
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    push_biases_up(model, opt, 0.1)
+    cert = tmp_path / "c.json"
+    r = deadrelu.audit(model, X, y, optimizer=opt, domain=(-1, 1), certificate=cert)
+    assert r["verdict"] == "dead-forever-certified", r
+    assert r["domain"] == "box:-1,1"
+    c = json.loads(cert.read_text())
+    assert c["domain"]["lo"] == "-1" and c["domain"]["hi"] == "1"
+    assert deadrelu.check(cert)["valid"]
+    r = deadrelu.audit(model, X, y, optimizer=opt, domain="box:-4,4")
+    assert r["verdict"] == "may-revive", r
+    assert r["layers"][0]["on_data"]["verdict"] == "dead-forever-certified"
+    assert r["layers"][0]["witness"]["input"] == ["4"]

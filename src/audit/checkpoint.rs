@@ -146,7 +146,7 @@ fn layer_bounds(arch: &Arch, boxes: &[Span], x: &[BigRational], k: usize) -> Vec
 }
 
 /// The corner candidate of the module docs for neuron `j` of layer `k` at input `x`.
-fn corner(
+pub(crate) fn corner(
     arch: &Arch,
     theta: &[BigRational],
     boxes: &[Span],

@@ -10,6 +10,7 @@
 
 pub mod certificate;
 pub mod checkpoint;
+pub mod checkpoint_box;
 pub mod coq;
 pub mod crosscheck;
 pub mod mechanism;

@@ -44,12 +44,15 @@ pub struct AuditArgs {
     #[arg(long)]
     pub domain: Option<BoxDomain>,
     /// With --domain: most nodes (branch-and-bound nodes, sub-boxes or phase regions) the
-    /// box decision may explore per layer before answering unknown.
+    /// box decision may explore per layer before answering unknown (undecided with
+    /// --optimizer-state).
     #[arg(long, default_value_t = 20_000)]
     pub box_budget: usize,
     /// Checkpoint mode: PyTorch's optimizer state_dict as JSON; requires --weights (the
     /// checkpoint's parameters) and --optimizer. Decides whether each dead layer stays dead
-    /// forever; --optimizers, --steps, --batch, --batch-seed, --domain and --coq do not apply.
+    /// forever; with --domain, on the whole input box (every input of the box, every
+    /// parameter of the reachable box); --optimizers, --steps, --batch, --batch-seed and
+    /// --coq do not apply.
     #[arg(long, requires_all = ["optimizer", "weights"])]
     pub optimizer_state: Option<PathBuf>,
     /// The optimizer of --optimizer-state (sgd, momentum, nesterov, adagrad, rmsprop,
@@ -300,12 +303,14 @@ pub fn run(args: &AuditArgs) -> Result<(), CliError> {
             || args.steps != 50
             || args.batch != 8
             || args.batch_seed != 0
-            || args.domain.is_some()
             || args.coq.is_some()
         {
             super::warn(
-                "--optimizers, --steps, --batch, --batch-seed, --domain and --coq are ignored with --optimizer-state",
+                "--optimizers, --steps, --batch, --batch-seed and --coq are ignored with --optimizer-state",
             );
+        }
+        if args.domain.is_none() && args.box_budget != 20_000 {
+            super::warn("--box-budget is ignored without --domain");
         }
         return super::audit_checkpoint::run(args, path);
     }

@@ -13,6 +13,7 @@ use super::CliError;
 use super::audit::AuditArgs;
 use super::format::print_json;
 use crate::audit::checkpoint::{Revival, audit_checkpoint_groups, certificate_groups};
+use crate::audit::checkpoint_box::{BoxRevival, decide_on_input_box};
 use crate::optim::OptimizerKind;
 use crate::optim::reach::torch::safetensors_state_document;
 use crate::optim::reach::{group_hyper, parse_torch_state};
@@ -67,8 +68,40 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         resolved
     };
     let configs: Vec<_> = groups.iter().map(|g| g.config.clone()).collect();
+    if let Some(d) = &args.domain
+        && let Some(m) =
+            (0..setup.data.len()).find(|&m| setup.data.x(m).iter().any(|x| *x < d.lo || *x > d.hi))
+    {
+        return Err(CliError::Input(format!(
+            "--domain {}: data point {m} lies outside the box, so the box proof would not cover the data",
+            d.text
+        )));
+    }
     let report = audit_checkpoint_groups(&setup.net, &setup.data, &configs, &state)
         .map_err(|e| CliError::Input(e.to_string()))?;
+    // --domain: each dead layer decided again on the whole input box
+    let on_box: Vec<Option<(BoxRevival, usize)>> = match &args.domain {
+        None => Vec::new(),
+        Some(d) => report
+            .decisions
+            .iter()
+            .map(|dec| {
+                if dec.boxes.is_empty() {
+                    return Ok(None);
+                }
+                decide_on_input_box(
+                    &setup.net,
+                    &dec.boxes,
+                    &d.lo,
+                    &d.hi,
+                    dec.layer,
+                    args.box_budget,
+                )
+                .map(Some)
+                .map_err(|e| CliError::Input(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?,
+    };
     let layers: Vec<Value> = report
         .decisions
         .iter()
@@ -100,22 +133,65 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
             v
         })
         .collect();
+    let mut layers = layers;
+    for (v, b) in layers.iter_mut().zip(&on_box) {
+        let on_data = v.clone();
+        let Some((revival, nodes)) = b else {
+            v["on_data"] = on_data;
+            continue;
+        };
+        let mut w = json!({"layer": v["layer"], "verdict": revival.name(), "nodes": nodes, "box_max_width": on_data["box_max_width"], "box_max_width_f64": on_data["box_max_width_f64"]});
+        match revival {
+            BoxRevival::DeadForever { .. } => {}
+            BoxRevival::MayRevive {
+                witness,
+                input,
+                neuron,
+                value,
+            } => {
+                let end = report
+                    .decisions
+                    .iter()
+                    .find(|d| json!(d.layer) == v["layer"])
+                    .map_or(0, |d| d.boxes.len());
+                w["witness"] = json!({
+                    "theta": witness[..end].iter().map(rational_string).collect::<Vec<_>>(),
+                    "input": input.iter().map(rational_string).collect::<Vec<_>>(),
+                    "neuron": neuron,
+                    "preactivation": rational_string(value),
+                });
+            }
+            BoxRevival::Undecided { reason } => w["reason"] = json!(reason),
+        }
+        w["on_data"] = on_data;
+        *v = w;
+    }
+    // the layer certified: on the data, or with --domain on the whole box
+    let certified = if args.domain.is_some() {
+        report
+            .decisions
+            .iter()
+            .zip(&on_box)
+            .rev()
+            .find_map(|(d, b)| match b {
+                Some((BoxRevival::DeadForever { tree }, _)) => Some((d, Some(tree))),
+                _ => None,
+            })
+    } else {
+        report.certified().map(|d| (d, None))
+    };
     let verdict = if report.dead_layers.is_empty() {
         "mechanism-not-applicable"
-    } else if report.certified().is_some() {
+    } else if certified.is_some() {
         "dead-forever-certified"
-    } else if report
-        .decisions
-        .iter()
-        .all(|d| matches!(d.revival, Revival::MayRevive { .. }))
-    {
+    } else if layers.iter().all(|l| l["verdict"] == "may-revive") {
         "may-revive"
     } else {
         "undecided"
     };
     let mut certificate_path = Value::Null;
-    if let (Some(path), Some(decision)) = (&args.certificate, report.certified()) {
-        let cert = certificate_groups(
+    if let (Some(path), Some((decision, tree))) = (&args.certificate, certified) {
+        let mut cert = certificate_groups(
             &setup.net,
             &setup.data,
             kind.name(),
@@ -123,6 +199,13 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
             &state,
             decision,
         );
+        if let (Some(d), Some(tree)) = (&args.domain, tree) {
+            cert["domain"] = json!({"lo": rational_string(&d.lo), "hi": rational_string(&d.hi), "split": tree.to_json()});
+            if let Some(obj) = cert.as_object_mut() {
+                obj.remove("digest");
+            }
+            cert["digest"] = Value::String(crate::audit::certificate::digest_of(&cert));
+        }
         let text = serde_json::to_string_pretty(&cert).expect("JSON values serialize");
         if let Err(e) = crate::audit::check_checkpoint_certificate(&text) {
             return Err(CliError::Input(format!(
@@ -135,7 +218,7 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         })?;
         certificate_path = json!(path.display().to_string());
     }
-    let note = match (&args.certificate, report.certified()) {
+    let note = match (&args.certificate, certified) {
         (Some(path), None) => Some(format!(
             "no certificate written to {}: no hidden layer is certified dead forever",
             path.display()
@@ -151,7 +234,8 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         "steps_taken": state.step.iter().max(),
         "verdict": verdict,
         "dead_layers": report.dead_layers,
-        "certified_layer": report.certified().map(|d| d.layer),
+        "certified_layer": certified.map(|(d, _)| d.layer),
+        "domain": args.domain.as_ref().map(|d| d.text.clone()),
         "layers": layers,
         "certificate": certificate_path,
         "certificate_note": note,
@@ -193,6 +277,11 @@ pub fn run(args: &AuditArgs, state_path: &std::path::Path) -> Result<(), CliErro
         return Ok(());
     }
     println!("verdict: {}", v["verdict"].as_str().unwrap_or(""));
+    if let Some(d) = v["domain"].as_str() {
+        println!(
+            "decided on the whole input box {d} (every input, every parameter of the reachable box)"
+        );
+    }
     println!(
         "dead layers on the data at the checkpoint (exact): {}; optimizer {} after {} steps",
         v["dead_layers"], v["optimizer"], v["steps_taken"]
@@ -204,7 +293,15 @@ pub fn run(args: &AuditArgs, state_path: &std::path::Path) -> Result<(), CliErro
             l["verdict"].as_str().unwrap_or(""),
             l["box_max_width_f64"]
         );
-        if let Some(w) = l.get("witness") {
+        if let Some(w) = l.get("witness")
+            && let Some(input) = w.get("input")
+        {
+            print!(
+                "; alive at input {input} neuron {} (pre-activation {}) for a parameter in the box",
+                w["neuron"],
+                super::format::readable(&w["preactivation"], false)
+            );
+        } else if let Some(w) = l.get("witness") {
             print!(
                 "; alive at data point {} neuron {} (pre-activation {}) for a parameter in the box",
                 w["data_point"],

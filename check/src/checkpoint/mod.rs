@@ -13,6 +13,10 @@
 //!    of the pre-activations of layers `1..layer` (exact rationals; layer 1 exact, later
 //!    layers with inputs `>= 0`), every upper bound of layer `layer` `<= 0`.
 //! 3. The digest.
+//! 4. With a `domain` (`audit --optimizer-state ... --domain box:A,B`): every data point
+//!    lies in `[lo, hi]^d`, and the layer is dead on that whole input box for every
+//!    parameter of `box`: the split tree covers the box and this crate's interval pass
+//!    settles every leaf ([`domain`]).
 //!
 //! Limits (`crate::limits`): the parameter count is sized with checked arithmetic and
 //! `points x parameters <= MAX_POINTS_TIMES_PARAMS` before the data are read; the
@@ -20,15 +24,17 @@
 
 use crate::canon::digest;
 use crate::limits::{Limit, MAX_POINTS_TIMES_PARAMS, Meter, bits, too_large};
-use crate::read::{count, field, list, vector};
+use crate::read::{count, field, list, number, vector};
 use crate::{CheckError, Claim, ensure, unreadable};
 use num_rational::BigRational;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Zero};
 use serde_json::Value;
 
 mod bounds;
+mod domain;
 
 use bounds::{Coord, Hyper, PREC, SPLITS, reach};
+use domain::Pass;
 
 /// What a successful check of a `dead-forever` certificate established.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,13 +49,19 @@ pub struct CheckedCheckpoint {
     pub points: usize,
     /// Coordinates whose reachable interval was re-derived.
     pub coordinates: usize,
+    /// The input box `[lo, hi]^d` the layer was proven dead on, if the certificate has one.
+    pub domain: Option<(BigRational, BigRational)>,
 }
 
 impl CheckedCheckpoint {
     /// The one-line summary.
     pub fn summary(&self) -> String {
+        let on = match &self.domain {
+            Some((a, b)) => format!(" and on every input of [{a}, {b}]^{}", self.widths[0]),
+            None => String::new(),
+        };
         format!(
-            "valid: layer {} of {} stays dead on all {} points at every future step of {} from this checkpoint (reachable box of {} coordinates re-derived, deadness over the box re-proven)",
+            "valid: layer {} of {} stays dead on all {} points{on} at every future step of {} from this checkpoint (reachable box of {} coordinates re-derived, deadness over the box re-proven)",
             self.layer,
             self.widths
                 .iter()
@@ -223,44 +235,28 @@ pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, Che
         )?;
     }
     // claim 2: layer k dead on the data over the box
+    let pass = Pass {
+        widths: &widths,
+        offsets: &offsets,
+        lo: &lo,
+        hi: &hi,
+        layer,
+    };
     for (m, x) in xs.iter().enumerate() {
-        let mut act: Vec<(BigRational, BigRational)> =
-            x.iter().map(|v| (v.clone(), v.clone())).collect();
-        for l in 1..=layer {
-            let base = offset(l);
-            let (fan_in, width) = (widths[l - 1], widths[l]);
-            let mut z: Vec<(BigRational, BigRational)> = Vec::with_capacity(width);
-            for j in 0..width {
-                let bi = base + width * fan_in + j;
-                let (mut zl, mut zh) = (lo[bi].clone(), hi[bi].clone());
-                for (i, (al, ah)) in act.iter().enumerate() {
-                    let wi = base + j * fan_in + i;
-                    // four products and two sums
-                    let cost = (bits(&lo[wi]) + bits(&hi[wi]), bits(al) + bits(ah));
-                    for _ in 0..4 {
-                        meter.op(cost.0, cost.1)?;
-                    }
-                    let c = [&lo[wi] * al, &lo[wi] * ah, &hi[wi] * al, &hi[wi] * ah];
-                    zl += c.iter().min().expect("four");
-                    zh += c.iter().max().expect("four");
-                }
-                z.push((zl, zh));
-            }
-            if l == layer {
-                for (j, (_, zh)) in z.iter().enumerate() {
-                    ensure(Claim::DeadOverBox, !zh.is_positive(), || {
-                        format!(
-                            "data point {m}, neuron {j} of layer {layer}: the pre-activation is not proven <= 0 over the box (upper bound {zh})"
-                        )
-                    })?;
-                }
-            }
-            act = z
-                .into_iter()
-                .map(|(a, b)| (a.max(BigRational::zero()), b.max(BigRational::zero())))
-                .collect();
-        }
+        let input = x.iter().map(|v| (v.clone(), v.clone())).collect();
+        pass.dead_over(input, &mut meter, &|| format!("data point {m}"))?;
     }
+    // claim 4 (optional): dead on the whole input box of `domain`
+    let domain = match cert.get("domain") {
+        Some(d) => {
+            pass.domain(d, &xs, &mut meter)?;
+            Some((
+                number(field(d, "lo")?, "domain.lo")?,
+                number(field(d, "hi")?, "domain.hi")?,
+            ))
+        }
+        None => None,
+    };
     let stated = field(&cert, "digest")?.as_str().unwrap_or("").to_string();
     let actual = digest(&cert);
     ensure(Claim::Digest, stated == actual, || {
@@ -272,5 +268,6 @@ pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, Che
         optimizer: name,
         points: xs.len(),
         coordinates: end,
+        domain,
     })
 }
