@@ -4,6 +4,7 @@ mod common;
 use common::q;
 use deadrelu::audit::{
     AuditOptions, Certificate, CheckError, Claim, Verdict, audit, check_certificate,
+    check_certificate_value,
 };
 use deadrelu::data::{DataSpec, Dataset, Target};
 use deadrelu::net::init::{BiasInit, InitScheme, init_network};
@@ -56,6 +57,10 @@ fn certified(
     }
     let cert = Certificate::from_report(net, data, &report).unwrap().0;
     check_certificate(&cert.to_string()).expect("a fresh certificate checks");
+    // `audit` checks the value it writes, not the text: the text must read back as it
+    let text = serde_json::to_string_pretty(&cert).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), cert);
+    check_certificate_value(&cert).expect("the value checks as the text does");
     cert
 }
 
@@ -109,7 +114,13 @@ fn issue_network_is_certified_and_every_single_tampering_fails() {
         let mut bad = cert.clone();
         let slot = bad.pointer_mut(&path).unwrap();
         *slot = tampered(slot);
-        match check_certificate(&bad.to_string()) {
+        let from_text = check_certificate(&bad.to_string());
+        assert_eq!(
+            format!("{from_text:?}"),
+            format!("{:?}", check_certificate_value(&bad)),
+            "{path}"
+        );
+        match from_text {
             Err(CheckError::ClaimFails { .. }) => {}
             other => panic!("tampering {path} gave {other:?}"),
         }

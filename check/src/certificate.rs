@@ -219,14 +219,26 @@ fn risk(net: Net<'_>, data: &Data<'_>, meter: &mut Meter) -> Result<BigRational,
 pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     let cert: Value =
         crate::read::strict_json(text).map_err(|e| unreadable(format!("not JSON: {e}")))?;
-    if field(&cert, "format")?.as_str() != Some(FORMAT) {
+    check_certificate_value(&cert)
+}
+
+/// [`check_certificate`] of a certificate already parsed (or built in memory): the same
+/// claims, the same code, without the text. `serde_json` writes a [`Value`] so that reading
+/// it back gives the same value (strings escaped exactly, integers exact, no duplicate keys
+/// in a map, floats round-trip with its `float_roundtrip` feature, which `deadrelu` enables),
+/// so `deadrelu audit` checks the value it is about to write instead of re-parsing it.
+///
+/// # Errors
+/// As [`check_certificate`], except that there is no text to be unreadable.
+pub fn check_certificate_value(cert: &Value) -> Result<Checked, CheckError> {
+    if field(cert, "format")?.as_str() != Some(FORMAT) {
         return Err(unreadable(format!("format is not {FORMAT:?}")));
     }
-    let version = field(&cert, "version")?.as_u64();
+    let version = field(cert, "version")?.as_u64();
     let version = version.filter(|v| READS.contains(v)).ok_or_else(|| {
         unreadable(format!(
             "version {}: this checker reads versions {READS:?}; use a deadrelu-check that reads it",
-            field(&cert, "version")
+            field(cert, "version")
                 .map(|v| v.to_string())
                 .unwrap_or_default()
         ))
@@ -234,11 +246,11 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     // claim: claim
     ensure(
         Claim::Kind,
-        field(&cert, "claim")?.as_str() == Some("non-convergence"),
+        field(cert, "claim")?.as_str() == Some("non-convergence"),
         || "only \"non-convergence\" certificates exist".into(),
     )?;
     // architecture
-    let widths = read_widths(&cert)?;
+    let widths = read_widths(cert)?;
     // claim: arch
     ensure(
         Claim::Arch,
@@ -252,7 +264,7 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     })?;
     let params = params.unwrap_or(0);
     let depth = widths.len() - 1;
-    let points = field(field(&cert, "data")?, "x")?
+    let points = field(field(cert, "data")?, "x")?
         .as_array()
         .map_or(0, Vec::len);
     if (points as u128) * (params as u128) > MAX_POINTS_TIMES_PARAMS {
@@ -261,8 +273,8 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
             format!("{points} points x {params} parameters"),
         ));
     }
-    let data = read_data(&cert, &widths)?;
-    let theta0 = vector(field(&cert, "theta0")?, "theta0")?;
+    let data = read_data(cert, &widths)?;
+    let theta0 = vector(field(cert, "theta0")?, "theta0")?;
     // claim: theta0
     ensure(Claim::Theta0, theta0.len() == params, || {
         format!("{} entries, the architecture has {params}", theta0.len())
@@ -273,7 +285,7 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
     };
     let mut meter = Meter::new();
     // the dead layer
-    let k = count(field(&cert, "dead_layer")?, "dead_layer")?;
+    let k = count(field(cert, "dead_layer")?, "dead_layer")?;
     // claim: dead_layer
     ensure(Claim::DeadLayerIndex, (1..depth).contains(&k), || {
         format!("{k} is not a hidden layer (1..{})", depth - 1)
@@ -288,11 +300,11 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
         )
     })?;
     if version == 1 {
-        check_preactivations(&cert, net, k, &data, &mut meter)?;
+        check_preactivations(cert, net, k, &data, &mut meter)?;
     }
     // the constant and the risks
     let constant = output_after_dead(net, k, &mut meter)?;
-    let claimed = vector(field(&cert, "constant_value")?, "constant_value")?;
+    let claimed = vector(field(cert, "constant_value")?, "constant_value")?;
     // claim: constant_value
     ensure(Claim::ConstantValue, claimed == constant, || {
         format!(
@@ -305,7 +317,7 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
         total += squared_error(&constant, y, &mut meter)?;
     }
     let r0 = mean(total, points);
-    let claimed = number(field(&cert, "risk_theta0")?, "risk_theta0")?;
+    let claimed = number(field(cert, "risk_theta0")?, "risk_theta0")?;
     // claim: risk_theta0
     ensure(Claim::RiskTheta0, claimed == r0, || {
         format!("recomputed {}", brief(&r0))
@@ -325,19 +337,19 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
         total += squared_error(&mean_y, y, &mut meter)?;
     }
     let v = mean(total, points);
-    let claimed = number(field(&cert, "best_constant_risk")?, "best_constant_risk")?;
+    let claimed = number(field(cert, "best_constant_risk")?, "best_constant_risk")?;
     // claim: best_constant_risk
     ensure(Claim::BestConstantRisk, claimed == v, || {
         format!("recomputed V = {}", brief(&v))
     })?;
     let frozen = net.offset(k + 1) + widths[k + 1] * widths[k];
-    let claimed = count(field(&cert, "frozen_coordinates")?, "frozen_coordinates")?;
+    let claimed = count(field(cert, "frozen_coordinates")?, "frozen_coordinates")?;
     // claim: frozen_coordinates
     ensure(Claim::FrozenCoordinates, claimed == frozen, || {
         format!("layers 1..{k} and W_{} have {frozen} coordinates", k + 1)
     })?;
     // the witness
-    let witness = field(&cert, "witness")?;
+    let witness = field(cert, "witness")?;
     let theta_star = vector(field(witness, "theta")?, "witness.theta")?;
     // claim: witness.theta
     ensure(Claim::WitnessTheta, theta_star.len() == params, || {
@@ -370,11 +382,11 @@ pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
     // integrity
-    let stated = field(&cert, "digest")?
+    let stated = field(cert, "digest")?
         .as_str()
         .ok_or_else(|| unreadable("digest: expected a string"))?;
     // claim: digest
-    ensure(Claim::Digest, stated == digest(&cert), || {
+    ensure(Claim::Digest, stated == digest(cert), || {
         "the SHA-256 of the certificate's content does not match (edited after it was written)"
             .into()
     })?;

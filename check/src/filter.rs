@@ -231,7 +231,7 @@ pub fn verdict(layers: &[FloatLayer], x: &[f64], xe: Option<&[f64]>) -> Verdict 
 pub const BLOCK: usize = 8;
 
 /// [`signs`] for a block of points at once (the same values: each point's sums are
-/// those of [`layer_pass`], in the same order; the row of weights stays in cache while
+/// those of `layer_pass`, in the same order; the row of weights stays in cache while
 /// the block's points use it).
 pub fn signs_block(layers: &[FloatLayer], xs: &[&[f64]], xes: Option<&[&[f64]]>) -> Vec<Vec<Sign>> {
     let p = xs.len();

@@ -22,7 +22,7 @@ pub mod polytope;
 mod read;
 
 pub use boxproof::{check_alive_witness, check_box_proof};
-pub use certificate::{Checked, check_certificate};
+pub use certificate::{Checked, check_certificate, check_certificate_value};
 pub use checkpoint::{CheckedCheckpoint, check_checkpoint_certificate};
 pub use limits::Limit;
 pub use num_rational::BigRational;

@@ -20,6 +20,6 @@ pub use certificate::Certificate;
 pub use coq::coq_certificate;
 pub use deadrelu_check::{
     CheckError, Checked, CheckedCheckpoint, Claim, Limit, check_alive_witness, check_box_proof,
-    check_certificate, check_checkpoint_certificate,
+    check_certificate, check_certificate_value, check_checkpoint_certificate,
 };
 pub use mechanism::{AuditError, AuditOptions, AuditReport, Verdict, audit, constructive_witness};

@@ -19,8 +19,8 @@
 //!
 //! # Cost
 //! There are up to `2 d M` candidates. Each one's exact gain from its own sums costs
-//! `O(M)`, so the plain search is `O(d M^2)`: [`exhaustive`], used when `d M^2` is at
-//! most [`EXHAUSTIVE_WORK`]. Beyond, [`screened`] sorts each coordinate once and gets
+//! `O(M)`, so the plain search is `O(d M^2)`: `exhaustive`, used when `d M^2` is at
+//! most [`EXHAUSTIVE_WORK`]. Beyond, `screened` sorts each coordinate once and gets
 //! every candidate's sums from prefix and suffix sums in `f64` (`O(d M log M + d M n)`
 //! for `n` outputs); the candidates whose `f64` gain is within a relative
 //! [`SCREEN_TOLERANCE`] of the best (at most [`MAX_CONTENDERS`] per coordinate and in

@@ -6,7 +6,9 @@ use super::format::{
 };
 use super::{CliError, CommonArgs};
 use crate::activity::domain::{BoxDecision, DeadProof, cube, decide_dead_on_box_with};
-use crate::audit::{AuditOptions, Certificate, CheckError, audit, check_certificate};
+use crate::audit::{
+    AuditOptions, Certificate, CheckError, audit, check_certificate, check_certificate_value,
+};
 use crate::optim::OptimizerKind;
 use crate::scalar::{BigRational, rational_string};
 use clap::Args;
@@ -119,9 +121,10 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
             cert = cert.with_domain(&d.a, &d.b, d.layer, d.proof.to_json());
         }
         spinner.set_message("certificate: writing and checking it independently");
-        let text = serde_json::to_string_pretty(&cert.0).expect("JSON values serialize");
-        // the independent checker must accept what is written
-        if let Err(e) = check_certificate(&text) {
+        // the independent checker must accept what is written: it checks the value that is
+        // then written as is (serde_json reads back the value it wrote; see
+        // `check_certificate_value`), without re-serializing and re-parsing it here
+        if let Err(e) = check_certificate_value(&cert.0) {
             return Err(CliError::Input(format!(
                 "internal error: the certificate fails its own check ({e}); not written, please report"
             )));
@@ -134,7 +137,7 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
             coq_path = json!(path.display().to_string());
         }
         if let Some(path) = &args.certificate {
-            write_file(path, &(text + "\n"))?;
+            write_json(path, &cert.0)?;
             certificate_path = json!(path.display().to_string());
         }
     }
@@ -207,6 +210,19 @@ fn not_written(args: &AuditArgs, why: &str) -> Option<String> {
             requested.join(" or ")
         )
     })
+}
+
+/// Writes `value` as pretty JSON and a newline, streamed through a buffer.
+fn write_json(path: &std::path::Path, value: &Value) -> Result<(), CliError> {
+    use std::io::Write;
+    let fail = |e: std::io::Error| CliError::Output {
+        path: path.display().to_string(),
+        source: e.into(),
+    };
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(fail)?);
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| fail(e.into()))?;
+    out.write_all(b"\n").map_err(fail)?;
+    out.flush().map_err(fail)
 }
 
 fn write_file(path: &std::path::Path, text: &str) -> Result<(), CliError> {

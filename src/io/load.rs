@@ -309,7 +309,7 @@ impl DataF64 {
         self.y_exact
     }
 
-    /// Row `m` as integers for the exact pass ([`crate::activity::batched_exact`]):
+    /// Row `m` as integers for the exact pass ([`crate::activity::batched_inspect`]):
     /// CSV rows of decimals (`X / 10^K`), rows of doubles; `None` for other rows (their
     /// exact values come from [`DataF64::exact_xy`]).
     pub fn row_ints(&self, m: usize) -> Option<RowInts> {

@@ -1,0 +1,344 @@
+//! One CSV line: the fast path for plain decimals (`f64` value, exactness and the row's integers at a common decimal scale), and the general path through exact rationals.
+
+use super::*;
+
+/// A decimal cell `(-1)^neg sig 10^scale` (`sig = u64::MAX`: digits were dropped).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Decimal {
+    pub(super) neg: bool,
+    pub(super) sig: u64,
+    pub(super) scale: i64,
+}
+
+/// Most fractional digits `K` of a row kept as integers (`5^K < 2^63`).
+pub const MAX_ROW_DIGITS: i64 = 27;
+
+/// A row of decimals as integers at the scale `10^-K`: `(K, X)` with every cell
+/// `X_i / 10^K` exactly; `None` when that does not fit (digits dropped, `K` above
+/// [`MAX_ROW_DIGITS`], or an integer beyond `i64`).
+pub(super) fn row_integers(cells: &[Decimal], out: &mut Vec<i64>) -> Option<u8> {
+    let start = out.len();
+    let low = cells
+        .iter()
+        .filter(|c| c.sig != 0)
+        .map(|c| c.scale)
+        .min()
+        .unwrap_or(0)
+        .min(0);
+    let k = -low;
+    let fail = |out: &mut Vec<i64>| {
+        out.truncate(start);
+        None
+    };
+    if k > MAX_ROW_DIGITS {
+        return fail(out);
+    }
+    for c in cells {
+        if c.sig == u64::MAX {
+            return fail(out);
+        }
+        if c.sig == 0 {
+            out.push(0);
+            continue;
+        }
+        let up = (c.scale + k) as u32; // >= 0
+        let v = 10i64
+            .checked_pow(up)
+            .and_then(|p| i64::try_from(c.sig).ok()?.checked_mul(p));
+        match v {
+            Some(v) => out.push(if c.neg { -v } else { v }),
+            None => return fail(out),
+        }
+    }
+    Some(k as u8)
+}
+
+/// A decimal cell as `(value, exact)`, or `None` when it is not a plain decimal (a ratio,
+/// or not a number: the caller falls back to [`parse_rational`]).
+pub(super) fn decimal(cell: &str) -> Option<(f64, bool)> {
+    let b = cell.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    let (mut digits, mut frac, mut sig) = (0usize, 0usize, 0u64);
+    let mut sig_digits = 0usize; // significant digits (leading zeros skipped)
+    let mut dropped = false; // a nonzero digit beyond 19 significant ones
+    let mut trailing_zero_run = 0usize;
+    let mut seen_dot = false;
+    while i < b.len() {
+        match b[i] {
+            d @ b'0'..=b'9' => {
+                digits += 1;
+                if seen_dot {
+                    frac += 1;
+                }
+                let v = u64::from(d - b'0');
+                if sig_digits > 0 || v != 0 {
+                    if sig_digits < 19 {
+                        sig = sig * 10 + v;
+                        sig_digits += 1;
+                    } else if v != 0 {
+                        dropped = true;
+                    } else {
+                        trailing_zero_run += 1;
+                    }
+                }
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            b'e' | b'E' => break,
+            _ => return None,
+        }
+        i += 1;
+    }
+    if digits == 0 {
+        return None;
+    }
+    let exponent: i64 = if i < b.len() {
+        cell[i + 1..].parse().ok()?
+    } else {
+        0
+    };
+    if exponent.abs() > 100_000 {
+        return None; // parse_rational reports it
+    }
+    let value: f64 = cell.parse().ok()?;
+    // value = sig * 10^scale exactly (when nothing was dropped)
+    let scale = exponent - frac as i64 + trailing_zero_run as i64;
+    Some((value, exact_decimal(sig, scale, dropped)))
+}
+
+/// Whether `sig * 10^scale` (with nonzero digits dropped beyond `sig` when `dropped`) is
+/// a double.
+pub(super) fn exact_decimal(sig: u64, scale: i64, dropped: bool) -> bool {
+    if sig == 0 {
+        !dropped
+    } else if dropped {
+        false
+    } else if scale >= 0 {
+        scale <= 16 && u128::from(sig) * 10u128.pow(scale as u32) <= 1 << 53
+    } else {
+        let k = (-scale) as u32;
+        // most significands are not multiples of 5: one multiply-by-constant test first
+        k <= 27 && sig.is_multiple_of(5) && {
+            let five = 5u64.pow(k);
+            sig.is_multiple_of(five) && sig / five <= 1 << 53
+        }
+    }
+}
+
+/// Powers of ten that are doubles.
+pub(super) const P10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The common case in one scan: `want` plain decimal cells separated by commas (spaces
+/// around them allowed), appended to `out` with whether all are exact. `None` for
+/// anything else (quotes, ratios, headers, errors, a different count): the caller takes
+/// the general path. Values: Clinger's fast path (`sig` and `10^|scale|` both doubles, one
+/// correctly rounded operation) or else `str::parse::<f64>`; both round correctly.
+pub(super) fn fast_line(
+    line: &[u8],
+    want: usize,
+    out: &mut Vec<f64>,
+    mut dec: Option<&mut Vec<Decimal>>,
+) -> Option<bool> {
+    let start_len = out.len();
+    if let Some(d) = dec.as_deref_mut() {
+        d.clear();
+    }
+    let mut exact = true;
+    let mut i = 0usize;
+    let n = line.len();
+    loop {
+        while i < n && (line[i] == b' ' || line[i] == b'\t') {
+            i += 1;
+        }
+        let cell_start = i;
+        if i < n && (line[i] == b'-' || line[i] == b'+') {
+            i += 1;
+        }
+        let (mut digits, mut frac, mut sig, mut sig_digits) = (0usize, 0i64, 0u64, 0usize);
+        let (mut dropped, mut zero_run, mut seen_dot) = (false, 0i64, false);
+        while i < n {
+            let c = line[i];
+            if c.is_ascii_digit() {
+                digits += 1;
+                frac += i64::from(seen_dot);
+                let v = u64::from(c - b'0');
+                if sig_digits > 0 || v != 0 {
+                    if sig_digits < 19 {
+                        sig = sig * 10 + v;
+                        sig_digits += 1;
+                    } else if v != 0 {
+                        dropped = true;
+                    } else {
+                        zero_run += 1;
+                    }
+                }
+            } else if c == b'.' && !seen_dot {
+                seen_dot = true;
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        if digits == 0 {
+            out.truncate(start_len);
+            return None;
+        }
+        let mut exponent = 0i64;
+        if i < n && (line[i] == b'e' || line[i] == b'E') {
+            i += 1;
+            let neg = i < n && line[i] == b'-';
+            if i < n && (line[i] == b'-' || line[i] == b'+') {
+                i += 1;
+            }
+            let e_start = i;
+            while i < n && line[i].is_ascii_digit() && i - e_start < 6 {
+                exponent = exponent * 10 + i64::from(line[i] - b'0');
+                i += 1;
+            }
+            if i == e_start || (i < n && line[i].is_ascii_digit()) {
+                out.truncate(start_len);
+                return None;
+            }
+            if neg {
+                exponent = -exponent;
+            }
+            if exponent.abs() > 100_000 {
+                out.truncate(start_len);
+                return None; // parse_rational reports it
+            }
+        }
+        let cell_end = i;
+        while i < n && (line[i] == b' ' || line[i] == b'\t') {
+            i += 1;
+        }
+        if i < n && line[i] != b',' {
+            out.truncate(start_len);
+            return None;
+        }
+        let scale = exponent - frac + zero_run;
+        let value = if !dropped && sig < (1 << 53) && scale.abs() <= 22 {
+            let v = sig as f64;
+            let v = if scale >= 0 {
+                v * P10[scale as usize]
+            } else {
+                v / P10[(-scale) as usize]
+            };
+            if line[cell_start] == b'-' { -v } else { v }
+        } else {
+            // ASCII by construction
+            let text = std::str::from_utf8(&line[cell_start..cell_end]).ok()?;
+            text.parse().ok()?
+        };
+        exact &= exact_decimal(sig, scale, dropped);
+        if let Some(d) = dec.as_deref_mut() {
+            d.push(Decimal {
+                neg: line[cell_start] == b'-',
+                sig: if dropped { u64::MAX } else { sig },
+                scale,
+            });
+        }
+        out.push(value);
+        if out.len() - start_len > want {
+            out.truncate(start_len);
+            return None;
+        }
+        if i >= n {
+            break;
+        }
+        i += 1; // the comma
+    }
+    if out.len() - start_len != want {
+        out.truncate(start_len);
+        return None;
+    }
+    Some(exact)
+}
+
+/// A cell as `(f64, exact)`.
+pub(super) fn cell_value(cell: &str) -> Result<(f64, bool), String> {
+    if let Some(v) = decimal(cell) {
+        return Ok(v);
+    }
+    let q = parse_rational(cell).map_err(|e| e.to_string())?;
+    let f = num_traits::ToPrimitive::to_f64(&q).unwrap_or(f64::NAN);
+    let exact = f.is_finite() && rational_from_f64(f).is_ok_and(|r| r == q);
+    Ok((f, exact))
+}
+
+/// The cells of a line, trimmed; a line with a quote goes through the csv crate.
+pub(super) fn cells(line: &str) -> Vec<String> {
+    if line.contains('"') {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .trim(csv::Trim::All)
+            .flexible(true)
+            .from_reader(line.as_bytes());
+        if let Some(Ok(record)) = reader.records().next() {
+            return record.iter().map(str::to_string).collect();
+        }
+    }
+    line.split(',').map(|c| c.trim().to_string()).collect()
+}
+
+pub(super) enum Parsed {
+    Blank,
+    /// Values, all exact, and (when asked) the row as integers ([`row_integers`]).
+    Row(Vec<f64>, bool, Option<(u8, Vec<i64>)>),
+    /// A row none of whose cells is a number (a header when it is the first): its
+    /// number of cells and the first cell's error.
+    Text(usize, String),
+}
+
+pub(super) fn parse_line(line: &str, want: usize, ints: bool) -> Result<Parsed, (usize, String)> {
+    let mut values = Vec::with_capacity(want);
+    let mut dec = Vec::new();
+    if let Some(exact) = fast_line(line.as_bytes(), want, &mut values, ints.then_some(&mut dec)) {
+        let row = if ints {
+            let mut out = Vec::with_capacity(want);
+            row_integers(&dec, &mut out).map(|k| (k, out))
+        } else {
+            None
+        };
+        return Ok(Parsed::Row(values, exact, row));
+    }
+    let fast = !line.contains('"');
+    let owned;
+    let parts: Vec<&str> = if fast {
+        line.split(',').map(str::trim).collect()
+    } else {
+        owned = cells(line);
+        owned.iter().map(String::as_str).collect()
+    };
+    if parts.iter().all(|c| c.is_empty()) {
+        return Ok(Parsed::Blank);
+    }
+    let mut values = Vec::with_capacity(want);
+    let mut all_exact = true;
+    let mut first_err = None;
+    for (col, c) in parts.iter().enumerate() {
+        match cell_value(c) {
+            Ok((v, ex)) => {
+                values.push(v);
+                all_exact &= ex;
+            }
+            Err(e) => {
+                if first_err.is_none() {
+                    first_err = Some((col + 1, e));
+                }
+            }
+        }
+    }
+    if values.is_empty() {
+        let reason = first_err.map(|(_, r)| r).unwrap_or_default();
+        return Ok(Parsed::Text(parts.len(), reason));
+    }
+    if parts.len() != want {
+        return Err((0, parts.len().to_string()));
+    }
+    if let Some(err) = first_err {
+        return Err(err);
+    }
+    Ok(Parsed::Row(values, all_exact, None))
+}

@@ -1,0 +1,177 @@
+//! Exact integers of the dyadic fallback: [`ShiftedInt`] (an integer split into base-`2^beta` digits for the limb products), the dyadic decomposition of an `f64`, [`RowInts`] (one data row at a common power-of-two scale) and [`scaled`].
+
+use super::*;
+
+/// A non-negative integer `mant 2^shift` with a sign: `(-1)^neg mant 2^shift`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShiftedInt {
+    /// Negative.
+    pub neg: bool,
+    /// The odd-or-any mantissa.
+    pub mant: u64,
+    /// The power of two.
+    pub shift: u32,
+}
+
+impl ShiftedInt {
+    /// `v` as `(-1)^neg mant 2^shift`.
+    pub fn from_i64(v: i64) -> Self {
+        Self {
+            neg: v < 0,
+            mant: v.unsigned_abs(),
+            shift: 0,
+        }
+    }
+
+    /// Number of base-`2^beta` digits of `|self|` (0 for zero).
+    pub(super) fn digits(&self, beta: u32) -> usize {
+        if self.mant == 0 {
+            return 0;
+        }
+        let bits = u64::from(64 - self.mant.leading_zeros()) + u64::from(self.shift);
+        bits.div_ceil(u64::from(beta)) as usize
+    }
+
+    /// Digit `t` of `|self|` in base `2^beta`, with the sign of `self`.
+    pub(super) fn digit(&self, t: usize, beta: u32) -> f64 {
+        let mask = (1u128 << beta) - 1;
+        let lo = t as u64 * u64::from(beta);
+        let shift = u64::from(self.shift);
+        let d = if lo + u64::from(beta) <= shift {
+            0
+        } else if lo >= shift {
+            let s = lo - shift;
+            if s >= 64 {
+                0
+            } else {
+                (u128::from(self.mant >> s) & mask) as u64
+            }
+        } else {
+            // shift - lo < beta
+            ((u128::from(self.mant) << (shift - lo)) & mask) as u64
+        };
+        let d = d as f64; // below 2^beta: exact
+        if self.neg { -d } else { d }
+    }
+
+    /// Calls `put(t, digit t)` for every nonzero digit (with the sign of `self`).
+    #[inline]
+    pub(super) fn write_digits(&self, beta: u32, mut put: impl FnMut(usize, f64)) {
+        if self.mant == 0 {
+            return;
+        }
+        let top = 64 - self.mant.leading_zeros() + self.shift;
+        if top <= 128 {
+            let mask = (1u128 << beta) - 1;
+            let mut v = u128::from(self.mant) << self.shift;
+            let mut t = 0;
+            while v != 0 {
+                let d = ((v & mask) as u64) as f64; // below 2^beta: exact
+                if d != 0.0 {
+                    put(t, if self.neg { -d } else { d });
+                }
+                v >>= beta;
+                t += 1;
+            }
+        } else {
+            for t in 0..self.digits(beta) {
+                let d = self.digit(t, beta);
+                if d != 0.0 {
+                    put(t, d);
+                }
+            }
+        }
+    }
+
+    /// The integer.
+    pub fn to_bigint(self) -> BigInt {
+        let v = BigInt::from(self.mant) << self.shift as usize;
+        if self.neg { -v } else { v }
+    }
+}
+
+/// `v = (-1)^neg m 2^e` with `m` odd (`None` for zero or a value that is not finite).
+pub fn dyadic_f64(v: f64) -> Option<(bool, u64, i64)> {
+    if !v.is_finite() || v == 0.0 {
+        return None;
+    }
+    let bits = v.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (m, e) = if biased == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), biased - 1075)
+    };
+    let tz = m.trailing_zeros();
+    Some((v < 0.0, m >> tz, e + i64::from(tz)))
+}
+
+/// One data row in the engine's form: `x_i = X_i 2^p / d`, `y_o = Y_o 2^p / d`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowInts {
+    /// `p <= 0`.
+    pub p: i64,
+    /// `d >= 1`.
+    pub d: u64,
+    /// `X`.
+    pub x: Vec<ShiftedInt>,
+    /// `Y`.
+    pub y: Vec<ShiftedInt>,
+}
+
+impl RowInts {
+    /// A row of doubles (`d = 1`); `None` if a value is not finite or the spread of
+    /// exponents is beyond [`MAX_DIGITS`].
+    pub fn from_f64(x: &[f64], y: &[f64]) -> Option<Self> {
+        let mut parts = Vec::with_capacity(x.len() + y.len());
+        let mut p = 0i64;
+        for &v in x.iter().chain(y) {
+            if !v.is_finite() {
+                return None;
+            }
+            let part = dyadic_f64(v);
+            if let Some((_, _, e)) = part {
+                p = p.min(e);
+            }
+            parts.push(part);
+        }
+        let mut cells = Vec::with_capacity(parts.len());
+        for part in parts {
+            cells.push(match part {
+                None => ShiftedInt::default(),
+                Some((neg, mant, e)) => ShiftedInt {
+                    neg,
+                    mant,
+                    shift: u32::try_from(e - p).ok().filter(|&s| s <= 64 * 32)?,
+                },
+            });
+        }
+        let y = cells.split_off(x.len());
+        Some(Self {
+            p,
+            d: 1,
+            x: cells,
+            y,
+        })
+    }
+
+    /// The exact value `Y_o 2^p / d` of target `o`.
+    pub fn y_value(&self, o: usize) -> crate::scalar::BigRational {
+        scaled(self.y[o].to_bigint(), self.p, &BigInt::from(self.d))
+    }
+
+    /// The exact value `X_i 2^p / d` of input `i`.
+    pub fn x_value(&self, i: usize) -> crate::scalar::BigRational {
+        scaled(self.x[i].to_bigint(), self.p, &BigInt::from(self.d))
+    }
+}
+
+/// `n 2^e / d` as a rational.
+pub fn scaled(n: BigInt, e: i64, d: &BigInt) -> crate::scalar::BigRational {
+    if e >= 0 {
+        crate::scalar::BigRational::new(n << e as usize, d.clone())
+    } else {
+        crate::scalar::BigRational::new(n, d << (-e) as usize)
+    }
+}

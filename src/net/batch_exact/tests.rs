@@ -1,0 +1,167 @@
+use super::*;
+use crate::net::Network;
+use crate::scalar::{BigRational, rational_from_f64};
+use rand::{Rng, SeedableRng};
+
+fn check(widths: &[usize], params: &[f64], rows: &[RowInts]) {
+    let arch = Arch::new(widths.to_vec()).unwrap();
+    let exact: Vec<BigRational> = params
+        .iter()
+        .map(|v| rational_from_f64(*v).unwrap())
+        .collect();
+    let net = Network::new(arch.clone(), exact).unwrap();
+    let limbs = LimbNet::new(&arch, params).expect("representable");
+    let got = limbs.block(rows).expect("representable");
+    for (m, row) in rows.iter().enumerate() {
+        let x: Vec<BigRational> = (0..row.x.len()).map(|i| row.x_value(i)).collect();
+        let pass = net.forward(&x);
+        for k in 1..arch.depth() {
+            for (j, z) in pass.pre[k - 1].iter().enumerate() {
+                let sign = match z.cmp(&BigRational::from_integer(0.into())) {
+                    std::cmp::Ordering::Less => -1,
+                    std::cmp::Ordering::Equal => 0,
+                    std::cmp::Ordering::Greater => 1,
+                };
+                assert_eq!(got.signs[k - 1][[m, j]], sign, "layer {k} row {m}");
+            }
+        }
+        assert_eq!(
+            limbs.output_values(row, &got.out[m]),
+            pass.pre[arch.depth() - 1],
+            "row {m}"
+        );
+    }
+}
+
+#[test]
+fn matches_the_integer_engine_on_f32_networks_and_decimal_rows() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    for widths in [vec![3, 5, 4, 2], vec![20, 30, 1], vec![1, 8, 8, 8, 1]] {
+        let arch = Arch::new(widths.clone()).unwrap();
+        let params: Vec<f64> = (0..arch.num_params())
+            .map(|i| match i % 11 {
+                0 => 0.0,
+                1 => rng.gen_range(-1.0f64..1.0) * 1e-7,
+                2 => rng.gen_range(-4.0f64..4.0).round(),
+                _ => rng.gen_range(-1.0f64..1.0) as f32 as f64,
+            })
+            .collect();
+        let rows: Vec<RowInts> = (0..40)
+            .map(|r| {
+                if r % 2 == 0 {
+                    // decimals with K fractional digits: X / 10^K
+                    let k = rng.gen_range(0..12u32);
+                    let draw = |rng: &mut rand_chacha::ChaCha8Rng| {
+                        ShiftedInt::from_i64(rng.gen_range(-(10i64.pow(k + 1))..10i64.pow(k + 1)))
+                    };
+                    RowInts {
+                        p: -i64::from(k),
+                        d: 5u64.pow(k),
+                        x: (0..widths[0]).map(|_| draw(&mut rng)).collect(),
+                        y: (0..*widths.last().unwrap())
+                            .map(|_| draw(&mut rng))
+                            .collect(),
+                    }
+                } else {
+                    let x: Vec<f64> = (0..widths[0])
+                        .map(|i| match i % 5 {
+                            0 => 0.0,
+                            1 => 3.0,
+                            _ => rng.gen_range(-2.0f64..2.0) as f32 as f64,
+                        })
+                        .collect();
+                    RowInts::from_f64(&x, &vec![0.5; *widths.last().unwrap()]).unwrap()
+                }
+            })
+            .collect();
+        check(&widths, &params, &rows);
+    }
+}
+
+#[test]
+fn exact_zeros_and_cancellations_are_decided() {
+    // z_1 = x_0 - x_1 + 0 is exactly 0 at x_0 = x_1; second neuron 2^-60 x_0 - 2^-60 x_1
+    // + 2^-70 is positive; huge and tiny magnitudes in one layer.
+    let t = 2f64.powi(-60);
+    let params = vec![
+        1.0,
+        -1.0,
+        t,
+        -t,
+        0.0,
+        2f64.powi(-70), // layer 1
+        2f64.powi(40),
+        1.0,
+        -3.0, // layer 2
+    ];
+    let rows = vec![
+        RowInts::from_f64(&[0.1, 0.1], &[1.0]).unwrap(),
+        RowInts::from_f64(&[1e-300, 1e-300], &[0.0]).unwrap(),
+        RowInts::from_f64(&[5.0, 4.0], &[0.0]).unwrap(),
+    ];
+    check(&[2, 2, 1], &params, &rows);
+    let limbs = LimbNet::new(&Arch::new(vec![2, 2, 1]).unwrap(), &params).unwrap();
+    let got = limbs.block(&rows).unwrap();
+    assert_eq!(got.signs[0][[0, 0]], 0);
+    assert_eq!(got.signs[0][[0, 1]], 1);
+}
+
+/// Per-layer bases: integer weights (narrow weight digits, wide input digits), a wide
+/// layer beside a narrow one, one-ulp ties and signs, huge and tiny inputs in one row
+/// (many input digits), negative outputs (the final carry).
+#[test]
+fn per_layer_bases_one_ulp_ties_and_wide_spreads() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+    let u = f64::EPSILON;
+    for widths in [vec![2, 3, 2], vec![40, 3, 300, 2], vec![5, 9, 1]] {
+        let arch = Arch::new(widths.clone()).unwrap();
+        let mut params: Vec<f64> = (0..arch.num_params())
+            .map(|i| match i % 5 {
+                0 => rng.gen_range(-3.0f64..3.0).round(),
+                1 => -(rng.gen_range(0.0f64..1.0) as f32 as f64),
+                _ => rng.gen_range(-1.0f64..1.0) as f32 as f64,
+            })
+            .collect();
+        // layer 1, neuron 0: x_0 - x_1 (a one-ulp tie at x_0 = 1 + 2^-52, x_1 = 1)
+        let n = widths[0];
+        for i in 0..n {
+            params[arch.weight_index(1, 0, i)] = [1.0, -1.0].get(i).copied().unwrap_or(0.0);
+        }
+        params[arch.bias_index(1, 0)] = 0.0;
+        let outputs = *widths.last().unwrap();
+        let mut rows = Vec::new();
+        for r in 0..24 {
+            let mut x: Vec<f64> = (0..n).map(|_| rng.gen_range(-2.0f64..2.0)).collect();
+            match r % 4 {
+                0 => x[..2].copy_from_slice(&[1.0 + u, 1.0]),
+                1 => x[..2].copy_from_slice(&[1.0, 1.0 + u]),
+                2 => x[..2].copy_from_slice(&[1.0 - u / 2.0, 1.0 - u / 2.0]),
+                _ => x[0] *= 2f64.powi(-900),
+            }
+            rows.push(RowInts::from_f64(&x, &vec![-0.5; outputs]).unwrap());
+        }
+        check(&widths, &params, &rows);
+        // a shallow layer gets wider input digits than the 300-wide one after it
+        let limbs = LimbNet::new(&arch, &params).unwrap();
+        for (k, (bw, ba)) in limbs.bases().into_iter().enumerate() {
+            let log = (widths[k] as u32 + 1).next_power_of_two().trailing_zeros();
+            assert_eq!(bw + ba, 53 - log, "layer {}", k + 1);
+        }
+    }
+}
+
+#[test]
+fn digits_of_shifted_integers() {
+    let v = ShiftedInt {
+        neg: true,
+        mant: 0b1011,
+        shift: 19,
+    };
+    // -(11 << 19) in base 2^21: digit 0 = (11 << 19) mod 2^21 = 3 << 19, digit 1 = 2
+    assert_eq!(v.digits(21), 2);
+    assert_eq!(v.digit(0, 21), -((3u64 << 19) as f64));
+    assert_eq!(v.digit(1, 21), -2.0);
+    assert_eq!(v.digit(2, 21), 0.0);
+    assert_eq!(dyadic_f64(0.75), Some((false, 3, -2)));
+    assert_eq!(dyadic_f64(-f64::from_bits(1)), Some((true, 1, -1074)));
+}
