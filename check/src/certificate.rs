@@ -48,9 +48,17 @@ impl Checked {
             .map(|w| w.to_string())
             .collect::<Vec<_>>()
             .join(",");
+        let readable = |text: &str| {
+            crate::number::parse(text, "summary")
+                .map(|q| crate::number::readable(&q))
+                .unwrap_or_else(|_| text.to_string())
+        };
         let mut s = format!(
             "valid: layer {} of {arch} is dead on all {} points (exact), the realization is constant, V = {}, witness risk {} < V",
-            self.dead_layer, self.points, self.best_constant_risk, self.witness_risk
+            self.dead_layer,
+            self.points,
+            readable(&self.best_constant_risk),
+            readable(&self.witness_risk)
         );
         if let Some((a, b, regions)) = &self.domain {
             s += &format!(

@@ -138,6 +138,42 @@ pub fn show(q: &BigRational) -> String {
     }
 }
 
+/// A number for people: six significant digits (scientific notation outside
+/// `[1e-4, 1e6)`), then the exact fraction when it is short (`0.0947232 (exactly
+/// 219/2312)`), or its size when it is not.
+pub fn readable(q: &BigRational) -> String {
+    use num_traits::ToPrimitive;
+    let x = q.to_f64().unwrap_or(f64::NAN);
+    let decimal = if x == 0.0 {
+        "0".to_string()
+    } else if (1e-4..1e6).contains(&x.abs()) {
+        let decimals = (5 - x.abs().log10().floor() as i32).max(0) as usize;
+        let t = format!("{x:.decimals$}");
+        if t.contains('.') {
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            t
+        }
+    } else {
+        format!("{x:.5e}")
+    };
+    let exact = show_if_short(q);
+    if exact == decimal {
+        decimal
+    } else {
+        format!("{decimal} ({exact})")
+    }
+}
+
+fn show_if_short(q: &BigRational) -> String {
+    let bits = q.numer().bits() + q.denom().bits();
+    if bits <= 128 {
+        format!("exactly {}", show(q))
+    } else {
+        format!("exactly a fraction of {bits} bits")
+    }
+}
+
 /// [`show`] for messages: numbers over 1000 bits are abbreviated to a float
 /// approximation and their size (writing a huge number in decimal is itself slow).
 pub fn brief(q: &BigRational) -> String {

@@ -82,9 +82,7 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
         .map_err(|e| CliError::input("--optimizers", e))?;
     let hyper = args.optim.hyper();
     for kind in &kinds {
-        hyper
-            .resolve(*kind)
-            .map_err(|e| CliError::Input(e.to_string()))?;
+        hyper.resolve(*kind).map_err(CliError::library)?;
     }
     let setup = args.common.setup()?;
     let domain = match &args.domain {
@@ -111,7 +109,7 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
     let report = audit(&setup.net, &setup.data, &options, |what| {
         spinner.set_message(what);
     })
-    .map_err(|e| CliError::Input(e.to_string()))?;
+    .map_err(CliError::library)?;
     let mut certificate_path = Value::Null;
     let mut coq_path = Value::Null;
     if (args.certificate.is_some() || args.coq.is_some())

@@ -37,7 +37,7 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         .optim
         .hyper()
         .resolve(kind)
-        .map_err(|e| CliError::Input(e.to_string()))?;
+        .map_err(CliError::library)?;
     if args.common.weights.is_none() {
         return Err(CliError::Input(
             "--optimizer-state needs --weights (the checkpoint's parameters)".into(),
@@ -78,7 +78,7 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         )));
     }
     let report = audit_checkpoint_groups(&setup.net, &setup.data, &configs, &state)
-        .map_err(|e| CliError::Input(e.to_string()))?;
+        .map_err(CliError::library)?;
     // --domain: each dead layer decided again on the whole input box
     let on_box: Vec<Option<(BoxRevival, usize)>> = match &args.domain {
         None => Vec::new(),
@@ -98,7 +98,7 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
                     args.box_budget,
                 )
                 .map(Some)
-                .map_err(|e| CliError::Input(e.to_string()))
+                .map_err(CliError::library)
             })
             .collect::<Result<_, _>>()?,
     };

@@ -257,11 +257,11 @@ pub(super) fn fast_line(
 }
 
 /// A cell as `(f64, exact)`.
-pub(super) fn cell_value(cell: &str) -> Result<(f64, bool), String> {
+pub(super) fn cell_value(cell: &str) -> Result<(f64, bool), crate::scalar::ScalarError> {
     if let Some(v) = decimal(cell) {
         return Ok(v);
     }
-    let q = parse_rational(cell).map_err(|e| e.to_string())?;
+    let q = parse_rational(cell)?;
     let f = num_traits::ToPrimitive::to_f64(&q).unwrap_or(f64::NAN);
     let exact = f.is_finite() && rational_from_f64(f).is_ok_and(|r| r == q);
     Ok((f, exact))
@@ -325,7 +325,7 @@ pub(super) fn parse_line(line: &str, want: usize, ints: bool) -> Result<Parsed, 
             }
             Err(e) => {
                 if first_err.is_none() {
-                    first_err = Some((col + 1, e));
+                    first_err = Some((col + 1, e.to_string()));
                 }
             }
         }
