@@ -118,31 +118,8 @@ impl CheckpointReport {
 /// Pre-activation bounds `[L, U]` of layers `1..=k` at input `x` over the parameter box
 /// (`boxes[i]` for coordinate `i`), exact (module docs). Returns the bounds of layer `k`.
 fn layer_bounds(arch: &Arch, boxes: &[Span], x: &[BigRational], k: usize) -> Vec<Span> {
-    let mut act: Vec<Span> = x.iter().map(Span::point).collect();
-    let mut z = Vec::new();
-    for l in 1..=k {
-        z = (0..arch.width(l))
-            .map(|j| {
-                let b = &boxes[arch.bias_index(l, j)];
-                let (mut lo, mut hi) = (b.lo.clone(), b.hi.clone());
-                for (i, a) in act.iter().enumerate() {
-                    let w = &boxes[arch.weight_index(l, j, i)];
-                    let products = [&w.lo * &a.lo, &w.lo * &a.hi, &w.hi * &a.lo, &w.hi * &a.hi];
-                    lo += products.iter().min().expect("four products");
-                    hi += products.iter().max().expect("four products");
-                }
-                Span { lo, hi }
-            })
-            .collect();
-        act = z
-            .iter()
-            .map(|s| Span {
-                lo: s.lo.clone().max(BigRational::zero()),
-                hi: s.hi.clone().max(BigRational::zero()),
-            })
-            .collect();
-    }
-    z
+    let input: Vec<Span> = x.iter().map(Span::point).collect();
+    super::checkpoint_box::layer_bounds_on(arch, boxes, &input, k)
 }
 
 /// The corner candidate of the module docs for neuron `j` of layer `k` at input `x`.
