@@ -224,6 +224,16 @@ fn run_f64(
     let zero = vec![0.0; dim];
     for n in 0..steps {
         x = opt.step(&x, &zero, &mut st);
+        if x.iter().any(|v| v.is_nan()) {
+            // centred RMSprop in f64: square_avg - grad_avg^2 (>= 0 exactly, by
+            // Cauchy-Schwarz) can round below 0, and its sqrt is NaN, as in torch. The box
+            // is a statement about exact arithmetic; the f64 run ends there.
+            assert!(
+                matches!(&st, OptimizerState::Rmsprop(s) if s.grad_avg.is_some()),
+                "f64 {resolved:?}: step {n}: NaN outside centred RMSprop"
+            );
+            break;
+        }
         for (i, (v, b)) in x.iter().zip(&boxes).enumerate() {
             let (lo, hi) = (b.lo.to_f64(), b.hi.to_f64());
             let slack = 1e-9 * (hi - lo).abs().max(lo.abs()).max(hi.abs()) + 1e-300;

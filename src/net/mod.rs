@@ -82,6 +82,10 @@ pub enum NetError {
 #[serde(try_from = "Vec<usize>", into = "Vec<usize>")]
 pub struct Arch {
     widths: Vec<usize>,
+    /// `offsets[k - 1]` is the index in `theta` of `W_k`'s first entry; the last entry
+    /// is `D` (computed once: the forward pass asks per layer, and depths reach
+    /// [`limits::MAX_DEPTH`]).
+    offsets: Vec<usize>,
 }
 
 impl TryFrom<Vec<usize>> for Arch {
@@ -136,7 +140,13 @@ impl Arch {
             params as u128,
             limits::MAX_PARAMS as u128,
         )?;
-        Ok(Self { widths })
+        let mut offsets = Vec::with_capacity(widths.len());
+        offsets.push(0);
+        for w in widths.windows(2) {
+            // no overflow: the sum is `params`, checked above
+            offsets.push(offsets[offsets.len() - 1] + w[1] * (w[0] + 1));
+        }
+        Ok(Self { widths, offsets })
     }
     /// The widths `l_0..l_L`.
     pub fn widths(&self) -> &[usize] {
@@ -164,7 +174,7 @@ impl Arch {
     }
     /// `D = sum_k l_k (l_{k-1} + 1)`.
     pub fn num_params(&self) -> usize {
-        self.widths.windows(2).map(|w| w[1] * (w[0] + 1)).sum()
+        self.offsets[self.depth()]
     }
     /// Index in `theta` of the first entry of `W_k` (1-based `k`).
     pub fn layer_offset(&self, k: usize) -> usize {
@@ -173,10 +183,7 @@ impl Arch {
             "layer {k} out of 1..={}",
             self.depth()
         );
-        self.widths[..k]
-            .windows(2)
-            .map(|w| w[1] * (w[0] + 1))
-            .sum::<usize>()
+        self.offsets[k - 1]
     }
     /// Index of `W_k[j][i]` (1-based `k`, 0-based `j`, `i`).
     pub fn weight_index(&self, k: usize, j: usize, i: usize) -> usize {

@@ -132,13 +132,7 @@ impl SumLaw {
     }
 
     /// A bound on `(1/pi) sum_{n>N} |Im cf(t_n)| / (n - 1/2)` given `t_N`, if one applies.
-    fn truncation(
-        &self,
-        t_n: f64,
-        even_imag: bool,
-        n_halves: usize,
-        beta_min: f64,
-    ) -> Option<f64> {
+    fn truncation(&self, t_n: f64, even_imag: bool, n_halves: usize, beta_min: f64) -> Option<f64> {
         let two = Iv::point(2.0);
         let t = Iv::point(t_n);
         if even_imag {

@@ -233,7 +233,7 @@ fn binomial(n: usize, k: usize) -> BigInt {
 /// constant bias) and its scales are far apart (a box `[0.001, 1]`), and such parts can
 /// need millions. Past the budget the enclosure stays certified but is wider than the
 /// target, and [`PEnclosure::exhausted`] says so. About 1-20 us a term.
-pub const MAX_TERMS: u64 = 300_000;
+pub const MAX_TERMS: u64 = 150_000;
 
 /// The accuracy target of each error term, the series terms left, the parts still to
 /// evaluate with a series, and whether some part ran out of terms.
@@ -394,9 +394,29 @@ pub fn p_enclosure(
         let w_weight = BigRational::new(dq.numer().clone(), (d + 1).into());
         let b_weight = BigRational::new(BigInt::one(), (d + 1).into());
         let gamma = (!b.is_zero()).then(|| b.clone());
-        add_binomial(&mut total, &w_weight, d - 1, a, b, &bias, s, gamma, &mut effort);
+        add_binomial(
+            &mut total,
+            &w_weight,
+            d - 1,
+            a,
+            b,
+            &bias,
+            s,
+            gamma,
+            &mut effort,
+        );
         let one = Some(BigRational::one());
-        add_binomial(&mut total, &b_weight, d, a, b, &Bias::Zero, s, one, &mut effort);
+        add_binomial(
+            &mut total,
+            &b_weight,
+            d,
+            a,
+            b,
+            &Bias::Zero,
+            s,
+            one,
+            &mut effort,
+        );
     } else {
         let bias = match bias {
             BiasInit::Default if default_same => Bias::Gauss(s),

@@ -270,7 +270,14 @@ fn far_apart_scales_stop_at_the_budget_and_stay_certified() {
     // P(sigma Z0 + |Z| <= 0) with sigma = 1e-12 on [0, 1]^1: the angle formula
     let sigma: f64 = 1e-12;
     let want = 0.25 + 0.5 * (0.5 - (1.0 / sigma).atan() / PI);
-    let e = enc("normal:1", "normal:1/1000000000000", 1, None, (0, 1), (1, 1));
+    let e = enc(
+        "normal:1",
+        "normal:1/1000000000000",
+        1,
+        None,
+        (0, 1),
+        (1, 1),
+    );
     assert_encloses(&e, want, 1e-4, "sigma 1e-12");
     assert!(e.exhausted);
     assert!(e.hi - e.lo > 1e-8, "{} {}", e.lo, e.hi);
