@@ -1,6 +1,7 @@
 //! One CSV line: the fast path for plain decimals (`f64` value, exactness and the row's integers at a common decimal scale), and the general path through exact rationals.
 
 use super::*;
+use crate::scalar::ScalarError;
 
 /// A decimal cell `(-1)^neg sig 10^scale` (`sig = u64::MAX`: digits were dropped).
 #[derive(Debug, Clone, Copy)]
@@ -319,7 +320,7 @@ pub(super) fn fast_line(
 }
 
 /// A cell as `(f64, exact)`.
-pub(super) fn cell_value(cell: &str) -> Result<(f64, bool), crate::scalar::ScalarError> {
+pub(super) fn cell_value(cell: &str) -> Result<(f64, bool), ScalarError> {
     if let Some(v) = decimal(cell) {
         return Ok(v);
     }
@@ -350,10 +351,18 @@ pub(super) enum Parsed {
     Row(Vec<f64>, bool, Option<(u8, Vec<i64>)>),
     /// A row none of whose cells is a number (a header when it is the first): its
     /// number of cells and the first cell's error.
-    Text(usize, String),
+    Text(usize, ScalarError),
 }
 
-pub(super) fn parse_line(line: &str, want: usize, ints: bool) -> Result<Parsed, (usize, String)> {
+/// A line that is not a data row.
+pub(super) enum LineError {
+    /// A row of numbers with this many cells (not the number wanted).
+    Columns(usize),
+    /// The cell in this 1-based column is not a number.
+    Cell(usize, ScalarError),
+}
+
+pub(super) fn parse_line(line: &str, want: usize, ints: bool) -> Result<Parsed, LineError> {
     let mut values = Vec::with_capacity(want);
     let mut dec = Vec::new();
     if let Some(exact) = fast_line(line.as_bytes(), want, &mut values, ints.then_some(&mut dec)) {
@@ -387,20 +396,20 @@ pub(super) fn parse_line(line: &str, want: usize, ints: bool) -> Result<Parsed, 
             }
             Err(e) => {
                 if first_err.is_none() {
-                    first_err = Some((col + 1, e.to_string()));
+                    first_err = Some((col + 1, e));
                 }
             }
         }
     }
     if values.is_empty() {
-        let reason = first_err.map(|(_, r)| r).unwrap_or_default();
+        let (_, reason) = first_err.expect("a nonempty row without numbers has an error");
         return Ok(Parsed::Text(parts.len(), reason));
     }
     if parts.len() != want {
-        return Err((0, parts.len().to_string()));
+        return Err(LineError::Columns(parts.len()));
     }
-    if let Some(err) = first_err {
-        return Err(err);
+    if let Some((col, e)) = first_err {
+        return Err(LineError::Cell(col, e));
     }
     Ok(Parsed::Row(values, all_exact, None))
 }
