@@ -1,6 +1,6 @@
 //! `csv:PATH`: numeric columns read exactly, with an optional header row.
 
-use super::{DataError, Dataset};
+use super::{DataError, Dataset, Problem};
 use crate::scalar::{BigRational, ScalarError, parse_rational};
 use std::path::Path;
 /// Reads `csv:PATH` with `inputs + outputs` numeric columns.
@@ -25,7 +25,7 @@ pub fn read_csv(
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     let want = inputs + outputs;
     for (row_no, record) in reader.records().enumerate() {
-        let csv_err = |line: u64, column: usize, reason: String| DataError::Csv {
+        let csv_err = |line: u64, column: usize, reason: Problem| DataError::Csv {
             path: path.into(),
             line,
             column,
@@ -33,7 +33,7 @@ pub fn read_csv(
         };
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(row_no as u64 + 1);
-            csv_err(line, 0, e.to_string())
+            csv_err(line, 0, e.into())
         })?;
         let line = record
             .position()
@@ -51,15 +51,16 @@ pub fn read_csv(
             return Err(csv_err(
                 line,
                 0,
-                format!(
-                    "{} columns, expected {want} ({inputs} inputs + {outputs} outputs)",
-                    record.len()
-                ),
+                Problem::Columns {
+                    got: record.len(),
+                    inputs,
+                    outputs,
+                },
             ));
         }
         let mut values = Vec::with_capacity(want);
         for (col, p) in parsed.into_iter().enumerate() {
-            values.push(p.map_err(|e| csv_err(line, col + 1, e.to_string()))?);
+            values.push(p.map_err(|e| csv_err(line, col + 1, e.into()))?);
         }
         let y = values.split_off(inputs);
         xs.push(values);
@@ -70,7 +71,7 @@ pub fn read_csv(
             path: path.into(),
             line: 1,
             column: 0,
-            reason: "no data rows".into(),
+            reason: Problem::NoRows,
         });
     }
     Dataset::from_rows(xs, ys)

@@ -21,11 +21,13 @@
 //!   `y` the targets come from `--target`. See [`crate::io`] (also for the fast `f64` loaders).
 
 mod csv;
+mod problem;
 mod spec;
 #[cfg(test)]
 mod tests;
 
 pub use csv::{is_header_cell, read_csv};
+pub use problem::Problem;
 pub use spec::{DataSpec, Target};
 
 use crate::scalar::Scalar;
@@ -47,7 +49,8 @@ pub enum DataError {
         /// The spec as given.
         spec: String,
         /// What is wrong.
-        reason: String,
+        #[source]
+        reason: Problem,
     },
     /// A CSV file that cannot be opened.
     #[error("cannot read {path}: {source}")]
@@ -67,7 +70,8 @@ pub enum DataError {
         /// 1-based column (0 when the whole row is at fault).
         column: usize,
         /// What is wrong.
-        reason: String,
+        #[source]
+        reason: Problem,
     },
     /// A value has no value in the target type of [`Dataset::convert`].
     #[error("data point {point}: {source}")]
@@ -93,27 +97,26 @@ impl<S: Scalar> Dataset<S> {
     /// # Errors
     /// [`DataError::Spec`] if the rows are ragged, empty, or `xs` and `ys` differ in count.
     pub fn from_rows(xs: Vec<Vec<S>>, ys: Vec<Vec<S>>) -> Result<Self, DataError> {
-        let bad = |reason: String| DataError::Spec {
+        let bad = |reason: Problem| DataError::Spec {
             what: "data",
             spec: "rows".into(),
             reason,
         };
         if xs.is_empty() || xs.len() != ys.len() {
-            return Err(bad(format!(
-                "{} inputs and {} outputs (need the same, >= 1)",
-                xs.len(),
-                ys.len()
-            )));
+            return Err(bad(Problem::RowCounts {
+                inputs: xs.len(),
+                outputs: ys.len(),
+            }));
         }
         let (d, o) = (xs[0].len(), ys[0].len());
         if d == 0 || o == 0 || xs.iter().any(|r| r.len() != d) || ys.iter().any(|r| r.len() != o) {
-            return Err(bad("rows of unequal or zero length".into()));
+            return Err(bad(Problem::Ragged));
         }
         let m = xs.len();
         let x = Array2::from_shape_vec((m, d), xs.into_iter().flatten().collect())
-            .map_err(|e| bad(e.to_string()))?;
+            .map_err(|e| bad(e.into()))?;
         let y = Array2::from_shape_vec((m, o), ys.into_iter().flatten().collect())
-            .map_err(|e| bad(e.to_string()))?;
+            .map_err(|e| bad(e.into()))?;
         Ok(Self { x, y })
     }
     /// Number of points `M`.

@@ -1,6 +1,6 @@
 //! The `--data` and `--target` specs: parsing, display, and building the exact data set.
 
-use super::{DataError, Dataset, MAX_POINTS, read_csv};
+use super::{DataError, Dataset, MAX_POINTS, Problem, read_csv};
 use crate::scalar::{BigRational, ScalarError, parse_rational, rational_from_f64};
 use num_traits::{Signed, ToPrimitive, Zero};
 use rand::SeedableRng;
@@ -26,10 +26,10 @@ pub enum Target {
 impl std::str::FromStr for Target {
     type Err = DataError;
     fn from_str(spec: &str) -> Result<Self, DataError> {
-        let bad = |reason: &str| DataError::Spec {
+        let bad = |reason: Problem| DataError::Spec {
             what: "target",
             spec: spec.into(),
-            reason: reason.into(),
+            reason,
         };
         Ok(match spec {
             "abs" => Target::Abs,
@@ -37,8 +37,12 @@ impl std::str::FromStr for Target {
             "sin" => Target::Sin,
             "relu-bump" => Target::ReluBump,
             _ => match spec.strip_prefix("const:") {
-                Some(v) => Target::Const(parse_rational(v).map_err(|e| bad(&e.to_string()))?),
-                None => return Err(bad("expected abs, square, sin, relu-bump or const:V")),
+                Some(v) => Target::Const(parse_rational(v).map_err(|e| bad(e.into()))?),
+                None => {
+                    return Err(bad(Problem::Expected(
+                        "abs, square, sin, relu-bump or const:V",
+                    )));
+                }
             },
         })
     }
@@ -114,7 +118,7 @@ pub enum DataSpec {
 impl std::str::FromStr for DataSpec {
     type Err = DataError;
     fn from_str(spec: &str) -> Result<Self, DataError> {
-        let bad = |reason: String| DataError::Spec {
+        let bad = |reason: Problem| DataError::Spec {
             what: "data",
             spec: spec.into(),
             reason,
@@ -122,7 +126,7 @@ impl std::str::FromStr for DataSpec {
         let (kind, rest) = spec
             .split_once(':')
             .ok_or_else(|| {
-                bad("expected uniform:A,B:M, grid:A,B:M, csv:PATH, npy:X.npy[,Y.npy], npz:FILE or safetensors:FILE".into())
+                bad(Problem::Expected("uniform:A,B:M, grid:A,B:M, csv:PATH, npy:X.npy[,Y.npy], npz:FILE or safetensors:FILE"))
             })?;
         match kind {
             "csv" => return Ok(DataSpec::Csv(PathBuf::from(rest))),
@@ -142,30 +146,26 @@ impl std::str::FromStr for DataSpec {
         }
         let (range, count) = rest
             .rsplit_once(':')
-            .ok_or_else(|| bad("expected A,B:M".into()))?;
+            .ok_or_else(|| bad(Problem::Expected("A,B:M")))?;
         let (a, b) = range
             .split_once(',')
-            .ok_or_else(|| bad("expected A,B before :M".into()))?;
-        let a = parse_rational(a).map_err(|e| bad(e.to_string()))?;
-        let b = parse_rational(b).map_err(|e| bad(e.to_string()))?;
-        let m: usize = count.trim().parse().map_err(|_| {
-            bad(format!(
-                "M = {} is not a positive integer",
-                crate::limits::shown(count)
-            ))
-        })?;
+            .ok_or_else(|| bad(Problem::Expected("A,B before :M")))?;
+        let a = parse_rational(a).map_err(|e| bad(e.into()))?;
+        let b = parse_rational(b).map_err(|e| bad(e.into()))?;
+        let m: usize = count
+            .trim()
+            .parse()
+            .map_err(|_| bad(Problem::Count(crate::limits::shown(count))))?;
         if m == 0 {
-            return Err(bad("M must be >= 1".into()));
+            return Err(bad(Problem::NoPoints));
         }
         if a > b {
-            return Err(bad("A must be <= B".into()));
+            return Err(bad(Problem::Reversed));
         }
         match kind {
             "uniform" => Ok(DataSpec::Uniform { a, b, m }),
             "grid" => Ok(DataSpec::Grid { a, b, m }),
-            _ => Err(bad(format!(
-                "unknown kind {kind:?} (uniform, grid, csv, npy, npz, safetensors)"
-            ))),
+            _ => Err(bad(Problem::UnknownKind(kind.into()))),
         }
     }
 }
@@ -185,7 +185,7 @@ impl DataSpec {
         target: &Target,
         data_seed: u64,
     ) -> Result<Dataset<BigRational>, DataError> {
-        let bad = |reason: String| DataError::Spec {
+        let bad = |reason: Problem| DataError::Spec {
             what: "data",
             spec: self.to_string(),
             reason,
@@ -193,18 +193,15 @@ impl DataSpec {
         let xs: Vec<Vec<BigRational>> = match self {
             DataSpec::Csv(path) => return read_csv(path, inputs, outputs),
             DataSpec::Npy { .. } | DataSpec::Npz(_) | DataSpec::Safetensors(_) => {
-                return Err(bad(
-                    "tensor files are read by `deadrelu::io::build_dataset`".into(),
-                ));
+                return Err(bad(Problem::TensorSpec));
             }
             DataSpec::Grid { a, b, m } => {
                 let total = u32::try_from(inputs)
                     .ok()
                     .and_then(|d| (*m as u128).checked_pow(d))
                     .filter(|&t| t <= MAX_POINTS as u128);
-                let total = total
-                    .ok_or_else(|| bad(format!("{m}^{inputs} grid points exceed {MAX_POINTS}")))?
-                    as usize;
+                let total =
+                    total.ok_or_else(|| bad(Problem::GridTooLarge { m: *m, inputs }))? as usize;
                 let axis: Vec<BigRational> = if *m == 1 {
                     vec![a.clone()]
                 } else {
@@ -226,7 +223,7 @@ impl DataSpec {
             }
             DataSpec::Uniform { a, b, m } => {
                 if *m > MAX_POINTS {
-                    return Err(bad(format!("{m} points exceed {MAX_POINTS}")));
+                    return Err(bad(Problem::TooManyPoints(*m)));
                 }
                 let (af, bf) = (
                     ToPrimitive::to_f64(a).unwrap_or(f64::NAN),
@@ -234,9 +231,7 @@ impl DataSpec {
                 );
                 // rand's Uniform needs the width B - A finite too.
                 if !(af.is_finite() && bf.is_finite() && (bf - af).is_finite()) {
-                    return Err(bad(
-                        "the range [A, B] and its width B - A must be finite in f64".into(),
-                    ));
+                    return Err(bad(Problem::RangeNotFinite));
                 }
                 let mut rng = ChaCha8Rng::seed_from_u64(data_seed);
                 let mut draw: Box<dyn FnMut() -> f64> = if af < bf {
@@ -249,7 +244,7 @@ impl DataSpec {
                 for _ in 0..*m {
                     let point: Result<Vec<BigRational>, ScalarError> =
                         (0..inputs).map(|_| rational_from_f64(draw())).collect();
-                    xs.push(point.map_err(|e| bad(e.to_string()))?);
+                    xs.push(point.map_err(|e| bad(e.into()))?);
                 }
                 xs
             }

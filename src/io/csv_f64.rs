@@ -12,7 +12,7 @@
 //! are not, the exact values are re-read lazily from the file when an exact computation
 //! needs them ([`CsvRows::exact_row`]): the byte offset of every data row is kept.
 
-use crate::data::DataError;
+use crate::data::{DataError, Problem};
 use crate::scalar::{BigRational, parse_rational, rational_from_f64};
 use ndarray::Array2;
 use rayon::prelude::*;
@@ -84,7 +84,7 @@ impl CsvF64 {
             path: path.into(),
             source,
         };
-        let csv_err = |line: u64, column: usize, reason: String| DataError::Csv {
+        let csv_err = |line: u64, column: usize, reason: Problem| DataError::Csv {
             path: path.into(),
             line,
             column,
@@ -92,9 +92,11 @@ impl CsvF64 {
         };
         let want = inputs
             .checked_add(outputs)
-            .ok_or_else(|| csv_err(1, 0, "too many columns".into()))?;
-        let columns = |n: usize| {
-            format!("{n} columns, expected {want} ({inputs} inputs + {outputs} outputs)")
+            .ok_or_else(|| csv_err(1, 0, Problem::TooManyColumns))?;
+        let columns = |got: usize| Problem::Columns {
+            got,
+            inputs,
+            outputs,
         };
         let mut file = std::fs::File::open(path).map_err(io)?;
         let (mut xs, mut ys) = (Vec::new(), Vec::new());
@@ -126,8 +128,8 @@ impl CsvF64 {
                     None => continue, // a line longer than the buffer: read more
                 }
             };
-            let text = std::str::from_utf8(&buf[..end])
-                .map_err(|e| csv_err(base_line, 0, format!("not UTF-8 text: {e}")))?;
+            let text =
+                std::str::from_utf8(&buf[..end]).map_err(|e| csv_err(base_line, 0, e.into()))?;
             let mut spans = Vec::new();
             let mut pos = 0usize;
             for nl in memchr::memchr_iter(b'\n', text.as_bytes())
@@ -136,7 +138,7 @@ impl CsvF64 {
                 spans.push((pos, nl));
                 pos = nl + 1;
             }
-            let parsed: Vec<Result<Parsed, (usize, String)>> = spans
+            let parsed: Vec<Result<Parsed, LineError>> = spans
                 .par_iter()
                 .map(|&(a, b)| parse_line(text[a..b].trim_end_matches('\r'), want, ints))
                 .collect();
@@ -149,7 +151,7 @@ impl CsvF64 {
                         return Err(if n != want {
                             csv_err(line, 0, columns(n))
                         } else {
-                            csv_err(line, 1, reason)
+                            csv_err(line, 1, reason.into())
                         });
                     }
                     Ok(Parsed::Row(values, exact, row)) => {
@@ -172,11 +174,8 @@ impl CsvF64 {
                         offsets.push(base_offset + a as u64);
                         lines.push(line);
                     }
-                    Err((0, n)) => {
-                        let n: usize = n.parse().unwrap_or(0);
-                        return Err(csv_err(line, 0, columns(n)));
-                    }
-                    Err((col, reason)) => return Err(csv_err(line, col, reason)),
+                    Err(LineError::Columns(n)) => return Err(csv_err(line, 0, columns(n))),
+                    Err(LineError::Cell(col, e)) => return Err(csv_err(line, col, e.into())),
                 }
             }
             base_line += spans.len() as u64;
@@ -185,12 +184,10 @@ impl CsvF64 {
         }
         let m = row_exact.len();
         if m == 0 {
-            return Err(csv_err(1, 0, "no data rows".into()));
+            return Err(csv_err(1, 0, Problem::NoRows));
         }
-        let x =
-            Array2::from_shape_vec((m, inputs), xs).map_err(|e| csv_err(1, 0, e.to_string()))?;
-        let y =
-            Array2::from_shape_vec((m, outputs), ys).map_err(|e| csv_err(1, 0, e.to_string()))?;
+        let x = Array2::from_shape_vec((m, inputs), xs).map_err(|e| csv_err(1, 0, e.into()))?;
+        let y = Array2::from_shape_vec((m, outputs), ys).map_err(|e| csv_err(1, 0, e.into()))?;
         Ok(Self {
             x,
             y,
@@ -228,7 +225,7 @@ impl CsvRows {
                     path: self.path.clone(),
                     line: self.lines[m],
                     column: col + 1,
-                    reason: e.to_string(),
+                    reason: e.into(),
                 })
             })
             .collect()

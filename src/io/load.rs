@@ -2,12 +2,11 @@
 //! with what an exact computation needs kept on the side.
 //!
 //! - [`DataF64`]: a data set in `f64` from any `--data` spec, with per-row exactness.
-//! - [`read_weights_f64`] / [`read_weights_exact`]: theta from JSON, safetensors or `.npz`,
-//!   chosen by the file extension.
+//! - Weights (theta from JSON, safetensors or `.npz`, by file extension): see
+//!   [`super::load_weights`].
 
 use super::{csv_f64, tensors};
-use crate::data::{DataError, DataSpec, Dataset, Target};
-use crate::net::Arch;
+use crate::data::{DataError, DataSpec, Dataset, Problem, Target};
 use crate::net::batch::InputExactness;
 use crate::net::batch_exact::{RowInts, ShiftedInt};
 use crate::scalar::{BigRational, Scalar, rational_from_f64};
@@ -63,7 +62,7 @@ fn tensor_data(
     inputs: usize,
     outputs: usize,
 ) -> Result<Option<tensors::DataArrays>, DataError> {
-    let bad = |path: &Path, reason: String| DataError::Spec {
+    let bad = |path: &Path, reason: Problem| DataError::Spec {
         what: "data",
         spec: path.display().to_string(),
         reason,
@@ -78,10 +77,11 @@ fn tensor_data(
                 _ => {}
             }
         }
-        let x = x.ok_or_else(|| bad(path, "no tensor named x (or X)".into()))?;
-        tensors::data_arrays(x, y, inputs, outputs).map_err(|r| bad(path, r.to_string()))
+        let x = x.ok_or_else(|| bad(path, Problem::NoInputTensor))?;
+        tensors::data_arrays(x, y, inputs, outputs)
+            .map_err(|r| bad(path, Problem::Tensor(Box::new(r))))
     };
-    let tensor_err = |path: &Path, e: tensors::TensorError| bad(path, e.to_string());
+    let tensor_err = |path: &Path, e: tensors::TensorError| bad(path, Problem::Tensor(Box::new(e)));
     Ok(Some(match spec {
         DataSpec::Npy { x, y } => {
             let tx = tensors::read_npy(x).map_err(|e| tensor_err(x, e))?;
@@ -89,7 +89,8 @@ fn tensor_data(
                 Some(y) => Some(tensors::read_npy(y).map_err(|e| tensor_err(y, e))?),
                 None => None,
             };
-            tensors::data_arrays(tx, ty, inputs, outputs).map_err(|r| bad(x, r.to_string()))?
+            tensors::data_arrays(tx, ty, inputs, outputs)
+                .map_err(|r| bad(x, Problem::Tensor(Box::new(r))))?
         }
         DataSpec::Npz(path) => named(
             path,
@@ -121,7 +122,7 @@ pub fn tensor_dataset_exact(
         return Err(DataError::Spec {
             what: "data",
             spec: spec.to_string(),
-            reason: "integers above 2^53 cannot be read exactly from a tensor".into(),
+            reason: Problem::InexactIntegers,
         });
     }
     let to_q = |v: &f64| rational_from_f64(*v).expect("finite (checked)");
@@ -367,279 +368,5 @@ impl DataF64 {
     pub fn dataset(&self) -> Dataset<f64> {
         let rows = |a: &Array2<f64>| a.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>();
         Dataset::from_rows(rows(&self.x), rows(&self.y)).expect("consistent shapes")
-    }
-}
-
-/// Errors reading weights in any format, as one line.
-pub type WeightsMessage = String;
-
-/// Theta from `path` in `f64` with per-layer exactness, by extension: `.safetensors`,
-/// `.npz` (tensors named as a PyTorch `state_dict`: `fc1.weight`, `fc1.bias`, `0.weight`,
-/// ...; the layer order from `layer_order` (`"fc1,fc2,head"`) when given, see
-/// [`crate::io::safetensors::theta_from_tensors`]), `.onnx` (feature `onnx`) or JSON (`{"arch":[..],"params":[..]}`; numbers are their doubles, so exact; strings
-/// like `"1/3"` are rounded to the nearest double and their layer marked rounded).
-///
-/// # Errors
-/// A message naming the file and the entry.
-pub fn read_weights_f64(
-    path: &Path,
-    layer_order: Option<&str>,
-) -> Result<(Arch, Vec<f64>, Vec<bool>), WeightsMessage> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    let exact_layers = |arch: &Arch| vec![true; arch.depth()];
-    if layer_order.is_some() && !matches!(ext, "safetensors" | "npz") {
-        return Err(format!(
-            "{}: --layer-order applies to .safetensors and .npz state_dicts only",
-            path.display()
-        ));
-    }
-    match ext {
-        "safetensors" => {
-            let (arch, p) = crate::io::safetensors::read_safetensors_f64(path, layer_order)
-                .map_err(|e| e.to_string())?;
-            let ex = exact_layers(&arch);
-            Ok((arch, p, ex))
-        }
-        "npz" => {
-            let named = tensors::read_npz(path).map_err(|e| e.to_string())?;
-            if let Some((name, _)) = named.iter().find(|(_, t)| !t.exact) {
-                return Err(format!(
-                    "{}: tensor {name:?} holds integers above 2^53",
-                    path.display()
-                ));
-            }
-            let named = named
-                .into_iter()
-                .map(|(n, t)| (n, t.shape, t.data))
-                .collect();
-            let (arch, p) =
-                crate::io::safetensors::theta_from_tensors(path, named, layer_order, None)
-                    .map_err(|e| e.to_string())?;
-            let ex = exact_layers(&arch);
-            Ok((arch, p, ex))
-        }
-        #[cfg(feature = "onnx")]
-        "onnx" => {
-            let (arch, exact) = read_weights_exact(path, None)?;
-            let p: Vec<f64> = exact.iter().map(crate::scalar::Scalar::to_f64).collect();
-            // exact unless a Gemm alpha/beta made a product that is not a double
-            let all = exact
-                .iter()
-                .zip(&p)
-                .all(|(q, v)| rational_from_f64(*v).is_ok_and(|back| back == *q));
-            let ex = vec![all; arch.depth()];
-            Ok((arch, p, ex))
-        }
-        _ => {
-            refuse_torch_save(path)?;
-            read_json_f64(path)
-        }
-    }
-}
-
-/// Theta from `path`, exact, by extension (as [`read_weights_f64`]).
-///
-/// # Errors
-/// A message naming the file and the entry.
-pub fn read_weights_exact(
-    path: &Path,
-    layer_order: Option<&str>,
-) -> Result<(Arch, Vec<BigRational>), WeightsMessage> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    match ext {
-        "safetensors" => crate::io::safetensors::read_safetensors_ordered(path, layer_order)
-            .map_err(|e| e.to_string()),
-        "npz" => {
-            let (arch, p, _) = read_weights_f64(path, layer_order)?;
-            let p = p
-                .into_iter()
-                .map(|v| rational_from_f64(v).expect("finite (checked)"))
-                .collect();
-            Ok((arch, p))
-        }
-        _ if layer_order.is_some() => Err(format!(
-            "{}: --layer-order applies to .safetensors and .npz state_dicts only",
-            path.display()
-        )),
-        #[cfg(feature = "onnx")]
-        "onnx" => crate::io::onnx_import::read_onnx(path).map_err(|e| e.to_string()),
-        _ => {
-            refuse_torch_save(path)?;
-            crate::io::weights::read_json(path).map_err(|e| e.to_string())
-        }
-    }
-}
-
-/// A `torch.save` file (a zip archive holding `data.pkl`, or a legacy pickle) given as
-/// JSON weights: refused with a line saying what to give instead (deadrelu never
-/// unpickles).
-fn refuse_torch_save(path: &Path) -> Result<(), WeightsMessage> {
-    use std::io::Read;
-    let mut head = [0u8; 256];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .unwrap_or(0);
-    let head = &head[..n];
-    // zip: a local file header, its name (length at 26) from byte 30
-    let zip_name = (n >= 30 && head.starts_with(b"PK\x03\x04")).then(|| {
-        let len = usize::from(u16::from_le_bytes([head[26], head[27]]));
-        String::from_utf8_lossy(&head[30..n.min(30 + len)]).into_owned()
-    });
-    let pickle = n >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]);
-    let what = match zip_name {
-        Some(name) if name.ends_with(".pkl") => "a torch.save file (a zip archive of pickles)",
-        Some(_) => "a zip archive (name a NumPy .npz file *.npz)",
-        None if pickle => "a torch.save file (a pickle)",
-        None => return Ok(()),
-    };
-    Err(format!(
-        "{}: {what}, not JSON weights; deadrelu does not unpickle: save the state_dict as safetensors (safetensors.torch.save_file(model.state_dict(), \"m.safetensors\")), export ONNX, or pass the model to the Python package (deadrelu.inspect(model, X))",
-        path.display()
-    ))
-}
-
-/// JSON weights straight to `f64` (see [`read_weights_f64`]).
-fn read_json_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), WeightsMessage> {
-    let show = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {show}: {e}"))?;
-    let v: serde_json::Value =
-        crate::io::strict_json::parse(&text).map_err(|e| format!("{show}: not JSON: {e}"))?;
-    let widths = v
-        .get("arch")
-        .and_then(|a| a.as_array())
-        .ok_or_else(|| format!("{show}: missing \"arch\" (a list of widths)"))?
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            w.as_u64()
-                .and_then(|w| usize::try_from(w).ok())
-                .ok_or_else(|| format!("{show}: arch[{i}] = {w} is not a non-negative integer"))
-        })
-        .collect::<Result<Vec<usize>, _>>()?;
-    let arch = Arch::new(widths).map_err(|e| format!("{show}: {e}"))?;
-    let params = v
-        .get("params")
-        .and_then(|p| p.as_array())
-        .ok_or_else(|| format!("{show}: missing \"params\" (a list)"))?;
-    // The parameter count is checked before anything is allocated for it.
-    let count = arch
-        .widths()
-        .windows(2)
-        .try_fold(0usize, |acc, w| {
-            w[0].checked_add(1)
-                .and_then(|c| c.checked_mul(w[1]))
-                .and_then(|c| c.checked_add(acc))
-        })
-        .ok_or_else(|| format!("{show}: architecture {arch} has too many parameters"))?;
-    if params.len() != count {
-        return Err(format!(
-            "{show}: architecture {arch} has {count} parameters, got {}",
-            params.len()
-        ));
-    }
-    let mut out = Vec::with_capacity(count);
-    let mut exact = vec![true; arch.depth()];
-    let mut k = 1;
-    let mut layer_end = arch.layer_range(1).end;
-    for (i, p) in params.iter().enumerate() {
-        while i >= layer_end {
-            k += 1;
-            layer_end = arch.layer_range(k).end;
-        }
-        let (f, ex) = match p {
-            serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) => (i as f64, i.unsigned_abs() <= 1 << 53),
-                None => match n.as_f64() {
-                    Some(f) => (f, true),
-                    None => {
-                        return Err(format!(
-                            "{show}: params[{i}]: number {n} is not representable"
-                        ));
-                    }
-                },
-            },
-            _ => {
-                let q = crate::io::weights::exact_from_json(p)
-                    .map_err(|e| format!("{show}: params[{i}]: {e}"))?;
-                let f = q.to_f64();
-                (
-                    f,
-                    f.is_finite() && rational_from_f64(f).is_ok_and(|r| r == q),
-                )
-            }
-        };
-        if !f.is_finite() {
-            return Err(format!("{show}: params[{i}] is not finite in f64"));
-        }
-        exact[k - 1] &= ex;
-        out.push(f);
-    }
-    Ok((arch, out, exact))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn torch_save_files_are_named_not_parsed_as_json() {
-        let dir = std::env::temp_dir().join(format!("deadrelu-io-pt-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("init.pt");
-        // torch.save's zip: a local file header whose first entry is `init/data.pkl`
-        let mut zip = b"PK\x03\x04".to_vec();
-        zip.extend([0u8; 22]);
-        zip.extend(13u16.to_le_bytes());
-        zip.extend([0u8; 2]);
-        zip.extend(b"init/data.pkl\x80\x02}q\x00.");
-        let cases: [(&[u8], &str); 3] = [
-            (&zip, "a torch.save file (a zip archive of pickles)"),
-            (b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.", "a torch.save file (a pickle)"),
-            (b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05\x00\x00\x00w.npy", "a zip archive (name a NumPy .npz file *.npz)"),
-        ];
-        for (bytes, what) in cases {
-            std::fs::write(&path, bytes).unwrap();
-            for e in [
-                read_weights_f64(&path, None).unwrap_err(),
-                read_weights_exact(&path, None).unwrap_err(),
-            ] {
-                assert!(
-                    e.contains(what) && e.contains("safetensors.torch.save_file"),
-                    "{e}"
-                );
-            }
-        }
-        // JSON is still read
-        std::fs::write(&path, r#"{"arch":[1,1,1],"params":[1,0,1,0]}"#).unwrap();
-        assert_eq!(
-            read_weights_exact(&path, None).unwrap().0.widths(),
-            &[1, 1, 1]
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn json_weights_in_f64_know_their_exactness() {
-        let dir = std::env::temp_dir().join(format!("deadrelu-io-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("w.json");
-        std::fs::write(
-            &path,
-            r#"{"arch":[1,2,1],"params":[0.5,-1,"1/4",0,"1/3",2,0.1]}"#,
-        )
-        .unwrap();
-        let (arch, p, exact) = read_weights_f64(&path, None).unwrap();
-        assert_eq!(arch.widths(), &[1, 2, 1]);
-        assert_eq!(p, vec![0.5, -1.0, 0.25, 0.0, 1.0 / 3.0, 2.0, 0.1]);
-        assert_eq!(exact, vec![true, false]);
-        let (_, q) = read_weights_exact(&path, None).unwrap();
-        assert_eq!(q[4], crate::scalar::q(1, 3));
-        std::fs::write(&path, r#"{"arch":[1,2,1],"params":[1]}"#).unwrap();
-        assert!(
-            read_weights_f64(&path, None)
-                .unwrap_err()
-                .contains("7 parameters, got 1")
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

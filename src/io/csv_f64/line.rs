@@ -1,6 +1,7 @@
 //! One CSV line: the fast path for plain decimals (`f64` value, exactness and the row's integers at a common decimal scale), and the general path through exact rationals.
 
 use super::*;
+use crate::scalar::ScalarError;
 
 /// A decimal cell `(-1)^neg sig 10^scale` (`sig = u64::MAX`: digits were dropped).
 #[derive(Debug, Clone, Copy)]
@@ -130,6 +131,88 @@ pub(super) const P10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/// Eight ASCII bytes (little-endian in `v`) that are all digits `0-9`.
+#[inline]
+fn eight_digits(v: u64) -> bool {
+    (v.wrapping_add(0x4646_4646_4646_4646) | v.wrapping_sub(0x3030_3030_3030_3030))
+        & 0x8080_8080_8080_8080
+        == 0
+}
+
+/// The value of eight ASCII digits (little-endian in `v`, first digit in the lowest byte),
+/// by three multiply-and-shift steps that combine 1, 2 then 4 digits at a time (the
+/// well-known SWAR digit parse used by fast float parsers).
+#[inline]
+fn parse_eight(v: u64) -> u64 {
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    let v = v.wrapping_sub(0x3030_3030_3030_3030);
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    (v & MASK)
+        .wrapping_mul(MUL1)
+        .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2))
+        >> 32
+}
+
+/// The digits of one cell from `line[i..]` (a sign, digits with at most one `.`; no
+/// exponent): `(sig, frac, dropped, zero_run, digits, end)` as the definitions in
+/// [`fast_line`]. Runs of eight digits are read at once; a cell of more than 19 digits is
+/// re-read digit by digit (leading zeros skipped, digits beyond 19 significant ones
+/// dropped).
+#[inline]
+fn cell_digits(line: &[u8], start: usize) -> (u64, i64, bool, i64, usize, usize) {
+    let n = line.len();
+    let mut i = start;
+    let mut sig = 0u64;
+    while i < n && line[i].is_ascii_digit() {
+        sig = sig.wrapping_mul(10).wrapping_add(u64::from(line[i] - b'0'));
+        i += 1;
+    }
+    let int_digits = i - start;
+    let mut frac = 0usize;
+    if i < n && line[i] == b'.' {
+        i += 1;
+        let f = i;
+        while i + 8 <= n {
+            let w = u64::from_le_bytes(line[i..i + 8].try_into().expect("8 bytes"));
+            if !eight_digits(w) {
+                break;
+            }
+            sig = sig.wrapping_mul(100_000_000).wrapping_add(parse_eight(w));
+            i += 8;
+        }
+        while i < n && line[i].is_ascii_digit() {
+            sig = sig.wrapping_mul(10).wrapping_add(u64::from(line[i] - b'0'));
+            i += 1;
+        }
+        frac = i - f;
+    }
+    let digits = int_digits + frac;
+    if digits <= 19 {
+        // 19 digits fit a u64: sig is exact, nothing dropped
+        return (sig, frac as i64, false, 0, digits, i);
+    }
+    let (mut sig, mut sig_digits, mut dropped, mut zero_run) = (0u64, 0usize, false, 0i64);
+    for &c in &line[start..i] {
+        if c == b'.' {
+            continue;
+        }
+        let v = u64::from(c - b'0');
+        if sig_digits > 0 || v != 0 {
+            if sig_digits < 19 {
+                sig = sig * 10 + v;
+                sig_digits += 1;
+            } else if v != 0 {
+                dropped = true;
+            } else {
+                zero_run += 1;
+            }
+        }
+    }
+    (sig, frac as i64, dropped, zero_run, digits, i)
+}
+
 /// The common case in one scan: `want` plain decimal cells separated by commas (spaces
 /// around them allowed), appended to `out` with whether all are exact. `None` for
 /// anything else (quotes, ratios, headers, errors, a different count): the caller takes
@@ -153,34 +236,14 @@ pub(super) fn fast_line(
             i += 1;
         }
         let cell_start = i;
+        let neg = i < n && line[i] == b'-';
         if i < n && (line[i] == b'-' || line[i] == b'+') {
             i += 1;
         }
-        let (mut digits, mut frac, mut sig, mut sig_digits) = (0usize, 0i64, 0u64, 0usize);
-        let (mut dropped, mut zero_run, mut seen_dot) = (false, 0i64, false);
-        while i < n {
-            let c = line[i];
-            if c.is_ascii_digit() {
-                digits += 1;
-                frac += i64::from(seen_dot);
-                let v = u64::from(c - b'0');
-                if sig_digits > 0 || v != 0 {
-                    if sig_digits < 19 {
-                        sig = sig * 10 + v;
-                        sig_digits += 1;
-                    } else if v != 0 {
-                        dropped = true;
-                    } else {
-                        zero_run += 1;
-                    }
-                }
-            } else if c == b'.' && !seen_dot {
-                seen_dot = true;
-            } else {
-                break;
-            }
-            i += 1;
-        }
+        // sig: the first (at most 19) significant digits; frac: digits after the dot;
+        // zero_run: zeros dropped beyond 19 significant digits; dropped: a nonzero one.
+        let (sig, frac, dropped, zero_run, digits, end) = cell_digits(line, i);
+        i = end;
         if digits == 0 {
             out.truncate(start_len);
             return None;
@@ -225,7 +288,7 @@ pub(super) fn fast_line(
             } else {
                 v / P10[(-scale) as usize]
             };
-            if line[cell_start] == b'-' { -v } else { v }
+            if neg { -v } else { v }
         } else {
             // ASCII by construction
             let text = std::str::from_utf8(&line[cell_start..cell_end]).ok()?;
@@ -234,7 +297,7 @@ pub(super) fn fast_line(
         exact &= exact_decimal(sig, scale, dropped);
         if let Some(d) = dec.as_deref_mut() {
             d.push(Decimal {
-                neg: line[cell_start] == b'-',
+                neg,
                 sig: if dropped { u64::MAX } else { sig },
                 scale,
             });
@@ -257,7 +320,7 @@ pub(super) fn fast_line(
 }
 
 /// A cell as `(f64, exact)`.
-pub(super) fn cell_value(cell: &str) -> Result<(f64, bool), crate::scalar::ScalarError> {
+pub(super) fn cell_value(cell: &str) -> Result<(f64, bool), ScalarError> {
     if let Some(v) = decimal(cell) {
         return Ok(v);
     }
@@ -288,10 +351,18 @@ pub(super) enum Parsed {
     Row(Vec<f64>, bool, Option<(u8, Vec<i64>)>),
     /// A row none of whose cells is a number (a header when it is the first): its
     /// number of cells and the first cell's error.
-    Text(usize, String),
+    Text(usize, ScalarError),
 }
 
-pub(super) fn parse_line(line: &str, want: usize, ints: bool) -> Result<Parsed, (usize, String)> {
+/// A line that is not a data row.
+pub(super) enum LineError {
+    /// A row of numbers with this many cells (not the number wanted).
+    Columns(usize),
+    /// The cell in this 1-based column is not a number.
+    Cell(usize, ScalarError),
+}
+
+pub(super) fn parse_line(line: &str, want: usize, ints: bool) -> Result<Parsed, LineError> {
     let mut values = Vec::with_capacity(want);
     let mut dec = Vec::new();
     if let Some(exact) = fast_line(line.as_bytes(), want, &mut values, ints.then_some(&mut dec)) {
@@ -325,20 +396,20 @@ pub(super) fn parse_line(line: &str, want: usize, ints: bool) -> Result<Parsed, 
             }
             Err(e) => {
                 if first_err.is_none() {
-                    first_err = Some((col + 1, e.to_string()));
+                    first_err = Some((col + 1, e));
                 }
             }
         }
     }
     if values.is_empty() {
-        let reason = first_err.map(|(_, r)| r).unwrap_or_default();
+        let (_, reason) = first_err.expect("a nonempty row without numbers has an error");
         return Ok(Parsed::Text(parts.len(), reason));
     }
     if parts.len() != want {
-        return Err((0, parts.len().to_string()));
+        return Err(LineError::Columns(parts.len()));
     }
-    if let Some(err) = first_err {
-        return Err(err);
+    if let Some((col, e)) = first_err {
+        return Err(LineError::Cell(col, e));
     }
     Ok(Parsed::Row(values, all_exact, None))
 }

@@ -112,3 +112,79 @@ fn reads_like_the_exact_reader() {
     assert!(e.contains(":2:0: 1 columns, expected 2"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn fast_line_decimals_are_the_exact_cell_values() {
+    use num_bigint::BigInt;
+    use rand::{Rng, SeedableRng};
+    let check = |line: &str, n: usize| {
+        let (mut out, mut dec) = (Vec::new(), Vec::new());
+        fast_line(line.as_bytes(), n, &mut out, Some(&mut dec)).expect(line);
+        for (c, d) in line.split(',').zip(&dec) {
+            let exact = parse_rational(c.trim()).unwrap();
+            let (v, _) = decimal(c.trim()).unwrap();
+            assert_eq!(out[dec.iter().position(|x| std::ptr::eq(x, d)).unwrap()], v);
+            if d.sig == u64::MAX {
+                continue; // digits dropped: only the f64 value is kept
+            }
+            let ten = BigRational::from_integer(BigInt::from(10));
+            let mut q = BigRational::from_integer(BigInt::from(d.sig));
+            for _ in 0..d.scale.unsigned_abs() {
+                q = if d.scale > 0 { &q * &ten } else { &q / &ten };
+            }
+            if d.neg {
+                q = -q;
+            }
+            assert_eq!(q, exact, "{c}");
+        }
+    };
+    for (line, sig, scale, dropped) in [
+        ("0.000000000000000000000123", 123, -24, false),
+        ("12345678.12345678", 1_234_567_812_345_678, -8, false),
+        ("1234567890123456789012", 1_234_567_890_123_456_789, 3, true),
+        (
+            "10000000000000000000000",
+            1_000_000_000_000_000_000,
+            4,
+            false,
+        ),
+        ("-0.12345678", 12_345_678, -8, false),
+        (
+            "0.1234567890123456789",
+            1_234_567_890_123_456_789,
+            -19,
+            false,
+        ),
+        ("123.45678901e-3", 12_345_678_901, -11, false),
+    ] {
+        let mut dec = Vec::new();
+        fast_line(line.as_bytes(), 1, &mut Vec::new(), Some(&mut dec)).expect(line);
+        assert_eq!(dec[0].sig, if dropped { u64::MAX } else { sig }, "{line}");
+        if !dropped {
+            assert_eq!(dec[0].scale, scale, "{line}");
+            check(line, 1);
+        }
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    for _ in 0..3_000 {
+        let cells: Vec<String> = (0..5)
+            .map(|_| {
+                let int: String = (0..rng.gen_range(0..12))
+                    .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+                    .collect();
+                let frac: String = (0..rng.gen_range(0..25))
+                    .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+                    .collect();
+                let sign = ["", "-", "+"][rng.gen_range(0..3)];
+                let int0 = if int.is_empty() { "0" } else { &int };
+                let int = if frac.is_empty() { int0 } else { &int };
+                match rng.gen_range(0..3) {
+                    0 => format!("{sign}{int0}"),
+                    1 => format!("{sign}{int}.{frac}"),
+                    _ => format!("{sign}{int}.{frac}e{}", rng.gen_range(-30..30)),
+                }
+            })
+            .collect();
+        check(&cells.join(","), 5);
+    }
+}
