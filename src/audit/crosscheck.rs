@@ -235,6 +235,7 @@ impl<'a, S: Real> CrossCheck<'a, S> {
         }
         let batch_size = config.batch.filter(|&b| b < m);
         let (mut is_frozen, mut dead, mut constant, mut not_below) = (true, true, true, Some(true));
+        let mut lost: Option<u64> = None;
         for step in 0..=config.steps {
             let same = |r: std::ops::Range<usize>| {
                 theta0[r.clone()]
@@ -289,6 +290,16 @@ impl<'a, S: Real> CrossCheck<'a, S> {
                 Sign::Undecided if not_below == Some(true) => not_below = None,
                 _ => {}
             }
+            // The stop rule of `optim::train::train`: once the enclosure of the risk or of
+            // a coordinate leaves f64's range it says nothing more (interval arithmetic
+            // widens on runs that do not settle), so the run stops here and says so.
+            if !(risk.to_f64().is_finite() && theta.iter().all(|t| t.to_f64().is_finite())) {
+                lost = Some(step);
+                if not_below == Some(true) {
+                    not_below = None;
+                }
+                break;
+            }
             if step == config.steps {
                 break;
             }
@@ -323,6 +334,7 @@ impl<'a, S: Real> CrossCheck<'a, S> {
             layer_stayed_dead: dead,
             constant_realization: constant,
             risk_never_below_v: not_below,
+            enclosure_lost_at: lost,
         })
     }
 }
@@ -386,5 +398,56 @@ mod tests {
             .unwrap();
         assert!(run.frozen && run.layer_stayed_dead && run.constant_realization);
         assert_eq!(run.risk_never_below_v, Some(true));
+    }
+
+    /// The stop rule: an SGD run with a learning rate of `2^300` drives the later layers'
+    /// enclosures past `f64`'s range within a few steps; the run stops at that step and
+    /// says so (in both arithmetics), and the frozen coordinates stayed bit-identical up
+    /// to there. A sane learning rate never loses the enclosure.
+    #[test]
+    fn run_stops_when_the_enclosure_is_lost() {
+        let arch = Arch::new(vec![2, 3, 2, 2, 1]).unwrap();
+        let n = arch.num_params();
+        let mut params: Vec<BigRational> = (0..n as i64).map(|i| q((i * 5) % 9 - 3, 4)).collect();
+        for v in &mut params[arch.layer_range(2)] {
+            *v = -num_traits::Signed::abs(v) - q(1, 8);
+        }
+        let net = Network::new(arch.clone(), params).unwrap();
+        let data = "grid:-1,1:5"
+            .parse::<crate::data::DataSpec>()
+            .unwrap()
+            .build(2, 1, &crate::data::Target::Abs, 0)
+            .unwrap();
+        let act = Filter::new(&net).unwrap().activity(&data).unwrap().activity;
+        assert!(act.dead_layers().contains(&2));
+        let config = TrainConfig {
+            steps: 50,
+            batch: None,
+            batch_seed: 1,
+        };
+        let hyper = |lr: BigRational| crate::optim::Hyper {
+            lr: Some(lr),
+            ..Default::default()
+        };
+        let huge = hyper(BigRational::from_integer(num_bigint::BigInt::from(1) << 300))
+            .resolve(OptimizerKind::Sgd)
+            .unwrap();
+        let sane = hyper(q(1, 100)).resolve(OptimizerKind::Sgd).unwrap();
+        let fast: CrossCheck<'_, F64Interval> =
+            CrossCheck::new(&net, &data, 2, true, &q(0, 1)).unwrap();
+        let run = fast.run(&huge, &huge.build().unwrap(), &config).unwrap();
+        let at = run.enclosure_lost_at.expect("the enclosure is lost");
+        assert!((1..10).contains(&at), "lost at step {at}");
+        assert!(run.frozen && run.layer_stayed_dead);
+        assert_eq!(run.risk_never_below_v, None);
+        let run = fast.run(&sane, &sane.build().unwrap(), &config).unwrap();
+        assert_eq!(run.enclosure_lost_at, None);
+        assert_eq!(run.risk_never_below_v, Some(true));
+        let slow: CrossCheck<'_, DyadicInterval> =
+            CrossCheck::new(&net, &data, 2, true, &q(0, 1)).unwrap();
+        let run = slow.run(&huge, &huge.build().unwrap(), &config).unwrap();
+        let at_dyadic = run.enclosure_lost_at.expect("the enclosure is lost");
+        assert!((1..10).contains(&at_dyadic), "lost at step {at_dyadic}");
+        assert!(run.frozen && run.layer_stayed_dead);
     }
 }
