@@ -429,9 +429,11 @@ mod tests {
             lr: Some(lr),
             ..Default::default()
         };
-        let huge = hyper(BigRational::from_integer(num_bigint::BigInt::from(1) << 300))
-            .resolve(OptimizerKind::Sgd)
-            .unwrap();
+        let huge = hyper(BigRational::from_integer(
+            num_bigint::BigInt::from(1) << 300,
+        ))
+        .resolve(OptimizerKind::Sgd)
+        .unwrap();
         let sane = hyper(q(1, 100)).resolve(OptimizerKind::Sgd).unwrap();
         let fast: CrossCheck<'_, F64Interval> =
             CrossCheck::new(&net, &data, 2, true, &q(0, 1)).unwrap();
