@@ -1,6 +1,7 @@
 //! Unit tests of the scalar layer's text and conversions.
 
 use super::*;
+use num_bigint::BigInt;
 
 #[test]
 fn parse_rational_forms() {
