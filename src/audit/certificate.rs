@@ -81,6 +81,7 @@ impl Certificate {
                     "layer_stayed_dead": r.layer_stayed_dead,
                     "constant_realization": r.constant_realization,
                     "risk_never_below_best_constant": r.risk_never_below_v,
+                    "enclosure_lost_at_step": r.enclosure_lost_at,
                 })
             })
             .collect();

@@ -26,6 +26,7 @@
 
 use super::mechanism::{AuditError, OptimizerRun, frozen_range};
 use crate::activity::activity_on_data;
+use crate::activity::filtered::best_constant;
 use crate::data::Dataset;
 use crate::net::Network;
 use crate::optim::train::TrainConfig;
@@ -62,6 +63,12 @@ pub(super) struct CrossCheck<'a, S: Real> {
     dead_at_start: bool,
     /// `V` in `S`.
     v: S,
+    /// The data's own best-constant risk `V_d` and mean target `mu`, exactly
+    /// ([`best_constant`]) and then in `S`: the full-data risk of the constant output `c`
+    /// is `V_d + sum_o (c_o - mu_o)^2` and its summed error `sum_m (c - y_m) = M (c - mu)`,
+    /// so a full-data step costs `O(outputs)` instead of `O(M outputs)`.
+    v_data: S,
+    mean: Vec<S>,
 }
 
 impl<'a, S: Real> CrossCheck<'a, S> {
@@ -79,6 +86,7 @@ impl<'a, S: Real> CrossCheck<'a, S> {
         let ys = (0..data.len())
             .map(|m| data.y(m).iter().map(S::from_rational).collect())
             .collect();
+        let (v_data, mean) = best_constant(data);
         Ok(Self {
             net: net.convert()?,
             data,
@@ -87,6 +95,8 @@ impl<'a, S: Real> CrossCheck<'a, S> {
             k,
             dead_at_start,
             v: S::from_rational(v),
+            v_data: S::from_rational(&v_data),
+            mean: mean.iter().map(S::from_rational).collect(),
         })
     }
 
@@ -128,17 +138,19 @@ impl<'a, S: Real> CrossCheck<'a, S> {
                 .zip(&self.ys[m])
                 .fold(S::zero(), |acc, (c, y)| acc.add_ref(&c.sub_ref(y).square()))
         };
-        let (total, count) = match rows {
-            Some(r) => (
-                r.iter().fold(S::zero(), |acc, &m| acc.add_ref(&err(m))),
-                r.len(),
-            ),
-            None => (
-                (0..self.ys.len()).fold(S::zero(), |acc, m| acc.add_ref(&err(m))),
-                self.ys.len(),
-            ),
-        };
-        total.div_ref(&S::from_int(count as i64))
+        match rows {
+            Some(r) => r
+                .iter()
+                .fold(S::zero(), |acc, &m| acc.add_ref(&err(m)))
+                .div_ref(&S::from_int(r.len() as i64)),
+            // (1/M) sum_m |c - y_m|^2 = V_d + |c - mu|^2
+            None => c
+                .iter()
+                .zip(&self.mean)
+                .fold(self.v_data.clone(), |acc, (c, mu)| {
+                    acc.add_ref(&c.sub_ref(mu).square())
+                }),
+        }
     }
 
     /// Risk and generalized gradient over `rows` with every point at `a_k = 0` (see the
@@ -149,23 +161,25 @@ impl<'a, S: Real> CrossCheck<'a, S> {
         let pre = self.tail(theta);
         let c = pre.last().expect("the output layer");
         let risk = self.tail_risk(c, rows);
-        let all: Vec<usize>;
-        let rows = match rows {
-            Some(r) => r,
-            None => {
-                all = (0..self.ys.len()).collect();
-                &all
+        let mut delta: Vec<S> = match rows {
+            Some(rows) => {
+                let two_over = S::from_int(2).div_ref(&S::from_int(rows.len() as i64));
+                (0..c.len())
+                    .map(|o| {
+                        let sum = rows.iter().fold(S::zero(), |acc, &m| {
+                            acc.add_ref(&c[o].sub_ref(&self.ys[m][o]))
+                        });
+                        two_over.mul_ref(&sum)
+                    })
+                    .collect()
             }
+            // (2/M) sum_m (c - y_m) = 2 (c - mu)
+            None => c
+                .iter()
+                .zip(&self.mean)
+                .map(|(c, mu)| S::from_int(2).mul_ref(&c.sub_ref(mu)))
+                .collect(),
         };
-        let two_over = S::from_int(2).div_ref(&S::from_int(rows.len() as i64));
-        let mut delta: Vec<S> = (0..c.len())
-            .map(|o| {
-                let sum = rows.iter().fold(S::zero(), |acc, &m| {
-                    acc.add_ref(&c[o].sub_ref(&self.ys[m][o]))
-                });
-                two_over.mul_ref(&sum)
-            })
-            .collect();
         let mut grad = vec![S::zero(); theta.len()];
         for l in (k + 1..=arch.depth()).rev() {
             let cols = arch.width(l - 1);
@@ -222,8 +236,7 @@ impl<'a, S: Real> CrossCheck<'a, S> {
         let arch = self.net.arch().clone();
         let frozen = frozen_range(&arch, self.k);
         let layers = 0..arch.layer_range(self.k).end;
-        let theta0 = self.net.params().to_vec();
-        let mut theta = theta0.clone();
+        let mut theta = self.net.params().to_vec();
         let mut state = opt.init(theta.len());
         let mut rng = ChaCha8Rng::seed_from_u64(config.batch_seed);
         let m = self.data.len();
@@ -235,15 +248,18 @@ impl<'a, S: Real> CrossCheck<'a, S> {
         }
         let batch_size = config.batch.filter(|&b| b < m);
         let (mut is_frozen, mut dead, mut constant, mut not_below) = (true, true, true, Some(true));
+        let mut lost: Option<u64> = None;
+        // Whether some coordinate of the frozen range, or of layers 1..k, has ever differed
+        // from its value at the step before (so possibly from theta_0): recorded by the
+        // update below, which compares every coordinate anyway. "Never changed" is
+        // "bit-identical to theta_0 at every step so far"; a coordinate that moved and
+        // came back counts as moved (then the shortcut is not taken: slower, still right).
+        let (mut frozen_moved, mut layers_moved) = (false, false);
+        // both ranges start at coordinate 0, so the first changed coordinate tells both
+        debug_assert!(frozen.start == 0 && layers.start == 0 && layers.end <= frozen.end);
         for step in 0..=config.steps {
-            let same = |r: std::ops::Range<usize>| {
-                theta0[r.clone()]
-                    .iter()
-                    .zip(&theta[r])
-                    .all(|(a, b)| a.identical(b))
-            };
-            let unchanged = same(frozen.clone());
-            let shortcut = same(layers.clone());
+            let unchanged = !frozen_moved;
+            let shortcut = !layers_moved;
             is_frozen &= unchanged;
             let current = (!shortcut)
                 .then(|| Network::new(arch.clone(), theta.clone()))
@@ -289,6 +305,16 @@ impl<'a, S: Real> CrossCheck<'a, S> {
                 Sign::Undecided if not_below == Some(true) => not_below = None,
                 _ => {}
             }
+            // The stop rule of `optim::train::train`: once the enclosure of the risk or of
+            // a coordinate leaves f64's range it says nothing more (interval arithmetic
+            // widens on runs that do not settle), so the run stops here and says so.
+            if !(risk.to_f64().is_finite() && theta.iter().all(|t| t.to_f64().is_finite())) {
+                lost = Some(step);
+                if not_below == Some(true) {
+                    not_below = None;
+                }
+                break;
+            }
             if step == config.steps {
                 break;
             }
@@ -301,17 +327,22 @@ impl<'a, S: Real> CrossCheck<'a, S> {
                 (None, None) => gradient(None)?.1,
             };
             let next = opt.step(&theta, &grad, &mut state);
+            let mut moved_below = usize::MAX; // the first coordinate that changed
             theta = next
                 .into_iter()
                 .zip(theta.iter())
-                .map(|(new, old)| {
+                .enumerate()
+                .map(|(i, (new, old))| {
                     if new.identical(old) {
                         new
                     } else {
+                        moved_below = moved_below.min(i);
                         new.tighten()
                     }
                 })
                 .collect();
+            frozen_moved |= moved_below < frozen.end;
+            layers_moved |= moved_below < layers.end;
         }
         Ok(OptimizerRun {
             resolved: resolved.clone(),
@@ -323,6 +354,7 @@ impl<'a, S: Real> CrossCheck<'a, S> {
             layer_stayed_dead: dead,
             constant_realization: constant,
             risk_never_below_v: not_below,
+            enclosure_lost_at: lost,
         })
     }
 }
@@ -386,5 +418,58 @@ mod tests {
             .unwrap();
         assert!(run.frozen && run.layer_stayed_dead && run.constant_realization);
         assert_eq!(run.risk_never_below_v, Some(true));
+    }
+
+    /// The stop rule: an SGD run with a learning rate of `2^300` drives the later layers'
+    /// enclosures past `f64`'s range within a few steps; the run stops at that step and
+    /// says so (in both arithmetics), and the frozen coordinates stayed bit-identical up
+    /// to there. A sane learning rate never loses the enclosure.
+    #[test]
+    fn run_stops_when_the_enclosure_is_lost() {
+        let arch = Arch::new(vec![2, 3, 2, 2, 1]).unwrap();
+        let n = arch.num_params();
+        let mut params: Vec<BigRational> = (0..n as i64).map(|i| q((i * 5) % 9 - 3, 4)).collect();
+        for v in &mut params[arch.layer_range(2)] {
+            *v = -num_traits::Signed::abs(v) - q(1, 8);
+        }
+        let net = Network::new(arch.clone(), params).unwrap();
+        let data = "grid:-1,1:5"
+            .parse::<crate::data::DataSpec>()
+            .unwrap()
+            .build(2, 1, &crate::data::Target::Abs, 0)
+            .unwrap();
+        let act = Filter::new(&net).unwrap().activity(&data).unwrap().activity;
+        assert!(act.dead_layers().contains(&2));
+        let config = TrainConfig {
+            steps: 50,
+            batch: None,
+            batch_seed: 1,
+        };
+        let hyper = |lr: BigRational| crate::optim::Hyper {
+            lr: Some(lr),
+            ..Default::default()
+        };
+        let huge = hyper(BigRational::from_integer(
+            num_bigint::BigInt::from(1) << 300,
+        ))
+        .resolve(OptimizerKind::Sgd)
+        .unwrap();
+        let sane = hyper(q(1, 100)).resolve(OptimizerKind::Sgd).unwrap();
+        let fast: CrossCheck<'_, F64Interval> =
+            CrossCheck::new(&net, &data, 2, true, &q(0, 1)).unwrap();
+        let run = fast.run(&huge, &huge.build().unwrap(), &config).unwrap();
+        let at = run.enclosure_lost_at.expect("the enclosure is lost");
+        assert!((1..10).contains(&at), "lost at step {at}");
+        assert!(run.frozen && run.layer_stayed_dead);
+        assert_eq!(run.risk_never_below_v, None);
+        let run = fast.run(&sane, &sane.build().unwrap(), &config).unwrap();
+        assert_eq!(run.enclosure_lost_at, None);
+        assert_eq!(run.risk_never_below_v, Some(true));
+        let slow: CrossCheck<'_, DyadicInterval> =
+            CrossCheck::new(&net, &data, 2, true, &q(0, 1)).unwrap();
+        let run = slow.run(&huge, &huge.build().unwrap(), &config).unwrap();
+        let at_dyadic = run.enclosure_lost_at.expect("the enclosure is lost");
+        assert!((1..10).contains(&at_dyadic), "lost at step {at_dyadic}");
+        assert!(run.frozen && run.layer_stayed_dead);
     }
 }

@@ -121,6 +121,10 @@ pub struct OptimizerRun {
     pub constant_realization: bool,
     /// The full-data risk `>= V` at every step (`None`: undecided by the enclosure at some step).
     pub risk_never_below_v: Option<bool>,
+    /// The step at which the enclosure of the risk or of a coordinate left `f64`'s range,
+    /// where the run stopped (the stop rule of [`crate::optim::train::TrainRun::enclosure_lost_at`]):
+    /// the flags above cover steps `0..=n` only, so the run does not confirm the mechanism.
+    pub enclosure_lost_at: Option<u64>,
 }
 
 /// Everything the audit found.
@@ -261,7 +265,13 @@ pub fn audit(
         )?
     };
     for run in &runs {
-        if !(run.frozen && run.layer_stayed_dead && run.constant_realization)
+        if let Some(step) = run.enclosure_lost_at {
+            reasons.push(format!(
+                "the {} run's interval enclosure left f64's range at step {step} of {}, where it stopped",
+                run.resolved.kind.name(),
+                run.steps
+            ));
+        } else if !(run.frozen && run.layer_stayed_dead && run.constant_realization)
             || run.risk_never_below_v == Some(false)
         {
             reasons.push(format!(

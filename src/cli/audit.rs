@@ -186,6 +186,7 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
             "layer_stayed_dead": r.layer_stayed_dead,
             "constant_realization": r.constant_realization,
             "risk_never_below_best_constant": r.risk_never_below_v,
+            "enclosure_lost_at_step": r.enclosure_lost_at,
         })).collect::<Vec<_>>(),
         "certificate": certificate_path,
         "coq": coq_path,

@@ -37,6 +37,7 @@ const ENTIRE: F64Interval = F64Interval {
 
 /// `r` rounded to nearest with exact error `err` (`true value = r + err`), as a lower
 /// (`up == false`) or upper end.
+#[inline]
 fn directed(r: f64, err: f64, up: bool) -> f64 {
     if r.is_infinite() {
         // the exact value of finite operands is finite
@@ -59,11 +60,13 @@ fn directed(r: f64, err: f64, up: bool) -> f64 {
     }
 }
 
+#[inline]
 fn two_sum_err(a: f64, b: f64, s: f64) -> f64 {
     let bb = s - a;
     (a - (s - bb)) + (b - bb)
 }
 
+#[inline]
 fn add_dir(a: f64, b: f64, up: bool) -> f64 {
     let s = a + b;
     if !a.is_finite() || !b.is_finite() {
@@ -72,14 +75,17 @@ fn add_dir(a: f64, b: f64, up: bool) -> f64 {
     directed(s, two_sum_err(a, b, s), up)
 }
 
+#[inline]
 fn sub_dir(a: f64, b: f64, up: bool) -> f64 {
     add_dir(a, -b, up)
 }
 
+#[inline]
 fn widen(r: f64, up: bool) -> f64 {
     if up { r.next_up() } else { r.next_down() }
 }
 
+#[inline]
 fn mul_dir(a: f64, b: f64, up: bool) -> f64 {
     if a == 0.0 || b == 0.0 {
         return 0.0;
@@ -183,6 +189,7 @@ impl Zero for F64Interval {
     fn zero() -> Self {
         Self::point(0.0)
     }
+    #[inline]
     fn is_zero(&self) -> bool {
         self.lo == 0.0 && self.hi == 0.0
     }
@@ -246,6 +253,7 @@ impl Scalar for F64Interval {
             })
         }
     }
+    #[inline]
     fn add_ref(&self, rhs: &Self) -> Self {
         if rhs.is_zero() {
             return *self;
@@ -255,6 +263,7 @@ impl Scalar for F64Interval {
             add_dir(self.hi, rhs.hi, true),
         )
     }
+    #[inline]
     fn sub_ref(&self, rhs: &Self) -> Self {
         if rhs.is_zero() {
             return *self;
@@ -264,6 +273,7 @@ impl Scalar for F64Interval {
             sub_dir(self.hi, rhs.lo, true),
         )
     }
+    #[inline]
     fn mul_ref(&self, rhs: &Self) -> Self {
         if self.is_zero() || rhs.is_zero() {
             return Self::zero();
@@ -311,12 +321,14 @@ impl Scalar for F64Interval {
             ],
         )
     }
+    #[inline]
     fn neg_ref(&self) -> Self {
         Self {
             lo: -self.hi,
             hi: -self.lo,
         }
     }
+    #[inline]
     fn abs(&self) -> Self {
         if self.lo >= 0.0 {
             *self
@@ -361,6 +373,7 @@ impl Scalar for F64Interval {
             Self { lo: 0.0, hi: 1.0 }
         }
     }
+    #[inline]
     fn identical(&self, other: &Self) -> bool {
         self.lo.to_bits() == other.lo.to_bits() && self.hi.to_bits() == other.hi.to_bits()
     }
@@ -390,6 +403,7 @@ impl Scalar for F64Interval {
             format!("[{}, {}]", end(self.lo), end(self.hi))
         }
     }
+    #[inline]
     fn square(&self) -> Self {
         let a = self.abs();
         Self::checked(mul_dir(a.lo, a.lo, false), mul_dir(a.hi, a.hi, true))
