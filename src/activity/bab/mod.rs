@@ -289,7 +289,7 @@ fn named(rel: &Relaxation, ys: Vec<(usize, f64)>) -> Vec<(RowKind, usize, usize,
 /// `sum_j y_j(Tri) * (-L U)` over the LP multipliers `y_j` of the neurons of layer `k`
 /// still open; the split goes to the earliest layer with a positive score, its best
 /// scoring neuron (splitting early layers first also tightens every bound after them:
-/// on the benchmark's 5-10-22-23-8-1 query, 31 nodes against 115 for the largest
+/// on the benchmark's 5-10-22-23-8-1 query, 19 nodes against 115 for the largest
 /// triangle overall and 333 for the best score overall). Without a positive score, the
 /// largest triangle height `-L U / (U - L)`. Ties go to the earliest layer and neuron.
 fn branching_neuron(
