@@ -5,8 +5,8 @@
 //! e.g. `4,12,12,12,1 he-normal const:-1 3 -1 1 0..10`.
 use deadrelu::activity::bab::{LpDecision, LpSettings, Tightening, decide_by_lp_with};
 use deadrelu::io::onnx_import::read_onnx;
-use deadrelu::net::{Arch, Network};
 use deadrelu::net::init::{BiasInit, InitScheme, init_network};
+use deadrelu::net::{Arch, Network};
 use deadrelu::scalar::{BigRational, parse_rational};
 use std::time::Instant;
 
