@@ -1,11 +1,12 @@
 //! Times the box decision (`activity::domain::decide_dead_on_box` and the branch and
 //! bound of `activity::bab`) on seeded random networks:
 //! `cargo run --release --example box_bab -- ARCH INIT BIAS K A B SEEDS [BUDGET [TIGHTEN]]`
-//! (TIGHTEN: off, crown or lp, the default),
+//! (TIGHTEN: off, crown or lp, the default; ARCH may be an `.onnx` file, the network then),
 //! e.g. `4,12,12,12,1 he-normal const:-1 3 -1 1 0..10`.
 use deadrelu::activity::bab::{LpDecision, LpSettings, Tightening, decide_by_lp_with};
-use deadrelu::net::Arch;
+use deadrelu::io::onnx_import::read_onnx;
 use deadrelu::net::init::{BiasInit, InitScheme, init_network};
+use deadrelu::net::{Arch, Network};
 use deadrelu::scalar::{BigRational, parse_rational};
 use std::time::Instant;
 
@@ -15,8 +16,14 @@ fn main() {
         eprintln!("usage: box_bab ARCH INIT BIAS K A B SEEDS [BUDGET [TIGHTEN]]");
         std::process::exit(2);
     }
-    let widths: Vec<usize> = a[0].split(',').map(|s| s.parse().unwrap()).collect();
-    let arch = Arch::new(widths).unwrap();
+    // an ONNX file instead of ARCH: that network, whatever INIT, BIAS and SEEDS say
+    let onnx = a[0]
+        .ends_with(".onnx")
+        .then(|| read_onnx(std::path::Path::new(&a[0])).unwrap());
+    let arch = match &onnx {
+        Some((arch, _)) => arch.clone(),
+        None => Arch::new(a[0].split(',').map(|s| s.parse().unwrap()).collect()).unwrap(),
+    };
     let scheme: InitScheme = a[1].parse().unwrap();
     let bias: BiasInit = a[2].parse().unwrap();
     let k: usize = a[3].parse().unwrap();
@@ -31,7 +38,10 @@ fn main() {
     };
     let region: Vec<(BigRational, BigRational)> = vec![(lo, hi); arch.inputs()];
     for seed in s0.parse::<u64>().unwrap()..s1.parse::<u64>().unwrap() {
-        let net = init_network::<BigRational>(&arch, &scheme, &bias, seed).unwrap();
+        let net = match &onnx {
+            Some((arch, params)) => Network::new(arch.clone(), params.clone()).unwrap(),
+            None => init_network::<BigRational>(&arch, &scheme, &bias, seed).unwrap(),
+        };
         let t = Instant::now();
         let (d, stats) = decide_by_lp_with(
             &net,
