@@ -294,7 +294,7 @@ pub fn bounds(
             BigRational::one() - num_traits::pow::pow(BigRational::one() - p, l1)
         } else {
             // 1 - (1-p)^l1: a lower bound needs (1-p)^l1 rounded up
-            BigRational::one() - fixed_pow(&(BigRational::one() - p), l1, !lower)
+            BigRational::one() - fixed_pow(&(BigRational::one() - p), l1, lower)
         }
     };
     let first_layer_neuron = p_lo.as_ref().map(|p| at_least_one(p, true));
@@ -440,7 +440,24 @@ mod tests {
         );
         let lo = b.first_layer_neuron.unwrap();
         let hi = b.first_layer_neuron_hi.unwrap();
-        assert!(lo <= hi && lo > BigRational::zero());
+        assert!(lo <= hi && lo > BigRational::zero(), "{lo} {hi}");
+        // against the exact value on a width just past the exact range
+        let p = b.p.unwrap();
+        let exact =
+            |w: usize| BigRational::one() - num_traits::pow::pow(BigRational::one() - &p, w);
+        let w = EXACT_WIDTH + 1;
+        let b = bounds(
+            &Arch::new(vec![8, w, 1]).unwrap(),
+            &InitScheme::TorchDefault,
+            &BiasInit::Default,
+            &q(-1, 1),
+            &q(1, 1),
+        );
+        let (lo, hi) = (
+            b.first_layer_neuron.unwrap(),
+            b.first_layer_neuron_hi.unwrap(),
+        );
+        assert!(lo <= exact(w) && exact(w) <= hi);
     }
 
     #[test]
