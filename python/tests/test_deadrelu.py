@@ -363,3 +363,19 @@ def test_ctrl_c_stops_a_long_run():
     _, raised, cpu = out.split()
     assert float(raised) - sent < 2.0, float(raised) - sent
     assert float(cpu) < 0.3, cpu
+
+
+NOTES_CHILD = """
+import deadrelu
+deadrelu.estimate(arch=[1, 2, 1], trials=10, seed=1{extra})
+"""
+
+
+def test_estimate_notes_only_on_a_terminal_or_when_asked():
+    # stderr is a pipe here, as in a notebook: no "N trials" note unless verbose=True
+    quiet = subprocess.run([sys.executable, "-c", NOTES_CHILD.format(extra="")], capture_output=True, text=True)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "trials in" not in quiet.stderr, quiet.stderr
+    loud = subprocess.run([sys.executable, "-c", NOTES_CHILD.format(extra=", verbose=True")], capture_output=True, text=True)
+    assert loud.returncode == 0, loud.stderr
+    assert "deadrelu: 10 trials in" in loud.stderr, loud.stderr
