@@ -215,7 +215,52 @@ fn ignored_flags_are_named_and_quiet_silences_stderr() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(
+        err.contains("warning: --init is ignored: theta is read from"),
+        "{err}"
+    );
+    let (code, _, err) = deadrelu(&[
+        "inspect",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--init",
+        "he-normal",
+        "--bias-init",
+        "zero",
+        "--seed",
+        "4",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
         err.contains("warning: --init, --bias-init and --seed are ignored"),
+        "{err}"
+    );
+    // rai draws its own biases: a --bias-init with it is named, not silently dropped
+    let (code, _, err) = deadrelu(&[
+        "inspect",
+        "--arch",
+        "1,2,1",
+        "--init",
+        "rai",
+        "--bias-init",
+        "zero",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("--bias-init is ignored with --init rai"),
+        "{err}"
+    );
+    let (code, _, err) = deadrelu(&[
+        "bound",
+        "--arch",
+        "1,2,1",
+        "--init",
+        "rai",
+        "--bias-init",
+        "zero",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("--bias-init is ignored with --init rai"),
         "{err}"
     );
     let (code, _, err) = deadrelu(&[

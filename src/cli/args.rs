@@ -137,15 +137,31 @@ impl CommonArgs {
     /// effect: `--init`, `--bias-init` and `--seed` with `--weights`, and the data flags of
     /// [`DataArgs::warn_ignored`]. Each command calls it once.
     pub fn warn_ignored(&self) {
+        let given: Vec<&str> = [
+            (self.init.text != "torch-default", "--init"),
+            (self.bias_init.text != "default", "--bias-init"),
+            (self.seed != 0, "--seed"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect();
         if let Some(path) = &self.weights
-            && (self.init.text != "torch-default"
-                || self.bias_init.text != "default"
-                || self.seed != 0)
+            && !given.is_empty()
         {
+            let (flags, verb) = match given.as_slice() {
+                [one] => (one.to_string(), "is"),
+                [rest @ .., last] => (format!("{} and {last}", rest.join(", ")), "are"),
+                [] => unreachable!("checked non-empty"),
+            };
             super::warn(&format!(
-                "--init, --bias-init and --seed are ignored: theta is read from {}",
+                "{flags} {verb} ignored: theta is read from {}",
                 path.display()
             ));
+        } else if self.weights.is_none()
+            && self.init.value == InitScheme::Rai
+            && self.bias_init.text != "default"
+        {
+            super::warn("--bias-init is ignored with --init rai: rai draws its own biases");
         }
         self.data.warn_ignored();
     }

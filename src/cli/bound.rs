@@ -119,6 +119,9 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
         ));
     }
     let term: Option<BiasTerm> = if scheme == InitScheme::Rai {
+        if args.bias_init.text != "default" {
+            crate::cli::warn("--bias-init is ignored with --init rai: rai draws its own biases");
+        }
         None
     } else {
         exact_bias_term(&scheme, &bias)
