@@ -164,6 +164,7 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
         "p_at_least_one_dead": exact_at_least_one.as_ref().map(rational_string),
         "p_at_least_one_dead_f64": exact_at_least_one.as_ref().map(to_f64),
         "p_at_least_one_dead_range": at_least_one_range.map(|(lo, hi)| [lo, hi]),
+        "series_budget_exhausted": enclosure.as_ref().is_some_and(|e| e.exhausted),
         "note": if p_lo.is_none() { Some("no p for this scheme and bias (uniform weights with a bias not a rational multiple of their scale, or normal biases)") } else { None },
     });
     if p.is_none()
@@ -186,7 +187,16 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
     );
     match (&p, p_lo, p_hi) {
         (Some(p), _, _) => println!("{label} = {}", exact_probability(p)),
-        (None, Some(lo), Some(hi)) => println!("{label} in [{lo:.12}, {hi:.12}] (certified)"),
+        (None, Some(lo), Some(hi)) => {
+            println!("{label} in [{lo:.12}, {hi:.12}] (certified)");
+            if enclosure.as_ref().is_some_and(|e| e.exhausted) {
+                println!(
+                    "  (wider than the 1e-8 target: the Fourier series budget of {} terms ran out; \
+                     scales many orders apart converge slowly)",
+                    crate::stats::bound_normal::MAX_TERMS
+                );
+            }
+        }
         _ => println!(
             "no p for {} with biases {} (see `deadrelu bound --help`)",
             args.init, args.bias_init

@@ -34,6 +34,25 @@ impl Cx {
             im: self.re * o.im + self.im * o.re,
         }
     }
+    /// `self^n` by repeated squaring (`log2 n` products instead of `n`; each product is
+    /// an enclosure, so the result encloses the power).
+    fn pow(self, mut n: usize) -> Cx {
+        let mut acc = Cx {
+            re: Iv::point(1.0),
+            im: Iv::point(0.0),
+        };
+        let mut base = self;
+        while n > 0 {
+            if n & 1 == 1 {
+                acc = acc.mul(base);
+            }
+            n >>= 1;
+            if n > 0 {
+                base = base.mul(base);
+            }
+        }
+        acc
+    }
     fn scale(self, r: Iv) -> Cx {
         Cx {
             re: self.re * r,
@@ -104,10 +123,7 @@ impl SumLaw {
         }
         z = z.scale(real);
         for &(beta, count) in &self.halves {
-            let p = psi(beta * t);
-            for _ in 0..count {
-                z = z.mul(p);
-            }
+            z = z.mul(psi(beta * t).pow(count));
         }
         if let Some(g) = self.beta_v {
             z = z.mul(phi_beta(g * t));
@@ -119,7 +135,6 @@ impl SumLaw {
     fn truncation(
         &self,
         t_n: f64,
-        e: usize,
         even_imag: bool,
         n_halves: usize,
         beta_min: f64,
@@ -131,26 +146,39 @@ impl SumLaw {
             // (w_j >= 2: R_j <= e^{-2}, D_j <= 0.61), and R_j <= e^{-(beta_min t)^2/2}, which
             // is at most G(t_N) (t_N/t)^2 past t_N when beta_min t_N >= sqrt 2: the
             // remainder is at most n_halves G(t_N) / (2 pi)
-            if beta_min * t_n < 2.0 {
-                return None;
+            // (before that, the power law below applies, as |Im phi| <= |phi|)
+            if beta_min * t_n >= 2.0 {
+                let g = exp(-((Iv::point(beta_min) * t).sqr() / two));
+                return Some((g * Iv::int(n_halves as u64) / (two * pi())).hi);
             }
-            let g = exp(-((Iv::point(beta_min) * t).sqr() / two));
-            return Some((g * Iv::int(n_halves as u64) / (two * pi())).hi);
         }
         // |psi(w)| <= (2 phi(0) + 4 phi(1)/|w|)/|w|, |sinc(ct)| <= 1/(ct),
-        // |phi_V(w)| <= (2 + 4/|w|)/|w|: each is c_j/t for t >= t_N with c_j fixed at t_N
+        // |phi_V(w)| <= (2 + 4/|w|)/|w|: each is c_j/t for t >= t_N with c_j fixed at t_N,
+        // and each is also at most 1. A factor enters the power law only once
+        // c_j < t_N (then c_j/t < 1 past t_N); the others are bounded by 1, so parts of
+        // very different scales (a box [0.001, 1]) do not hold the bound back until the
+        // smallest has decayed. `e` is the exponent of the factors that entered.
         let mut k = Iv::point(1.0);
+        let mut e = 0usize;
+        let mut enter = |c: Iv, count: usize| {
+            if c.hi < t_n {
+                k = k * c.powi(count as u32);
+                e += count;
+            }
+        };
         for &(beta, count) in &self.halves {
             let b = beta.abs();
-            let c = (Iv::point(0.797885) + Iv::point(0.967883) / (b * t)) / b;
-            k = k * c.powi(count as u32);
+            enter(
+                (Iv::point(0.797885) + Iv::point(0.967883) / (b * t)) / b,
+                count,
+            );
         }
         if let Some(c) = self.unif {
-            k = k / c;
+            enter(c.abs().recip(), 1);
         }
         if let Some(g) = self.beta_v {
             let g = g.abs();
-            k = k * (two + Iv::point(4.0) / (g * t)) / g;
+            enter((two + Iv::point(4.0) / (g * t)) / g, 1);
         }
         let mut env = k / t.powi(e as u32);
         let mut e_eff = e;
@@ -164,6 +192,29 @@ impl SumLaw {
         (e_eff > 0).then(|| (env / (pi() * Iv::int(e_eff as u64))).hi)
     }
 
+    /// The largest magnitude among the parameters of the law.
+    fn largest_part(&self) -> f64 {
+        [self.shift.mag()]
+            .into_iter()
+            .chain(self.gauss.map(|g| g.mag()))
+            .chain(self.unif.map(|c| c.mag()))
+            .chain(self.halves.iter().map(|(b, _)| b.mag()))
+            .chain(self.beta_v.map(|g| g.mag()))
+            .fold(0.0, f64::max)
+    }
+
+    /// The law of `f Y` for a power of two `f` (every part scaled; exact unless a part
+    /// leaves the normal range, and outward-rounded then).
+    fn scaled(&self, f: f64) -> SumLaw {
+        SumLaw {
+            shift: self.shift * f,
+            gauss: self.gauss.map(|g| g * f),
+            unif: self.unif.map(|c| c * f),
+            halves: self.halves.iter().map(|&(b, c)| (b * f, c)).collect(),
+            beta_v: self.beta_v.map(|g| g * f),
+        }
+    }
+
     /// Whether the sum needs no Fourier inversion: its power-law decay exponent `e`
     /// (one per `|Z|` term, uniform and Beta part) and normal part.
     fn decay(&self) -> (usize, bool) {
@@ -174,8 +225,22 @@ impl SumLaw {
     }
 
     /// `P(Y <= 0)`, enclosed, for a law with `e >= 2` or a normal part (`Y` has a
-    /// density). `eps` is the target of each of the two error terms.
-    pub fn p_nonpositive(&self, eps: f64) -> Iv {
+    /// density). `eps` is the target of each of the two error terms. At most
+    /// `max_terms` terms of the series are summed; past that the answer is the enclosure
+    /// reached so far (`[0, 1]` if no truncation bound applied yet). Returns the
+    /// enclosure and the number of terms summed.
+    pub fn p_nonpositive(&self, eps: f64, max_terms: u64) -> (Iv, u64) {
+        // P(Y <= 0) = P(2^k Y <= 0): scale by a power of two (exact) so the largest part
+        // is of magnitude in [1, 2), so the step h and the constants below are sized
+        // for Y and not for its units (with `normal:1e-12` the period was 1e6 times too
+        // short and the sum ran for minutes)
+        let m = self.largest_part();
+        if m > 0.0 && m.is_finite() {
+            let k = m.log2().floor() as i32;
+            if k != 0 && k.abs() < 1000 {
+                return self.scaled(2f64.powi(-k)).p_nonpositive(eps, max_terms);
+            }
+        }
         let (e, gaussian) = self.decay();
         assert!(e >= 2 || gaussian, "closed forms handle the other laws");
         let two = Iv::point(2.0);
@@ -226,7 +291,6 @@ impl SumLaw {
             .fold(f64::INFINITY, f64::min);
         let mut sum = Iv::point(0.0);
         let mut trunc = f64::INFINITY;
-        let max_terms: u64 = 5_000_000;
         let mut nn: u64 = 0;
         // blocks of 64 terms are summed apart, so the rounding of the running sum (of
         // order 1) is paid once per block
@@ -239,7 +303,7 @@ impl SumLaw {
             if nn.is_multiple_of(64) {
                 sum = sum + block;
                 block = Iv::point(0.0);
-                if let Some(bound) = self.truncation(t.lo, e, even_imag, n_halves, beta_min) {
+                if let Some(bound) = self.truncation(t.lo, even_imag, n_halves, beta_min) {
                     trunc = bound;
                     if trunc <= eps {
                         break;
@@ -249,9 +313,9 @@ impl SumLaw {
         }
         let s = Iv::point(0.5) - (sum + block) / pi();
         if !trunc.is_finite() {
-            return Iv::new(0.0, 1.0);
+            return (Iv::new(0.0, 1.0), nn);
         }
-        s.pm(up(trunc + alias_bound)).clamp01()
+        (s.pm(up(trunc + alias_bound)).clamp01(), nn)
     }
 }
 

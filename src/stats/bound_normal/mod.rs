@@ -60,6 +60,14 @@
 //! `w_j >= 2`, as `|D| <= 0.611`), a Gaussian tail: the remainder is at most
 //! `n e^{-(beta_min t_N)^2/2} / (2 pi)`.
 //!
+//! **Cost.** `P(Y <= 0) = P(2^k Y <= 0)`: the law is first scaled by a power of two
+//! (exactly) so its largest part has magnitude in `[1, 2)`, and the step `h` is sized
+//! for `Y`, not its units. A factor enters the truncation's power law only once its
+//! `c_j < t_N` (each `|factor| <= 1` before), so a tiny part does not hold the bound back.
+//! Without a normal part the remainder still falls only like `t_N^{-e}`, and parts of
+//! scales far apart can need millions of terms: the sum is capped at [`MAX_TERMS`] a
+//! call, and past it the enclosure is certified but wider ([`PEnclosure::exhausted`]).
+//!
 //! Every quantity is computed with outward-rounded interval arithmetic ([`iv`]): `exp`,
 //! `sin`, `cos`, `erf` and `F` from series with bounded remainders (for `F(x)`, `x >= 12`,
 //! the expansion `sum_{n<N} c_n x^{-2n-1}`, `c_0 = 1/2`, `c_{n+1} = c_n (2n+1)/2`, from
@@ -102,6 +110,9 @@ pub struct PEnclosure {
     pub hi: f64,
     /// `p`, when exact (then `lo <= p <= hi` are the doubles around it).
     pub exact: Option<BigRational>,
+    /// Whether the series budget ran out ([`MAX_TERMS`]): the enclosure is certified
+    /// but wider than the accuracy target.
+    pub exhausted: bool,
 }
 
 /// The bias of the first layer.
@@ -129,7 +140,7 @@ enum Prob {
 }
 
 impl Part<'_> {
-    fn eval(&self, eps: f64) -> Prob {
+    fn eval(&self, effort: &mut Effort) -> Prob {
         let v = match self.bias {
             Bias::Const(v) => v.clone(),
             _ => BigRational::zero(),
@@ -199,7 +210,13 @@ impl Part<'_> {
                 .collect(),
             beta_v: self.gamma.as_ref().map(Iv::from_rational),
         };
-        Prob::Enclosed(law.p_nonpositive(eps))
+        let cap = effort.terms / effort.parts_left.max(1);
+        let (p, used) = law.p_nonpositive(effort.eps, cap);
+        effort.terms -= used;
+        if used >= cap {
+            effort.exhausted = true;
+        }
+        Prob::Enclosed(p)
     }
 }
 
@@ -207,6 +224,24 @@ fn binomial(n: usize, k: usize) -> BigInt {
     (0..k).fold(BigInt::one(), |acc, i| {
         acc * BigInt::from(n - i) / BigInt::from(i + 1)
     })
+}
+
+/// The series terms one enclosure may sum over all its parts, shared out as the parts
+/// come (each part may use what is left divided by the parts still to come). Most laws
+/// of the initializations need a few hundred terms a part; the midpoint sum converges
+/// like a power of the number of terms when the law has no normal part (a uniform or
+/// constant bias) and its scales are far apart (a box `[0.001, 1]`), and such parts can
+/// need millions. Past the budget the enclosure stays certified but is wider than the
+/// target, and [`PEnclosure::exhausted`] says so. About 1-20 us a term.
+pub const MAX_TERMS: u64 = 300_000;
+
+/// The accuracy target of each error term, the series terms left, the parts still to
+/// evaluate with a series, and whether some part ran out of terms.
+struct Effort {
+    eps: f64,
+    terms: u64,
+    parts_left: u64,
+    exhausted: bool,
 }
 
 /// Sums `weight * P` over parts, exactly while every part is exact.
@@ -251,7 +286,7 @@ fn add_binomial(
     bias: &Bias,
     s: Iv,
     gamma: Option<BigRational>,
-    eps: f64,
+    effort: &mut Effort,
 ) {
     let half_n = BigRational::new(BigInt::one(), BigInt::one() << n);
     for k in 0..=n {
@@ -269,7 +304,8 @@ fn add_binomial(
             gamma: gamma.clone(),
         };
         let w = scale * BigRational::from_integer(binomial(n, k)) * &half_n;
-        total.add(&w, part.eval(eps));
+        total.add(&w, part.eval(effort));
+        effort.parts_left = effort.parts_left.saturating_sub(1);
     }
 }
 
@@ -342,16 +378,25 @@ pub fn p_enclosure(
         _ => return Ok(None),
     };
     let s = Iv::from_rational(&s2).sqrt();
-    let eps = if d <= 3 { 1e-10 } else { 1e-8 };
+    let mut effort = Effort {
+        eps: if d <= 3 { 1e-10 } else { 1e-8 },
+        terms: MAX_TERMS,
+        parts_left: if *scheme == InitScheme::Rai {
+            2 * d as u64 + 1
+        } else {
+            d as u64 + 1
+        },
+        exhausted: false,
+    };
     let mut total = Total::new();
     if *scheme == InitScheme::Rai {
         let bias = Bias::Gauss(s);
         let w_weight = BigRational::new(dq.numer().clone(), (d + 1).into());
         let b_weight = BigRational::new(BigInt::one(), (d + 1).into());
         let gamma = (!b.is_zero()).then(|| b.clone());
-        add_binomial(&mut total, &w_weight, d - 1, a, b, &bias, s, gamma, eps);
+        add_binomial(&mut total, &w_weight, d - 1, a, b, &bias, s, gamma, &mut effort);
         let one = Some(BigRational::one());
-        add_binomial(&mut total, &b_weight, d, a, b, &Bias::Zero, s, one, eps);
+        add_binomial(&mut total, &b_weight, d, a, b, &Bias::Zero, s, one, &mut effort);
     } else {
         let bias = match bias {
             BiasInit::Default if default_same => Bias::Gauss(s),
@@ -374,7 +419,7 @@ pub fn p_enclosure(
                 &bias,
                 s,
                 None,
-                eps,
+                &mut effort,
             );
         }
     }
@@ -385,12 +430,14 @@ pub fn p_enclosure(
                 lo: e.lo,
                 hi: e.hi,
                 exact: Some(p),
+                exhausted: false,
             }
         }
         None if total.enclosure.lo.is_nan() || total.enclosure.hi.is_nan() => PEnclosure {
             lo: 0.0,
             hi: 1.0,
             exact: None,
+            exhausted: effort.exhausted,
         },
         None => {
             let e = total.enclosure.clamp01();
@@ -398,6 +445,7 @@ pub fn p_enclosure(
                 lo: e.lo,
                 hi: e.hi,
                 exact: None,
+                exhausted: effort.exhausted,
             }
         }
     }))

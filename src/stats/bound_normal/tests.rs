@@ -247,3 +247,31 @@ fn monte_carlo_1e6_overlaps_the_enclosure() {
 fn monte_carlo_1e7_overlaps_the_enclosure() {
     monte_carlo_overlaps(10_000_000);
 }
+
+/// `p` does not depend on the units: tiny and huge weight scales (with biases of the
+/// same scale) give the angle formula to the same accuracy, quickly (CI's fuzz harness
+/// found `normal:100E-20` summing for minutes: the period was sized for `Y`'s units).
+#[test]
+fn tiny_and_huge_scales_are_sized_by_the_law() {
+    let f = |a: f64, b: f64| 0.5 - (b.atan() - a.atan()) / (2.0 * PI);
+    for s in ["1/1000000000000000000", "1000000000000000000000000000000"] {
+        let t = std::time::Instant::now();
+        let e = enc(&format!("normal:{s}"), "default", 1, None, (0, 1), (1, 1));
+        assert_encloses(&e, f(0.0, 1.0), 1e-9, s);
+        assert!(!e.exhausted, "{s}: budget ran out");
+        assert!(t.elapsed().as_secs() < 5, "{s}: {:?}", t.elapsed());
+    }
+}
+
+/// Scales many orders apart: the budget stops the series, the enclosure stays
+/// certified (it holds the angle formula) and says it is wider than the target.
+#[test]
+fn far_apart_scales_stop_at_the_budget_and_stay_certified() {
+    // P(sigma Z0 + |Z| <= 0) with sigma = 1e-12 on [0, 1]^1: the angle formula
+    let sigma: f64 = 1e-12;
+    let want = 0.25 + 0.5 * (0.5 - (1.0 / sigma).atan() / PI);
+    let e = enc("normal:1", "normal:1/1000000000000", 1, None, (0, 1), (1, 1));
+    assert_encloses(&e, want, 1e-4, "sigma 1e-12");
+    assert!(e.exhausted);
+    assert!(e.hi - e.lo > 1e-8, "{} {}", e.lo, e.hi);
+}
