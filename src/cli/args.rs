@@ -237,37 +237,37 @@ impl CommonArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct OptimArgs {
     /// Learning rate (default: PyTorch's for the optimizer).
-    #[arg(long, value_parser = rational, allow_negative_numbers = true)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub lr: Option<BigRational>,
     /// Momentum (momentum and nesterov: 0.9 by default; sgd: 0; rmsprop: 0).
-    #[arg(long, value_parser = rational, allow_negative_numbers = true)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub momentum: Option<BigRational>,
     /// Adam-family beta1 (0.9).
-    #[arg(long, value_parser = rational, allow_negative_numbers = true)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub beta1: Option<BigRational>,
     /// Adam-family beta2 (0.999).
-    #[arg(long, value_parser = rational, allow_negative_numbers = true)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub beta2: Option<BigRational>,
     /// eps (Adam family 1e-8, Adagrad 1e-10, RMSProp 1e-8, Adadelta 1e-6); must be > 0.
-    #[arg(long, value_parser = rational, allow_negative_numbers = true)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub eps: Option<BigRational>,
     /// RMSProp alpha (0.99).
-    #[arg(long, value_parser = rational, allow_negative_numbers = true)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub alpha: Option<BigRational>,
     /// RMSProp centered.
     #[arg(long)]
     pub centered: bool,
     /// Adagrad lr_decay (0).
-    #[arg(long, value_parser = rational, allow_negative_numbers = true)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub lr_decay: Option<BigRational>,
     /// NAdam momentum_decay psi (0.004).
-    #[arg(long, value_parser = rational, allow_negative_numbers = true)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub momentum_decay: Option<BigRational>,
     /// Adadelta rho (0.9).
-    #[arg(long, value_parser = rational, allow_negative_numbers = true)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub rho: Option<BigRational>,
     /// Weight decay (L2, added to the gradient; 0). Breaks the frozen property.
-    #[arg(long, value_parser = rational, allow_negative_numbers = true)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub weight_decay: Option<BigRational>,
 }
 
