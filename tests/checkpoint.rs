@@ -10,28 +10,13 @@ use deadrelu::optim::{Hyper, Optimizer, OptimizerKind};
 use deadrelu::scalar::{BigRational, Interval, Scalar};
 use num_traits::Signed;
 
-fn q(n: i64, d: i64) -> BigRational {
-    BigRational::new(n.into(), d.into())
-}
+mod common;
 
-/// Architecture 1-2-1; data x in {-1, 0, 1}, y = |x|. Layer 1: z_j = w_j x + b_j with
-/// w = (1/2, -1/2), b = (-1, -1): dead on the data (max z = -1/2).
+use common::q;
+
+/// Architecture 1-2-1; data x in {-1, 0, 1}, y = |x|; layer 1 dead on the data.
 fn setup() -> (Network<BigRational>, Dataset<BigRational>) {
-    let arch = Arch::new(vec![1, 2, 1]).unwrap();
-    // W1 (2x1), b1 (2), W2 (1x2), b2 (1)
-    let params = vec![
-        q(1, 2),
-        q(-1, 2),
-        q(-1, 1),
-        q(-1, 1),
-        q(1, 1),
-        q(1, 1),
-        q(0, 1),
-    ];
-    let net = Network::new(arch, params).unwrap();
-    let xs = vec![vec![q(-1, 1)], vec![q(0, 1)], vec![q(1, 1)]];
-    let ys = vec![vec![q(1, 1)], vec![q(0, 1)], vec![q(1, 1)]];
-    (net, Dataset::from_rows(xs, ys).unwrap())
+    common::dead_layer_net()
 }
 
 /// Adam's moments: m pushes every layer-1 coordinate up (towards reviving), v = m^2 * 4.
@@ -195,22 +180,13 @@ fn deeper_layer_on_a_box() {
     assert!(matches!(v, Revival::MayRevive { .. }), "{v:?}");
 }
 
-mod common;
-
 /// The command line end to end: the Adam checkpoint certified with a certificate the
 /// checker accepts, rejected once the state is edited (and the digest resealed); the
 /// momentum checkpoint answered `may-revive` with its witness.
 #[test]
 fn cli_checkpoint_audit_certificate_and_tampering() {
-    let dir = std::env::temp_dir().join(format!("deadrelu-checkpoint-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::dead_checkpoint_files("checkpoint");
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
-    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
-    std::fs::write(
-        path("w.json"),
-        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
-    )
-    .unwrap();
     std::fs::write(
         path("adam.json"),
         r#"{"state":{"0":{"step":500.0,"exp_avg":[[-0.1],[-0.1]],"exp_avg_sq":[[0.04],[0.04]]},
@@ -472,15 +448,8 @@ fn checker_limits_for_dead_forever_certificates() {
 #[test]
 fn safetensors_state_matches_json() {
     use safetensors::{Dtype, tensor::TensorView};
-    let dir = std::env::temp_dir().join(format!("deadrelu-ckpt-st-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::dead_checkpoint_files("ckpt-st");
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
-    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
-    std::fs::write(
-        path("w.json"),
-        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
-    )
-    .unwrap();
     std::fs::write(
         path("adam.json"),
         r#"{"state":{"0":{"step":500.0,"exp_avg":[[-0.1],[-0.1]],"exp_avg_sq":[[0.04],[0.04]]},
@@ -582,15 +551,8 @@ fn safetensors_state_matches_json() {
 /// with a group is exit 2.
 #[test]
 fn parameter_groups_from_the_state() {
-    let dir = std::env::temp_dir().join(format!("deadrelu-ckpt-groups-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::dead_checkpoint_files("ckpt-groups");
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
-    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
-    std::fs::write(
-        path("w.json"),
-        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
-    )
-    .unwrap();
     let state = |bias_lr: &str| {
         format!(
             r#"{{"state":{{"0":{{"step":500,"exp_avg":[[-0.1],[-0.1]],"exp_avg_sq":[[0.04],[0.04]]}},
@@ -656,15 +618,8 @@ fn parameter_groups_from_the_state() {
 #[test]
 fn cli_checkpoint_audit_on_input_box() {
     use deadrelu::scalar::{BigRational, parse_rational};
-    let dir = std::env::temp_dir().join(format!("deadrelu-ckbox-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::dead_checkpoint_files("ckbox");
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
-    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
-    std::fs::write(
-        path("w.json"),
-        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
-    )
-    .unwrap();
     std::fs::write(
         path("adam.json"),
         r#"{"state":{"0":{"step":500.0,"exp_avg":[[-0.1],[-0.1]],"exp_avg_sq":[[0.04],[0.04]]},

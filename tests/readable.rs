@@ -5,9 +5,7 @@ mod common;
 use common::{deadrelu, json};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("deadrelu-readable-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::temp_dir(&format!("readable-{name}"))
 }
 
 /// 1,8,8,1 with seed 3: neuron 0 of layer 1 and neuron 5 of layer 2 are inactive on the
@@ -217,7 +215,52 @@ fn ignored_flags_are_named_and_quiet_silences_stderr() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(
+        err.contains("warning: --init is ignored: theta is read from"),
+        "{err}"
+    );
+    let (code, _, err) = deadrelu(&[
+        "inspect",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--init",
+        "he-normal",
+        "--bias-init",
+        "zero",
+        "--seed",
+        "4",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
         err.contains("warning: --init, --bias-init and --seed are ignored"),
+        "{err}"
+    );
+    // rai draws its own biases: a --bias-init with it is named, not silently dropped
+    let (code, _, err) = deadrelu(&[
+        "inspect",
+        "--arch",
+        "1,2,1",
+        "--init",
+        "rai",
+        "--bias-init",
+        "zero",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("--bias-init is ignored with --init rai"),
+        "{err}"
+    );
+    let (code, _, err) = deadrelu(&[
+        "bound",
+        "--arch",
+        "1,2,1",
+        "--init",
+        "rai",
+        "--bias-init",
+        "zero",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("--bias-init is ignored with --init rai"),
         "{err}"
     );
     let (code, _, err) = deadrelu(&[
@@ -410,14 +453,8 @@ fn checkpoint_flags_required_and_ignored_flags_warned_once() {
 /// `certificate_note`, a line in the report) and writes no file.
 #[test]
 fn checkpoint_audit_says_why_no_certificate() {
-    let dir = temp_dir("ckpt");
+    let dir = common::dead_checkpoint_files("readable-ckpt");
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
-    std::fs::write(path("data.csv"), "-1,1\n0,0\n1,1\n").unwrap();
-    std::fs::write(
-        path("w.json"),
-        r#"{"arch":[1,2,1],"params":["1/2","-1/2","-1","-1","1","1","0"]}"#,
-    )
-    .unwrap();
     std::fs::write(
         path("mom.json"),
         r#"{"state":{"1":{"momentum_buffer":[-0.5,-0.5]}},"param_groups":[{"params":[0,1,2,3]}]}"#,

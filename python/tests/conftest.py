@@ -1,5 +1,5 @@
 """With DEADRELU_NO_SKIP=1 (as .ci/run sets it) a skipped test fails the run: CI has
-torch, pandas, onnx and safetensors, so a skip there means a test silently did not run."""
+torch, pandas, onnx, onnxscript and safetensors, so a skip there means a test silently did not run."""
 import os
 
 

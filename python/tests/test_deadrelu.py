@@ -238,12 +238,14 @@ def test_console_script_runs_the_cli():
 
 def test_onnx_export_and_safetensors_twin_inspect_identically(tmp_path):
     pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")  # the dynamo exporter (torch.export) needs it
     st = pytest.importorskip("safetensors.torch")
 
     torch.manual_seed(7)
     net = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1))  # float32
     onnx_path = tmp_path / "m.onnx"
-    torch.onnx.export(net, (torch.zeros(1, 2),), str(onnx_path), dynamo=False)
+    # the dynamo exporter, torch's default since 2.9 (Gemm nodes, opset 18+)
+    torch.onnx.export(net, (torch.zeros(1, 2),), str(onnx_path), dynamo=True, verbose=False)
     st_path = tmp_path / "m.safetensors"
     st.save_file(net.state_dict(), str(st_path))
     x = np.random.default_rng(1).uniform(-1, 1, (20, 2))
@@ -260,7 +262,7 @@ def test_onnx_export_and_safetensors_twin_inspect_identically(tmp_path):
     assert outs[0] == deadrelu.inspect(net, x)
     # a Tanh in the ONNX graph is refused, naming the node and its op type
     bad = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))
-    torch.onnx.export(bad, (torch.zeros(1, 2),), str(tmp_path / "t.onnx"), dynamo=False)
+    torch.onnx.export(bad, (torch.zeros(1, 2),), str(tmp_path / "t.onnx"), dynamo=True, verbose=False)
     p = subprocess.run([cli_binary(), "inspect", "--weights", str(tmp_path / "t.onnx"), "--data", f"csv:{csv}"], capture_output=True, text=True)
     assert p.returncode == 2 and "op type Tanh" in p.stderr, p.stderr
 
@@ -363,3 +365,19 @@ def test_ctrl_c_stops_a_long_run():
     _, raised, cpu = out.split()
     assert float(raised) - sent < 2.0, float(raised) - sent
     assert float(cpu) < 0.3, cpu
+
+
+NOTES_CHILD = """
+import deadrelu
+deadrelu.estimate(arch=[1, 2, 1], trials=10, seed=1{extra})
+"""
+
+
+def test_estimate_notes_only_on_a_terminal_or_when_asked():
+    # stderr is a pipe here, as in a notebook: no "N trials" note unless verbose=True
+    quiet = subprocess.run([sys.executable, "-c", NOTES_CHILD.format(extra="")], capture_output=True, text=True)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "trials in" not in quiet.stderr, quiet.stderr
+    loud = subprocess.run([sys.executable, "-c", NOTES_CHILD.format(extra=", verbose=True")], capture_output=True, text=True)
+    assert loud.returncode == 0, loud.stderr
+    assert "deadrelu: 10 trials in" in loud.stderr, loud.stderr

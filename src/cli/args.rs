@@ -5,7 +5,7 @@ use super::{Cause, CliError};
 use crate::data::{DataSpec, Dataset, Target};
 use crate::net::init::{BiasInit, InitScheme, init_network};
 use crate::net::{Arch, Network};
-use crate::optim::Hyper;
+use crate::optim::{Hyper, OptimError, OptimizerKind};
 use crate::scalar::BigRational;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -137,15 +137,31 @@ impl CommonArgs {
     /// effect: `--init`, `--bias-init` and `--seed` with `--weights`, and the data flags of
     /// [`DataArgs::warn_ignored`]. Each command calls it once.
     pub fn warn_ignored(&self) {
+        let given: Vec<&str> = [
+            (self.init.text != "torch-default", "--init"),
+            (self.bias_init.text != "default", "--bias-init"),
+            (self.seed != 0, "--seed"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect();
         if let Some(path) = &self.weights
-            && (self.init.text != "torch-default"
-                || self.bias_init.text != "default"
-                || self.seed != 0)
+            && !given.is_empty()
         {
+            let (flags, verb) = match given.as_slice() {
+                [one] => (one.to_string(), "is"),
+                [rest @ .., last] => (format!("{} and {last}", rest.join(", ")), "are"),
+                [] => unreachable!("checked non-empty"),
+            };
             super::warn(&format!(
-                "--init, --bias-init and --seed are ignored: theta is read from {}",
+                "{flags} {verb} ignored: theta is read from {}",
                 path.display()
             ));
+        } else if self.weights.is_none()
+            && self.init.value == InitScheme::Rai
+            && self.bias_init.text != "default"
+        {
+            super::warn("--bias-init is ignored with --init rai: rai draws its own biases");
         }
         self.data.warn_ignored();
     }
@@ -221,37 +237,37 @@ impl CommonArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct OptimArgs {
     /// Learning rate (default: PyTorch's for the optimizer).
-    #[arg(long, value_parser = rational)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub lr: Option<BigRational>,
     /// Momentum (momentum and nesterov: 0.9 by default; sgd: 0; rmsprop: 0).
-    #[arg(long, value_parser = rational)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub momentum: Option<BigRational>,
     /// Adam-family beta1 (0.9).
-    #[arg(long, value_parser = rational)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub beta1: Option<BigRational>,
     /// Adam-family beta2 (0.999).
-    #[arg(long, value_parser = rational)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub beta2: Option<BigRational>,
     /// eps (Adam family 1e-8, Adagrad 1e-10, RMSProp 1e-8, Adadelta 1e-6); must be > 0.
-    #[arg(long, value_parser = rational)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub eps: Option<BigRational>,
     /// RMSProp alpha (0.99).
-    #[arg(long, value_parser = rational)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub alpha: Option<BigRational>,
     /// RMSProp centered.
     #[arg(long)]
     pub centered: bool,
     /// Adagrad lr_decay (0).
-    #[arg(long, value_parser = rational)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub lr_decay: Option<BigRational>,
     /// NAdam momentum_decay psi (0.004).
-    #[arg(long, value_parser = rational)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub momentum_decay: Option<BigRational>,
     /// Adadelta rho (0.9).
-    #[arg(long, value_parser = rational)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub rho: Option<BigRational>,
     /// Weight decay (L2, added to the gradient; 0). Breaks the frozen property.
-    #[arg(long, value_parser = rational)]
+    #[arg(long, value_parser = rational, allow_hyphen_values = true)]
     pub weight_decay: Option<BigRational>,
 }
 
@@ -281,6 +297,26 @@ impl OptimArgs {
 /// The parser's message; clap names the flag.
 pub fn rational(text: &str) -> Result<BigRational, crate::scalar::ScalarError> {
     crate::scalar::parse_rational(text)
+}
+
+/// The value parser of `--optimizer NAME` (one of [`OptimizerKind::ALL`]'s names).
+///
+/// # Errors
+/// [`OptimError::UnknownOptimizer`], listing the names; clap names the flag.
+pub fn optimizer(text: &str) -> Result<OptimizerKind, OptimError> {
+    text.parse()
+}
+
+/// A list of optimizers as the flags give it: a name, a comma-separated list
+/// (`adam,sgd`), or `all` (the nine of the paper); parsed once, by clap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptimizerList(pub Vec<OptimizerKind>);
+
+impl FromStr for OptimizerList {
+    type Err = OptimError;
+    fn from_str(text: &str) -> Result<Self, OptimError> {
+        OptimizerKind::parse_list(text).map(OptimizerList)
+    }
 }
 
 /// Parses `box:A,B` (for a domain read back from a shard file; the flag is a [`BoxDomain`]).

@@ -1,6 +1,6 @@
 //! `deadrelu audit` and `deadrelu check`.
 
-use super::args::{BoxDomain, OptimArgs, Setup};
+use super::args::{BoxDomain, Given, OptimArgs, OptimizerList, Setup};
 use super::format::{
     decision_json, first_layer_json, first_layer_line, print_json, readable, show,
 };
@@ -22,7 +22,7 @@ pub struct AuditArgs {
     pub common: CommonArgs,
     /// Optimizers to run as a cross-check: all (the nine) or a list like adam,sgd.
     #[arg(long, default_value = "all")]
-    pub optimizers: String,
+    pub optimizers: Given<OptimizerList>,
     /// Steps per optimizer run.
     #[arg(long, default_value_t = 50)]
     pub steps: u64,
@@ -59,8 +59,8 @@ pub struct AuditArgs {
     pub optimizer_state: Option<PathBuf>,
     /// The optimizer of --optimizer-state (sgd, momentum, nesterov, adagrad, rmsprop,
     /// adam, adamax, amsgrad, nadam, adadelta); requires --optimizer-state.
-    #[arg(long, requires = "optimizer_state")]
-    pub optimizer: Option<String>,
+    #[arg(long, requires = "optimizer_state", value_parser = super::args::optimizer)]
+    pub optimizer: Option<OptimizerKind>,
 }
 
 /// Options of `check`.
@@ -78,8 +78,7 @@ pub struct CheckArgs {
 /// # Errors
 /// [`CliError`] for bad options or an unwritable certificate.
 fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
-    let kinds = OptimizerKind::parse_list(&args.optimizers)
-        .map_err(|e| CliError::input("--optimizers", e))?;
+    let kinds = args.optimizers.value.0.clone();
     let hyper = args.optim.hyper();
     for kind in &kinds {
         hyper.resolve(*kind).map_err(CliError::library)?;
@@ -314,7 +313,7 @@ fn box_layer(
 pub fn run(args: &AuditArgs) -> Result<(), CliError> {
     args.common.warn_ignored();
     if let Some(path) = &args.optimizer_state {
-        if args.optimizers != "all"
+        if args.optimizers.text != "all"
             || args.steps != 50
             || args.batch != 8
             || args.batch_seed != 0

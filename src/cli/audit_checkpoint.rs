@@ -14,7 +14,6 @@ use super::audit::AuditArgs;
 use super::format::print_json;
 use crate::audit::checkpoint::{Revival, audit_checkpoint_groups, certificate_groups};
 use crate::audit::checkpoint_box::{BoxRevival, decide_on_input_box};
-use crate::optim::OptimizerKind;
 use crate::optim::reach::torch::safetensors_state_document;
 use crate::optim::reach::{group_hyper, parse_torch_state};
 use crate::scalar::rational_string;
@@ -25,14 +24,11 @@ use serde_json::{Value, json};
 /// # Errors
 /// [`CliError`] for bad input (exit 2) or an unwritable certificate.
 pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result<Value, CliError> {
-    let Some(name) = &args.optimizer else {
+    let Some(kind) = args.optimizer else {
         return Err(CliError::Input(
             "--optimizer-state needs --optimizer NAME (sgd, momentum, nesterov, adagrad, rmsprop, adam, adamax, amsgrad, nadam, adadelta)".into(),
         ));
     };
-    let kind: OptimizerKind = name
-        .parse()
-        .map_err(|e| CliError::input("--optimizer", e))?;
     let resolved = args
         .optim
         .hyper()

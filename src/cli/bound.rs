@@ -3,7 +3,7 @@
 
 use crate::cli::CliError;
 use crate::cli::args::{BoxDomain, Given};
-use crate::cli::format::{print_json, to_f64};
+use crate::cli::format::{exact_probability, print_json, to_f64};
 use crate::net::init::{BiasInit, InitScheme};
 use crate::scalar::{BigRational, rational_string};
 use crate::stats::bound::{BiasTerm, exact_bias_term, p_inactive_uniform};
@@ -119,6 +119,9 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
         ));
     }
     let term: Option<BiasTerm> = if scheme == InitScheme::Rai {
+        if args.bias_init.text != "default" {
+            crate::cli::warn("--bias-init is ignored with --init rai: rai draws its own biases");
+        }
         None
     } else {
         exact_bias_term(&scheme, &bias)
@@ -183,7 +186,7 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
         inputs
     );
     match (&p, p_lo, p_hi) {
-        (Some(p), _, _) => println!("{label} = {}", exact_text(p)),
+        (Some(p), _, _) => println!("{label} = {}", exact_probability(p)),
         (None, Some(lo), Some(hi)) => {
             println!("{label} in [{lo:.12}, {hi:.12}] (certified)");
             if enclosure.as_ref().is_some_and(|e| e.exhausted) {
@@ -202,25 +205,12 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
     if let (Some(q), Some(w)) = (&exact_at_least_one, width) {
         println!(
             "P(at least one of {w} first-layer neurons inactive) = {}",
-            exact_text(q)
+            exact_probability(q)
         );
     } else if let (Some((lo, hi)), Some(w)) = (at_least_one_range, width) {
         println!("P(at least one of {w} first-layer neurons inactive) in [{lo:.10}, {hi:.10}]");
     }
     Ok(())
-}
-
-/// An exact probability for people: its decimal, and the fraction when it is short.
-fn exact_text(q: &BigRational) -> String {
-    let fraction = rational_string(q);
-    let value = crate::cli::format::probability(to_f64(q));
-    if fraction == value {
-        format!("{value} (exact)")
-    } else if fraction.len() <= 24 {
-        format!("{value} (exactly {fraction})")
-    } else {
-        format!("{value} (exact fraction in --json)")
-    }
 }
 
 /// The doubles just below and above an exact rational.

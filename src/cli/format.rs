@@ -91,6 +91,21 @@ pub fn decimal(x: f64) -> String {
     }
 }
 
+/// An exact probability for people, the same in every command: its [`decimal`] (trailing
+/// zeros dropped), then `(exact)` when that is the value, `(exactly 1/4)` when the
+/// fraction is short, or `(exact fraction in --json)`.
+pub fn exact_probability(q: &crate::scalar::BigRational) -> String {
+    let fraction = crate::scalar::rational_string(q);
+    let value = decimal(to_f64(q));
+    if fraction == value {
+        format!("{value} (exact)")
+    } else if fraction.len() <= 24 {
+        format!("{value} (exactly {fraction})")
+    } else {
+        format!("{value} (exact fraction in --json)")
+    }
+}
+
 /// `x` in scientific notation with `digits` decimals, trailing zeros dropped (`1.3e-5`).
 fn sci(x: f64, digits: usize) -> String {
     if x == 0.0 {
@@ -306,6 +321,24 @@ mod tests {
         assert_eq!(decimal(-1.5), "-1.5");
         assert_eq!(decimal(1234567.0), "1.235e6");
         assert_eq!(decimal(0.25), "0.25");
+    }
+
+    #[test]
+    fn exact_probabilities_print_one_way() {
+        let q = |n: i64, d: i64| crate::scalar::BigRational::new(n.into(), d.into());
+        assert_eq!(exact_probability(&q(1, 4)), "0.25 (exactly 1/4)");
+        assert_eq!(
+            exact_probability(&q(175, 256)),
+            "0.683594 (exactly 175/256)"
+        );
+        assert_eq!(exact_probability(&q(0, 1)), "0 (exact)");
+        assert_eq!(exact_probability(&q(1, 1)), "1 (exact)");
+        let tiny = q(1, 3)
+            / crate::scalar::BigRational::from_integer(num_bigint::BigInt::from(10).pow(40));
+        assert_eq!(
+            exact_probability(&tiny),
+            "3.333e-41 (exact fraction in --json)"
+        );
     }
 
     #[test]

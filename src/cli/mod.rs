@@ -99,10 +99,17 @@ struct Cli {
     /// Print nothing on stderr but errors: no progress bar, warning or note.
     #[arg(long, short, global = true, display_order = 1000)]
     quiet: bool,
+    /// Notes on stderr even when it is not a terminal (for `run_json`, the Python
+    /// package's entry, whose notes are otherwise shown only on a terminal).
+    #[arg(long, global = true, hide = true)]
+    verbose: bool,
 }
 
 /// Set by `--quiet`: [`note`] and [`warn`] print nothing.
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Set by [`run_json`] when stderr is not a terminal and `--verbose` was not given:
+/// [`note`] prints nothing (warnings still do).
+static NO_NOTES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether `--quiet` was given.
 pub(crate) fn quiet() -> bool {
@@ -112,7 +119,7 @@ pub(crate) fn quiet() -> bool {
 /// A note for the user on stderr (what was written, what was not and why), unless
 /// `--quiet`.
 pub(crate) fn note(message: &str) {
-    if !quiet() {
+    if !quiet() && !NO_NOTES.load(std::sync::atomic::Ordering::Relaxed) {
         eprintln!("deadrelu: {message}");
     }
 }
@@ -217,6 +224,14 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
         words.push("--json".into());
     }
     let cli = Cli::try_parse_from(&words).map_err(|e| CliError::Input(clap_line(&e)))?;
+    // a library call (a notebook, a script) shows notes such as "N trials in T s" only on
+    // a terminal or when asked; warnings unless --quiet
+    use std::io::IsTerminal;
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    NO_NOTES.store(
+        !(cli.verbose || std::io::stderr().is_terminal()),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let (result, value) = crate::cancel::run(|| format::capture_json(|| dispatch(cli.command)))
         .map_err(|crate::cancel::Cancelled| {
             format::end_capture();

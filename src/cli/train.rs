@@ -20,8 +20,8 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub common: CommonArgs,
     /// sgd, momentum, nesterov, adagrad, rmsprop, adam, adamax, amsgrad, nadam, adadelta.
-    #[arg(long, default_value = "adam")]
-    pub optimizer: String,
+    #[arg(long, default_value = "adam", value_parser = super::args::optimizer)]
+    pub optimizer: OptimizerKind,
     /// Number of steps.
     #[arg(long, default_value_t = 100)]
     pub steps: u64,
@@ -163,10 +163,7 @@ pub fn run_in<S: Real>(
 /// # Errors
 /// [`CliError::Input`] for bad options.
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
-    let kind: OptimizerKind = args
-        .optimizer
-        .parse()
-        .map_err(|e| CliError::input("--optimizer", e))?;
+    let kind = args.optimizer;
     let resolved = args
         .optim
         .hyper()

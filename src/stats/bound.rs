@@ -274,24 +274,48 @@ pub fn bounds(
         (None, None) => None,
     };
     let l1 = arch.width(1);
-    let at_least_one =
-        |p: &BigRational| BigRational::one() - num_traits::pow::pow(BigRational::one() - p, l1);
-    let first_layer_neuron = p_lo.as_ref().map(at_least_one);
-    let first_layer_neuron_hi = p_hi.as_ref().map(at_least_one);
-    let first_dead = p_lo
-        .as_ref()
-        .map(|p| num_traits::pow::pow(p.clone(), l1))
-        .unwrap_or_else(BigRational::zero);
     let pb = if *scheme == InitScheme::Rai {
         BigRational::zero()
     } else {
         p_bias_nonpositive(scheme, bias)
     };
-    let mut alive = BigRational::one() - first_dead;
-    for k in 2..arch.depth() {
-        let qk = BigRational::new(BigInt::one(), BigInt::one() << arch.width(k - 1)) * &pb;
-        alive *= BigRational::one() - num_traits::pow::pow(qk, arch.width(k));
-    }
+    // Exact while the numbers stay small; past that (wide first layers, deep or wide
+    // nets), fixed point with FIXED_BITS bits rounded the safe way: the bounds are
+    // reported as f64 and an error below 2^-1300 cannot move them, and it stays a
+    // lower bound (an upper one for `first_layer_neuron_hi`).
+    let exact_cost = arch
+        .hidden_layers()
+        .skip(1)
+        .map(|k| arch.width(k - 1).saturating_mul(arch.width(k)))
+        .fold(0usize, usize::saturating_add);
+    let small = l1 <= EXACT_WIDTH && exact_cost <= EXACT_LAYER_BITS;
+    let at_least_one = |p: &BigRational, lower: bool| {
+        if small {
+            BigRational::one() - num_traits::pow::pow(BigRational::one() - p, l1)
+        } else {
+            // 1 - (1-p)^l1: a lower bound needs (1-p)^l1 rounded up
+            BigRational::one() - fixed_pow(&(BigRational::one() - p), l1, lower)
+        }
+    };
+    let first_layer_neuron = p_lo.as_ref().map(|p| at_least_one(p, true));
+    let first_layer_neuron_hi = p_hi.as_ref().map(|p| at_least_one(p, false));
+    // p_lo^l1 rounded down keeps 1 - alive a lower bound
+    let first_dead = match &p_lo {
+        Some(p) if small => num_traits::pow::pow(p.clone(), l1),
+        Some(p) => fixed_pow(p, l1, false),
+        None => BigRational::zero(),
+    };
+    let alive = BigRational::one() - first_dead;
+    let alive = if small {
+        let mut alive = alive;
+        for k in 2..arch.depth() {
+            let qk = BigRational::new(BigInt::one(), BigInt::one() << arch.width(k - 1)) * &pb;
+            alive *= BigRational::one() - num_traits::pow::pow(qk, arch.width(k));
+        }
+        alive
+    } else {
+        alive_fixed(arch, &alive, &pb)
+    };
     Bounds {
         p,
         p_enclosure,
@@ -301,9 +325,140 @@ pub fn bounds(
     }
 }
 
+/// First-layer widths up to which [`bounds`] works exactly.
+const EXACT_WIDTH: usize = 4096;
+/// Up to this sum of `l_{k-1} * l_k` over the deeper hidden layers, [`bounds`] works exactly.
+const EXACT_LAYER_BITS: usize = 2048;
+/// Bits after the point of the fixed-point fallback of [`bounds`].
+const FIXED_BITS: u64 = 1300;
+
+/// `x * 2^FIXED_BITS` rounded up or down.
+fn to_fixed(x: &BigRational, up: bool) -> BigInt {
+    let scaled = x * BigRational::from_integer(BigInt::one() << FIXED_BITS);
+    if up { scaled.ceil() } else { scaled.floor() }.to_integer()
+}
+
+/// `p^n` for `p` in `[0, 1]`, rounded up or down to `FIXED_BITS` bits at every product
+/// (a bound on the exact power in the direction asked; the rounding is monotone).
+fn fixed_pow(p: &BigRational, n: usize, up: bool) -> BigRational {
+    let round = |x: BigInt| {
+        let mask = (BigInt::one() << FIXED_BITS) - 1u32;
+        let carry = up && !(&x & &mask).is_zero();
+        (x >> FIXED_BITS) + u32::from(carry)
+    };
+    let one = BigInt::one() << FIXED_BITS;
+    let (mut base, mut acc, mut n) = (to_fixed(p, up), one.clone(), n);
+    while n > 0 {
+        if n & 1 == 1 {
+            acc = round(&acc * &base);
+        }
+        n >>= 1;
+        if n > 0 {
+            base = round(&base * &base);
+            if base.is_zero() {
+                acc = BigInt::zero();
+                break;
+            }
+        }
+    }
+    BigRational::new(acc, one)
+}
+
+/// An upper bound of `alive * prod_k (1 - (pb / 2^{l_{k-1}})^{l_k})` over the hidden
+/// layers `k >= 2`, in fixed point: a layer whose term is below `2^-FIXED_BITS` is left
+/// out (its factor is at most 1), the others are subtracted rounded down.
+fn alive_fixed(arch: &Arch, alive: &BigRational, pb: &BigRational) -> BigRational {
+    let mut a = to_fixed(alive, true);
+    if !pb.is_zero() {
+        for k in 2..arch.depth() {
+            let w = arch.width(k);
+            let e = arch.width(k - 1).saturating_mul(w);
+            if e as u64 > FIXED_BITS {
+                continue;
+            }
+            let w = u32::try_from(w).unwrap_or(u32::MAX);
+            let num = pb.numer().pow(w);
+            let den = pb.denom().pow(w) << e;
+            a -= (&a * num) / den;
+        }
+    }
+    BigRational::new(a, BigInt::one() << FIXED_BITS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_point_bounds_enclose_the_exact_ones() {
+        // exact and fixed point agree to far below an f64 ulp, on the safe side
+        let p = q(13, 48);
+        for n in [1usize, 2, 7, 100, 5000] {
+            let exact = num_traits::pow::pow(p.clone(), n);
+            let (lo, hi) = (fixed_pow(&p, n, false), fixed_pow(&p, n, true));
+            assert!(lo <= exact && exact <= hi, "n = {n}");
+            assert!(&hi - &lo <= q(1, 1) / BigRational::from_integer(BigInt::one() << 1200u32));
+        }
+        let arch = Arch::new(vec![1, 3, 2, 2, 4, 1]).unwrap();
+        let start = q(5, 7);
+        let mut exact = start.clone();
+        for k in 2..arch.depth() {
+            let qk = BigRational::new(BigInt::one(), BigInt::one() << arch.width(k - 1)) * q(1, 2);
+            exact *= BigRational::one() - num_traits::pow::pow(qk, arch.width(k));
+        }
+        let fixed = alive_fixed(&arch, &start, &q(1, 2));
+        assert!(fixed >= exact);
+        assert!(&fixed - &exact < q(1, 1) / BigRational::from_integer(BigInt::one() << 1200u32));
+    }
+
+    #[test]
+    fn deep_and_wide_bounds_are_quick() {
+        // 10,000 layers of width 2 took over 15 s exactly (quadratic in the depth)
+        let mut widths = vec![2usize; 10_001];
+        widths[0] = 1;
+        widths.push(1);
+        let arch = Arch::new(widths).unwrap();
+        let start = std::time::Instant::now();
+        let b = bounds(
+            &arch,
+            &InitScheme::TorchDefault,
+            &BiasInit::Default,
+            &q(-1, 1),
+            &q(1, 1),
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        // each layer is dead with probability (1/2 * 1/4)^2 = 1/64 at least
+        let d = crate::scalar::Scalar::to_f64(&b.dead_layer);
+        assert!(d > 0.999_999, "{d}");
+        let wide = Arch::new(vec![8, 100_000, 1]).unwrap();
+        let b = bounds(
+            &wide,
+            &InitScheme::TorchDefault,
+            &BiasInit::Default,
+            &q(-1, 1),
+            &q(1, 1),
+        );
+        let lo = b.first_layer_neuron.unwrap();
+        let hi = b.first_layer_neuron_hi.unwrap();
+        assert!(lo <= hi && lo > BigRational::zero(), "{lo} {hi}");
+        // against the exact value on a width just past the exact range
+        let p = b.p.unwrap();
+        let exact =
+            |w: usize| BigRational::one() - num_traits::pow::pow(BigRational::one() - &p, w);
+        let w = EXACT_WIDTH + 1;
+        let b = bounds(
+            &Arch::new(vec![8, w, 1]).unwrap(),
+            &InitScheme::TorchDefault,
+            &BiasInit::Default,
+            &q(-1, 1),
+            &q(1, 1),
+        );
+        let (lo, hi) = (
+            b.first_layer_neuron.unwrap(),
+            b.first_layer_neuron_hi.unwrap(),
+        );
+        assert!(lo <= exact(w) && exact(w) <= hi);
+    }
 
     #[test]
     fn interface_example_is_13_48() {

@@ -4,7 +4,7 @@
 use super::options::ReportArgs;
 use super::result::{arch_label, arch_widths};
 use crate::cli::CliError;
-use crate::cli::format::{decimal, interval, print_json, probability};
+use crate::cli::format::{interval, print_json, probability};
 use serde_json::Value;
 
 pub(super) fn emit(out: &Value, report: &ReportArgs) -> Result<(), CliError> {
@@ -101,9 +101,9 @@ fn print_result(r: &Value, on: &str) {
         .unwrap_or_default();
     if let Some(p) = r["p_neuron_inactive_on_box"].as_str() {
         let value = crate::scalar::parse_rational(p)
-            .map(|q| decimal(crate::cli::format::to_f64(&q)))
-            .unwrap_or_default();
-        println!("    one first-layer neuron inactive on {box_text}: p = {value} (exactly {p})");
+            .map(|q| crate::cli::format::exact_probability(&q))
+            .unwrap_or_else(|_| p.to_string());
+        println!("    one first-layer neuron inactive on {box_text}: p = {value}");
     } else if let Some([lo, hi]) = r["p_neuron_inactive_on_box_enclosure"]
         .as_array()
         .map(|e| [e[0].as_f64(), e[1].as_f64()])

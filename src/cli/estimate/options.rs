@@ -3,7 +3,8 @@
 
 use crate::cli::CliError;
 use crate::cli::args::{
-    BoxDomain, DataArgs, Depths, Given, InitList, MAX_CONFIGURATIONS, OptimArgs, Shard,
+    BoxDomain, DataArgs, Depths, Given, InitList, MAX_CONFIGURATIONS, OptimArgs, OptimizerList,
+    Shard,
 };
 use crate::net::Arch;
 use crate::net::init::{BiasInit, InitScheme};
@@ -48,7 +49,7 @@ pub struct EstimateArgs {
     pub train: bool,
     /// Optimizer(s) for --train: a name, a list, or all.
     #[arg(long, default_value = "adam")]
-    pub optimizer: String,
+    pub optimizer: Given<OptimizerList>,
     /// Steps for --train.
     #[arg(long, default_value_t = 100)]
     pub steps: u64,

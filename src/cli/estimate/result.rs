@@ -177,7 +177,7 @@ pub(super) fn training_settings(args: &EstimateArgs) -> Value {
         return Value::Null;
     }
     json!({
-        "optimizer": args.optimizer,
+        "optimizer": args.optimizer.text,
         "steps": args.steps,
         "batch": args.batch,
         "hyperparameters": format!("{:?}", args.optim),

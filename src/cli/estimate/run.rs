@@ -60,7 +60,7 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
     let bias: BiasInit = args.bias_init.value.clone();
     let (spec, target) = args.data.parse();
     let optimizers = if args.train {
-        OptimizerKind::parse_list(&args.optimizer).map_err(|e| CliError::input("--optimizer", e))?
+        args.optimizer.value.0.clone()
     } else {
         vec![]
     };
@@ -220,7 +220,7 @@ fn ignored_flags(args: &EstimateArgs) {
     let optim_set =
         format!("{:?}", args.optim) != format!("{:?}", crate::cli::OptimArgs::default());
     if !args.train
-        && (args.optimizer != "adam" || args.steps != 100 || args.batch.is_some() || optim_set)
+        && (args.optimizer.text != "adam" || args.steps != 100 || args.batch.is_some() || optim_set)
     {
         crate::cli::warn(
             "--optimizer, --steps, --batch and the optimizer's hyperparameters are ignored without --train",
