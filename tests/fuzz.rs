@@ -585,10 +585,10 @@ fn adversarial_pass_regressions() {
     assert_eq!(code, 0);
 }
 
-/// `bound` hangs found by the same pass, in `stats/bound_normal` (the lead's fix on main),
-/// and the forward pass quadratic in the depth (`Arch::layer_offset`, `net/mod.rs`).
+/// `bound` hangs found by the same pass, in `stats/bound_normal` (law scales far apart),
+/// and the forward pass quadratic in the depth (`Arch::layer_offset`, `net/mod.rs`): each
+/// within the process limit now.
 #[test]
-#[ignore = "fixed on main by the lead (bound_normal, net/mod.rs); un-ignore after the merge"]
 fn adversarial_pass_regressions_elsewhere() {
     for args in [
         "bound --init he-normal --bias-init normal:1e30 --arch 2,3,1",
