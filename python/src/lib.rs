@@ -18,11 +18,80 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// Why the inputs could not be written for the CLI: each cause kept whole as the source
+/// (the texts are the ValueError messages Python users see).
+#[derive(Debug, thiserror::Error)]
+enum InputError {
+    /// A scratch file or directory could not be created or written.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The model's widths are not an architecture.
+    #[error("model: {0}")]
+    Arch(#[source] deadrelu::net::NetError),
+    /// A float64 that is not a finite number (NaN, inf).
+    #[error("{what} entry {index}: {source}")]
+    Float {
+        what: &'static str,
+        index: usize,
+        #[source]
+        source: deadrelu::scalar::ScalarError,
+    },
+    /// A data float64 that is not finite, with its place.
+    #[error("{inner} (row {row}, column {col})")]
+    DataCell {
+        row: usize,
+        col: usize,
+        #[source]
+        inner: Box<InputError>,
+    },
+    /// An exact string that is not a number.
+    #[error("model parameter {index}: {source}")]
+    Text {
+        index: usize,
+        #[source]
+        source: deadrelu::scalar::ScalarError,
+    },
+    /// Bytes that are not a whole number of float64.
+    #[error("{what}: {len} bytes is not a whole number of float64")]
+    Bytes { what: &'static str, len: usize },
+    /// Both or neither of raw bits and exact strings.
+    #[error("model: give exactly one of raw float64 bits or exact strings")]
+    ModelForm,
+    /// A parameter count that does not match the architecture.
+    #[error("model: architecture {arch} has {expected} parameters, got {got}")]
+    ParamCount {
+        arch: Arch,
+        expected: usize,
+        got: usize,
+    },
+    /// `rows * cols` overflows.
+    #[error("data: size overflows")]
+    DataOverflow,
+    /// A data shape that does not match the bytes.
+    #[error("data: expected {rows} x {cols} values (at least one point and one column), got {got}")]
+    DataShape {
+        rows: usize,
+        cols: usize,
+        got: usize,
+    },
+}
+
+impl From<InputError> for PyErr {
+    fn from(e: InputError) -> PyErr {
+        PyValueError::new_err(e.to_string())
+    }
+}
+
 /// A temporary directory removed on drop.
 struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new() -> Result<Self, String> {
+    fn new() -> Result<Self, InputError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -33,7 +102,11 @@ impl TempDir {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        std::fs::create_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir(&dir).map_err(|source| InputError::Io {
+            action: "create",
+            path: dir.clone(),
+            source,
+        })?;
         Ok(TempDir(dir))
     }
 }
@@ -44,12 +117,12 @@ impl Drop for TempDir {
     }
 }
 
-fn f64s(bytes: &[u8], what: &str) -> Result<Vec<f64>, String> {
+fn f64s(bytes: &[u8], what: &'static str) -> Result<Vec<f64>, InputError> {
     if !bytes.len().is_multiple_of(8) {
-        return Err(format!(
-            "{what}: {} bytes is not a whole number of float64",
-            bytes.len()
-        ));
+        return Err(InputError::Bytes {
+            what,
+            len: bytes.len(),
+        });
     }
     Ok(bytes
         .chunks_exact(8)
@@ -57,8 +130,21 @@ fn f64s(bytes: &[u8], what: &str) -> Result<Vec<f64>, String> {
         .collect())
 }
 
-fn exact(x: f64, what: &str, i: usize) -> Result<BigRational, String> {
-    rational_from_f64(x).map_err(|e| format!("{what} entry {i}: {e}"))
+fn exact(x: f64, what: &'static str, index: usize) -> Result<BigRational, InputError> {
+    rational_from_f64(x).map_err(|source| InputError::Float {
+        what,
+        index,
+        source,
+    })
+}
+
+/// The error of writing `path`.
+fn write_error(path: &Path) -> impl Fn(std::io::Error) -> InputError + '_ {
+    move |source| InputError::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Writes theta as `{"arch":[..],"params":[..]}` with exact strings.
@@ -67,8 +153,8 @@ fn write_weights(
     widths: Vec<usize>,
     bits: Option<&[u8]>,
     strings: Option<Vec<String>>,
-) -> Result<(), String> {
-    let arch = Arch::new(widths).map_err(|e| format!("model: {e}"))?;
+) -> Result<(), InputError> {
+    let arch = Arch::new(widths).map_err(InputError::Arch)?;
     let params: Vec<BigRational> = match (bits, strings) {
         (Some(b), None) => f64s(b, "model")?
             .into_iter()
@@ -78,51 +164,53 @@ fn write_weights(
         (None, Some(s)) => s
             .iter()
             .enumerate()
-            .map(|(i, t)| parse_rational(t).map_err(|e| format!("model parameter {i}: {e}")))
+            .map(|(index, t)| {
+                parse_rational(t).map_err(|source| InputError::Text { index, source })
+            })
             .collect::<Result<_, _>>()?,
-        _ => return Err("model: give exactly one of raw float64 bits or exact strings".into()),
+        _ => return Err(InputError::ModelForm),
     };
     if params.len() != arch.num_params() {
-        return Err(format!(
-            "model: architecture {arch} has {} parameters, got {}",
-            arch.num_params(),
-            params.len()
-        ));
+        return Err(InputError::ParamCount {
+            expected: arch.num_params(),
+            got: params.len(),
+            arch,
+        });
     }
     let json = deadrelu::io::weights::to_json(&arch, &params);
-    std::fs::write(path, json.to_string())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(path, json.to_string()).map_err(write_error(path))
 }
 
 /// Writes `rows` points with `cols` float64 columns (x then y) as CSV of exact strings.
-fn write_data(path: &Path, rows: usize, cols: usize, bits: &[u8]) -> Result<(), String> {
+fn write_data(path: &Path, rows: usize, cols: usize, bits: &[u8]) -> Result<(), InputError> {
     let values = f64s(bits, "data")?;
-    let expected = rows
-        .checked_mul(cols)
-        .ok_or_else(|| "data: size overflows".to_string())?;
+    let expected = rows.checked_mul(cols).ok_or(InputError::DataOverflow)?;
     if values.len() != expected || rows == 0 || cols == 0 {
-        return Err(format!(
-            "data: expected {rows} x {cols} values (at least one point and one column), got {}",
-            values.len()
-        ));
+        return Err(InputError::DataShape {
+            rows,
+            cols,
+            got: values.len(),
+        });
     }
-    let file =
-        std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let file = std::fs::File::create(path).map_err(write_error(path))?;
     let mut out = std::io::BufWriter::new(file);
-    let werr = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let werr = write_error(path);
     for r in 0..rows {
         let row = &values[r * cols..(r + 1) * cols];
         let mut line = String::new();
         for (c, &x) in row.iter().enumerate() {
-            let q =
-                exact(x, "data", r * cols + c).map_err(|e| format!("{e} (row {r}, column {c})"))?;
+            let q = exact(x, "data", r * cols + c).map_err(|e| InputError::DataCell {
+                row: r,
+                col: c,
+                inner: Box::new(e),
+            })?;
             if c > 0 {
                 line.push(',');
             }
             line.push_str(&rational_string(&q));
         }
         line.push('\n');
-        out.write_all(line.as_bytes()).map_err(werr)?;
+        out.write_all(line.as_bytes()).map_err(&werr)?;
     }
     out.flush().map_err(werr)
 }
@@ -143,16 +231,16 @@ fn run(
     model_exact: Option<Vec<String>>,
     data: Option<(usize, usize, &[u8])>,
 ) -> PyResult<String> {
-    let dir = TempDir::new().map_err(PyValueError::new_err)?;
+    let dir = TempDir::new()?;
     if let Some(widths) = widths {
         let path = dir.0.join("model.json");
-        write_weights(&path, widths, model_bits, model_exact).map_err(PyValueError::new_err)?;
+        write_weights(&path, widths, model_bits, model_exact)?;
         args.push("--weights".into());
         args.push(path.display().to_string());
     }
     if let Some((rows, cols, bits)) = data {
         let path = dir.0.join("data.csv");
-        write_data(&path, rows, cols, bits).map_err(PyValueError::new_err)?;
+        write_data(&path, rows, cols, bits)?;
         args.push("--data".into());
         args.push(format!("csv:{}", path.display()));
     }

@@ -2,7 +2,7 @@
 //! weight-decay overshoot, the ratio `m / sqrt(v)`, bias-correction factors.
 
 use super::grid::*;
-use super::{PREC, SPLITS};
+use super::{NoBound, PREC, SPLITS};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
@@ -53,7 +53,7 @@ pub(super) fn ratio_bound(
     b2: &BigRational,
     m0: &BigRational,
     v0: &BigRational,
-) -> Result<(BigRational, BigRational), String> {
+) -> Result<(BigRational, BigRational), NoBound> {
     let one = BigRational::one();
     if !b2.is_positive() {
         return Err("weight decay with beta2 = 0".into());
@@ -79,7 +79,7 @@ pub(super) fn ratio_bound(
 pub(super) fn shrink(
     p: &BigRational,
     k: &BigRational,
-) -> Result<(BigRational, BigRational), String> {
+) -> Result<(BigRational, BigRational), NoBound> {
     if k <= &BigRational::one() {
         Ok(hull(p, &BigRational::zero()))
     } else if k <= &q(2, 1) {

@@ -22,23 +22,65 @@ pub(crate) const PREC: usize = 112;
 /// The split points of the Adam-family bounds (as the writer's).
 pub(crate) const SPLITS: [u64; 7] = [0, 8, 32, 128, 512, 2048, 8192];
 
+/// Why a coordinate has no reachable bound: an unreadable hyperparameter (its error kept
+/// whole as the source) or a case the bounds do not cover.
+#[derive(Debug)]
+pub(crate) enum NoBound {
+    /// A hyperparameter is missing or out of its range.
+    Hyper(CheckError),
+    /// A state or hyperparameter combination without a proven bound.
+    Case(&'static str),
+    /// An optimizer name the checker has no bound for.
+    UnknownOptimizer(String),
+}
+
+impl std::fmt::Display for NoBound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoBound::Hyper(e) => e.fmt(f),
+            NoBound::Case(why) => f.write_str(why),
+            NoBound::UnknownOptimizer(name) => write!(f, "unknown optimizer {name:?}"),
+        }
+    }
+}
+
+impl std::error::Error for NoBound {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            NoBound::Hyper(e) => Some(e),
+            NoBound::Case(_) | NoBound::UnknownOptimizer(_) => None,
+        }
+    }
+}
+
+impl From<CheckError> for NoBound {
+    fn from(e: CheckError) -> Self {
+        NoBound::Hyper(e)
+    }
+}
+
+impl From<&'static str> for NoBound {
+    fn from(why: &'static str) -> Self {
+        NoBound::Case(why)
+    }
+}
+
 /// The checker's reachable interval of one coordinate (README, "dead-forever").
 pub(crate) fn reach(
     name: &str,
     h: &Hyper,
     c: &Coord,
-) -> Result<(BigRational, BigRational), String> {
+) -> Result<(BigRational, BigRational), NoBound> {
     let one = BigRational::one();
     let zero = BigRational::zero();
     let p = c.p;
     let point = || (p.clone(), p.clone());
-    let hp = |e: CheckError| e.to_string();
-    let lr = h.positive("lr").map_err(hp)?;
-    let wd = h.non_negative("weight_decay").map_err(hp)?;
+    let lr = h.positive("lr")?;
+    let wd = h.non_negative("weight_decay")?;
     match name {
         "sgd" | "momentum" | "nesterov" => {
-            let mu = h.unit("momentum").map_err(hp)?;
-            let nesterov = h.flag("nesterov").map_err(hp)?;
+            let mu = h.unit("momentum")?;
+            let nesterov = h.flag("nesterov")?;
             if wd.is_zero() {
                 let b = (c.buffers)("momentum_buffer");
                 if mu.is_zero() || b.is_zero() {
@@ -48,7 +90,7 @@ pub(crate) fn reach(
                 return Ok(hull(p, &(p - &lr * &b * f / (&one - &mu))));
             }
             if !mu.is_zero() {
-                let d = h.num("dampening").map_err(hp)?;
+                let d = h.num("dampening")?;
                 if d.is_negative() || d > one {
                     return Err("dampening must be in [0, 1]".into());
                 }
@@ -72,7 +114,7 @@ pub(crate) fn reach(
             }
         }
         "adagrad" => {
-            let eps = h.positive("eps").map_err(hp)?;
+            let eps = h.positive("eps")?;
             if wd.is_zero() || p.is_zero() {
                 return Ok(point());
             }
@@ -91,10 +133,10 @@ pub(crate) fn reach(
             }
         }
         "rmsprop" => {
-            let mu = h.unit("momentum").map_err(hp)?;
-            let alpha = h.unit("alpha").map_err(hp)?;
-            let eps = h.positive("eps").map_err(hp)?;
-            let centered = h.flag("centered").map_err(hp)?;
+            let mu = h.unit("momentum")?;
+            let alpha = h.unit("alpha")?;
+            let eps = h.positive("eps")?;
+            let centered = h.flag("centered")?;
             if wd.is_zero() {
                 let b = (c.buffers)("momentum_buffer");
                 if mu.is_zero() || b.is_zero() {
@@ -133,10 +175,10 @@ pub(crate) fn reach(
             Ok((-m.clone(), m))
         }
         "adam" | "amsgrad" => {
-            let b1 = h.unit("beta1").map_err(hp)?;
-            let b2 = h.unit("beta2").map_err(hp)?;
-            let eps = h.positive("eps").map_err(hp)?;
-            let ams = h.flag("amsgrad").map_err(hp)?;
+            let b1 = h.unit("beta1")?;
+            let b2 = h.unit("beta2")?;
+            let eps = h.positive("eps")?;
+            let ams = h.flag("amsgrad")?;
             if ams != (name == "amsgrad") {
                 return Err("amsgrad flag disagrees with the optimizer name".into());
             }
@@ -150,7 +192,7 @@ pub(crate) fn reach(
             }
             let lr_c1 = bias_factor(&b1, c.t) * &lr;
             let base = &lr_c1 * m.abs();
-            let decay = |d: BigRational| -> Result<(BigRational, BigRational), String> {
+            let decay = |d: BigRational| -> Result<(BigRational, BigRational), NoBound> {
                 if wd.is_zero() {
                     return Ok(against(p, &m, &d));
                 }
@@ -180,9 +222,9 @@ pub(crate) fn reach(
             decay(base * f)
         }
         "adamax" => {
-            let b1 = h.unit("beta1").map_err(hp)?;
-            let b2 = h.unit("beta2").map_err(hp)?;
-            let eps = h.positive("eps").map_err(hp)?;
+            let b1 = h.unit("beta1")?;
+            let b2 = h.unit("beta2")?;
+            let eps = h.positive("eps")?;
             let m = (c.buffers)("exp_avg");
             if m.is_zero() && (wd.is_zero() || p.is_zero()) {
                 return Ok(point());
@@ -209,9 +251,9 @@ pub(crate) fn reach(
             Ok(overshoot(p, &m, &d, &(lr_c1 * rho / (&one - qq))))
         }
         "nadam" => {
-            let b1 = h.unit("beta1").map_err(hp)?;
-            let b2 = h.unit("beta2").map_err(hp)?;
-            let eps = h.positive("eps").map_err(hp)?;
+            let b1 = h.unit("beta1")?;
+            let b2 = h.unit("beta2")?;
+            let eps = h.positive("eps")?;
             let m = (c.buffers)("exp_avg");
             if m.is_zero() && (wd.is_zero() || p.is_zero()) {
                 return Ok(point());
@@ -240,8 +282,8 @@ pub(crate) fn reach(
             if wd.is_zero() || p.is_zero() {
                 return Ok(point());
             }
-            let eps = h.positive("eps").map_err(hp)?;
-            h.unit("rho").map_err(hp)?;
+            let eps = h.positive("eps")?;
+            h.unit("rho")?;
             let (sa, ad) = ((c.buffers)("square_avg"), (c.buffers)("acc_delta"));
             if sa.is_negative() || ad.is_negative() {
                 return Err("negative square_avg or acc_delta".into());
@@ -254,6 +296,6 @@ pub(crate) fn reach(
             let k = &lr * &wd * sqrt_bound(&(dmax + &eps), true) / sqrt_bound(&eps, false);
             shrink(p, &k)
         }
-        other => Err(format!("unknown optimizer {other:?}")),
+        other => Err(NoBound::UnknownOptimizer(other.to_string())),
     }
 }

@@ -1,5 +1,6 @@
 //! Momentum SGD with weight decay: the linear recurrence of `(p, b)` and its bound.
 
+use super::NoBound;
 use super::grid::*;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
@@ -15,7 +16,7 @@ pub(super) fn momentum_wd(
     nesterov: bool,
     p: &BigRational,
     buffer: Option<BigRational>,
-) -> Result<(BigRational, BigRational), String> {
+) -> Result<(BigRational, BigRational), NoBound> {
     let one = BigRational::one();
     let zero = BigRational::zero();
     let (a11, a12, a22) = if nesterov {
