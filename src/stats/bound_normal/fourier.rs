@@ -160,21 +160,31 @@ impl SumLaw {
                 e += count;
             }
         };
+        // (a factor whose `w = beta t` underflows towards 0 has not decayed: it stays out)
         for &(beta, count) in &self.halves {
             let b = beta.abs();
-            enter(
-                (Iv::point(0.797885) + Iv::point(0.967883) / (b * t)) / b,
-                count,
-            );
+            if (b * t).lo > 0.0 {
+                enter(
+                    (Iv::point(0.797885) + Iv::point(0.967883) / (b * t)) / b,
+                    count,
+                );
+            }
         }
-        if let Some(c) = self.unif {
+        if let Some(c) = self.unif.filter(|c| c.abs().lo > 0.0) {
             enter(c.abs().recip(), 1);
         }
         if let Some(g) = self.beta_v {
             let g = g.abs();
-            enter((two + Iv::point(4.0) / (g * t)) / g, 1);
+            if (g * t).lo > 0.0 {
+                enter((two + Iv::point(4.0) / (g * t)) / g, 1);
+            }
         }
-        let mut env = k / t.powi(e as u32);
+        let te = t.powi(e as u32);
+        if !(te.lo > 0.0 && te.hi.is_finite()) {
+            // t_N^e out of the doubles' range (a law of huge scale, tiny t_N): no bound yet
+            return None;
+        }
+        let mut env = k / te;
         let mut e_eff = e;
         if let Some(s) = self.gauss {
             let st = s * t;
@@ -186,15 +196,31 @@ impl SumLaw {
         (e_eff > 0).then(|| (env / (pi() * Iv::int(e_eff as u64))).hi)
     }
 
-    /// The largest magnitude among the parameters of the law.
-    fn largest_part(&self) -> f64 {
-        [self.shift.mag()]
+    /// The smallest and largest magnitudes among the nonzero parameters of the law (the
+    /// smallest from the end nearer 0).
+    fn part_range(&self) -> (f64, f64) {
+        let parts: Vec<Iv> = [self.shift]
             .into_iter()
-            .chain(self.gauss.map(|g| g.mag()))
-            .chain(self.unif.map(|c| c.mag()))
-            .chain(self.halves.iter().map(|(b, _)| b.mag()))
-            .chain(self.beta_v.map(|g| g.mag()))
-            .fold(0.0, f64::max)
+            .chain(self.gauss)
+            .chain(self.unif)
+            .chain(self.halves.iter().map(|&(b, _)| b))
+            .chain(self.beta_v)
+            .filter(|p| *p != Iv::point(0.0))
+            .collect();
+        let large = parts.iter().map(Iv::mag).fold(0.0, f64::max);
+        let small = parts
+            .iter()
+            .map(|p| {
+                if p.lo > 0.0 {
+                    p.lo
+                } else if p.hi < 0.0 {
+                    -p.hi
+                } else {
+                    0.0
+                }
+            })
+            .fold(f64::INFINITY, f64::min);
+        (if small.is_finite() { small } else { 0.0 }, large)
     }
 
     /// The law of `f Y` for a power of two `f` (every part scaled; exact unless a part
@@ -228,10 +254,18 @@ impl SumLaw {
         // is of magnitude in [1, 2), so the step h and the constants below are sized
         // for Y and not for its units (with `normal:1e-12` the period was 1e6 times too
         // short and the sum ran for minutes)
-        let m = self.largest_part();
-        if m > 0.0 && m.is_finite() {
-            let k = m.log2().floor() as i32;
-            if k != 0 && k.abs() < 1000 {
+        // (the smallest nonzero part must stay far above the subnormals, or a division by
+        // it would meet an interval containing 0: the scale is limited by it, and when
+        // the parts span more than the doubles allow, the law is left as it is)
+        let (small, large) = self.part_range();
+        if large > 0.0 && large.is_finite() && small > 0.0 {
+            let k = (large.log2().floor() as i32)
+                .min(small.log2().floor() as i32 + 900)
+                .max(large.log2().ceil() as i32 - 1000);
+            if k != 0
+                && small.log2() - f64::from(k) >= -900.0
+                && large.log2() - f64::from(k) <= 1000.0
+            {
                 return self.scaled(2f64.powi(-k)).p_nonpositive(eps, max_terms);
             }
         }

@@ -282,3 +282,34 @@ fn far_apart_scales_stop_at_the_budget_and_stay_certified() {
     assert!(e.exhausted);
     assert!(e.hi - e.lo > 1e-8, "{} {}", e.lo, e.hi);
 }
+
+/// Parts whose magnitudes lie further apart than the doubles reach (1e-300 against
+/// 1e150, or 1e-150 against 1e300): no division meets an interval containing 0 (the
+/// first two panicked in the truncation bound, the third in `t_N^e`), and the enclosure
+/// is a probability interval.
+#[test]
+fn parts_beyond_the_double_range_apart_do_not_panic() {
+    let r = |s: &str| crate::scalar::parse_rational(s).unwrap();
+    for (init, bias, a, b) in [
+        ("normal:1e-150", "normal:1e150", "1e-150", "1"),
+        ("normal:1e-150", "uniform:1e150", "-1e-150", "1e150"),
+        ("normal:1e150", "const:-1e-150", "-1e150", "-1e-150"),
+    ] {
+        let e = p_enclosure(
+            &init.parse().unwrap(),
+            &bias.parse().unwrap(),
+            2,
+            None,
+            &r(a),
+            &r(b),
+        )
+        .unwrap()
+        .unwrap();
+        assert!(
+            0.0 <= e.lo && e.lo <= e.hi && e.hi <= 1.0,
+            "{init} {bias}: [{}, {}]",
+            e.lo,
+            e.hi
+        );
+    }
+}
