@@ -127,25 +127,25 @@ impl Arch {
             (widths.len() - 1) as u128,
             limits::MAX_DEPTH as u128,
         )?;
-        let params = widths.windows(2).try_fold(0usize, |acc, w| {
-            w[0].checked_add(1)
+        // the layer offsets, summed with checked arithmetic; the last is the count `D`
+        let mut offsets = Vec::with_capacity(widths.len());
+        offsets.push(0usize);
+        for w in widths.windows(2) {
+            let next = w[0]
+                .checked_add(1)
                 .and_then(|fan_in| fan_in.checked_mul(w[1]))
-                .and_then(|layer| acc.checked_add(layer))
-        });
-        let params = params.ok_or_else(|| limits::LimitError::Overflow {
-            what: "the parameter count".to_string(),
-        })?;
+                .and_then(|layer| offsets[offsets.len() - 1].checked_add(layer))
+                .ok_or_else(|| limits::LimitError::Overflow {
+                    what: "the parameter count".to_string(),
+                })?;
+            offsets.push(next);
+        }
+        let params = offsets[offsets.len() - 1];
         limits::check_cap(
             "the parameter count",
             params as u128,
             limits::MAX_PARAMS as u128,
         )?;
-        let mut offsets = Vec::with_capacity(widths.len());
-        offsets.push(0);
-        for w in widths.windows(2) {
-            // no overflow: the sum is `params`, checked above
-            offsets.push(offsets[offsets.len() - 1] + w[1] * (w[0] + 1));
-        }
         Ok(Self { widths, offsets })
     }
     /// The widths `l_0..l_L`.
