@@ -68,6 +68,29 @@ struct LimbLayer {
 pub struct LimbNet {
     arch: Arch,
     layers: Vec<LimbLayer>,
+    /// The layers on the IFMA engine, when it runs.
+    ifma: Option<Vec<ifma::IfmaLayer>>,
+}
+
+/// Which engine computes the integer matrix products of [`LimbNet::block`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExactEngine {
+    /// AVX-512 IFMA ([`ifma`]) where the processor has it, else [`ExactEngine::F64`].
+    Auto,
+    /// `f64` matrix products on small digits (module docs), on any processor.
+    F64,
+}
+
+impl ExactEngine {
+    /// [`ExactEngine::F64`] when the environment variable `DEADRELU_EXACT_ENGINE` is
+    /// `f64`, else [`ExactEngine::Auto`]. Both engines give the same results; the
+    /// variable only exists to run (and test) the fallback on a processor with IFMA.
+    pub fn from_env() -> Self {
+        match std::env::var("DEADRELU_EXACT_ENGINE") {
+            Ok(v) if v.trim().eq_ignore_ascii_case("f64") => Self::F64,
+            _ => Self::Auto,
+        }
+    }
 }
 
 /// The exact pass over one block of rows.
@@ -103,11 +126,18 @@ fn bits_at(limbs: &[u32], lo: u64, width: u32) -> u64 {
 impl LimbNet {
     /// Prepares `params` (layout of MECHANISM.md, every entry the exact parameter). `None`
     /// when a parameter is not finite or a layer's integers need more than
-    /// [`MAX_DIGITS`] digits.
+    /// [`MAX_DIGITS`] digits. The engine is [`ExactEngine::from_env`].
     pub fn new(arch: &Arch, params: &[f64]) -> Option<Self> {
+        Self::with_engine(arch, params, ExactEngine::from_env())
+    }
+
+    /// As [`LimbNet::new`], on `engine`.
+    pub fn with_engine(arch: &Arch, params: &[f64], engine: ExactEngine) -> Option<Self> {
         if params.len() != arch.num_params() {
             return None;
         }
+        let mut ifma_layers =
+            (engine == ExactEngine::Auto && ifma::available()).then(Vec::new);
         let mut layers = Vec::with_capacity(arch.depth());
         for k in 1..=arch.depth() {
             let (rows, n) = (arch.width(k), arch.width(k - 1));
@@ -146,6 +176,12 @@ impl LimbNet {
                 .collect::<Option<_>>()?;
             // the fewest weight digits of at most half the budget, as narrow as that
             // allows: the inputs get the rest of the budget
+            if let Some(l) = &mut ifma_layers {
+                match ifma::IfmaLayer::new(&ints, rows, n) {
+                    Some(layer) => l.push(layer),
+                    None => ifma_layers = None,
+                }
+            }
             let wbits = ints.iter().map(bits).max().unwrap_or(0);
             let half = u64::from(budget / 2);
             let dw = wbits.div_ceil(half).max(1);
@@ -177,7 +213,13 @@ impl LimbNet {
         Some(Self {
             arch: arch.clone(),
             layers,
+            ifma: ifma_layers,
         })
+    }
+
+    /// The engine that computes the products: `"ifma"` or `"f64"`.
+    pub fn engine_name(&self) -> &'static str {
+        if self.ifma.is_some() { "ifma" } else { "f64" }
     }
 
     /// `S = s_1 + ... + s_L`: the outputs are `Z_L 2^{p - S} / d`.
@@ -193,6 +235,14 @@ impl LimbNet {
     /// The exact pass over `rows` (all of the same width as the network's inputs and
     /// outputs). `None` when some integer needs more than [`MAX_DIGITS`] digits.
     pub fn block(&self, rows: &[RowInts]) -> Option<BlockExact> {
+        match &self.ifma {
+            Some(layers) => ifma::block(self, layers, rows),
+            None => self.block_f64(rows),
+        }
+    }
+
+    /// [`LimbNet::block`] on `f64` digit products.
+    fn block_f64(&self, rows: &[RowInts]) -> Option<BlockExact> {
         let rb = rows.len();
         let n0 = self.arch.inputs();
         // constant column C_1 = d 2^-p
@@ -365,6 +415,7 @@ impl LimbNet {
     }
 }
 
+pub mod ifma;
 mod ints;
 pub use ints::{RowInts, ShiftedInt, dyadic_f64, scaled};
 

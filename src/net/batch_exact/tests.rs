@@ -10,7 +10,18 @@ fn check(widths: &[usize], params: &[f64], rows: &[RowInts]) {
         .map(|v| rational_from_f64(*v).unwrap())
         .collect();
     let net = Network::new(arch.clone(), exact).unwrap();
-    let limbs = LimbNet::new(&arch, params).expect("representable");
+    for engine in [ExactEngine::Auto, ExactEngine::F64] {
+        let limbs = LimbNet::with_engine(&arch, params, engine).expect("representable");
+        if engine == ExactEngine::F64 || !ifma::available() {
+            assert_eq!(limbs.engine_name(), "f64");
+        } else {
+            assert_eq!(limbs.engine_name(), "ifma");
+        }
+        check_engine(&arch, &net, &limbs, rows);
+    }
+}
+
+fn check_engine(arch: &Arch, net: &Network<BigRational>, limbs: &LimbNet, rows: &[RowInts]) {
     let got = limbs.block(rows).expect("representable");
     for (m, row) in rows.iter().enumerate() {
         let x: Vec<BigRational> = (0..row.x.len()).map(|i| row.x_value(i)).collect();
@@ -22,13 +33,19 @@ fn check(widths: &[usize], params: &[f64], rows: &[RowInts]) {
                     std::cmp::Ordering::Equal => 0,
                     std::cmp::Ordering::Greater => 1,
                 };
-                assert_eq!(got.signs[k - 1][[m, j]], sign, "layer {k} row {m}");
+                assert_eq!(
+                    got.signs[k - 1][[m, j]],
+                    sign,
+                    "{} layer {k} row {m}",
+                    limbs.engine_name()
+                );
             }
         }
         assert_eq!(
             limbs.output_values(row, &got.out[m]),
             pass.pre[arch.depth() - 1],
-            "row {m}"
+            "{} row {m}",
+            limbs.engine_name()
         );
     }
 }
@@ -164,4 +181,68 @@ fn digits_of_shifted_integers() {
     assert_eq!(v.digit(2, 21), 0.0);
     assert_eq!(dyadic_f64(0.75), Some((false, 3, -2)));
     assert_eq!(dyadic_f64(-f64::from_bits(1)), Some((true, 1, -1074)));
+}
+
+/// The IFMA engine's lane flush: a fan-in above 4096 (two runs of lane sums), widths
+/// that are not multiples of 8 or 16, a block of one row, and inputs near the top of
+/// a 52-bit digit (offsets with borrows).
+#[test]
+fn wide_fan_in_odd_widths_and_single_rows() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(23);
+    for (widths, nrows) in [
+        (vec![5000, 3, 1], 3),
+        (vec![4200, 17, 2], 1),
+        (vec![7, 1, 33, 5], 9),
+    ] {
+        let arch = Arch::new(widths.clone()).unwrap();
+        let params: Vec<f64> = (0..arch.num_params())
+            .map(|i| match i % 7 {
+                0 => -(rng.gen_range(0.0f64..1.0) as f32 as f64),
+                1 => (1u64 << 50) as f64 - 1.0,
+                _ => rng.gen_range(-1.0f64..1.0) as f32 as f64,
+            })
+            .collect();
+        let rows: Vec<RowInts> = (0..nrows)
+            .map(|r| {
+                let x: Vec<f64> = (0..widths[0])
+                    .map(|i| match (i + r) % 6 {
+                        0 => -((1u64 << 52) as f64 - 1.0),
+                        1 => (1u64 << 52) as f64 - 1.0,
+                        2 => 0.0,
+                        _ => rng.gen_range(-3.0f64..3.0),
+                    })
+                    .collect();
+                RowInts::from_f64(&x, &vec![1.0; *widths.last().unwrap()]).unwrap()
+            })
+            .collect();
+        check(&widths, &params, &rows);
+    }
+}
+
+#[test]
+fn offset_digits_and_places() {
+    let v = ShiftedInt {
+        neg: true,
+        mant: 3,
+        shift: 52,
+    };
+    // -(3 2^52) + 2^103 in base 2^52: digits (0, 2^51 - 3)
+    let mut d = vec![0u64; 2];
+    ifma::offset_digits(&v, 2, true, |t, x| d[t] = x);
+    assert_eq!(d, vec![0, (1 << 51) - 3]);
+    let v = ShiftedInt {
+        neg: true,
+        mant: 1,
+        shift: 0,
+    };
+    ifma::offset_digits(&v, 2, true, |t, x| d[t] = x);
+    assert_eq!(d, vec![(1 << 52) - 1, (1 << 51) - 1]);
+    assert_eq!(
+        ifma::places_to_bigint(&[5, 1], false),
+        BigInt::from(5) + (BigInt::from(1) << 52)
+    );
+    assert_eq!(
+        ifma::places_to_bigint(&[(1 << 52) - 1, (1 << 52) - 1], true),
+        BigInt::from(-1)
+    );
 }
