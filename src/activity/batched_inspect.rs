@@ -23,7 +23,7 @@ use super::filtered::ExactSum;
 use super::{Activity, NeuronStatus};
 use crate::io::DataF64;
 use crate::net::batch::{BatchNet, BoundKind, LayerPass, forward_map};
-use crate::net::batch_exact::{EXACT_BLOCK_ROWS, LimbNet, RowInts, scaled};
+use crate::net::batch_exact::{EXACT_BLOCK_ROWS, LimbNet, RowInts, ShiftedInt, scaled};
 use crate::net::{Arch, NetError, Network};
 use crate::scalar::{BigRational, Sign, rational_from_f64};
 use ndarray::{Array2, Axis};
@@ -51,8 +51,13 @@ pub struct ExactInspection {
 
 /// The exact output of one row.
 enum RowOut {
-    /// `z_o = Z_o 2^{p - S} / d`.
-    Ints { z: Vec<BigInt>, p: i64, d: u64 },
+    /// `z_o = Z_o 2^{p - S} / d`, targets `y_o = Y_o 2^p / d`.
+    Ints {
+        z: Vec<BigInt>,
+        y: Vec<ShiftedInt>,
+        p: i64,
+        d: u64,
+    },
     /// Exact values (the one-point engine).
     Exact(Vec<BigRational>),
 }
@@ -144,24 +149,27 @@ impl Engine<'_> {
         let blocks: Vec<Result<Vec<(usize, RowExact)>, NetError>> = rows
             .par_chunks(EXACT_BLOCK_ROWS)
             .map(|block| {
+                let mut ms = Vec::with_capacity(block.len());
                 let mut ints = Vec::with_capacity(block.len());
                 let mut slow = Vec::new();
                 for &m in block {
                     match self.data.row_ints(m) {
-                        Some(r) => ints.push((m, r)),
+                        Some(r) => {
+                            ms.push(m);
+                            ints.push(r);
+                        }
                         None => slow.push(m),
                     }
                 }
                 let mut done = Vec::with_capacity(block.len());
-                let rows_only: Vec<RowInts> = ints.iter().map(|(_, r)| r.clone()).collect();
-                match self.limbs.block(&rows_only) {
+                match self.limbs.block(&ints) {
                     Some(b) => {
                         let widths: Vec<usize> =
                             (1..self.arch.depth()).map(|k| self.arch.width(k)).collect();
-                        for (r, ((m, row), z)) in ints.into_iter().zip(b.out).enumerate() {
+                        for (r, ((m, row), z)) in ms.into_iter().zip(ints).zip(b.out).enumerate() {
                             let mut signs = Vec::with_capacity(widths.iter().sum());
                             for (li, w) in widths.iter().enumerate() {
-                                signs.extend((0..*w).map(|j| b.signs[li][[r, j]]));
+                                signs.extend(b.signs[li].row(r).iter().take(*w));
                             }
                             done.push((
                                 m,
@@ -169,6 +177,7 @@ impl Engine<'_> {
                                     signs,
                                     out: RowOut::Ints {
                                         z,
+                                        y: row.y,
                                         p: row.p,
                                         d: row.d,
                                     },
@@ -176,7 +185,7 @@ impl Engine<'_> {
                             ));
                         }
                     }
-                    None => slow.extend(ints.into_iter().map(|(m, _)| m)),
+                    None => slow.extend(ms),
                 }
                 for m in slow {
                     done.push((m, self.one_point(m)?));
@@ -196,7 +205,7 @@ impl Engine<'_> {
     fn output_values(&self, out: &RowOut) -> Vec<BigRational> {
         match out {
             RowOut::Exact(v) => v.clone(),
-            RowOut::Ints { z, p, d } => {
+            RowOut::Ints { z, p, d, .. } => {
                 let e = p - self.limbs.output_shift() as i64;
                 let d = BigInt::from(*d);
                 z.iter().map(|v| scaled(v.clone(), e, &d)).collect()
@@ -204,10 +213,15 @@ impl Engine<'_> {
         }
     }
 
-    /// `S_o = sum_m y_mo` and `T_o = sum_m y_mo^2`.
-    fn target_sums(&self) -> Result<(Vec<BigRational>, Vec<BigRational>), NetError> {
+    /// `S_o = sum_m y_mo` and `T_o = sum_m y_mo^2`; `known` holds the exact results of
+    /// some rows (their integer targets are taken from there when it has every row).
+    fn target_sums(
+        &self,
+        known: &[(usize, RowExact)],
+    ) -> Result<(Vec<BigRational>, Vec<BigRational>), NetError> {
         let outputs = self.arch.outputs();
         let m = self.data.len();
+        let known = (known.len() == m).then_some(known);
         let parts: Vec<Result<SumsPair, NetError>> = (0..m)
             .collect::<Vec<_>>()
             .par_chunks(1024)
@@ -215,14 +229,19 @@ impl Engine<'_> {
                 let mut s: Vec<PerDenominator> = (0..outputs).map(|_| Default::default()).collect();
                 let mut t: Vec<PerDenominator> = (0..outputs).map(|_| Default::default()).collect();
                 for &r in block {
-                    match self.data.row_ints(r) {
-                        Some(row) => {
-                            for (o, y) in row.y.iter().enumerate() {
-                                let v = y.to_bigint();
-                                t[o].at(row.d).add_dyadic(&v * &v, 2 * row.p);
-                                s[o].at(row.d).add_dyadic(v, row.p);
-                            }
+                    let mut add = |ys: &[ShiftedInt], p: i64, d: u64| {
+                        for (o, y) in ys.iter().enumerate() {
+                            let v = y.to_bigint();
+                            t[o].at(d).add_dyadic(&v * &v, 2 * p);
+                            s[o].at(d).add_dyadic(v, p);
                         }
+                    };
+                    if let Some(RowOut::Ints { y, p, d, .. }) = known.map(|k| &k[r].1.out) {
+                        add(y, *p, *d);
+                        continue;
+                    }
+                    match self.data.row_ints(r) {
+                        Some(row) => add(&row.y, row.p, row.d),
                         None => {
                             let (_, y) = self.exact_xy(r)?;
                             for (o, y) in y.iter().enumerate() {
@@ -261,10 +280,9 @@ impl Engine<'_> {
                 let mut acc = PerDenominator::default();
                 for (m, r) in block {
                     match &r.out {
-                        RowOut::Ints { z, p, d } => {
-                            let row = self.data.row_ints(*m).expect("an integer row before");
+                        RowOut::Ints { z, y, p, d } => {
                             let mut sum = BigInt::zero();
-                            for (zo, yo) in z.iter().zip(&row.y) {
+                            for (zo, yo) in z.iter().zip(y) {
                                 let diff = zo - (yo.to_bigint() << shift as usize);
                                 sum += &diff * &diff;
                             }
@@ -397,7 +415,7 @@ pub fn inspect_exact_batched(
         near_ties: Vec::new(),
         outputs_identical: true,
     };
-    let (s, t) = engine.target_sums()?;
+    let (s, t) = engine.target_sums(&exact_rows)?;
     let mm = BigRational::from_integer(BigInt::from(m));
     let v = s
         .iter()

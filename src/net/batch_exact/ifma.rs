@@ -51,6 +51,8 @@ const MASK: u64 = (1 << 52) - 1;
 const NR: usize = 16;
 /// Points per micro-kernel call.
 const MR: usize = 4;
+/// Points per sub-block of the assembly (its `i128` places stay in cache).
+const SUB: usize = 16;
 /// Columns per pass over a panel (a panel slice of `KC x 16` words stays in L1).
 const KC: usize = 256;
 
@@ -370,129 +372,150 @@ pub(super) fn block(net: &LimbNet, layers: &[IfmaLayer], rows: &[RowInts]) -> Op
     let mut signs = Vec::with_capacity(layers.len() - 1);
     for (li, layer) in layers.iter().enumerate() {
         let width = net.arch.width(li + 1);
+        let last = li + 1 == layers.len();
         let cols = lda;
         let dw = layer.digits;
         let npanels = width.div_ceil(NR);
         let ldc = npanels * NR;
         let places = dw + t_count + 1;
-        let cells = rb * width;
-        let mut acc = vec![0i128; cells.checked_mul(places)?];
-        let mut lo = vec![0u64; rb * ldc];
-        let mut hi = vec![0u64; rb * ldc];
-        for t in 0..t_count {
-            let a = &input[t * rb * lda..(t + 1) * rb * lda];
-            if a.iter().all(|&v| v == 0) {
-                continue;
-            }
-            // - o_W CV^(t) 2^{52 t}: out of place t + D - 1
-            for m in 0..rb {
-                let cv: u128 = a[m * lda..(m + 1) * lda]
+        let plane = rb * lda;
+        // CV^(t)_m
+        let cv: Vec<u128> = (0..t_count * rb)
+            .map(|tm| {
+                input[tm * lda..(tm + 1) * lda]
                     .iter()
                     .map(|&v| u128::from(v))
-                    .sum();
-                let c = (cv << 51) as i128;
-                for j in 0..width {
-                    acc[(m * width + j) * places + t + dw - 1] -= c;
+                    .sum()
+            })
+            .collect();
+        // the next input (hidden layers): C_{k+1} = C_k 2^{s_k}, at most
+        // max(places, digits of C) digit planes of width + 1 columns
+        let mut next_planes = 0;
+        if !last {
+            for c in &mut constant {
+                c.shift = c.shift.checked_add(net.layers[li].shift)?;
+            }
+            let cbits = constant.iter().map(magnitude_bits).max().unwrap_or(0);
+            next_planes = digits_for(cbits, false).max(places);
+            if next_planes > MAX_DIGITS + places {
+                return None;
+            }
+        }
+        let nlda = width + 1;
+        let mut next = vec![0u64; next_planes.checked_mul(rb)?.checked_mul(nlda)?];
+        let mut sign = Array2::<i8>::zeros((rb, width));
+        let mut out: Vec<Vec<BigInt>> = Vec::with_capacity(if last { rb } else { 0 });
+        let mut used = 0usize;
+        let mut acc = vec![0i128; SUB * width * places];
+        let mut lo = vec![0u64; SUB * ldc];
+        let mut hi = vec![0u64; SUB * ldc];
+        let mut cell = vec![0u64; places];
+        for r0 in (0..rb).step_by(SUB) {
+            let rs = SUB.min(rb - r0);
+            let acc = &mut acc[..rs * width * places];
+            acc.fill(0);
+            for t in 0..t_count {
+                let a = &input[t * plane + r0 * lda..t * plane + (r0 + rs) * lda];
+                if a.iter().all(|&v| v == 0) {
+                    continue;
+                }
+                for s in 0..dw {
+                    let panels =
+                        &layer.panels[s * npanels * cols * NR..(s + 1) * npanels * cols * NR];
+                    let mut k0 = 0;
+                    while k0 < cols {
+                        let k1 = (k0 + FLUSH).min(cols);
+                        // SAFETY: `layers` exist only where `available()` held
+                        // (LimbNet::with_engine)
+                        unsafe {
+                            product(a, rs, lda, (k0, k1), panels, npanels, &mut lo, &mut hi)
+                        };
+                        for m in 0..rs {
+                            let (l, h) = (&lo[m * ldc..m * ldc + width], &hi[m * ldc..]);
+                            let row = &mut acc[m * width * places..(m + 1) * width * places];
+                            for (j, c) in row.chunks_exact_mut(places).enumerate() {
+                                c[s + t] += i128::from(l[j]);
+                                c[s + t + 1] += i128::from(h[j]);
+                            }
+                        }
+                        k0 = k1;
+                    }
                 }
             }
-            for s in 0..dw {
-                let panels = &layer.panels[s * npanels * cols * NR..(s + 1) * npanels * cols * NR];
-                let mut k0 = 0;
-                while k0 < cols {
-                    let k1 = (k0 + FLUSH).min(cols);
-                    // SAFETY: `layers` exist only where `available()` held (LimbNet::new)
-                    unsafe { product(a, rb, lda, (k0, k1), panels, npanels, &mut lo, &mut hi) };
-                    for m in 0..rb {
-                        for j in 0..width {
-                            let cell = &mut acc[(m * width + j) * places..];
-                            cell[s + t] += i128::from(lo[m * ldc + j]);
-                            cell[s + t + 1] += i128::from(hi[m * ldc + j]);
+            for m in 0..rs {
+                let row = &mut acc[m * width * places..(m + 1) * width * places];
+                // - o_W CV^(t) 2^{52 t}: out of place t + D - 1
+                let cvs: Vec<i128> = (0..t_count)
+                    .map(|t| (cv[t * rb + r0 + m] << 51) as i128)
+                    .collect();
+                for (j, c) in row.chunks_exact_mut(places).enumerate() {
+                    for (t, &v) in cvs.iter().enumerate() {
+                        c[t + dw - 1] -= v;
+                    }
+                    if offset_in {
+                        // - o_A RU^(s) 2^{52 s} and + (n + 1) o_W o_A
+                        for s in 0..dw {
+                            c[s + t_count - 1] -= (layer.row_sums[s * width + j] << 51) as i128;
+                        }
+                        c[dw + t_count - 1] += (cols as i128) << 50;
+                    }
+                }
+                // carries: places in [0, 2^52) and a final carry in {0, -1}
+                let mm = r0 + m;
+                let mut outs = Vec::with_capacity(if last { width } else { 0 });
+                for (j, c) in row.chunks_exact(places).enumerate() {
+                    let mut carry = 0i128;
+                    let mut high = 0usize;
+                    for (q, (a, l)) in c.iter().zip(cell.iter_mut()).enumerate() {
+                        let v = a + carry;
+                        *l = (v as u64) & MASK;
+                        carry = v >> 52;
+                        if *l != 0 {
+                            high = q + 1;
                         }
                     }
-                    k0 = k1;
-                }
-            }
-        }
-        if offset_in {
-            // - o_A RU^(s) 2^{52 s} and + (n + 1) o_W o_A
-            for j in 0..width {
-                for m in 0..rb {
-                    let cell = &mut acc[(m * width + j) * places..];
-                    for s in 0..dw {
-                        cell[s + t_count - 1] -= (layer.row_sums[s * width + j] << 51) as i128;
+                    debug_assert!(carry == 0 || carry == -1);
+                    let sg = if carry == -1 {
+                        -1
+                    } else if high > 0 {
+                        1
+                    } else {
+                        0
+                    };
+                    sign[[mm, j]] = sg;
+                    if last {
+                        outs.push(places_to_bigint(&cell, carry == -1));
+                    } else if sg > 0 {
+                        used = used.max(high);
+                        for (t, &l) in cell.iter().enumerate().take(high) {
+                            next[(t * rb + mm) * nlda + j] = l;
+                        }
                     }
-                    cell[dw + t_count - 1] += (cols as i128) << 50;
+                }
+                if last {
+                    out.push(outs);
                 }
             }
         }
-        // carries: places in [0, 2^52) and a final carry in {0, -1}
-        let mut limbs = vec![0u64; cells * places];
-        let mut sign = Array2::<i8>::zeros((rb, width));
-        let mut negative = vec![false; cells];
-        let mut used = 0usize;
-        for (c, sg) in sign.iter_mut().enumerate() {
-            let mut carry = 0i128;
-            let mut high = 0usize;
-            for q in 0..places {
-                let v = acc[c * places + q] + carry;
-                let l = (v as u64) & MASK;
-                limbs[c * places + q] = l;
-                carry = v >> 52;
-                if l != 0 {
-                    high = q + 1;
-                }
-            }
-            debug_assert!(carry == 0 || carry == -1);
-            negative[c] = carry == -1;
-            *sg = if carry == -1 {
-                -1
-            } else if high > 0 {
-                1
-            } else {
-                0
-            };
-            if *sg > 0 {
-                used = used.max(high);
-            }
-        }
-        drop(acc);
-        if li + 1 == layers.len() {
-            let out = (0..rb)
-                .map(|m| {
-                    (0..width)
-                        .map(|j| {
-                            let c = m * width + j;
-                            places_to_bigint(&limbs[c * places..(c + 1) * places], negative[c])
-                        })
-                        .collect()
-                })
-                .collect();
+        if last {
             return Some(BlockExact { signs, out });
         }
-        // the next input: the places of ReLU(Z_k), and C_{k+1} = C_k 2^{s_k}
-        for c in &mut constant {
-            c.shift = c.shift.checked_add(net.layers[li].shift)?;
+        for (m, c) in constant.iter().enumerate() {
+            offset_digits(c, next_planes, false, |t, d| next[(t * rb + m) * nlda + width] = d);
         }
-        let cbits = constant.iter().map(magnitude_bits).max().unwrap_or(0);
-        let t_next = digits_for(cbits, false).max(used).max(1);
+        let cdigits = constant
+            .iter()
+            .map(|c| digits_for(magnitude_bits(c), false))
+            .max()
+            .unwrap_or(1);
+        let t_next = cdigits.max(used).max(1);
         if t_next > MAX_DIGITS {
             return None;
         }
-        lda = width + 1;
-        let mut next = vec![0u64; t_next.checked_mul(rb)?.checked_mul(lda)?];
-        for ((m, j), &sg) in sign.indexed_iter() {
-            if sg > 0 {
-                let c = m * width + j;
-                for t in 0..used {
-                    next[(t * rb + m) * lda + j] = limbs[c * places + t];
-                }
-            }
-        }
-        for (m, c) in constant.iter().enumerate() {
-            offset_digits(c, t_next, false, |t, d| next[(t * rb + m) * lda + width] = d);
-        }
+        next.truncate(t_next * rb * nlda);
         input = next;
         t_count = t_next;
+        lda = nlda;
         offset_in = false;
         signs.push(sign);
     }
