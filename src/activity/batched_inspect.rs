@@ -23,7 +23,7 @@ use super::filtered::ExactSum;
 use super::{Activity, NeuronStatus};
 use crate::io::DataF64;
 use crate::net::batch::{BatchNet, BoundKind, LayerPass, forward_map};
-use crate::net::batch_exact::{EXACT_BLOCK_ROWS, LimbNet, RowInts, ShiftedInt, scaled};
+use crate::net::batch_exact::{EXACT_BLOCK_ROWS, LimbNet, ShiftedInt, scaled};
 use crate::net::{Arch, NetError, Network};
 use crate::scalar::{BigRational, Sign, rational_from_f64};
 use ndarray::{Array2, Axis};

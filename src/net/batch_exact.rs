@@ -191,7 +191,8 @@ impl LimbNet {
             if digits > MAX_DIGITS {
                 return None;
             }
-            let planes = (0..digits.max(1))
+            // the f64 digit planes only serve the f64 engine
+            let planes = (0..if ifma_layers.is_some() { 0 } else { digits.max(1) })
                 .map(|s| {
                     Array2::from_shape_fn((n + 1, rows), |(i, j)| {
                         let v = if i < n {

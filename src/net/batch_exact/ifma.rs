@@ -365,7 +365,17 @@ pub(super) fn block(net: &LimbNet, layers: &[IfmaLayer], rows: &[RowInts]) -> Op
             .chain(std::iter::once(&constant[m]))
             .enumerate()
         {
-            offset_digits(v, t_count, signed, |t, d| input[(t * rb + m) * lda + i] = d);
+            if t_count == 1 {
+                // one digit: |v| < 2^51 (signed) or < 2^52, so mant << shift is exact
+                let mag = if v.mant == 0 { 0 } else { v.mant << v.shift };
+                input[m * lda + i] = match (signed, v.neg) {
+                    (false, _) => mag,
+                    (true, false) => (1 << 51) + mag,
+                    (true, true) => (1 << 51) - mag,
+                };
+            } else {
+                offset_digits(v, t_count, signed, |t, d| input[(t * rb + m) * lda + i] = d);
+            }
         }
     }
     let mut offset_in = signed;
