@@ -246,3 +246,60 @@ fn offset_digits_and_places() {
         BigInt::from(-1)
     );
 }
+
+/// A double from a draw: zero, a small integer, an `f32`, or an `f32` scaled by a
+/// power of two far from 1 (wide exponent spreads: many digits).
+fn value(kind: u8, v: f64, e: i32) -> f64 {
+    match kind % 5 {
+        0 => 0.0,
+        1 => (v * 4.0).round(),
+        2 => v as f32 as f64 * 2f64.powi(e),
+        _ => v as f32 as f64,
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    /// Both engines equal the rational forward pass on random networks: mixed
+    /// magnitudes, negative inputs, exact ties (a neuron `x_0 - x_1` at `x_0 = x_1`),
+    /// widths that are not multiples of 8, blocks of one row.
+    #[test]
+    fn engines_equal_the_rational_forward(
+        hidden in proptest::collection::vec(1usize..21, 1..3),
+        n0 in 2usize..7,
+        outs in 1usize..3,
+        pdraws in proptest::collection::vec((0u8..5, -1.0f64..1.0, -120i32..120), 600),
+        rdraws in proptest::collection::vec((0u8..5, -2.0f64..2.0, -300i32..300), 1..8),
+        tie in proptest::bool::ANY,
+    ) {
+        let mut widths = vec![n0];
+        widths.extend(&hidden);
+        widths.push(outs);
+        let arch = Arch::new(widths.clone()).unwrap();
+        let mut params: Vec<f64> = (0..arch.num_params())
+            .map(|i| {
+                let (k, v, e) = pdraws[i % pdraws.len()];
+                value(k.wrapping_add((i / pdraws.len()) as u8), v, e)
+            })
+            .collect();
+        if tie {
+            for i in 0..n0 {
+                params[arch.weight_index(1, 0, i)] = [1.0, -1.0].get(i).copied().unwrap_or(0.0);
+            }
+            params[arch.bias_index(1, 0)] = 0.0;
+        }
+        let rows: Vec<RowInts> = rdraws
+            .iter()
+            .enumerate()
+            .map(|(r, &(k, v, e))| {
+                let mut x: Vec<f64> =
+                    (0..n0).map(|i| value(k.wrapping_add(i as u8), v - i as f64 * 0.3, e)).collect();
+                if tie && r % 2 == 0 {
+                    x[1] = x[0];
+                }
+                RowInts::from_f64(&x, &vec![v; outs]).unwrap()
+            })
+            .collect();
+        check(&widths, &params, &rows);
+    }
+}
