@@ -136,8 +136,7 @@ impl LimbNet {
         if params.len() != arch.num_params() {
             return None;
         }
-        let mut ifma_layers =
-            (engine == ExactEngine::Auto && ifma::available()).then(Vec::new);
+        let mut ifma_layers = (engine == ExactEngine::Auto && ifma::available()).then(Vec::new);
         let mut layers = Vec::with_capacity(arch.depth());
         for k in 1..=arch.depth() {
             let (rows, n) = (arch.width(k), arch.width(k - 1));
@@ -192,7 +191,11 @@ impl LimbNet {
                 return None;
             }
             // the f64 digit planes only serve the f64 engine
-            let planes = (0..if ifma_layers.is_some() { 0 } else { digits.max(1) })
+            let planes = (0..if ifma_layers.is_some() {
+                0
+            } else {
+                digits.max(1)
+            })
                 .map(|s| {
                     Array2::from_shape_fn((n + 1, rows), |(i, j)| {
                         let v = if i < n {

@@ -106,7 +106,12 @@ fn magnitude_bits(v: &ShiftedInt) -> u64 {
 /// Calls `put(t, digit)` for the `count` base-`2^52` digits of `v + offset`, `offset =
 /// 2^{52 count - 1}` when `offset` (then `|v| < offset`), else 0 (then `v >= 0`, `v <
 /// 2^{52 count}`).
-pub(super) fn offset_digits(v: &ShiftedInt, count: usize, offset: bool, mut put: impl FnMut(usize, u64)) {
+pub(super) fn offset_digits(
+    v: &ShiftedInt,
+    count: usize,
+    offset: bool,
+    mut put: impl FnMut(usize, u64),
+) {
     if !offset || !v.neg {
         for t in 0..count {
             let mut d = magnitude_digit(v, t);
@@ -218,7 +223,10 @@ unsafe fn micro<const M: usize>(
         // SAFETY: (k + 1) * 16 <= panel.len() (asserted above)
         let (b0, b1) = unsafe {
             let p = panel.as_ptr().add(k * NR);
-            (_mm512_loadu_si512(p.cast()), _mm512_loadu_si512(p.add(8).cast()))
+            (
+                _mm512_loadu_si512(p.cast()),
+                _mm512_loadu_si512(p.add(8).cast()),
+            )
         };
         for r in 0..M {
             // SAFETY: (r0 + r) * lda + k < (r0 + M) * lda <= a.len() (asserted above)
@@ -343,7 +351,9 @@ pub(super) fn block(net: &LimbNet, layers: &[IfmaLayer], rows: &[RowInts]) -> Op
             })
         })
         .collect::<Option<_>>()?;
-    let signed = rows.iter().any(|r| r.x.iter().any(|v| v.neg && v.mant != 0));
+    let signed = rows
+        .iter()
+        .any(|r| r.x.iter().any(|v| v.neg && v.mant != 0));
     let bits = rows
         .iter()
         .flat_map(|r| r.x.iter())
@@ -437,9 +447,7 @@ pub(super) fn block(net: &LimbNet, layers: &[IfmaLayer], rows: &[RowInts]) -> Op
                         let k1 = (k0 + FLUSH).min(cols);
                         // SAFETY: `layers` exist only where `available()` held
                         // (LimbNet::with_engine)
-                        unsafe {
-                            product(a, rs, lda, (k0, k1), panels, npanels, &mut lo, &mut hi)
-                        };
+                        unsafe { product(a, rs, lda, (k0, k1), panels, npanels, &mut lo, &mut hi) };
                         for m in 0..rs {
                             let (l, h) = (&lo[m * ldc..m * ldc + width], &hi[m * ldc..]);
                             let row = &mut acc[m * width * places..(m + 1) * width * places];
@@ -511,7 +519,9 @@ pub(super) fn block(net: &LimbNet, layers: &[IfmaLayer], rows: &[RowInts]) -> Op
             return Some(BlockExact { signs, out });
         }
         for (m, c) in constant.iter().enumerate() {
-            offset_digits(c, next_planes, false, |t, d| next[(t * rb + m) * nlda + width] = d);
+            offset_digits(c, next_planes, false, |t, d| {
+                next[(t * rb + m) * nlda + width] = d
+            });
         }
         let cdigits = constant
             .iter()
@@ -531,4 +541,3 @@ pub(super) fn block(net: &LimbNet, layers: &[IfmaLayer], rows: &[RowInts]) -> Op
     }
     unreachable!("the output layer returns")
 }
-
