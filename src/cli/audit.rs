@@ -415,6 +415,11 @@ pub fn print_report(v: &Value) {
             yes_no(&run["constant_realization"]),
             yes_no(&run["risk_never_below_best_constant"])
         );
+        if let Some(step) = run["enclosure_lost_at_step"].as_u64() {
+            println!(
+                "    stopped at step {step}: the interval enclosure left f64's range (the flags cover steps 0..={step})"
+            );
+        }
     }
     if let Some(d) = v["domain"].as_object() {
         println!(
