@@ -24,7 +24,7 @@ pub struct AuditArgs {
     #[arg(long, default_value = "all")]
     pub optimizers: Given<OptimizerList>,
     /// Steps per optimizer run.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = super::args::steps())]
     pub steps: u64,
     /// Mini-batch size of the additional seeded mini-batch runs (0: full batches only).
     #[arg(long, default_value_t = 8)]
