@@ -39,6 +39,14 @@
 //! the value is that carry when it is `-1`, else positive unless every limb is 0. The
 //! bits of `ReLU(Z_k)`, cut in the next layer's input base, are its input digits.
 //!
+//! # Engines
+//! Where the processor has AVX-512 IFMA, the products run instead on [`ifma`]: digits in
+//! base `2^52` with offsets for signed values, `vpmadd52luq`/`vpmadd52huq` products summed
+//! exactly in 64-bit lanes (proof there), usually one digit per weight and per layer-1
+//! input. Both engines give the same integers; [`ExactEngine`] picks one, and the
+//! environment variable `DEADRELU_EXACT_ENGINE=f64` forces the `f64` digit engine above
+//! (the tests run both).
+//!
 //! The pass runs over fixed blocks of rows in parallel; everything is exact, so the
 //! result does not depend on the thread count at all.
 
