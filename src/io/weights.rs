@@ -18,13 +18,43 @@ pub enum WeightsError {
         /// The cause.
         source: std::io::Error,
     },
-    /// The file is not JSON of the expected shape.
-    #[error("{path}: {reason}")]
-    Format {
+    /// The file is not JSON (or has a key twice).
+    #[error("{path}: not JSON: {source}")]
+    NotJson {
         /// The file.
         path: PathBuf,
-        /// What is wrong.
-        reason: String,
+        /// The parser's error, with line and column.
+        source: serde_json::Error,
+    },
+    /// No `"arch"` list.
+    #[error("{path}: missing \"arch\" (a list of widths)")]
+    MissingArch {
+        /// The file.
+        path: PathBuf,
+    },
+    /// An entry of `arch` that is not a width.
+    #[error("{path}: arch[{index}] = {found} is not a non-negative integer")]
+    Width {
+        /// The file.
+        path: PathBuf,
+        /// 0-based index into `arch`.
+        index: usize,
+        /// The entry as JSON.
+        found: String,
+    },
+    /// No `"params"` list.
+    #[error("{path}: missing \"params\" (a list)")]
+    MissingParams {
+        /// The file.
+        path: PathBuf,
+    },
+    /// An entry of `params` whose nearest `f64` is infinite (read in `f64` only).
+    #[error("{path}: params[{index}] is not finite in f64")]
+    NotFiniteF64 {
+        /// The file.
+        path: PathBuf,
+        /// 0-based index into `params`.
+        index: usize,
     },
     /// An entry of `params` that is not an exact number.
     #[error("{path}: params[{index}]: {source}")]
@@ -89,41 +119,46 @@ pub fn exact_from_json(v: &serde_json::Value) -> Result<BigRational, EntryError>
     }
 }
 
-/// Reads `{"arch":[..],"params":[..]}` from `path`.
+/// Reads a weights document up to its entries: the architecture and the `params` list,
+/// its length checked against the architecture (the one parser of [`read_json`] and the
+/// `f64` reader of [`crate::io::read_weights_f64`]).
 ///
 /// # Errors
-/// [`WeightsError`] naming the file and the offending entry.
-pub fn read_json(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsError> {
+/// [`WeightsError`] naming the file and what is wrong.
+pub(crate) fn read_document(path: &Path) -> Result<(Arch, Vec<serde_json::Value>), WeightsError> {
     let text = std::fs::read_to_string(path).map_err(|source| WeightsError::Io {
         path: path.into(),
         source,
     })?;
-    let fmt = |reason: String| WeightsError::Format {
-        path: path.into(),
-        reason,
-    };
-    let v: serde_json::Value =
-        crate::io::strict_json::parse(&text).map_err(|e| fmt(format!("not JSON: {e}")))?;
+    let mut v: serde_json::Value =
+        crate::io::strict_json::parse(&text).map_err(|source| WeightsError::NotJson {
+            path: path.into(),
+            source,
+        })?;
     let widths = v
         .get("arch")
         .and_then(|a| a.as_array())
-        .ok_or_else(|| fmt("missing \"arch\" (a list of widths)".into()))?
+        .ok_or_else(|| WeightsError::MissingArch { path: path.into() })?
         .iter()
         .enumerate()
-        .map(|(i, w)| {
+        .map(|(index, w)| {
             w.as_u64()
-                .map(|w| w as usize)
-                .ok_or_else(|| fmt(format!("arch[{i}] = {w} is not a non-negative integer")))
+                .and_then(|w| usize::try_from(w).ok())
+                .ok_or_else(|| WeightsError::Width {
+                    path: path.into(),
+                    index,
+                    found: w.to_string(),
+                })
         })
         .collect::<Result<Vec<usize>, _>>()?;
     let arch = Arch::new(widths).map_err(|source| WeightsError::Net {
         path: path.into(),
         source,
     })?;
-    let params = v
-        .get("params")
-        .and_then(|p| p.as_array())
-        .ok_or_else(|| fmt("missing \"params\" (a list)".into()))?;
+    let Some(serde_json::Value::Array(params)) = v.get_mut("params").map(serde_json::Value::take)
+    else {
+        return Err(WeightsError::MissingParams { path: path.into() });
+    };
     if params.len() != arch.num_params() {
         return Err(WeightsError::Net {
             path: path.into(),
@@ -134,6 +169,15 @@ pub fn read_json(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsError> 
             },
         });
     }
+    Ok((arch, params))
+}
+
+/// Reads `{"arch":[..],"params":[..]}` from `path`.
+///
+/// # Errors
+/// [`WeightsError`] naming the file and the offending entry.
+pub fn read_json(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsError> {
+    let (arch, params) = read_document(path)?;
     let params = params
         .iter()
         .enumerate()
