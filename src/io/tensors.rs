@@ -451,6 +451,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn file_errors_keep_their_causes() {
+        use safetensors::{Dtype, tensor::TensorView};
+        use std::error::Error;
+        let dir = std::env::temp_dir().join(format!("deadrelu-tensors-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let junk = dir.join("junk.npz");
+        std::fs::write(&junk, b"not a zip").unwrap();
+        let e = read_npz(&junk).unwrap_err();
+        assert!(matches!(e, TensorError::Zip { .. }), "{e}");
+        assert!(e.source().is_some_and(|s| s.is::<zip::result::ZipError>()));
+        assert!(
+            e.to_string().contains("junk.npz: not an .npz (zip) file: "),
+            "{e}"
+        );
+        let e = read_safetensors(&junk).unwrap_err();
+        assert!(matches!(e, TensorError::Safetensors { .. }), "{e}");
+        assert!(
+            e.source()
+                .is_some_and(|s| s.is::<safetensors::SafeTensorError>())
+        );
+        // a NaN and a complex dtype: the tensor and the entry named
+        let bytes: Vec<u8> = [0.5f64, f64::NAN]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let view = TensorView::new(Dtype::F64, vec![2], &bytes).unwrap();
+        let path = dir.join("nan.safetensors");
+        std::fs::write(&path, safetensors::serialize([("w", view)], None).unwrap()).unwrap();
+        let e = read_safetensors(&path).unwrap_err();
+        assert!(
+            matches!(e, TensorError::NotFinite { ref name, index: 1, .. } if name == "w"),
+            "{e}"
+        );
+        let view = TensorView::new(Dtype::BOOL, vec![2], &[1, 0]).unwrap();
+        std::fs::write(&path, safetensors::serialize([("b", view)], None).unwrap()).unwrap();
+        let e = read_safetensors(&path).unwrap_err();
+        assert!(
+            matches!(e, TensorError::Dtype { ref name, ref dtype, .. } if name == "b" && dtype == "BOOL"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn npy_round_trip_and_guards() {
         use ndarray_npy::WriteNpyExt;
         let a = ndarray::arr2(&[[1.5f32, -2.0], [0.25, 3.0]]);

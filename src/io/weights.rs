@@ -199,3 +199,80 @@ pub fn to_json(arch: &Arch, params: &[BigRational]) -> serde_json::Value {
         "params": params.iter().map(rational_string).collect::<Vec<_>>(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error;
+
+    /// Writes `text` to a scratch file and reads it as weights.
+    fn read(text: &str, tag: &str) -> Result<(Arch, Vec<BigRational>), WeightsError> {
+        let dir = std::env::temp_dir().join(format!("deadrelu-w-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("w.json");
+        std::fs::write(&path, text).unwrap();
+        let r = read_json(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        r
+    }
+
+    #[test]
+    fn every_refusal_names_its_facts_and_keeps_its_cause() {
+        let e = read(r#"{"arch":[1,1,1],"params":[1,2,3,4]"#, "eof").unwrap_err();
+        let WeightsError::NotJson { ref source, .. } = e else {
+            panic!("{e}")
+        };
+        assert!(source.is_eof() && source.line() == 1, "{e}");
+        assert!(e.source().is_some_and(|s| s.is::<serde_json::Error>()));
+        assert!(
+            e.to_string()
+                .contains("w.json: not JSON: EOF while parsing"),
+            "{e}"
+        );
+        let e = read(r#"{"arch":[1,-1,1],"params":[]}"#, "width").unwrap_err();
+        assert!(
+            matches!(e, WeightsError::Width { index: 1, ref found, .. } if found == "-1"),
+            "{e}"
+        );
+        assert!(matches!(
+            read(r#"{"params":[]}"#, "arch").unwrap_err(),
+            WeightsError::MissingArch { .. }
+        ));
+        assert!(matches!(
+            read(r#"{"arch":[1,1,1],"params":{}}"#, "params").unwrap_err(),
+            WeightsError::MissingParams { .. }
+        ));
+        let e = read(r#"{"arch":[1,1,1],"params":[1,2,3]}"#, "count").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                WeightsError::Net {
+                    source: NetError::ParamCount {
+                        expected: 4,
+                        got: 3,
+                        ..
+                    },
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = read(r#"{"arch":[1,1,1],"params":[1,"1/0",3,4]}"#, "entry").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                WeightsError::Entry {
+                    index: 1,
+                    source: EntryError::Scalar(_),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.source().is_some_and(|s| s.is::<EntryError>()));
+        let (arch, p) = read(r#"{"arch":[1,1,1],"params":[1,"1/3",-2,0.5]}"#, "ok").unwrap();
+        assert_eq!(arch.widths(), &[1, 1, 1]);
+        assert_eq!(p[1], crate::scalar::q(1, 3));
+        assert_eq!(p[3], crate::scalar::q(1, 2));
+    }
+}

@@ -411,3 +411,43 @@ pub fn group_hyper(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::error::Error;
+
+    #[test]
+    fn refusals_name_the_entry_and_keep_the_cause() {
+        let arch = Arch::new(vec![1, 1, 1]).unwrap();
+        let doc = json!({"state": {"0": {"step": 3, "exp_avg": [["1/0"]]}}});
+        let e = parse_torch_state(&doc, &arch).unwrap_err();
+        assert!(
+            matches!(e, StateError::Entry { ref what, .. } if what == "state[0].exp_avg"),
+            "{e}"
+        );
+        assert!(e.source().is_some_and(|s| s.is::<EntryError>()));
+        let doc = json!({"state": {"0": {"step": 3, "exp_avg": [[1, 2]]}}});
+        let e = parse_torch_state(&doc, &arch).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "optimizer state: state[0].exp_avg has 2 entries, the parameter has 1"
+        );
+        let doc = json!({"state": {}, "param_groups": [{"lr": "one"}]});
+        let e = group_hyper(
+            &doc,
+            &crate::optim::Hyper::default(),
+            crate::optim::OptimizerKind::Sgd,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, StateError::Number { ref what, .. } if what == "param_groups[0].lr"),
+            "{e}"
+        );
+        assert!(e.source().is_some_and(|s| s.is::<ScalarError>()));
+        let missing = std::path::Path::new("/nonexistent/deadrelu/state.safetensors");
+        let e = safetensors_state_document(missing).unwrap_err();
+        assert!(matches!(e, StateError::File(TensorError::Io { .. })), "{e}");
+    }
+}
