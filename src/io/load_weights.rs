@@ -24,7 +24,7 @@ pub enum LoadWeightsError {
     /// An ONNX model that cannot be imported.
     #[cfg(feature = "onnx")]
     #[error(transparent)]
-    Onnx(#[from] crate::io::onnx_import::OnnxImportError),
+    Onnx(Box<crate::io::onnx_import::OnnxImportError>),
     /// `--layer-order` for a format without layer names.
     #[error("{}: --layer-order applies to .safetensors and .npz state_dicts only", .path.display())]
     LayerOrder {
@@ -47,6 +47,13 @@ pub enum LoadWeightsError {
         /// What the file is.
         what: &'static str,
     },
+}
+
+#[cfg(feature = "onnx")]
+impl From<crate::io::onnx_import::OnnxImportError> for LoadWeightsError {
+    fn from(e: crate::io::onnx_import::OnnxImportError) -> Self {
+        LoadWeightsError::Onnx(Box::new(e))
+    }
 }
 
 /// Theta from `path` in `f64` with per-layer exactness, by extension: `.safetensors`,

@@ -75,8 +75,8 @@ pub enum ImportError {
     Shape {
         /// The file.
         path: PathBuf,
-        /// What does not fit.
-        source: ShapeError,
+        /// What does not fit (boxed: the order's lists make it large).
+        source: Box<ShapeError>,
     },
     /// A NaN or infinity.
     #[error("{path}: tensor {name:?} entry {index} is {value} (not a finite number)")]
@@ -259,7 +259,7 @@ pub fn theta_from_tensors(
 ) -> Result<(Arch, Vec<f64>), ImportError> {
     let shape_err = |source: ShapeError| ImportError::Shape {
         path: path.into(),
-        source,
+        source: Box::new(source),
     };
     // module name -> (weight, bias)
     let mut modules: BTreeMap<String, [Option<Tensor>; 2]> = BTreeMap::new();

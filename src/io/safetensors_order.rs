@@ -53,13 +53,13 @@ pub enum OrderError {
         /// The order as given.
         text: String,
         /// The modules of the file.
-        names: Vec<String>,
+        names: Box<[String]>,
         /// Names of the order that are no module.
-        unknown: Vec<String>,
+        unknown: Box<[String]>,
         /// Modules the order leaves out.
-        missing: Vec<String>,
+        missing: Box<[String]>,
         /// Modules the order lists more than once.
-        repeated: Vec<String>,
+        repeated: Box<[String]>,
     },
     /// The weights' shapes chain in no order.
     #[error(
@@ -140,7 +140,7 @@ pub fn layer_order(
     let names: Vec<&str> = modules.iter().map(|(m, _)| m.as_str()).collect();
     if let Some((source, text)) = explicit_order(flag, metadata)? {
         let order: Vec<String> = text.split(',').map(|s| s.trim().to_string()).collect();
-        let owned = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
+        let owned = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Box<[_]>>();
         let unknown: Vec<&str> = order
             .iter()
             .map(String::as_str)
