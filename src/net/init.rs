@@ -444,15 +444,28 @@ mod tests {
 
     #[test]
     fn bad_specs() {
-        for bad in ["uniform:0", "uniform:-1", "normal:x", "kaiming", "uniform:"] {
+        for bad in ["uniform:0", "uniform:-1", "kaiming"] {
             assert!(
                 matches!(bad.parse::<InitScheme>(), Err(InitError::Spec { .. })),
                 "{bad}"
             );
         }
+        // not a number: the parser's ScalarError kept as the source
+        for bad in ["normal:x", "uniform:"] {
+            let e = bad.parse::<InitScheme>().unwrap_err();
+            assert!(
+                matches!(e, InitError::Number { what: "--init", ref spec, .. } if spec == bad),
+                "{bad}"
+            );
+            assert!(std::error::Error::source(&e).is_some_and(|s| s.is::<ScalarError>()));
+            assert!(e.to_string().starts_with(&format!("bad --init {bad}: ")), "{e}");
+        }
         assert!(matches!(
             "const:".parse::<BiasInit>(),
-            Err(InitError::Spec { .. })
+            Err(InitError::Number {
+                what: "--bias-init",
+                ..
+            })
         ));
     }
 }
