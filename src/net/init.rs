@@ -458,7 +458,10 @@ mod tests {
                 "{bad}"
             );
             assert!(std::error::Error::source(&e).is_some_and(|s| s.is::<ScalarError>()));
-            assert!(e.to_string().starts_with(&format!("bad --init {bad}: ")), "{e}");
+            assert!(
+                e.to_string().starts_with(&format!("bad --init {bad:?}: ")),
+                "{e}"
+            );
         }
         assert!(matches!(
             "const:".parse::<BiasInit>(),
