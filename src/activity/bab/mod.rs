@@ -30,6 +30,7 @@
 //! each inequality (`deadrelu-check`, `boxlp`).
 
 pub mod lp;
+pub mod quick;
 pub mod tighten;
 pub mod witness;
 
@@ -128,6 +129,28 @@ pub fn confirm(
         .map(|(j, z)| (j, z.clone()))
 }
 
+/// The exact point of the box nearest to the `f64` point `x` (its first `d` coordinates),
+/// if some neuron of layer `k` is positive there: the interval forward pass
+/// ([`FloatNet::may_be_positive`]) first, the exact one ([`confirm`]) only if that leaves
+/// it open.
+pub fn witness_at(
+    net: &Network<BigRational>,
+    fnet: &FloatNet,
+    k: usize,
+    x: &[f64],
+    region: &[(BigRational, BigRational)],
+) -> Option<(Vec<BigRational>, usize, BigRational)> {
+    let d = fnet.widths[0];
+    if x.len() < d {
+        return None;
+    }
+    let exact = exact_point(&x[..d], region)?;
+    if !fnet.may_be_positive(k, &exact) {
+        return None;
+    }
+    confirm(net, k, &exact).map(|(j, v)| (exact, j, v))
+}
+
 impl Search<'_> {
     /// Explores a node; `open` lists the neurons of layer `k` not proven above.
     /// `inherit`: the bounds stated by the nearest node above that states them.
@@ -195,7 +218,6 @@ impl Search<'_> {
         let mut duals: Vec<Vec<f64>> = Vec::new();
         if !rest.is_empty() {
             let problem = FloatProblem::new(&rel);
-            let d = self.fnet.widths[0];
             let mut still = Vec::new();
             duals.clear();
             for &j in &rest {
@@ -213,9 +235,8 @@ impl Search<'_> {
                     proofs.push((j, NeuronProof::Dual(named(&rel, ys))));
                     continue;
                 }
-                if sol.x.len() >= d
-                    && let Some(x) = exact_point(&sol.x[..d], self.region)
-                    && let Some((n, value)) = confirm(self.net, self.k, &x)
+                if let Some((x, n, value)) =
+                    witness_at(self.net, &self.fnet, self.k, &sol.x, self.region)
                 {
                     return Err(Stop::Alive(x, n, value));
                 }
@@ -368,8 +389,8 @@ pub enum Tightening {
     CrownLp,
 }
 
-/// Decides whether hidden layer `k` of `net` is dead on the box `region`: a witness
-/// search, then branch and bound (see the module docs) with the root's bounds tightened
+/// Decides whether hidden layer `k` of `net` is dead on the box `region`: the root's
+/// bounds alone ([`quick`]), else a witness search, then branch and bound (see the module docs) with the root's bounds tightened
 /// by CROWN and the LP. Returns the decision and the counters.
 pub fn decide_by_lp(
     net: &Network<BigRational>,
@@ -396,6 +417,15 @@ pub fn decide_by_lp_with(
             Stats::default(),
         );
     };
+    // most dead queries: the root's bounds alone settle them (no search, no LP)
+    let mut stats = Stats::default();
+    if tightening != Tightening::Off {
+        let decision;
+        (decision, stats) = quick::root_by_bounds(net, &fnet, k, region);
+        if let Some(decision) = decision {
+            return (decision, stats);
+        }
+    }
     if let Some((witness, neuron, value)) = witness::search(net, &fnet, k, region, settings.seed) {
         return (
             LpDecision::Alive {
@@ -403,7 +433,7 @@ pub fn decide_by_lp_with(
                 neuron,
                 value,
             },
-            Stats::default(),
+            stats,
         );
     }
     let mut fix: Vec<Vec<Option<Phase>>> = (1..k).map(|l| vec![None; fnet.widths[l]]).collect();
@@ -413,7 +443,7 @@ pub fn decide_by_lp_with(
         k,
         region,
         budget: settings.budget,
-        stats: Stats::default(),
+        stats,
         progress: settings.progress,
         tighten: tightening,
     };
