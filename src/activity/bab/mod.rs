@@ -90,7 +90,10 @@ struct Search<'a> {
     net: &'a Network<BigRational>,
     fnet: FloatNet,
     k: usize,
-    region: &'a [(BigRational, BigRational)],
+    /// The current node's box (narrowed by the input splits above it).
+    region: Vec<(BigRational, BigRational)>,
+    /// Whether nodes may split the box ([`INPUT_SPLIT_MAX_DIM`]).
+    input_splits: bool,
     budget: usize,
     stats: Stats,
     progress: Option<&'a dyn Fn(usize)>,
@@ -236,7 +239,7 @@ impl Search<'_> {
                     continue;
                 }
                 if let Some((x, n, value)) =
-                    witness_at(self.net, &self.fnet, self.k, &sol.x, self.region)
+                    witness_at(self.net, &self.fnet, self.k, &sol.x, &self.region)
                 {
                     return Err(Stop::Alive(x, n, value));
                 }
@@ -258,6 +261,41 @@ impl Search<'_> {
                 proofs,
                 tight,
                 split: None,
+            });
+        }
+        if self.input_splits
+            && let Some((i, t)) = self.input_split()
+        {
+            let below = if bounds.is_empty() {
+                inherit.map(<[_]>::to_vec)
+            } else {
+                Some(bounds.clone())
+            };
+            let saved = (self.region[i].clone(), self.fnet.region[i]);
+            let exact_t = BigRational::from_float(t).expect("a finite threshold");
+            self.region[i].1 = exact_t.clone();
+            self.fnet.region[i] = Iv::new(saved.1.lo, t);
+            let low = self.explore(fix, &rest, depth + 1, below.as_deref());
+            let high = if low.is_ok() {
+                self.region[i] = (exact_t, saved.0.1.clone());
+                self.fnet.region[i] = Iv::new(t, saved.1.hi);
+                self.explore(fix, &rest, depth + 1, below.as_deref())
+            } else {
+                Err(Stop::Budget)
+            };
+            (self.region[i], self.fnet.region[i]) = saved;
+            let (low, high) = (low?, high?);
+            return Ok(LpTree::Node {
+                bounds,
+                proofs,
+                tight,
+                split: Some(Split {
+                    layer: 0,
+                    neuron: i,
+                    at: Some(t),
+                    inactive: Box::new(low),
+                    active: Box::new(high),
+                }),
             });
         }
         let Some((layer, neuron)) = branching_neuron(&rel, &nb, &duals) else {
@@ -287,10 +325,43 @@ impl Search<'_> {
             split: Some(Split {
                 layer,
                 neuron,
+                at: None,
                 inactive: Box::new(inactive),
                 active: Box::new(active),
             }),
         })
+    }
+}
+
+/// Most inputs for which branch and bound splits the box rather than a neuron's phase.
+pub const INPUT_SPLIT_MAX_DIM: usize = 8;
+
+impl Search<'_> {
+    /// The input split of a node that needs a split: the input whose interval width times
+    /// the total weight magnitude on it in layer 1 (its smear) is largest, at the middle
+    /// of its interval (an exact double strictly inside); `None` if no input has room.
+    fn input_split(&self) -> Option<(usize, f64)> {
+        let d = self.fnet.widths[0];
+        let mut best: Option<(f64, usize, f64)> = None;
+        for i in 0..d {
+            let r = self.fnet.region[i];
+            let (lo, hi) = (&self.region[i].0, &self.region[i].1);
+            let t = r.lo + (r.hi - r.lo) / 2.0;
+            let Some(exact_t) = BigRational::from_float(t) else {
+                continue;
+            };
+            if !(lo < &exact_t && &exact_t < hi) {
+                continue;
+            }
+            let weight: f64 = (0..self.fnet.widths[1])
+                .map(|n| self.fnet.row(1, n).0[i].mag())
+                .sum();
+            let smear = (r.hi - r.lo) * weight;
+            if best.is_none_or(|(b, _, _)| smear > b) {
+                best = Some((smear, i, t));
+            }
+        }
+        best.map(|(_, i, t)| (i, t))
     }
 }
 
@@ -401,6 +472,16 @@ pub fn decide_by_lp(
     decide_by_lp_with(net, k, region, settings, Tightening::default())
 }
 
+/// Whether branch and bound splits the box (`d <= INPUT_SPLIT_MAX_DIM`); for
+/// experiments, `DEADRELU_BAB_INPUT_SPLITS=0` or `1` overrides.
+fn input_splits(d: usize) -> bool {
+    match std::env::var("DEADRELU_BAB_INPUT_SPLITS").as_deref() {
+        Ok("0") => false,
+        Ok("1") => true,
+        _ => d <= INPUT_SPLIT_MAX_DIM,
+    }
+}
+
 /// [`decide_by_lp`] with a choice of tightening (for comparisons).
 pub fn decide_by_lp_with(
     net: &Network<BigRational>,
@@ -441,7 +522,8 @@ pub fn decide_by_lp_with(
         net,
         fnet,
         k,
-        region,
+        region: region.to_vec(),
+        input_splits: input_splits(region.len()),
         budget: settings.budget,
         stats,
         progress: settings.progress,
