@@ -67,7 +67,7 @@ impl FloatNet {
                 })
                 .collect();
             if l == k {
-                return z.iter().any(|z| !(z.hi <= 0.0));
+                return z.iter().any(|z| z.hi > 0.0 || z.hi.is_nan());
             }
             a = z
                 .iter()
