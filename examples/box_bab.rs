@@ -1,7 +1,8 @@
 //! Times the box decision (`activity::domain::decide_dead_on_box` and the branch and
 //! bound of `activity::bab`) on seeded random networks:
-//! `cargo run --release --example box_bab -- ARCH INIT BIAS K A B SEEDS [BUDGET [TIGHTEN]]`
-//! (TIGHTEN: off, crown or lp, the default; ARCH may be an `.onnx` file, the network then),
+//! `cargo run --release --example box_bab -- ARCH INIT BIAS K A B SEEDS [BUDGET [TIGHTEN [SPLITS]]]`
+//! (TIGHTEN: off, crown or lp, the default; SPLITS: input, the default, or phase (no input
+//! splits); ARCH may be an `.onnx` file, the network then),
 //! e.g. `4,12,12,12,1 he-normal const:-1 3 -1 1 0..10`.
 use deadrelu::activity::bab::{LpDecision, LpSettings, Tightening, decide_by_lp_with};
 use deadrelu::io::onnx_import::read_onnx;
@@ -13,7 +14,7 @@ use std::time::Instant;
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
     if a.len() < 7 {
-        eprintln!("usage: box_bab ARCH INIT BIAS K A B SEEDS [BUDGET [TIGHTEN]]");
+        eprintln!("usage: box_bab ARCH INIT BIAS K A B SEEDS [BUDGET [TIGHTEN [SPLITS]]]");
         std::process::exit(2);
     }
     // an ONNX file instead of ARCH: that network, whatever INIT, BIAS and SEEDS say
@@ -36,6 +37,7 @@ fn main() {
         "crown" => Tightening::Crown,
         _ => Tightening::CrownLp,
     };
+    let input_splits = a.get(9).is_none_or(|s| s != "phase");
     let region: Vec<(BigRational, BigRational)> = vec![(lo, hi); arch.inputs()];
     for seed in s0.parse::<u64>().unwrap()..s1.parse::<u64>().unwrap() {
         let net = match &onnx {
@@ -51,6 +53,7 @@ fn main() {
                 budget,
                 seed,
                 progress: None,
+                input_splits,
             },
             tightening,
         );

@@ -34,6 +34,7 @@ fn settings() -> LpSettings<'static> {
         budget: 5000,
         seed: 1,
         progress: None,
+        input_splits: true,
     }
 }
 
@@ -269,8 +270,9 @@ fn tampered_tight_bounds_are_rejected() {
     }
 }
 
-/// Tightening pays: on the dead networks, CROWN on every node plus the LP at the
-/// root visits fewer nodes than interval bounds alone, with the same answers.
+/// Tightening pays: on the dead networks, with phase splits only, CROWN on every
+/// node plus the LP at the root visits fewer nodes than interval bounds alone, with the
+/// same answers.
 #[test]
 fn tightening_visits_fewer_nodes() {
     let widths = [4, 12, 12, 12, 1];
@@ -278,8 +280,13 @@ fn tightening_visits_fewer_nodes() {
     let (mut plain, mut tight) = (0, 0);
     for seed in [4, 5] {
         let net = he_net(&widths, "const:-1", seed);
-        let (a, sa) = decide_by_lp_with(&net, 3, &region, settings(), Tightening::Off);
-        let (b, sb) = decide_by_lp_with(&net, 3, &region, settings(), Tightening::CrownLp);
+        // phase splits only: input splits alone make interval bounds competitive here
+        let phases = LpSettings {
+            input_splits: false,
+            ..settings()
+        };
+        let (a, sa) = decide_by_lp_with(&net, 3, &region, phases, Tightening::Off);
+        let (b, sb) = decide_by_lp_with(&net, 3, &region, phases, Tightening::CrownLp);
         assert!(matches!(a, LpDecision::Dead(_)), "seed {seed}");
         let LpDecision::Dead(tree) = b else {
             panic!("seed {seed}: {b:?}")
@@ -348,5 +355,80 @@ proptest! {
                 }
             }
         }
+    }
+}
+
+/// Input splits: on the family, every dead tree (with its splits of the box) is
+/// accepted and visits fewer nodes in all than with phase splits only; a split whose
+/// threshold lies outside the node's box, or that names a hidden layer with a threshold,
+/// is rejected.
+#[test]
+fn input_splits_checked_and_tampering_rejected() {
+    let widths = [4, 12, 12, 12, 1];
+    let region = unit_box(4);
+    let (mut with, mut without) = (0, 0);
+    let mut found: Option<(deadrelu::net::Network<BigRational>, Value, usize)> = None;
+    for seed in 0..10 {
+        let net = he_net(&widths, "const:-1", seed);
+        let (a, sa) = decide_by_lp(&net, 3, &region, settings());
+        let phases_only = LpSettings {
+            input_splits: false,
+            ..settings()
+        };
+        let (b, sb) = decide_by_lp(&net, 3, &region, phases_only);
+        with += sa.nodes;
+        without += sb.nodes;
+        match a {
+            LpDecision::Dead(tree) => {
+                assert!(!matches!(b, LpDecision::Alive { .. }), "seed {seed}");
+                let proof = DeadProof::Lp(tree);
+                let json = proof.to_json();
+                assert_eq!(
+                    check_box_proof(&widths, net.params(), 3, &region, &json),
+                    Ok(proof.regions()),
+                    "seed {seed}"
+                );
+                let at = json["tree"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .position(|n| n["split"].as_array().is_some_and(|s| s.len() == 3));
+                if let Some(at) = at
+                    && found.is_none()
+                {
+                    found = Some((net, json, at));
+                }
+            }
+            LpDecision::Alive { .. } => {
+                assert!(!matches!(b, LpDecision::Dead(_)), "seed {seed}")
+            }
+            LpDecision::Unknown(why) => panic!("seed {seed}: {why}"),
+        }
+    }
+    assert!(
+        with < without,
+        "nodes: {with} with input splits, {without} without"
+    );
+    let (net, good, at) = found.expect("some dead tree splits the box");
+    let theta = net.params();
+    let split = good["tree"][at]["split"].clone();
+    assert_eq!(split[0], 0);
+    let mut bad: Vec<(&str, Value)> = Vec::new();
+    for t in ["2", "-3/2"] {
+        let mut p = good.clone();
+        p["tree"][at]["split"][2] = json!(t);
+        bad.push(("threshold outside the box", p));
+    }
+    let mut p = good.clone();
+    p["tree"][at]["split"][0] = json!(1);
+    bad.push(("a hidden layer with a threshold", p));
+    let mut p = good.clone();
+    p["tree"][at]["split"][1] = json!(4);
+    bad.push(("no such input", p));
+    for (what, proof) in bad {
+        assert!(
+            check_box_proof(&widths, theta, 3, &region, &proof).is_err(),
+            "accepted: {what}"
+        );
     }
 }

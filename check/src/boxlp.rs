@@ -14,7 +14,11 @@
 //!   interval of `z_{k,j}` from `B` has `U <= 0`) or multipliers
 //!   `[[kind, l, n, "y"], ...]` of rows of the relaxation below. A node with `"split":
 //!   null` must leave no neuron of layer `k` unproven; a split node is followed by its
-//!   inactive side, then its active side.
+//!   inactive side, then its active side. `"split": [0, i, "t"]` splits the node's box
+//!   instead, on input `i` at `t` (`lo_i <= t <= hi_i`): the first child is the box with
+//!   `x_i <= t`, the second the box with `x_i >= t`; the two cover the node's box, and
+//!   each child is replayed on its own box (layer 1's inputs, the relaxation's variable
+//!   bounds) with the fixings and inherited bounds of the node.
 //!
 //! **Bounds.** Layer by layer, the inputs are the box (layer 1) or, from the previous
 //! layer's stated bounds, `[max(L,0), max(U,0)]` (or `0` for a neuron fixed inactive).
@@ -89,7 +93,8 @@ fn number(v: &Value, what: &str) -> Result<BigRational, CheckError> {
 struct Replay<'a> {
     net: Net<'a>,
     k: usize,
-    region: &'a [Interval],
+    /// The current node's box (the proof's box, narrowed by the input splits above).
+    region: Vec<Interval>,
     tree: &'a [Value],
     pos: usize,
     meter: Meter,
@@ -373,6 +378,41 @@ impl Replay<'_> {
                 }
                 Ok(1)
             }
+            Some(Value::Array(at)) if at.len() == 3 => {
+                let i = count(&at[0], "domain.proof: split").and_then(|l| match l {
+                    0 => count(&at[1], "domain.proof: split input"),
+                    _ => Err(fails(
+                        Claim::DomainProof,
+                        "a split with a threshold names no input (layer 0)",
+                    )),
+                })?;
+                let t = number(&at[2], "domain.proof: split threshold")?;
+                let Some((lo, hi)) = self.region.get(i).cloned() else {
+                    return Err(fails(Claim::DomainProof, "an input split names no input"));
+                };
+                if t < lo || t > hi {
+                    return Err(fails(
+                        Claim::DomainProof,
+                        format!(
+                            "an input split of input {i} at {} lies outside the node's box [{}, {}]",
+                            brief(&t),
+                            brief(&lo),
+                            brief(&hi)
+                        ),
+                    ));
+                }
+                let outer = match stated {
+                    Some(b) => self.inherited.replace(b),
+                    None => self.inherited.clone(),
+                };
+                self.region[i] = (lo.clone(), t.clone());
+                let low = self.node(&rest, depth + 1);
+                self.region[i] = (t, hi.clone());
+                let high = low.and_then(|low| Ok(low + self.node(&rest, depth + 1)?));
+                self.region[i] = (lo, hi);
+                self.inherited = outer;
+                high
+            }
             Some(at) => {
                 let (l, n) = pair(at, "domain.proof: split")?;
                 if l == 0 || l >= self.k || n >= self.net.widths[l] || self.fix[l - 1][n].is_some()
@@ -410,7 +450,7 @@ pub(crate) fn check_lp_tree(
     let mut replay = Replay {
         net,
         k,
-        region,
+        region: region.to_vec(),
         tree,
         pos: 0,
         meter: Meter::new(),

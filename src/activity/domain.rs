@@ -310,6 +310,7 @@ pub fn decide_dead_on_box_with(
         budget,
         seed: k as u64,
         progress,
+        input_splits: true,
     };
     let lp_reason = match decide_by_lp(net, k, region, settings).0 {
         LpDecision::Dead(tree) => {

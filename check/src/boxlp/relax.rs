@@ -37,7 +37,7 @@ pub(super) fn form<'n>(
 
 impl Replay<'_> {
     pub(super) fn relaxation(&self, bounds: Vec<Vec<Interval>>) -> Relaxation {
-        let mut var_bounds: Vec<Interval> = self.region.to_vec();
+        let mut var_bounds: Vec<Interval> = self.region.clone();
         let mut states = Vec::with_capacity(bounds.len());
         let mut vars = Vec::with_capacity(bounds.len());
         for (li, layer) in bounds.iter().enumerate() {

@@ -54,6 +54,29 @@ impl FloatNet {
         })
     }
 
+    /// Whether some neuron of layer `k` may be positive at the point `x` (inside the
+    /// box): the forward pass in outward-rounded intervals; `false` proves every
+    /// pre-activation of layer `k` `<= 0` there, `true` may be rounding.
+    pub fn may_be_positive(&self, k: usize, x: &[BigRational]) -> bool {
+        let mut a: Vec<Iv> = x.iter().map(Iv::from_rational).collect();
+        for l in 1..=k {
+            let z: Vec<Iv> = (0..self.widths[l])
+                .map(|n| {
+                    let (w, b) = self.row(l, n);
+                    w.iter().zip(&a).fold(b, |s, (w, a)| s + *w * *a)
+                })
+                .collect();
+            if l == k {
+                return z.iter().any(|z| z.hi > 0.0 || z.hi.is_nan());
+            }
+            a = z
+                .iter()
+                .map(|z| Iv::new(z.lo.max(0.0), z.hi.max(0.0)))
+                .collect();
+        }
+        true
+    }
+
     /// Row `n` of layer `l`: its weights and its bias.
     pub fn row(&self, l: usize, n: usize) -> (&[Iv], Iv) {
         let cols = self.widths[l - 1];

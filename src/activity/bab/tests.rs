@@ -11,6 +11,7 @@ fn settings(budget: usize) -> LpSettings<'static> {
         budget,
         seed: 7,
         progress: None,
+        input_splits: true,
     }
 }
 

@@ -43,16 +43,18 @@ pub enum LpTree {
     },
 }
 
-/// A split on a neuron's phase.
+/// A split on a neuron's phase, or (layer 0) on an input's value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Split {
-    /// Hidden layer (`< k`).
+    /// Hidden layer (`< k`), or 0 for an input split.
     pub layer: usize,
-    /// Neuron (0-based).
+    /// Neuron (0-based), or the input.
     pub neuron: usize,
-    /// The side `z <= 0`.
+    /// An input split's threshold `t` (an exact double inside the node's box).
+    pub at: Option<f64>,
+    /// The side `z <= 0` (an input split: `x_i <= t`).
     pub inactive: Box<LpTree>,
-    /// The side `z >= 0`.
+    /// The side `z >= 0` (an input split: `x_i >= t`).
     pub active: Box<LpTree>,
 }
 
@@ -113,7 +115,8 @@ impl LpTree {
     /// The tree in prefix order (as in certificates). A node is
     /// `{"empty": [layer, neuron], "bounds": B}` or
     /// `{"bounds": B, "proofs": [[j, P], ...], "split": [layer, neuron] or null}`, a split
-    /// node followed by its inactive then its active side. `B` lists `["L", "U"]` per
+    /// node followed by its inactive then its active side (an input split:
+    /// `"split": [0, i, "t"]`, followed by the sides `x_i <= t` and `x_i >= t`). `B` lists `["L", "U"]` per
     /// neuron per layer from layer 1; `P` is `"interval"` or the multipliers
     /// `[[kind, layer, neuron, "y"], ...]`; all numbers are exact rationals.
     pub fn flatten(&self, out: &mut Vec<Value>) {
@@ -144,7 +147,10 @@ impl LpTree {
                 let mut node = json!({
                     "bounds": bounds_json(bounds),
                     "proofs": per,
-                    "split": split.as_ref().map(|s| json!([s.layer, s.neuron])),
+                    "split": split.as_ref().map(|s| match s.at {
+                        Some(t) => json!([0, s.neuron, exact_text(t)]),
+                        None => json!([s.layer, s.neuron]),
+                    }),
                 });
                 if !tight.is_empty() {
                     node["tight"] = tight_json(tight);

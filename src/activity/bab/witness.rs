@@ -11,7 +11,7 @@
 //! witness proves nothing, and a float-positive point that is not exactly positive is
 //! ignored.
 
-use super::{FloatNet, confirm, exact_point};
+use super::{FloatNet, witness_at};
 use crate::net::Network;
 use crate::scalar::BigRational;
 use crate::scalar::iv::Iv;
@@ -114,10 +114,7 @@ pub fn search(
     let hi: Vec<f64> = float.region.iter().map(|r| r.hi).collect();
     let d = lo.len();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let try_point = |x: &[f64]| -> Option<(Vec<BigRational>, usize, BigRational)> {
-        let exact = exact_point(x, region)?;
-        confirm(net, k, &exact).map(|(j, v)| (exact, j, v))
-    };
+    let try_point = |x: &[f64]| witness_at(net, float, k, x, region);
     for s in 0..STARTS {
         let mut x: Vec<f64> = match s {
             0 => lo.iter().zip(&hi).map(|(a, b)| 0.5 * (a + b)).collect(),
