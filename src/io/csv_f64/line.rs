@@ -22,6 +22,17 @@ const POW10_I64: [i64; 19] = {
     t
 };
 
+/// `5^i` for `i <= 27` (the powers of five that are `u64`).
+const POW5: [u64; 28] = {
+    let mut t = [1u64; 28];
+    let mut i = 1;
+    while i < 28 {
+        t[i] = t[i - 1] * 5;
+        i += 1;
+    }
+    t
+};
+
 /// Most fractional digits `K` of a row kept as integers (`5^K < 2^63`).
 pub const MAX_ROW_DIGITS: i64 = 27;
 
@@ -101,7 +112,7 @@ pub(super) fn exact_decimal(sig: u64, scale: i64, dropped: bool) -> bool {
         let k = (-scale) as u32;
         // most significands are not multiples of 5: one multiply-by-constant test first
         k <= 27 && sig.is_multiple_of(5) && {
-            let five = 5u64.pow(k);
+            let five = POW5[k as usize];
             sig.is_multiple_of(five) && sig / five <= 1 << 53
         }
     }
