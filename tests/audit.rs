@@ -438,3 +438,39 @@ fn inconclusive_report_writes_no_certificate() {
     assert!(report.witness.is_some() && report.dead_layer.is_some());
     assert!(Certificate::from_report(&net, &data, &report).is_none());
 }
+
+/// A run whose interval enclosure leaves f64's range (SGD at lr = 2^300) stops there and
+/// says so; it contradicts nothing (the frozen coordinates stay bit-identical, the layer
+/// stays dead), so the verdict stays certified: the runs illustrate the theorem, they are
+/// not its proof.
+#[test]
+fn a_run_that_loses_its_enclosure_is_reported_not_held_against_the_verdict() {
+    let (net, data) = issue_net(12);
+    let mut opts = options(&[OptimizerKind::Sgd, OptimizerKind::Adam], 40);
+    opts.batch = None;
+    opts.hyper.lr = Some(BigRational::from_integer(
+        num_bigint::BigInt::from(1) << 300,
+    ));
+    let report = audit(&net, &data, &opts, |_| {}).unwrap();
+    assert_eq!(
+        report.verdict,
+        Verdict::NonConvergenceCertified,
+        "{:?}",
+        report.verdict
+    );
+    let sgd = &report.runs[0];
+    assert_eq!(sgd.resolved.kind, OptimizerKind::Sgd);
+    let at = sgd
+        .enclosure_lost_at
+        .expect("SGD at lr 2^300 loses its enclosure");
+    assert!(at < 40, "{at}");
+    assert!(sgd.frozen && sgd.layer_stayed_dead && sgd.constant_realization);
+    let cert = Certificate::from_report(&net, &data, &report).unwrap().0;
+    assert_eq!(
+        cert["records"]["optimizer_runs"][0]["enclosure_lost_at_step"].as_u64(),
+        Some(at),
+        "{}",
+        cert["records"]["optimizer_runs"][0]
+    );
+    check_certificate(&cert.to_string()).expect("the certificate checks");
+}

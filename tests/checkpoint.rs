@@ -14,6 +14,30 @@ mod common;
 
 use common::q;
 
+/// The arguments of `deadrelu audit --weights W --data D --optimizer-state S --optimizer O`
+/// followed by `extra`.
+fn audit_state<'a>(
+    weights: &'a str,
+    data: &'a str,
+    state: &'a str,
+    optimizer: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "audit",
+        "--weights",
+        weights,
+        "--data",
+        data,
+        "--optimizer-state",
+        state,
+        "--optimizer",
+        optimizer,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// Architecture 1-2-1; data x in {-1, 0, 1}, y = |x|; layer 1 dead on the data.
 fn setup() -> (Network<BigRational>, Dataset<BigRational>) {
     common::dead_layer_net()
@@ -196,22 +220,13 @@ fn cli_checkpoint_audit_certificate_and_tampering() {
     .unwrap();
     let data = format!("csv:{}", path("data.csv"));
     let (w, adam, cert) = (path("w.json"), path("adam.json"), path("cert.json"));
-    let v = common::json(&[
-        "audit",
-        "--weights",
+    let v = common::json(&audit_state(
         &w,
-        "--data",
         &data,
-        "--optimizer-state",
         &adam,
-        "--optimizer",
         "adam",
-        "--lr",
-        "0.01",
-        "--certificate",
-        &cert,
-        "--json",
-    ]);
+        &["--lr", "0.01", "--certificate", &cert, "--json"],
+    ));
     assert_eq!(v["verdict"], "dead-forever-certified", "{v}");
     assert_eq!(v["certified_layer"], 1);
     let (code, out, err) = common::deadrelu(&["check", &cert]);
@@ -240,20 +255,13 @@ fn cli_checkpoint_audit_certificate_and_tampering() {
         r#"{"state":{"1":{"momentum_buffer":[-0.5,-0.5]}},"param_groups":[{"params":[0,1,2,3]}]}"#,
     )
     .unwrap();
-    let v = common::json(&[
-        "audit",
-        "--weights",
+    let v = common::json(&audit_state(
         &w,
-        "--data",
         &data,
-        "--optimizer-state",
         &path("mom.json"),
-        "--optimizer",
         "momentum",
-        "--lr",
-        "1/4",
-        "--json",
-    ]);
+        &["--lr", "1/4", "--json"],
+    ));
     assert_eq!(v["verdict"], "may-revive", "{v}");
     assert!(v["layers"][0]["witness"]["preactivation"].is_string());
     std::fs::write(
@@ -261,17 +269,8 @@ fn cli_checkpoint_audit_certificate_and_tampering() {
         r#"{"state":{"1":{"momentum_buffer":[1]}}}"#,
     )
     .unwrap();
-    let (code, _, err) = common::deadrelu(&[
-        "audit",
-        "--weights",
-        &w,
-        "--data",
-        &data,
-        "--optimizer-state",
-        &path("bad.json"),
-        "--optimizer",
-        "momentum",
-    ]);
+    let (code, _, err) =
+        common::deadrelu(&audit_state(&w, &data, &path("bad.json"), "momentum", &[]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("entries"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
@@ -498,20 +497,13 @@ fn safetensors_state_matches_json() {
     .unwrap();
     let data = format!("csv:{}", path("data.csv"));
     let run = |state: &str| {
-        common::json(&[
-            "audit",
-            "--weights",
+        common::json(&audit_state(
             &path("w.json"),
-            "--data",
             &data,
-            "--optimizer-state",
             state,
-            "--optimizer",
             "adam",
-            "--lr",
-            "0.01",
-            "--json",
-        ])
+            &["--lr", "0.01", "--json"],
+        ))
     };
     let a = run(&path("adam.safetensors"));
     let b = run(&path("adam32.json"));
@@ -528,17 +520,13 @@ fn safetensors_state_matches_json() {
         std::path::Path::new(&path("bad.safetensors")),
     )
     .unwrap();
-    let (code, _, err) = common::deadrelu(&[
-        "audit",
-        "--weights",
+    let (code, _, err) = common::deadrelu(&audit_state(
         &path("w.json"),
-        "--data",
         &data,
-        "--optimizer-state",
         &path("bad.safetensors"),
-        "--optimizer",
         "adam",
-    ]);
+        &[],
+    ));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("state.<parameter index>.<buffer>"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
@@ -565,30 +553,23 @@ fn parameter_groups_from_the_state() {
     std::fs::write(path("small.json"), state("0.01")).unwrap();
     let data = format!("csv:{}", path("data.csv"));
     let cert = path("cert.json");
-    let run = |s: &str, extra: &[&str]| {
-        let mut a = vec![
-            "audit",
-            "--weights",
-            &path("w.json"),
-            "--data",
-            &data,
-            "--optimizer-state",
-            s,
-            "--optimizer",
-            "adam",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect::<Vec<_>>();
-        a.extend(extra.iter().map(|x| x.to_string()));
-        a
-    };
-    let args = run(&path("large.json"), &["--json"]);
-    let v = common::json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let w = path("w.json");
+    let v = common::json(&audit_state(
+        &w,
+        &data,
+        &path("large.json"),
+        "adam",
+        &["--json"],
+    ));
     assert_eq!(v["verdict"], "may-revive", "{v}");
     assert_eq!(v["param_groups"][1]["lr"], "1/5");
-    let args = run(&path("small.json"), &["--json", "--certificate", &cert]);
-    let v = common::json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let v = common::json(&audit_state(
+        &w,
+        &data,
+        &path("small.json"),
+        "adam",
+        &["--json", "--certificate", &cert],
+    ));
     assert_eq!(v["verdict"], "dead-forever-certified", "{v}");
     let (code, out, err) = common::deadrelu(&["check", &cert]);
     assert_eq!(code, 0, "{out}{err}");
@@ -603,8 +584,13 @@ fn parameter_groups_from_the_state() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("coordinate 2"), "{err}");
     // a flag that disagrees with a group
-    let args = run(&path("small.json"), &["--lr", "0.5"]);
-    let (code, _, err) = common::deadrelu(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let (code, _, err) = common::deadrelu(&audit_state(
+        &w,
+        &data,
+        &path("small.json"),
+        "adam",
+        &["--lr", "0.5"],
+    ));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("disagrees"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
@@ -630,24 +616,9 @@ fn cli_checkpoint_audit_on_input_box() {
     let data = format!("csv:{}", path("data.csv"));
     let (w, adam, cert) = (path("w.json"), path("adam.json"), path("cert.json"));
     let run = |weights: &str, state: &str, opt: &str, domain: &str, extra: &[&str]| {
-        let mut a = vec![
-            "audit",
-            "--weights",
-            weights,
-            "--data",
-            &data,
-            "--optimizer-state",
-            state,
-            "--optimizer",
-            opt,
-            "--lr",
-            "0.01",
-            "--domain",
-            domain,
-            "--json",
-        ];
+        let mut a = vec!["--lr", "0.01", "--domain", domain, "--json"];
         a.extend_from_slice(extra);
-        common::json(&a)
+        common::json(&audit_state(weights, &data, state, opt, &a))
     };
     let v = run(&w, &adam, "adam", "box:-1,1", &["--certificate", &cert]);
     assert_eq!(v["verdict"], "dead-forever-certified", "{v}");
@@ -674,19 +645,13 @@ fn cli_checkpoint_audit_on_input_box() {
     let widest = q(&v["layers"][0]["box_max_width"]);
     assert!(d <= widest && -d <= widest);
     // the box must contain the data
-    let (code, _, err) = common::deadrelu(&[
-        "audit",
-        "--weights",
+    let (code, _, err) = common::deadrelu(&audit_state(
         &w,
-        "--data",
         &data,
-        "--optimizer-state",
         &adam,
-        "--optimizer",
         "adam",
-        "--domain",
-        "box:0,1",
-    ]);
+        &["--domain", "box:0,1"],
+    ));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("outside the box"), "{err}");
     // layer 2 of relu(x) - relu(x) - 1/2: the interval pass needs three sub-boxes

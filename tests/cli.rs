@@ -74,6 +74,30 @@ fn bad_input_exits_2_with_one_line() {
         ],
         vec!["inspect", "--arch", "1,x,1"],
         vec!["inspect", "--bogus"],
+        // counts that would run for centuries are refused, not started
+        vec!["train", "--arch", "1,2,1", "--steps", "1000000001"],
+        vec![
+            "audit",
+            "--arch",
+            "1,2,1",
+            "--steps",
+            "18446744073709551615",
+        ],
+        vec![
+            "estimate",
+            "--arch",
+            "1,2,1",
+            "--trials",
+            "18446744073709551615",
+        ],
+        vec![
+            "estimate",
+            "--arch",
+            "1,2,1",
+            "--train",
+            "--steps",
+            "1000000001",
+        ],
     ] {
         let (code, out, err) = deadrelu(&args);
         assert_eq!(code, 2, "{args:?}: {err}");

@@ -488,10 +488,16 @@ fn fuzz_flag_values() {
     runner(cases(150))
         .run(&case, |(command, flag, value)| {
             let mut args = vec![command.to_string(), flag.to_string(), value];
-            // Keep valid runs short.
+            // Keep valid runs short, unless the count is the flag under test (given twice,
+            // clap would refuse it before parsing the generated value). Generated counts
+            // are below 40, junk, or u64::MAX (refused: above MAX_STEPS / MAX_TRIALS).
             match command {
-                "estimate" => args.extend(["--trials", "20"].map(String::from)),
-                "train" | "audit" => args.extend(["--steps", "2"].map(String::from)),
+                "estimate" if flag != "--trials" => {
+                    args.extend(["--trials", "20"].map(String::from))
+                }
+                "train" | "audit" if flag != "--steps" => {
+                    args.extend(["--steps", "2"].map(String::from))
+                }
                 _ => {}
             }
             if command != "bound" && flag != "--arch" {

@@ -206,81 +206,74 @@ fn ignored_flags_are_named_and_quiet_silences_stderr() {
     let dir = temp_dir("flags");
     let weights = dir.join("w.json");
     std::fs::write(&weights, r#"{"arch":[1,1,1],"params":[1,0,1,0]}"#).unwrap();
-    let (code, _, err) = deadrelu(&[
-        "inspect",
-        "--weights",
-        weights.to_str().unwrap(),
-        "--init",
-        "he-normal",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("warning: --init is ignored: theta is read from"),
-        "{err}"
-    );
-    let (code, _, err) = deadrelu(&[
-        "inspect",
-        "--weights",
-        weights.to_str().unwrap(),
-        "--init",
-        "he-normal",
-        "--bias-init",
-        "zero",
-        "--seed",
-        "4",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("warning: --init, --bias-init and --seed are ignored"),
-        "{err}"
-    );
-    // rai draws its own biases: a --bias-init with it is named, not silently dropped
-    let (code, _, err) = deadrelu(&[
-        "inspect",
-        "--arch",
-        "1,2,1",
-        "--init",
-        "rai",
-        "--bias-init",
-        "zero",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("--bias-init is ignored with --init rai"),
-        "{err}"
-    );
-    let (code, _, err) = deadrelu(&[
-        "bound",
-        "--arch",
-        "1,2,1",
-        "--init",
-        "rai",
-        "--bias-init",
-        "zero",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("--bias-init is ignored with --init rai"),
-        "{err}"
-    );
-    let (code, _, err) = deadrelu(&[
-        "inspect",
-        "--weights",
-        weights.to_str().unwrap(),
-        "--init",
-        "he-normal",
-        "--quiet",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(err, "");
-    let (code, _, err) = deadrelu(&[
-        "estimate", "--arch", "1,2,1", "--trials", "10", "--steps", "5",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    assert!(err.contains("ignored without --train"), "{err}");
-    let (code, _, err) = deadrelu(&["estimate", "--arch", "1,2,1", "--trials", "10", "-q"]);
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(err, "");
+    let w = weights.to_str().unwrap();
+    // (arguments, what stderr must say; "" for nothing at all)
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["inspect", "--weights", w, "--init", "he-normal"],
+            "warning: --init is ignored: theta is read from",
+        ),
+        (
+            &[
+                "inspect",
+                "--weights",
+                w,
+                "--init",
+                "he-normal",
+                "--bias-init",
+                "zero",
+                "--seed",
+                "4",
+            ],
+            "warning: --init, --bias-init and --seed are ignored",
+        ),
+        // rai draws its own biases: a --bias-init with it is named, not silently dropped
+        (
+            &[
+                "inspect",
+                "--arch",
+                "1,2,1",
+                "--init",
+                "rai",
+                "--bias-init",
+                "zero",
+            ],
+            "--bias-init is ignored with --init rai",
+        ),
+        (
+            &[
+                "bound",
+                "--arch",
+                "1,2,1",
+                "--init",
+                "rai",
+                "--bias-init",
+                "zero",
+            ],
+            "--bias-init is ignored with --init rai",
+        ),
+        (
+            &["inspect", "--weights", w, "--init", "he-normal", "--quiet"],
+            "",
+        ),
+        (
+            &[
+                "estimate", "--arch", "1,2,1", "--trials", "10", "--steps", "5",
+            ],
+            "ignored without --train",
+        ),
+        (&["estimate", "--arch", "1,2,1", "--trials", "10", "-q"], ""),
+        (&["inspect", "--arch", "1,2,1", "--quiet"], ""),
+    ];
+    for (args, says) in cases {
+        let (code, _, err) = deadrelu(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        if says.is_empty() {
+            assert_eq!(err, "", "{args:?}");
+        } else {
+            assert!(err.contains(says), "{args:?}: {err}");
+        }
+    }
     // --arch is required unless --weights, and clap says so
     let (code, _, err) = deadrelu(&["inspect"]);
     assert_eq!(code, 2);

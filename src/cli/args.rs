@@ -11,6 +11,25 @@ use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use std::str::FromStr;
 
+/// Most optimizer steps a command runs (`--steps`): a billion steps of the smallest
+/// network take minutes; more is a typo, not a job, and is refused (exit 2) instead of
+/// running for centuries.
+pub const MAX_STEPS: u64 = 1_000_000_000;
+
+/// Most Monte Carlo trials per configuration (`--trials`), for the same reason: 10^13
+/// trials take days at the fastest rate measured (5 million a second).
+pub const MAX_TRIALS: u64 = 10_000_000_000_000;
+
+/// The value parser of `--steps`.
+pub fn steps() -> clap::builder::RangedU64ValueParser {
+    clap::value_parser!(u64).range(..=MAX_STEPS)
+}
+
+/// The value parser of `--trials`.
+pub fn trials() -> clap::builder::RangedU64ValueParser {
+    clap::value_parser!(u64).range(..=MAX_TRIALS)
+}
+
 /// Arithmetic of a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -24,7 +24,7 @@ pub struct AuditArgs {
     #[arg(long, default_value = "all")]
     pub optimizers: Given<OptimizerList>,
     /// Steps per optimizer run.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = super::args::steps())]
     pub steps: u64,
     /// Mini-batch size of the additional seeded mini-batch runs (0: full batches only).
     #[arg(long, default_value_t = 8)]
@@ -415,6 +415,11 @@ pub fn print_report(v: &Value) {
             yes_no(&run["constant_realization"]),
             yes_no(&run["risk_never_below_best_constant"])
         );
+        if let Some(step) = run["enclosure_lost_at_step"].as_u64() {
+            println!(
+                "    stopped at step {step}: the interval enclosure left f64's range (the flags cover steps 0..={step})"
+            );
+        }
     }
     if let Some(d) = v["domain"].as_object() {
         println!(

@@ -23,7 +23,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "adam", value_parser = super::args::optimizer)]
     pub optimizer: OptimizerKind,
     /// Number of steps.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = super::args::steps())]
     pub steps: u64,
     /// Mini-batch size (full batch when omitted).
     #[arg(long)]

@@ -25,7 +25,7 @@ pub struct EstimateArgs {
     #[arg(long, default_value = "default")]
     pub bias_init: Given<BiasInit>,
     /// Number of trials per configuration.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = crate::cli::args::trials())]
     pub trials: u64,
     /// Seed; trial i uses stream i of this seed.
     #[arg(long, default_value_t = 0)]
@@ -51,7 +51,7 @@ pub struct EstimateArgs {
     #[arg(long, default_value = "adam")]
     pub optimizer: Given<OptimizerList>,
     /// Steps for --train.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = crate::cli::args::steps())]
     pub steps: u64,
     /// Mini-batch size for --train (full batch when omitted).
     #[arg(long)]
