@@ -77,8 +77,8 @@ fn scratch_dir(channel: &str) -> PathBuf {
 /// Runs the binary with a kill timer; the exit code must be 0, 1 or 2 and stderr must
 /// not show a panic.
 fn run_binary(args: &[String]) -> Result<(i32, String), TestCaseError> {
-    let out =
-        common::process::run_limited(args, None, PROCESS_LIMIT).map_err(TestCaseError::fail)?;
+    let out = common::process::run_limited(args, None, PROCESS_LIMIT)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
     let (code, err, status) = (out.code, out.stderr, out.status);
     if !(0..=2).contains(&code) || err.contains("panicked") {
         return Err(TestCaseError::fail(format!(

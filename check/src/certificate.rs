@@ -221,12 +221,12 @@ fn risk(net: Net<'_>, data: &Data<'_>, meter: &mut Meter) -> Result<BigRational,
 /// through the float filter with exact fallback.
 ///
 /// # Errors
-/// [`CheckError::Unreadable`] for malformed input or an unknown version,
+/// [`CheckError::NotJson`] for a text that is not JSON, [`CheckError::Unreadable`] for
+/// malformed input or an unknown version,
 /// [`CheckError::TooLarge`] over a limit, [`CheckError::ClaimFails`] naming the first
 /// false claim.
 pub fn check_certificate(text: &str) -> Result<Checked, CheckError> {
-    let cert: Value =
-        crate::read::strict_json(text).map_err(|e| unreadable(format!("not JSON: {e}")))?;
+    let cert: Value = crate::read::strict_json(text)?;
     check_certificate_value(&cert)
 }
 

@@ -121,11 +121,17 @@ impl std::fmt::Display for Claim {
     }
 }
 
-/// Why a certificate was rejected.
+/// Why a certificate was rejected. The `String`s are the checker's own words (which field,
+/// what it expected, what it found): verdicts and descriptions, never another error turned
+/// into text; the one foreign error, `serde_json`'s, is kept whole in
+/// [`CheckError::NotJson`] as the [`std::error::Error::source`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CheckError {
-    /// The file is not a certificate this checker reads (exit 2).
+    /// The document is not JSON (or has a key twice) (exit 2).
+    NotJson(JsonError),
+    /// The file is not a certificate this checker reads: which field and what is wrong
+    /// with it (exit 2).
     Unreadable(String),
     /// The input exceeds a named resource limit (exit 2).
     TooLarge {
@@ -141,6 +147,25 @@ pub enum CheckError {
         /// What was found.
         detail: String,
     },
+}
+
+/// `serde_json`'s error for a document that is not JSON, shared so that [`CheckError`]
+/// stays `Clone`; two are equal when they say the same (message, line and column).
+#[derive(Debug, Clone)]
+pub struct JsonError(pub std::sync::Arc<serde_json::Error>);
+
+impl PartialEq for JsonError {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for JsonError {}
+
+impl From<serde_json::Error> for CheckError {
+    fn from(e: serde_json::Error) -> Self {
+        CheckError::NotJson(JsonError(std::sync::Arc::new(e)))
+    }
 }
 
 impl CheckError {
@@ -164,6 +189,7 @@ impl CheckError {
 impl std::fmt::Display for CheckError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            CheckError::NotJson(e) => write!(f, "unreadable certificate: not JSON: {}", e.0),
             CheckError::Unreadable(what) => write!(f, "unreadable certificate: {what}"),
             CheckError::TooLarge { limit, detail } => {
                 write!(f, "limit {} exceeded: {detail}", limit.describe())
@@ -175,7 +201,14 @@ impl std::fmt::Display for CheckError {
     }
 }
 
-impl std::error::Error for CheckError {}
+impl std::error::Error for CheckError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CheckError::NotJson(e) => Some(&*e.0),
+            _ => None,
+        }
+    }
+}
 
 pub(crate) fn unreadable(what: impl Into<String>) -> CheckError {
     CheckError::Unreadable(what.into())

@@ -340,7 +340,8 @@ fn layer_order(
             },
         )),
         Err(e) => Err(PyValueError::new_err(
-            e.replace(
+            e.to_string()
+                .replace(
                 ASK_FOR_ORDER,
                 "give it with layer_order=[...] (input layer first), or pass the nn.Module itself (its forward pass gives the order)",
             )

@@ -44,7 +44,7 @@ use crate::activity::activity_on_data;
 use crate::data::Dataset;
 use crate::net::{Arch, NetError, Network};
 use crate::optim::OptimizerConfig;
-use crate::optim::reach::{CheckpointState, Span, reachable_box_groups};
+use crate::optim::reach::{CheckpointState, NotCertified, Span, reachable_box_groups};
 use crate::scalar::{BigRational, rational_string};
 use num_traits::{Signed, Zero};
 use serde_json::{Value, json};
@@ -68,7 +68,26 @@ pub enum Revival {
     /// Not decided.
     Undecided {
         /// Why.
-        reason: String,
+        reason: Undecided,
+    },
+}
+
+/// Why a layer's revival is not decided.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Undecided {
+    /// No reachable box: a coordinate's dynamics has no bound.
+    #[error("no reachable box: {0}")]
+    NoBox(#[source] NotCertified),
+    /// The interval bounds leave pairs unsettled and no corner witness was found.
+    #[error(
+        "interval bounds over the reachable box leave {unsettled} (data point, neuron) pairs of layer {layer} unsettled and no corner of the box revives the layer"
+    )]
+    Loose {
+        /// The layer.
+        layer: usize,
+        /// The (data point, neuron) pairs whose upper bound is positive.
+        unsettled: usize,
     },
 }
 
@@ -242,10 +261,10 @@ pub fn decide_on_box(
     }
     Ok((
         Revival::Undecided {
-            reason: format!(
-                "interval bounds over the reachable box leave {} (data point, neuron) pairs of layer {k} unsettled and no corner of the box revives the layer",
-                unsettled.len()
-            ),
+            reason: Undecided::Loose {
+                layer: k,
+                unsettled: unsettled.len(),
+            },
         },
         unsettled.len(),
     ))
@@ -284,7 +303,7 @@ pub fn audit_checkpoint_groups(
             Err(e) => decisions.push(LayerDecision {
                 layer: k,
                 revival: Revival::Undecided {
-                    reason: format!("no reachable box: {e}"),
+                    reason: Undecided::NoBox(e),
                 },
                 boxes: Vec::new(),
                 unsettled: 0,

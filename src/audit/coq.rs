@@ -15,26 +15,46 @@
 //! grows like `M D` rational operations (times the cost of the rationals' sizes).
 
 use super::certificate::FORMAT;
+use crate::scalar::ScalarError;
 use crate::scalar::{BigRational, parse_rational};
-use deadrelu_check::CheckError;
 use serde_json::Value;
 use std::fmt::Write;
 
-fn unreadable(what: impl Into<String>) -> CheckError {
-    CheckError::Unreadable(what.into())
+/// Why a certificate cannot be written as a Coq file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoqError {
+    /// A missing or malformed field: the writer's own words for which field and what it
+    /// expected, no other error inside.
+    #[error("unreadable certificate: {0}")]
+    Malformed(String),
+    /// An entry of a list of exact strings that is not an exact number.
+    #[error("unreadable certificate: {what}[{index}]: {source}")]
+    Number {
+        /// The list (`theta0`, `data.x[3]`).
+        what: String,
+        /// The entry.
+        index: usize,
+        /// The cause.
+        source: ScalarError,
+    },
 }
 
-fn field<'a>(v: &'a Value, name: &str) -> Result<&'a Value, CheckError> {
+fn unreadable(what: impl Into<String>) -> CoqError {
+    CoqError::Malformed(what.into())
+}
+
+fn field<'a>(v: &'a Value, name: &str) -> Result<&'a Value, CoqError> {
     v.get(name)
         .ok_or_else(|| unreadable(format!("missing field {name:?}")))
 }
 
-fn list<'a>(v: &'a Value, what: &str) -> Result<&'a Vec<Value>, CheckError> {
+fn list<'a>(v: &'a Value, what: &str) -> Result<&'a Vec<Value>, CoqError> {
     v.as_array()
         .ok_or_else(|| unreadable(format!("{what}: expected a list")))
 }
 
-fn count(v: &Value, what: &str) -> Result<u64, CheckError> {
+fn count(v: &Value, what: &str) -> Result<u64, CoqError> {
     v.as_u64()
         .ok_or_else(|| unreadable(format!("{what}: expected a non-negative integer")))
 }
@@ -45,27 +65,33 @@ fn q_literal(q: &BigRational) -> String {
 }
 
 /// A JSON list of exact strings as Coq `Q` literals.
-fn q_items(v: &Value, what: &str) -> Result<Vec<String>, CheckError> {
+fn q_items(v: &Value, what: &str) -> Result<Vec<String>, CoqError> {
     list(v, what)?
         .iter()
         .enumerate()
         .map(|(i, x)| match x {
-            Value::String(s) => parse_rational(s)
-                .map(|q| q_literal(&q))
-                .map_err(|e| unreadable(format!("{what}[{i}]: {e}"))),
+            Value::String(s) => {
+                parse_rational(s)
+                    .map(|q| q_literal(&q))
+                    .map_err(|source| CoqError::Number {
+                        what: what.to_string(),
+                        index: i,
+                        source,
+                    })
+            }
             _ => Err(unreadable(format!("{what}[{i}]: expected an exact string"))),
         })
         .collect()
 }
 
 /// A JSON list of exact strings as a Coq `list Q`.
-fn q_list(v: &Value, what: &str) -> Result<String, CheckError> {
+fn q_list(v: &Value, what: &str) -> Result<String, CoqError> {
     Ok(format!("[{}]", q_items(v, what)?.join("; ")))
 }
 
 /// A flat parameter vector as a Coq `list Q`, one line per weight matrix and bias vector
 /// (`(* name W_k *)`, `(* name B_k *)`), in MECHANISM.md's layout.
-fn q_params(v: &Value, name: &str, arch: &[u64]) -> Result<String, CheckError> {
+fn q_params(v: &Value, name: &str, arch: &[u64]) -> Result<String, CoqError> {
     let items = q_items(v, name)?;
     let mut lines = Vec::new();
     let mut at = 0usize;
@@ -153,9 +179,9 @@ const OPTIMIZERS: [(&str, &str, &str, &str); 10] = [
 /// Writes the Coq file of a (JSON) certificate of non-convergence.
 ///
 /// # Errors
-/// [`CheckError::Unreadable`] if the certificate lacks a field or has a malformed one.
+/// [`CoqError`] if the certificate lacks a field or has a malformed one.
 /// The claims themselves are not checked here: Coq's kernel checks them.
-pub fn coq_certificate(cert: &Value) -> Result<String, CheckError> {
+pub fn coq_certificate(cert: &Value) -> Result<String, CoqError> {
     if field(cert, "format")?.as_str() != Some(FORMAT) {
         return Err(unreadable(format!("format is not {FORMAT:?}")));
     }
@@ -296,6 +322,12 @@ mod tests {
         let mut bad = tiny();
         bad["theta0"][1] = json!(3);
         assert!(coq_certificate(&bad).is_err());
+        let mut bad = tiny();
+        bad["theta0"][1] = json!("1/0");
+        assert!(matches!(
+            coq_certificate(&bad),
+            Err(CoqError::Number { ref what, index: 1, .. }) if what == "theta0"
+        ));
         let mut bad = tiny();
         bad["data"]["y"] = json!([["0"]]);
         assert!(coq_certificate(&bad).is_err());

@@ -6,9 +6,7 @@ use super::format::{
 };
 use super::{CliError, CommonArgs};
 use crate::activity::domain::{BoxDecision, DeadProof, cube, decide_dead_on_box_with};
-use crate::audit::{
-    AuditOptions, Certificate, CheckError, audit, check_certificate, check_certificate_value,
-};
+use crate::audit::{AuditOptions, Certificate, audit, check_certificate, check_certificate_value};
 use crate::optim::OptimizerKind;
 use crate::scalar::{BigRational, rational_string};
 use clap::Args;
@@ -122,13 +120,15 @@ fn audit_json(args: &AuditArgs) -> Result<Value, CliError> {
         // then written as is (serde_json reads back the value it wrote; see
         // `check_certificate_value`), without re-serializing and re-parsing it here
         if let Err(e) = check_certificate_value(&cert.0) {
-            return Err(CliError::Input(format!(
-                "internal error: the certificate fails its own check ({e}); not written, please report"
-            )));
+            return Err(CliError::Internal {
+                what: "the certificate fails its own check and is not written",
+                source: e.into(),
+            });
         }
         if let Some(path) = &args.coq {
-            let coq = crate::audit::coq_certificate(&cert.0).map_err(|e| {
-                CliError::Input(format!("internal error: no Coq file ({e}); please report"))
+            let coq = crate::audit::coq_certificate(&cert.0).map_err(|e| CliError::Internal {
+                what: "no Coq file",
+                source: e.into(),
             })?;
             write_file(path, &coq)?;
             coq_path = json!(path.display().to_string());
@@ -447,14 +447,9 @@ pub fn print_report(v: &Value) {
 /// for an unreadable file.
 pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     let text = std::fs::read_to_string(&args.path)
-        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", args.path.display())))?;
+        .map_err(|e| CliError::input(&format!("cannot read {}", args.path.display()), e))?;
     if let Some(result) = super::audit_checkpoint::check_dead_forever(&text, args.json) {
-        return result.map_err(|e| match e {
-            e @ CheckError::ClaimFails { .. } => {
-                CliError::CheckFailed(format!("{}: {e}", args.path.display()))
-            }
-            e => CliError::Input(format!("{}: {e}", args.path.display())),
-        });
+        return result.map_err(|e| CliError::check(&args.path, e));
     }
     let mut spinner = super::progress::DelayedSpinner::new("checking the certificate");
     let result = check_certificate(&text);
@@ -483,10 +478,6 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Err(e @ CheckError::ClaimFails { .. }) => Err(CliError::CheckFailed(format!(
-            "{}: {e}",
-            args.path.display()
-        ))),
-        Err(e) => Err(CliError::Input(format!("{}: {e}", args.path.display()))),
+        Err(e) => Err(CliError::check(&args.path, e)),
     }
 }

@@ -41,20 +41,16 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
     }
     let setup = args.common.setup()?;
     let doc = read_state_document(state_path)?;
-    let state = parse_torch_state(&doc, setup.net.arch())
-        .map_err(|e| CliError::Input(format!("--optimizer-state {}: {e}", state_path.display())))?;
-    let hypers = group_hyper(&doc, &args.optim.hyper(), kind)
-        .map_err(|e| CliError::Input(format!("--optimizer-state {}: {e}", state_path.display())))?;
+    let flag = format!("--optimizer-state {}", state_path.display());
+    let state = parse_torch_state(&doc, setup.net.arch()).map_err(|e| CliError::input(&flag, e))?;
+    let hypers =
+        group_hyper(&doc, &args.optim.hyper(), kind).map_err(|e| CliError::input(&flag, e))?;
     let groups = hypers
         .iter()
         .enumerate()
         .map(|(g, h)| {
-            h.resolve(kind).map_err(|e| {
-                CliError::Input(format!(
-                    "--optimizer-state {}: param_groups[{g}]: {e}",
-                    state_path.display()
-                ))
-            })
+            h.resolve(kind)
+                .map_err(|e| CliError::input(&format!("{flag}: param_groups[{g}]"), e))
         })
         .collect::<Result<Vec<_>, _>>()?;
     // one group: its hyperparameters are the flags' (the group may only agree with them)
@@ -124,7 +120,7 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
                         "preactivation": rational_string(value),
                     });
                 }
-                Revival::Undecided { reason } => v["reason"] = json!(reason),
+                Revival::Undecided { reason } => v["reason"] = json!(reason.to_string()),
             }
             v
         })
@@ -204,9 +200,10 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
         }
         let text = serde_json::to_string_pretty(&cert).expect("JSON values serialize");
         if let Err(e) = crate::audit::check_checkpoint_certificate(&text) {
-            return Err(CliError::Input(format!(
-                "internal error: the certificate fails its own check ({e}); not written, please report"
-            )));
+            return Err(CliError::Internal {
+                what: "the certificate fails its own check and is not written",
+                source: e.into(),
+            });
         }
         std::fs::write(path, text + "\n").map_err(|e| CliError::Output {
             path: path.display().to_string(),
@@ -242,24 +239,22 @@ pub fn checkpoint_json(args: &AuditArgs, state_path: &std::path::Path) -> Result
 /// extension, or a file that does not start with `{`), converted to the JSON layout.
 fn read_state_document(path: &std::path::Path) -> Result<Value, CliError> {
     let bytes = std::fs::read(path).map_err(|e| {
-        CliError::Input(format!(
-            "--optimizer-state: cannot read {}: {e}",
-            path.display()
-        ))
+        CliError::input(
+            &format!("--optimizer-state: cannot read {}", path.display()),
+            e,
+        )
     })?;
     let json_like = bytes
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|&b| b == b'{');
     let is_safetensors = path.extension().is_some_and(|e| e == "safetensors") || !json_like;
-    let bad = |e: &dyn std::fmt::Display| {
-        CliError::Input(format!("--optimizer-state {}: {e}", path.display()))
-    };
+    let flag = format!("--optimizer-state {}", path.display());
     if is_safetensors {
-        return safetensors_state_document(path).map_err(|e| bad(&e));
+        return safetensors_state_document(path).map_err(|e| CliError::input(&flag, e));
     }
-    let text = String::from_utf8(bytes).map_err(|e| bad(&e))?;
-    crate::io::strict_json::parse(&text).map_err(|e| bad(&e))
+    let text = String::from_utf8(bytes).map_err(|e| CliError::input(&flag, e))?;
+    crate::io::strict_json::parse(&text).map_err(|e| CliError::input(&flag, e))
 }
 
 /// Runs the checkpoint audit and prints it.

@@ -130,7 +130,7 @@ pub fn run_bound(args: &BoundArgs) -> Result<(), CliError> {
     let enclosure = match &exact {
         Some(_) => None,
         None => crate::stats::bound_normal::p_enclosure(&scheme, &bias, inputs, width, &a, &b)
-            .map_err(|e| CliError::Input(format!("--init {}: {e}", args.init)))?,
+            .map_err(|e| CliError::input(&format!("--init {}", args.init), e))?,
     };
     let p = exact.or_else(|| enclosure.as_ref().and_then(|e| e.exact.clone()));
     let (p_lo, p_hi) = match (&p, &enclosure) {

@@ -150,9 +150,11 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
                 Err(e) => println!("   check FAILED: {e}"),
             }
             if let Some(path) = &args.coq {
-                let coq = crate::audit::coq_certificate(&cert.0).map_err(|e| {
-                    CliError::Input(format!("internal error: no Coq file ({e}); please report"))
-                })?;
+                let coq =
+                    crate::audit::coq_certificate(&cert.0).map_err(|e| CliError::Internal {
+                        what: "no Coq file",
+                        source: e.into(),
+                    })?;
                 std::fs::write(path, coq).map_err(|e| CliError::Output {
                     path: path.display().to_string(),
                     source: e.into(),

@@ -87,7 +87,7 @@ pub fn run(args: &ExportArgs) -> Result<(), CliError> {
     let (a, b) = (args.domain.lo.clone(), args.domain.hi.clone());
     let margin = &args.margin;
     let vnnlib = vnnlib_text(arch.inputs(), arch.width(k), k, &a, &b, margin)
-        .map_err(|e| CliError::Input(format!("--domain/--margin: {e}")))?;
+        .map_err(|e| CliError::input("--domain/--margin", e))?;
     let path = |ext: &str| {
         let mut p = args.out.clone().into_os_string();
         p.push(ext);

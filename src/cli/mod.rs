@@ -45,6 +45,25 @@ pub enum CliError {
     /// A check failed (exit 1).
     #[error("{0}")]
     CheckFailed(String),
+    /// A claim of a certificate is false (exit 1); any other refusal of the checker is
+    /// bad input ([`CliError::Invalid`]).
+    #[error("{path}: {source}")]
+    ClaimFails {
+        /// The certificate.
+        path: String,
+        /// The checker's verdict.
+        #[source]
+        source: deadrelu_check::CheckError,
+    },
+    /// A bug: something deadrelu wrote fails its own check (exit 2).
+    #[error("internal error: {what} ({source}); please report")]
+    Internal {
+        /// What went wrong.
+        what: &'static str,
+        /// The cause.
+        #[source]
+        source: Cause,
+    },
     /// Writing output failed (exit 2).
     #[error("cannot write {path}: {source}")]
     Output {
@@ -68,7 +87,7 @@ impl CliError {
     /// The process exit code of this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::CheckFailed(_) => 1,
+            CliError::CheckFailed(_) | CliError::ClaimFails { .. } => 1,
             CliError::Interrupted => 130,
             _ => 2,
         }
@@ -82,6 +101,17 @@ impl CliError {
         CliError::Invalid {
             flag: flag.to_string(),
             source: e.into(),
+        }
+    }
+    /// A refusal of the certificate checker for the file `path`: a false claim exits 1
+    /// ([`CliError::ClaimFails`]), anything else is bad input.
+    pub fn check(path: &std::path::Path, e: deadrelu_check::CheckError) -> Self {
+        let path = path.display().to_string();
+        match e {
+            e @ deadrelu_check::CheckError::ClaimFails { .. } => {
+                CliError::ClaimFails { path, source: e }
+            }
+            e => CliError::input(&path, e),
         }
     }
 }
@@ -238,7 +268,8 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
             CliError::Interrupted
         })?;
     match (result, value) {
-        (Ok(()), Some(v)) | (Err(CliError::CheckFailed(_)), Some(v)) => Ok(v),
+        (Ok(()), Some(v))
+        | (Err(CliError::CheckFailed(_) | CliError::ClaimFails { .. }), Some(v)) => Ok(v),
         (Err(e), _) => Err(e),
         (Ok(()), None) => Err(CliError::Input(
             "this command prints no JSON object".to_string(),

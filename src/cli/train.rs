@@ -95,7 +95,7 @@ pub fn run_in<S: Real>(
         if let Some(w) = writer.as_mut() {
             let line = json!({"step": view.step, "risk": number(view.risk), "theta": view.theta.iter().map(number).collect::<Vec<_>>()});
             if let Err(e) = writeln!(w, "{line}") {
-                write_error.get_or_insert(e.to_string());
+                write_error.get_or_insert(e);
             }
         }
     })
@@ -104,7 +104,7 @@ pub fn run_in<S: Real>(
     if let Some(w) = writer.as_mut()
         && let Err(e) = w.flush()
     {
-        write_error.get_or_insert(e.to_string());
+        write_error.get_or_insert(e);
     }
     if let (Some(reason), Some(path)) = (write_error, trace) {
         return Err(CliError::Output {

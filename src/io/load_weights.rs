@@ -24,7 +24,7 @@ pub enum LoadWeightsError {
     /// An ONNX model that cannot be imported.
     #[cfg(feature = "onnx")]
     #[error(transparent)]
-    Onnx(#[from] crate::io::onnx_import::OnnxImportError),
+    Onnx(Box<crate::io::onnx_import::OnnxImportError>),
     /// `--layer-order` for a format without layer names.
     #[error("{}: --layer-order applies to .safetensors and .npz state_dicts only", .path.display())]
     LayerOrder {
@@ -47,6 +47,13 @@ pub enum LoadWeightsError {
         /// What the file is.
         what: &'static str,
     },
+}
+
+#[cfg(feature = "onnx")]
+impl From<crate::io::onnx_import::OnnxImportError> for LoadWeightsError {
+    fn from(e: crate::io::onnx_import::OnnxImportError) -> Self {
+        LoadWeightsError::Onnx(Box::new(e))
+    }
 }
 
 /// Theta from `path` in `f64` with per-layer exactness, by extension: `.safetensors`,
@@ -170,58 +177,13 @@ fn refuse_torch_save(path: &Path) -> Result<(), LoadWeightsError> {
 
 /// JSON weights straight to `f64` (see [`read_weights_f64`]).
 fn read_json_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), LoadWeightsError> {
-    let format = |reason: String| WeightsError::Format {
-        path: path.into(),
-        reason,
-    };
     let entry = |index: usize, source: EntryError| WeightsError::Entry {
         path: path.into(),
         index,
         source,
     };
-    let text = std::fs::read_to_string(path).map_err(|source| WeightsError::Io {
-        path: path.into(),
-        source,
-    })?;
-    let v: serde_json::Value =
-        crate::io::strict_json::parse(&text).map_err(|e| format(format!("not JSON: {e}")))?;
-    let widths = v
-        .get("arch")
-        .and_then(|a| a.as_array())
-        .ok_or_else(|| format("missing \"arch\" (a list of widths)".into()))?
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            w.as_u64()
-                .and_then(|w| usize::try_from(w).ok())
-                .ok_or_else(|| format(format!("arch[{i}] = {w} is not a non-negative integer")))
-        })
-        .collect::<Result<Vec<usize>, _>>()?;
-    let arch = Arch::new(widths).map_err(|source| WeightsError::Net {
-        path: path.into(),
-        source,
-    })?;
-    let params = v
-        .get("params")
-        .and_then(|p| p.as_array())
-        .ok_or_else(|| format("missing \"params\" (a list)".into()))?;
-    // The parameter count is checked before anything is allocated for it.
-    let count = arch
-        .widths()
-        .windows(2)
-        .try_fold(0usize, |acc, w| {
-            w[0].checked_add(1)
-                .and_then(|c| c.checked_mul(w[1]))
-                .and_then(|c| c.checked_add(acc))
-        })
-        .ok_or_else(|| format(format!("architecture {arch} has too many parameters")))?;
-    if params.len() != count {
-        return Err(format(format!(
-            "architecture {arch} has {count} parameters, got {}",
-            params.len()
-        ))
-        .into());
-    }
+    let (arch, params) = crate::io::weights::read_document(path)?;
+    let count = params.len();
     let mut out = Vec::with_capacity(count);
     let mut exact = vec![true; arch.depth()];
     let mut k = 1;
@@ -252,7 +214,11 @@ fn read_json_f64(path: &Path) -> Result<(Arch, Vec<f64>, Vec<bool>), LoadWeights
             }
         };
         if !f.is_finite() {
-            return Err(format(format!("params[{i}] is not finite in f64")).into());
+            return Err(WeightsError::NotFiniteF64 {
+                path: path.into(),
+                index: i,
+            }
+            .into());
         }
         exact[k - 1] &= ex;
         out.push(f);

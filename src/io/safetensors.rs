@@ -11,6 +11,7 @@
 //! stored `f16`, `bf16`, `f32` or `f64` becomes its exact rational (each is widened to
 //! `f64` exactly, then made exact), so an audit sees exactly the numbers PyTorch stored.
 
+use super::safetensors_order::{OrderError, OrderSource};
 use crate::net::{Arch, NetError};
 use crate::scalar::{BigRational, rational_from_f64};
 use safetensors::{Dtype, SafeTensors};
@@ -30,12 +31,12 @@ pub enum ImportError {
         source: std::io::Error,
     },
     /// Not a safetensors file.
-    #[error("{path}: not a safetensors file: {reason}")]
+    #[error("{path}: not a safetensors file: {source}")]
     Format {
         /// The file.
         path: PathBuf,
-        /// The parser's message.
-        reason: String,
+        /// The parser's error.
+        source: safetensors::SafeTensorError,
     },
     /// A tensor name that is not `<module>.weight|bias`.
     #[error(
@@ -69,13 +70,13 @@ pub enum ImportError {
         /// The dtype.
         dtype: String,
     },
-    /// Shapes that do not chain.
-    #[error("{path}: {reason}")]
+    /// Shapes that do not make a chain of Linear layers, or no layer order.
+    #[error("{path}: {source}")]
     Shape {
         /// The file.
         path: PathBuf,
-        /// What does not fit.
-        reason: String,
+        /// What does not fit (boxed: the order's lists make it large).
+        source: Box<ShapeError>,
     },
     /// A NaN or infinity.
     #[error("{path}: tensor {name:?} entry {index} is {value} (not a finite number)")]
@@ -96,6 +97,54 @@ pub enum ImportError {
         path: PathBuf,
         /// The cause.
         source: NetError,
+    },
+}
+
+/// Why the tensors of a state_dict do not make a chain of Linear layers (the file is named
+/// by [`ImportError::Shape`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShapeError {
+    /// No tensors at all.
+    #[error("no tensors")]
+    Empty,
+    /// A weight that is not 2-D.
+    #[error("{name} has shape {shape:?}, expected [out, in] (an nn.Linear weight)")]
+    Weight {
+        /// The tensor.
+        name: String,
+        /// Its shape.
+        shape: Vec<usize>,
+    },
+    /// A bias whose shape is not `[out]` of its weight.
+    #[error("{name} has shape {shape:?}, expected [{out}]")]
+    Bias {
+        /// The tensor.
+        name: String,
+        /// Its shape.
+        shape: Vec<usize>,
+        /// The outputs of its weight.
+        out: usize,
+    },
+    /// No layer order (see [`crate::io::safetensors_order`]).
+    #[error(transparent)]
+    Order(#[from] OrderError),
+    /// In the order found, a layer's inputs are not the outputs of the layer before.
+    #[error(
+        "{name} takes {inputs} inputs but the layer before it ({before}) has {outputs} outputs{}",
+        if *explicit { "" } else { "; if this is not the order of the layers, give it with --layer-order" }
+    )]
+    Chain {
+        /// The weight.
+        name: String,
+        /// Its inputs.
+        inputs: usize,
+        /// The module before it.
+        before: String,
+        /// That module's outputs.
+        outputs: usize,
+        /// Whether the order was given (`--layer-order` or the metadata), not inferred.
+        explicit: bool,
     },
 }
 
@@ -180,9 +229,9 @@ pub fn read_safetensors_f64(
         path: path.into(),
         source,
     })?;
-    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| ImportError::Format {
+    let tensors = SafeTensors::deserialize(&bytes).map_err(|source| ImportError::Format {
         path: path.into(),
-        reason: e.to_string(),
+        source,
     })?;
     let metadata = SafeTensors::read_metadata(&bytes)
         .ok()
@@ -208,9 +257,9 @@ pub fn theta_from_tensors(
     layer_order: Option<&str>,
     metadata: Option<&str>,
 ) -> Result<(Arch, Vec<f64>), ImportError> {
-    let shape_err = |reason: String| ImportError::Shape {
+    let shape_err = |source: ShapeError| ImportError::Shape {
         path: path.into(),
-        reason,
+        source: Box::new(source),
     };
     // module name -> (weight, bias)
     let mut modules: BTreeMap<String, [Option<Tensor>; 2]> = BTreeMap::new();
@@ -235,7 +284,7 @@ pub fn theta_from_tensors(
         modules.entry(module).or_default()[slot] = Some((name, shape, data));
     }
     if modules.is_empty() {
-        return Err(shape_err("no tensors".into()));
+        return Err(shape_err(ShapeError::Empty));
     }
     // every module: a 2-D weight, a bias (or none) of its out size
     let mut shapes = Vec::with_capacity(modules.len());
@@ -247,15 +296,18 @@ pub fn theta_from_tensors(
             });
         };
         let [out, inp] = wshape[..] else {
-            return Err(shape_err(format!(
-                "{wname} has shape {wshape:?}, expected [out, in] (an nn.Linear weight)"
-            )));
+            return Err(shape_err(ShapeError::Weight {
+                name: wname.clone(),
+                shape: wshape.clone(),
+            }));
         };
         match bias {
             Some((bname, bshape, _)) if *bshape != [out] => {
-                return Err(shape_err(format!(
-                    "{bname} has shape {bshape:?}, expected [{out}]"
-                )));
+                return Err(shape_err(ShapeError::Bias {
+                    name: bname.clone(),
+                    shape: bshape.clone(),
+                    out,
+                }));
             }
             Some(_) => {}
             // bias=False: zero biases
@@ -263,8 +315,8 @@ pub fn theta_from_tensors(
         }
         shapes.push((module.clone(), (out, inp)));
     }
-    let (order, source) =
-        super::safetensors_order::layer_order(&shapes, layer_order, metadata).map_err(shape_err)?;
+    let (order, source) = super::safetensors_order::layer_order(&shapes, layer_order, metadata)
+        .map_err(|e| shape_err(e.into()))?;
     let mut widths: Vec<usize> = Vec::new();
     let mut params = Vec::new();
     let mut previous: Option<String> = None;
@@ -279,13 +331,13 @@ pub fn theta_from_tensors(
         if let (Some(&prev), Some(before)) = (widths.last(), &previous)
             && prev != inp
         {
-            let hint = match source {
-                super::safetensors_order::OrderSource::Explicit => "",
-                _ => "; if this is not the order of the layers, give it with --layer-order",
-            };
-            return Err(shape_err(format!(
-                "{wname} takes {inp} inputs but the layer before it ({before}) has {prev} outputs{hint}"
-            )));
+            return Err(shape_err(ShapeError::Chain {
+                name: wname,
+                inputs: inp,
+                before: before.clone(),
+                outputs: prev,
+                explicit: source == OrderSource::Explicit,
+            }));
         }
         if widths.is_empty() {
             widths.push(inp);

@@ -29,16 +29,98 @@ pub enum OrderSource {
     Shapes,
 }
 
+/// Why no layer order is found: each variant names the modules and, where it helps, how
+/// to give the order ([`ASK_FOR_ORDER`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OrderError {
+    /// `--layer-order` and the file's metadata `layer_order` name different orders.
+    #[error("--layer-order {flag:?} contradicts the file's metadata layer_order {metadata:?}")]
+    Contradiction {
+        /// The flag's order, as given.
+        flag: String,
+        /// The metadata's order, as given.
+        metadata: String,
+    },
+    /// An explicit order that does not name every module exactly once.
+    #[error(
+        "{origin} {text:?} must name each Linear module {names:?} exactly once: {}",
+        why(unknown, missing, repeated)
+    )]
+    NotAPermutation {
+        /// Where the order came from (`--layer-order` or the metadata entry).
+        origin: &'static str,
+        /// The order as given.
+        text: String,
+        /// The modules of the file.
+        names: Box<[String]>,
+        /// Names of the order that are no module.
+        unknown: Box<[String]>,
+        /// Modules the order leaves out.
+        missing: Box<[String]>,
+        /// Modules the order lists more than once.
+        repeated: Box<[String]>,
+    },
+    /// The weights' shapes chain in no order.
+    #[error(
+        "the weights of modules {names:?} do not chain in any order (the inputs of each Linear must be the outputs of the one before)"
+    )]
+    NoChain {
+        /// The modules.
+        names: Vec<String>,
+    },
+    /// The names imply no order and the shapes chain in more than one.
+    #[error(
+        "modules {names:?}: the names do not imply a layer order (like 0, 2, 4 or fc1, fc2, fc3) and the shapes chain in more than one (e.g. {} and {}); {ask}",
+        first.join(","),
+        second.join(","),
+        ask = ASK_FOR_ORDER
+    )]
+    Ambiguous {
+        /// The modules.
+        names: Vec<String>,
+        /// One order in which the shapes chain.
+        first: Vec<String>,
+        /// Another one.
+        second: Vec<String>,
+    },
+    /// The names imply no order and the search for chains ran out of its budget.
+    #[error(
+        "modules {names:?}: the names do not imply a layer order (like 0, 2, 4 or fc1, fc2, fc3) and too many orders are possible to decide from the shapes; {ask}",
+        ask = ASK_FOR_ORDER
+    )]
+    TooManyOrders {
+        /// The modules.
+        names: Vec<String>,
+    },
+}
+
+/// The reasons of [`OrderError::NotAPermutation`], comma-separated.
+fn why(unknown: &[String], missing: &[String], repeated: &[String]) -> String {
+    let mut why = Vec::new();
+    if !unknown.is_empty() {
+        why.push(format!("no module named {unknown:?}"));
+    }
+    if !missing.is_empty() {
+        why.push(format!("{missing:?} not listed"));
+    }
+    if !repeated.is_empty() {
+        why.push(format!("{repeated:?} listed twice"));
+    }
+    why.join(", ")
+}
+
 /// The explicit order, if any, from the flag and the file's metadata.
 fn explicit_order<'a>(
     flag: Option<&'a str>,
     metadata: Option<&'a str>,
-) -> Result<Option<(&'static str, &'a str)>, String> {
+) -> Result<Option<(&'static str, &'a str)>, OrderError> {
     let split = |t: &str| -> Vec<String> { t.split(',').map(|s| s.trim().to_string()).collect() };
     match (flag, metadata) {
-        (Some(f), Some(m)) if split(f) != split(m) => Err(format!(
-            "--layer-order {f:?} contradicts the file's metadata layer_order {m:?}"
-        )),
+        (Some(f), Some(m)) if split(f) != split(m) => Err(OrderError::Contradiction {
+            flag: f.to_string(),
+            metadata: m.to_string(),
+        }),
         (Some(f), _) => Ok(Some(("--layer-order", f))),
         (None, Some(m)) => Ok(Some(("the file's metadata layer_order", m))),
         (None, None) => Ok(None),
@@ -49,15 +131,16 @@ fn explicit_order<'a>(
 /// from.
 ///
 /// # Errors
-/// One line naming the modules and how to state the order.
+/// [`OrderError`]: one line naming the modules and how to state the order.
 pub fn layer_order(
     modules: &[(String, (usize, usize))],
     flag: Option<&str>,
     metadata: Option<&str>,
-) -> Result<(Vec<String>, OrderSource), String> {
+) -> Result<(Vec<String>, OrderSource), OrderError> {
     let names: Vec<&str> = modules.iter().map(|(m, _)| m.as_str()).collect();
     if let Some((source, text)) = explicit_order(flag, metadata)? {
         let order: Vec<String> = text.split(',').map(|s| s.trim().to_string()).collect();
+        let owned = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Box<[_]>>();
         let unknown: Vec<&str> = order
             .iter()
             .map(String::as_str)
@@ -76,20 +159,14 @@ pub fn layer_order(
             .map(|w| w[0].as_str())
             .collect();
         if !unknown.is_empty() || !missing.is_empty() || !repeated.is_empty() {
-            let mut why = Vec::new();
-            if !unknown.is_empty() {
-                why.push(format!("no module named {unknown:?}"));
-            }
-            if !missing.is_empty() {
-                why.push(format!("{missing:?} not listed"));
-            }
-            if !repeated.is_empty() {
-                why.push(format!("{repeated:?} listed twice"));
-            }
-            return Err(format!(
-                "{source} {text:?} must name each Linear module {names:?} exactly once: {}",
-                why.join(", ")
-            ));
+            return Err(OrderError::NotAPermutation {
+                origin: source,
+                text: text.to_string(),
+                names: owned(names.clone()),
+                unknown: owned(unknown),
+                missing: owned(missing),
+                repeated: owned(repeated),
+            });
         }
         return Ok((order, OrderSource::Explicit));
     }
@@ -102,24 +179,21 @@ pub fn layer_order(
     let mut path = Vec::new();
     let mut used = vec![false; shapes.len()];
     search(&shapes, &mut path, &mut used, &mut chains, &mut budget);
-    let chain = |c: &Vec<usize>| c.iter().map(|&i| names[i]).collect::<Vec<_>>().join(",");
-    let ask = ASK_FOR_ORDER;
+    let chain = |c: &Vec<usize>| c.iter().map(|&i| names[i].to_string()).collect::<Vec<_>>();
+    let names_owned = || names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
     match (chains.len(), budget) {
-        (1, b) if b > 0 => Ok((
-            chains[0].iter().map(|&i| names[i].to_string()).collect(),
-            OrderSource::Shapes,
-        )),
-        (0, b) if b > 0 => Err(format!(
-            "the weights of modules {names:?} do not chain in any order (the inputs of each Linear must be the outputs of the one before)"
-        )),
-        (n, _) if n >= 2 => Err(format!(
-            "modules {names:?}: the names do not imply a layer order (like 0, 2, 4 or fc1, fc2, fc3) and the shapes chain in more than one (e.g. {} and {}); {ask}",
-            chain(&chains[0]),
-            chain(&chains[1])
-        )),
-        _ => Err(format!(
-            "modules {names:?}: the names do not imply a layer order (like 0, 2, 4 or fc1, fc2, fc3) and too many orders are possible to decide from the shapes; {ask}"
-        )),
+        (1, b) if b > 0 => Ok((chain(&chains[0]), OrderSource::Shapes)),
+        (0, b) if b > 0 => Err(OrderError::NoChain {
+            names: names_owned(),
+        }),
+        (n, _) if n >= 2 => Err(OrderError::Ambiguous {
+            names: names_owned(),
+            first: chain(&chains[0]),
+            second: chain(&chains[1]),
+        }),
+        _ => Err(OrderError::TooManyOrders {
+            names: names_owned(),
+        }),
     }
 }
 
@@ -216,7 +290,7 @@ mod tests {
             ("b", (4, 4)),
             ("inp", (4, 1)),
         ]);
-        let e = layer_order(&mods, None, None).unwrap_err();
+        let e = layer_order(&mods, None, None).unwrap_err().to_string();
         assert!(
             e.contains("(e.g. out,inp,a,b and out,inp,b,a); give it with --layer-order"),
             "{e}"
@@ -227,20 +301,29 @@ mod tests {
             ["inp", "a", "b", "out"]
         );
         // flag and metadata must agree
-        let e = layer_order(&mods, Some("inp,b,a,out"), Some("inp,a,b,out")).unwrap_err();
+        let e = layer_order(&mods, Some("inp,b,a,out"), Some("inp,a,b,out"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("contradicts"), "{e}");
-        let e = layer_order(&mods, Some("inp,a,out"), None).unwrap_err();
+        let e = layer_order(&mods, Some("inp,a,out"), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("[\"b\"] not listed"), "{e}");
-        let e = layer_order(&mods, Some("inp,a,a,b,out"), None).unwrap_err();
+        let e = layer_order(&mods, Some("inp,a,a,b,out"), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("[\"a\"] listed twice"), "{e}");
-        let e = layer_order(&mods, Some("inp,a,b,c,out"), None).unwrap_err();
+        let e = layer_order(&mods, Some("inp,a,b,c,out"), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no module named [\"c\"]"), "{e}");
         // no chain at all
         let mods = m(&[("x", (2, 3)), ("y", (5, 7))]);
-        assert!(
-            layer_order(&mods, None, None)
-                .unwrap_err()
-                .contains("do not chain")
+        assert_eq!(
+            layer_order(&mods, None, None).unwrap_err(),
+            OrderError::NoChain {
+                names: vec!["x".into(), "y".into()]
+            }
         );
     }
 
@@ -248,7 +331,7 @@ mod tests {
     fn many_equal_layers_are_ambiguous_without_searching_forever() {
         let mods: Vec<(String, (usize, usize))> =
             (0..40).map(|i| (format!("l{}x", i), (8, 8))).collect();
-        let e = layer_order(&mods, None, None).unwrap_err();
+        let e = layer_order(&mods, None, None).unwrap_err().to_string();
         assert!(e.contains("more than one"), "{e}");
     }
 }

@@ -33,13 +33,73 @@ pub enum TensorError {
         /// What is wrong.
         source: ArrayError,
     },
-    /// A file or tensor that is not what is expected.
-    #[error("{path}: {reason}")]
-    Format {
+    /// Not a zip archive (an `.npz` is one).
+    #[error("{path}: not an .npz (zip) file: {source}")]
+    Zip {
         /// The file.
         path: PathBuf,
-        /// What is wrong.
-        reason: String,
+        /// The archive reader's error.
+        source: zip::result::ZipError,
+    },
+    /// A member of the `.npz` archive that cannot be opened.
+    #[error("{path}: member {index}: {source}")]
+    Member {
+        /// The file.
+        path: PathBuf,
+        /// Its position in the archive.
+        index: usize,
+        /// The archive reader's error.
+        source: zip::result::ZipError,
+    },
+    /// A member of the `.npz` archive that cannot be read.
+    #[error("{path}: member {name}: {source}")]
+    MemberRead {
+        /// The file.
+        path: PathBuf,
+        /// The member.
+        name: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A member larger than [`MAX_MEMBER_BYTES`].
+    #[error("{path}: member {name} has {bytes} bytes (limit {MAX_MEMBER_BYTES})")]
+    MemberSize {
+        /// The file.
+        path: PathBuf,
+        /// The member.
+        name: String,
+        /// Its size.
+        bytes: u64,
+    },
+    /// Not a safetensors file.
+    #[error("{path}: not a safetensors file: {source}")]
+    Safetensors {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        source: safetensors::SafeTensorError,
+    },
+    /// A safetensors tensor of a type other than floats and integers.
+    #[error("{path}: tensor {name:?} has dtype {dtype} (float64, float32 and integers are read)")]
+    Dtype {
+        /// The file.
+        path: PathBuf,
+        /// The tensor.
+        name: String,
+        /// Its dtype.
+        dtype: String,
+    },
+    /// A NaN or infinity in a safetensors tensor.
+    #[error("{path}: tensor {name:?} entry {index} is {value} (not a finite number)")]
+    NotFinite {
+        /// The file.
+        path: PathBuf,
+        /// The tensor.
+        name: String,
+        /// Its position, row-major.
+        index: usize,
+        /// The value.
+        value: f64,
     },
 }
 
@@ -115,13 +175,6 @@ pub struct Tensor {
 
 /// Most bytes of one `.npz` member read into memory.
 pub const MAX_MEMBER_BYTES: u64 = 1 << 34;
-
-fn fmt_err(path: &Path, reason: impl Into<String>) -> TensorError {
-    TensorError::Format {
-        path: path.into(),
-        reason: reason.into(),
-    }
-}
 
 fn read_file(path: &Path) -> Result<Vec<u8>, TensorError> {
     std::fs::read(path).map_err(|source| TensorError::Io {
@@ -242,28 +295,34 @@ pub fn read_npz(path: &Path) -> Result<Vec<(String, Tensor)>, TensorError> {
         path: path.into(),
         source,
     })?;
-    let mut zip = zip::ZipArchive::new(file)
-        .map_err(|e| fmt_err(path, format!("not an .npz (zip) file: {e}")))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|source| TensorError::Zip {
+        path: path.into(),
+        source,
+    })?;
     let mut out = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
-        let mut member = zip
-            .by_index(i)
-            .map_err(|e| fmt_err(path, format!("member {i}: {e}")))?;
+        let mut member = zip.by_index(i).map_err(|source| TensorError::Member {
+            path: path.into(),
+            index: i,
+            source,
+        })?;
         let name = member.name().to_string();
         if member.size() > MAX_MEMBER_BYTES {
-            return Err(fmt_err(
-                path,
-                format!(
-                    "member {name} has {} bytes (limit {MAX_MEMBER_BYTES})",
-                    member.size()
-                ),
-            ));
+            return Err(TensorError::MemberSize {
+                path: path.into(),
+                name,
+                bytes: member.size(),
+            });
         }
         let mut bytes = Vec::new();
         (&mut member)
             .take(MAX_MEMBER_BYTES)
             .read_to_end(&mut bytes)
-            .map_err(|e| fmt_err(path, format!("member {name}: {e}")))?;
+            .map_err(|source| TensorError::MemberRead {
+                path: path.into(),
+                name: name.clone(),
+                source,
+            })?;
         let tensor = npy_from_bytes(&bytes).map_err(|source| TensorError::Array {
             path: path.into(),
             member: format!("{name}: "),
@@ -281,8 +340,12 @@ pub fn read_npz(path: &Path) -> Result<Vec<(String, Tensor)>, TensorError> {
 pub fn read_safetensors(path: &Path) -> Result<Vec<(String, Tensor)>, TensorError> {
     use safetensors::Dtype;
     let bytes = read_file(path)?;
-    let st = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| fmt_err(path, format!("not a safetensors file: {e}")))?;
+    let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|source| {
+        TensorError::Safetensors {
+            path: path.into(),
+            source,
+        }
+    })?;
     let mut out = Vec::new();
     for (name, view) in st.tensors() {
         let b = view.data();
@@ -306,24 +369,22 @@ pub fn read_safetensors(path: &Path) -> Result<Vec<(String, Tensor)>, TensorErro
             Dtype::I8 => conv!(i8, 1, |v: i8| (f64::from(v), true)),
             Dtype::U8 => conv!(u8, 1, |v: u8| (f64::from(v), true)),
             other => {
-                return Err(fmt_err(
-                    path,
-                    format!(
-                        "tensor {name:?} has dtype {other:?} (float64, float32 and integers are read)"
-                    ),
-                ));
+                return Err(TensorError::Dtype {
+                    path: path.into(),
+                    name,
+                    dtype: format!("{other:?}"),
+                });
             }
         };
         let exact = pairs.iter().all(|p| p.1);
         let data: Vec<f64> = pairs.into_iter().map(|p| p.0).collect();
         if let Some(i) = data.iter().position(|v| !v.is_finite()) {
-            return Err(fmt_err(
-                path,
-                format!(
-                    "tensor {name:?} entry {i} is {} (not a finite number)",
-                    data[i]
-                ),
-            ));
+            return Err(TensorError::NotFinite {
+                path: path.into(),
+                name,
+                index: i,
+                value: data[i],
+            });
         }
         out.push((
             name.to_string(),
@@ -388,6 +449,50 @@ pub fn data_arrays(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_errors_keep_their_causes() {
+        use safetensors::{Dtype, tensor::TensorView};
+        use std::error::Error;
+        let dir = std::env::temp_dir().join(format!("deadrelu-tensors-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let junk = dir.join("junk.npz");
+        std::fs::write(&junk, b"not a zip").unwrap();
+        let e = read_npz(&junk).unwrap_err();
+        assert!(matches!(e, TensorError::Zip { .. }), "{e}");
+        assert!(e.source().is_some_and(|s| s.is::<zip::result::ZipError>()));
+        assert!(
+            e.to_string().contains("junk.npz: not an .npz (zip) file: "),
+            "{e}"
+        );
+        let e = read_safetensors(&junk).unwrap_err();
+        assert!(matches!(e, TensorError::Safetensors { .. }), "{e}");
+        assert!(
+            e.source()
+                .is_some_and(|s| s.is::<safetensors::SafeTensorError>())
+        );
+        // a NaN and a complex dtype: the tensor and the entry named
+        let bytes: Vec<u8> = [0.5f64, f64::NAN]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let view = TensorView::new(Dtype::F64, vec![2], &bytes).unwrap();
+        let path = dir.join("nan.safetensors");
+        std::fs::write(&path, safetensors::serialize([("w", view)], None).unwrap()).unwrap();
+        let e = read_safetensors(&path).unwrap_err();
+        assert!(
+            matches!(e, TensorError::NotFinite { ref name, index: 1, .. } if name == "w"),
+            "{e}"
+        );
+        let view = TensorView::new(Dtype::BOOL, vec![2], &[1, 0]).unwrap();
+        std::fs::write(&path, safetensors::serialize([("b", view)], None).unwrap()).unwrap();
+        let e = read_safetensors(&path).unwrap_err();
+        assert!(
+            matches!(e, TensorError::Dtype { ref name, ref dtype, .. } if name == "b" && dtype == "BOOL"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn npy_round_trip_and_guards() {

@@ -18,13 +18,43 @@ pub enum WeightsError {
         /// The cause.
         source: std::io::Error,
     },
-    /// The file is not JSON of the expected shape.
-    #[error("{path}: {reason}")]
-    Format {
+    /// The file is not JSON (or has a key twice).
+    #[error("{path}: not JSON: {source}")]
+    NotJson {
         /// The file.
         path: PathBuf,
-        /// What is wrong.
-        reason: String,
+        /// The parser's error, with line and column.
+        source: serde_json::Error,
+    },
+    /// No `"arch"` list.
+    #[error("{path}: missing \"arch\" (a list of widths)")]
+    MissingArch {
+        /// The file.
+        path: PathBuf,
+    },
+    /// An entry of `arch` that is not a width.
+    #[error("{path}: arch[{index}] = {found} is not a non-negative integer")]
+    Width {
+        /// The file.
+        path: PathBuf,
+        /// 0-based index into `arch`.
+        index: usize,
+        /// The entry as JSON.
+        found: String,
+    },
+    /// No `"params"` list.
+    #[error("{path}: missing \"params\" (a list)")]
+    MissingParams {
+        /// The file.
+        path: PathBuf,
+    },
+    /// An entry of `params` whose nearest `f64` is infinite (read in `f64` only).
+    #[error("{path}: params[{index}] is not finite in f64")]
+    NotFiniteF64 {
+        /// The file.
+        path: PathBuf,
+        /// 0-based index into `params`.
+        index: usize,
     },
     /// An entry of `params` that is not an exact number.
     #[error("{path}: params[{index}]: {source}")]
@@ -89,41 +119,46 @@ pub fn exact_from_json(v: &serde_json::Value) -> Result<BigRational, EntryError>
     }
 }
 
-/// Reads `{"arch":[..],"params":[..]}` from `path`.
+/// Reads a weights document up to its entries: the architecture and the `params` list,
+/// its length checked against the architecture (the one parser of [`read_json`] and the
+/// `f64` reader of [`crate::io::read_weights_f64`]).
 ///
 /// # Errors
-/// [`WeightsError`] naming the file and the offending entry.
-pub fn read_json(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsError> {
+/// [`WeightsError`] naming the file and what is wrong.
+pub(crate) fn read_document(path: &Path) -> Result<(Arch, Vec<serde_json::Value>), WeightsError> {
     let text = std::fs::read_to_string(path).map_err(|source| WeightsError::Io {
         path: path.into(),
         source,
     })?;
-    let fmt = |reason: String| WeightsError::Format {
-        path: path.into(),
-        reason,
-    };
-    let v: serde_json::Value =
-        crate::io::strict_json::parse(&text).map_err(|e| fmt(format!("not JSON: {e}")))?;
+    let mut v: serde_json::Value =
+        crate::io::strict_json::parse(&text).map_err(|source| WeightsError::NotJson {
+            path: path.into(),
+            source,
+        })?;
     let widths = v
         .get("arch")
         .and_then(|a| a.as_array())
-        .ok_or_else(|| fmt("missing \"arch\" (a list of widths)".into()))?
+        .ok_or_else(|| WeightsError::MissingArch { path: path.into() })?
         .iter()
         .enumerate()
-        .map(|(i, w)| {
+        .map(|(index, w)| {
             w.as_u64()
-                .map(|w| w as usize)
-                .ok_or_else(|| fmt(format!("arch[{i}] = {w} is not a non-negative integer")))
+                .and_then(|w| usize::try_from(w).ok())
+                .ok_or_else(|| WeightsError::Width {
+                    path: path.into(),
+                    index,
+                    found: w.to_string(),
+                })
         })
         .collect::<Result<Vec<usize>, _>>()?;
     let arch = Arch::new(widths).map_err(|source| WeightsError::Net {
         path: path.into(),
         source,
     })?;
-    let params = v
-        .get("params")
-        .and_then(|p| p.as_array())
-        .ok_or_else(|| fmt("missing \"params\" (a list)".into()))?;
+    let Some(serde_json::Value::Array(params)) = v.get_mut("params").map(serde_json::Value::take)
+    else {
+        return Err(WeightsError::MissingParams { path: path.into() });
+    };
     if params.len() != arch.num_params() {
         return Err(WeightsError::Net {
             path: path.into(),
@@ -134,6 +169,15 @@ pub fn read_json(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsError> 
             },
         });
     }
+    Ok((arch, params))
+}
+
+/// Reads `{"arch":[..],"params":[..]}` from `path`.
+///
+/// # Errors
+/// [`WeightsError`] naming the file and the offending entry.
+pub fn read_json(path: &Path) -> Result<(Arch, Vec<BigRational>), WeightsError> {
+    let (arch, params) = read_document(path)?;
     let params = params
         .iter()
         .enumerate()
@@ -154,4 +198,81 @@ pub fn to_json(arch: &Arch, params: &[BigRational]) -> serde_json::Value {
         "arch": arch.widths(),
         "params": params.iter().map(rational_string).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error;
+
+    /// Writes `text` to a scratch file and reads it as weights.
+    fn read(text: &str, tag: &str) -> Result<(Arch, Vec<BigRational>), WeightsError> {
+        let dir = std::env::temp_dir().join(format!("deadrelu-w-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("w.json");
+        std::fs::write(&path, text).unwrap();
+        let r = read_json(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        r
+    }
+
+    #[test]
+    fn every_refusal_names_its_facts_and_keeps_its_cause() {
+        let e = read(r#"{"arch":[1,1,1],"params":[1,2,3,4]"#, "eof").unwrap_err();
+        let WeightsError::NotJson { ref source, .. } = e else {
+            panic!("{e}")
+        };
+        assert!(source.is_eof() && source.line() == 1, "{e}");
+        assert!(e.source().is_some_and(|s| s.is::<serde_json::Error>()));
+        assert!(
+            e.to_string()
+                .contains("w.json: not JSON: EOF while parsing"),
+            "{e}"
+        );
+        let e = read(r#"{"arch":[1,-1,1],"params":[]}"#, "width").unwrap_err();
+        assert!(
+            matches!(e, WeightsError::Width { index: 1, ref found, .. } if found == "-1"),
+            "{e}"
+        );
+        assert!(matches!(
+            read(r#"{"params":[]}"#, "arch").unwrap_err(),
+            WeightsError::MissingArch { .. }
+        ));
+        assert!(matches!(
+            read(r#"{"arch":[1,1,1],"params":{}}"#, "params").unwrap_err(),
+            WeightsError::MissingParams { .. }
+        ));
+        let e = read(r#"{"arch":[1,1,1],"params":[1,2,3]}"#, "count").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                WeightsError::Net {
+                    source: NetError::ParamCount {
+                        expected: 4,
+                        got: 3,
+                        ..
+                    },
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = read(r#"{"arch":[1,1,1],"params":[1,"1/0",3,4]}"#, "entry").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                WeightsError::Entry {
+                    index: 1,
+                    source: EntryError::Scalar(_),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.source().is_some_and(|s| s.is::<EntryError>()));
+        let (arch, p) = read(r#"{"arch":[1,1,1],"params":[1,"1/3",-2,0.5]}"#, "ok").unwrap();
+        assert_eq!(arch.widths(), &[1, 1, 1]);
+        assert_eq!(p[1], crate::scalar::q(1, 3));
+        assert_eq!(p[3], crate::scalar::q(1, 2));
+    }
 }

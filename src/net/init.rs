@@ -36,8 +36,18 @@ pub enum InitError {
         what: &'static str,
         /// As given.
         spec: String,
-        /// What is wrong.
+        /// What is wrong (the reader's own words: which range the value must lie in).
         reason: String,
+    },
+    /// A scale or constant of a spec that is not an exact number.
+    #[error("bad {what} {}: {source}", crate::limits::shown(.spec))]
+    Number {
+        /// `"--init"` or `"--bias-init"`.
+        what: &'static str,
+        /// As given.
+        spec: String,
+        /// The cause.
+        source: ScalarError,
     },
     /// The drawn parameters do not fit the network.
     #[error(transparent)]
@@ -96,7 +106,11 @@ fn positive(what: &'static str, spec: &str, text: &str) -> Result<BigRational, I
         spec: spec.into(),
         reason,
     };
-    let v = parse_rational(text).map_err(|e| bad(e.to_string()))?;
+    let v = parse_rational(text).map_err(|source| InitError::Number {
+        what,
+        spec: spec.into(),
+        source,
+    })?;
     if !v.is_positive() {
         return Err(bad("the scale must be > 0".into()));
     }
@@ -118,7 +132,11 @@ fn constant(spec: &str, text: &str) -> Result<BigRational, InitError> {
         spec: spec.into(),
         reason,
     };
-    let v = parse_rational(text).map_err(|e| bad(e.to_string()))?;
+    let v = parse_rational(text).map_err(|source| InitError::Number {
+        what: "--bias-init",
+        spec: spec.into(),
+        source,
+    })?;
     let f = ToPrimitive::to_f64(&v).unwrap_or(f64::NAN);
     if !f.is_finite() || (f == 0.0 && !num_traits::Zero::is_zero(&v)) {
         return Err(bad(format!(
@@ -426,15 +444,31 @@ mod tests {
 
     #[test]
     fn bad_specs() {
-        for bad in ["uniform:0", "uniform:-1", "normal:x", "kaiming", "uniform:"] {
+        for bad in ["uniform:0", "uniform:-1", "kaiming"] {
             assert!(
                 matches!(bad.parse::<InitScheme>(), Err(InitError::Spec { .. })),
                 "{bad}"
             );
         }
+        // not a number: the parser's ScalarError kept as the source
+        for bad in ["normal:x", "uniform:"] {
+            let e = bad.parse::<InitScheme>().unwrap_err();
+            assert!(
+                matches!(e, InitError::Number { what: "--init", ref spec, .. } if spec == bad),
+                "{bad}"
+            );
+            assert!(std::error::Error::source(&e).is_some_and(|s| s.is::<ScalarError>()));
+            assert!(
+                e.to_string().starts_with(&format!("bad --init {bad:?}: ")),
+                "{e}"
+            );
+        }
         assert!(matches!(
             "const:".parse::<BiasInit>(),
-            Err(InitError::Spec { .. })
+            Err(InitError::Number {
+                what: "--bias-init",
+                ..
+            })
         ));
     }
 }

@@ -24,6 +24,16 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
+/// A run killed at its time limit.
+#[derive(Debug, thiserror::Error)]
+#[error("{args:?} still running after {limit:?}")]
+pub struct TimedOut {
+    /// The arguments, long ones shortened.
+    pub args: Vec<String>,
+    /// The limit.
+    pub limit: Duration,
+}
+
 fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
         let mut bytes = Vec::new();
@@ -32,13 +42,13 @@ fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
     })
 }
 
-/// Runs the binary with `args`, feeding `stdin` when given (else stdin is empty). `Err`
-/// (the child killed) when it is still running after `limit`.
+/// Runs the binary with `args`, feeding `stdin` when given (else stdin is empty).
+/// [`TimedOut`] (the child killed) when it is still running after `limit`.
 pub fn run_limited<A: AsRef<OsStr>>(
     args: &[A],
     stdin: Option<&[u8]>,
     limit: Duration,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, TimedOut> {
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_deadrelu"))
         .args(args)
@@ -79,7 +89,7 @@ pub fn run_limited<A: AsRef<OsStr>>(
                     }
                 })
                 .collect();
-            return Err(format!("{shown:?} still running after {limit:?}"));
+            return Err(TimedOut { args: shown, limit });
         }
         std::thread::sleep(Duration::from_millis(2));
     };

@@ -78,11 +78,11 @@ impl CheckedCheckpoint {
 /// Checks a `dead-forever` certificate (module docs).
 ///
 /// # Errors
-/// [`CheckError::Unreadable`] for a malformed certificate, [`CheckError::ClaimFails`]
+/// [`CheckError::NotJson`] for a text that is not JSON, [`CheckError::Unreadable`] for a
+/// malformed certificate, [`CheckError::ClaimFails`]
 /// naming the false claim.
 pub fn check_checkpoint_certificate(text: &str) -> Result<CheckedCheckpoint, CheckError> {
-    let cert: Value =
-        serde_json::from_str(text).map_err(|e| unreadable(format!("not JSON: {e}")))?;
+    let cert: Value = serde_json::from_str(text)?;
     let claim = field(&cert, "claim")?.as_str().unwrap_or("");
     ensure(Claim::Kind, claim == "dead-forever", || {
         format!("claim is {claim:?}, not \"dead-forever\"")

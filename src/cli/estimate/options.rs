@@ -142,10 +142,7 @@ pub(super) fn configurations(
                     let mut v = vec![l0];
                     v.extend(std::iter::repeat_n(w, l.saturating_sub(1)));
                     v.push(ll);
-                    archs.push(
-                        Arch::new(v)
-                            .map_err(|e| CliError::Input(format!("--widths/--depths: {e}")))?,
-                    );
+                    archs.push(Arch::new(v).map_err(|e| CliError::input("--widths/--depths", e))?);
                 }
             }
         }

@@ -81,7 +81,7 @@ pub fn run_estimate(args: &EstimateArgs) -> Result<(), CliError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
-        .map_err(|e| CliError::Input(format!("--threads: {e}")))?;
+        .map_err(|e| CliError::input("--threads", e))?;
     let (start, end) = shard_range(args.trials, shard_i, shard_n);
     let runs_per_config = optimizers.len().max(1) as u64;
     let bar = crate::cli::format::progress_bar(

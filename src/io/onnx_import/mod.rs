@@ -10,10 +10,11 @@
 //! rational, and `alpha`/`beta` are applied in exact arithmetic.
 
 use crate::net::{Arch, NetError};
-use crate::scalar::{BigRational, rational_from_f64};
+use crate::scalar::{BigRational, ScalarError, rational_from_f64};
 use onnx_protobuf::{Message, ModelProto};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+pub use tensor::InitializerError;
 use tensor::{attr_f, attr_i, broadcast_bias, tensor_values};
 
 mod tensor;
@@ -32,7 +33,48 @@ pub enum OnnxImportError {
         /// The cause.
         source: std::io::Error,
     },
-    /// Not an ONNX model, or not an MLP deadrelu reads.
+    /// Not an ONNX model: the protobuf message does not parse.
+    #[error("{path}: not an ONNX model: {source}")]
+    Protobuf {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        source: protobuf::Error,
+    },
+    /// An initializer whose values cannot be read.
+    #[error("{path}: {source}")]
+    Initializer {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: InitializerError,
+    },
+    /// An initializer value that is not a finite number.
+    #[error("{path}: initializer {name:?}[{index}]: {source}")]
+    Value {
+        /// The file.
+        path: PathBuf,
+        /// The initializer.
+        name: String,
+        /// The entry, row-major.
+        index: usize,
+        /// The cause.
+        source: ScalarError,
+    },
+    /// A `Gemm` attribute (`alpha`, `beta`) that is not a finite number.
+    #[error("{path}: node {node:?} {attribute}: {source}")]
+    Attribute {
+        /// The file.
+        path: PathBuf,
+        /// The node's name.
+        node: String,
+        /// The attribute.
+        attribute: &'static str,
+        /// The cause.
+        source: ScalarError,
+    },
+    /// A graph that is not an MLP deadrelu reads: the importer's own description of what
+    /// does not fit (which node, which input, which dims), no other error inside.
     #[error("{path}: {reason}")]
     Format {
         /// The file.
@@ -92,19 +134,30 @@ pub fn read_onnx(path: &Path) -> Result<(Arch, Vec<BigRational>), OnnxImportErro
         reason,
     };
     let model =
-        ModelProto::parse_from_bytes(&bytes).map_err(|e| fmt(format!("not an ONNX model: {e}")))?;
+        ModelProto::parse_from_bytes(&bytes).map_err(|source| OnnxImportError::Protobuf {
+            path: path.into(),
+            source,
+        })?;
     let graph = model
         .graph
         .as_ref()
         .ok_or_else(|| fmt("not an ONNX model: no graph".into()))?;
     let mut inits: HashMap<&str, Init> = HashMap::new();
     for t in &graph.initializer {
-        let values = tensor_values(t).map_err(&fmt)?;
+        let values = tensor_values(t).map_err(|source| OnnxImportError::Initializer {
+            path: path.into(),
+            source,
+        })?;
         let values = values
             .into_iter()
             .enumerate()
-            .map(|(i, v)| {
-                rational_from_f64(v).map_err(|e| fmt(format!("initializer {:?}[{i}]: {e}", t.name)))
+            .map(|(index, v)| {
+                rational_from_f64(v).map_err(|source| OnnxImportError::Value {
+                    path: path.into(),
+                    name: t.name.clone(),
+                    index,
+                    source,
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let dims = t.dims.iter().map(|&d| d as usize).collect();
@@ -224,8 +277,14 @@ pub fn read_onnx(path: &Path) -> Result<(Arch, Vec<BigRational>), OnnxImportErro
                 };
                 let (rows, cols) = if trans_b { (d0, d1) } else { (d1, d0) };
                 let alpha = if gemm {
-                    rational_from_f64(attr_f(node, "alpha", 1.0) as f64)
-                        .map_err(|e| fmt(format!("node {name:?} alpha: {e}")))?
+                    rational_from_f64(attr_f(node, "alpha", 1.0) as f64).map_err(|source| {
+                        OnnxImportError::Attribute {
+                            path: path.into(),
+                            node: name.clone(),
+                            attribute: "alpha",
+                            source,
+                        }
+                    })?
                 } else {
                     BigRational::from_integer(1.into())
                 };
@@ -243,8 +302,15 @@ pub fn read_onnx(path: &Path) -> Result<(Arch, Vec<BigRational>), OnnxImportErro
                 let mut bias = vec![BigRational::from_integer(0.into()); rows];
                 if gemm && node.input.len() > 2 && !node.input[2].is_empty() {
                     let c = init(2, "bias")?;
-                    let beta = rational_from_f64(attr_f(node, "beta", 1.0) as f64)
-                        .map_err(|e| fmt(format!("node {name:?} beta: {e}")))?;
+                    let beta =
+                        rational_from_f64(attr_f(node, "beta", 1.0) as f64).map_err(|source| {
+                            OnnxImportError::Attribute {
+                                path: path.into(),
+                                node: name.clone(),
+                                attribute: "beta",
+                                source,
+                            }
+                        })?;
                     bias = broadcast_bias(&c.values, &c.dims, rows)
                         .ok_or_else(|| {
                             fmt(format!(

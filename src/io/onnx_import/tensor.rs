@@ -4,14 +4,64 @@
 use crate::scalar::BigRational;
 use onnx_protobuf::{NodeProto, TensorProto, tensor_proto::DataType};
 
+/// Why an initializer's values cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InitializerError {
+    /// Data kept in a file beside the model.
+    #[error(
+        "initializer {name:?} keeps its data in an external file (save the model with its data inside)"
+    )]
+    External {
+        /// The initializer.
+        name: String,
+    },
+    /// Dims that are negative or whose product overflows.
+    #[error("initializer {name:?} has invalid dims {dims:?}")]
+    Dims {
+        /// The initializer.
+        name: String,
+        /// Its dims.
+        dims: Vec<i64>,
+    },
+    /// `raw_data` of the wrong length.
+    #[error("initializer {name:?}: {bytes} raw bytes for {count} {dtype} values")]
+    RawBytes {
+        /// The initializer.
+        name: String,
+        /// Bytes present.
+        bytes: usize,
+        /// Values its dims declare.
+        count: usize,
+        /// `float32` or `float64`.
+        dtype: &'static str,
+    },
+    /// A data type other than float32 and float64.
+    #[error("initializer {name:?} has data type {data_type}; only float32 and float64 are read")]
+    DataType {
+        /// The initializer.
+        name: String,
+        /// ONNX's `TensorProto.DataType` number.
+        data_type: i32,
+    },
+    /// Typed values whose count is not the product of the dims.
+    #[error("initializer {name:?} has {values} values for dims {dims:?}")]
+    Count {
+        /// The initializer.
+        name: String,
+        /// Values present.
+        values: usize,
+        /// Its dims.
+        dims: Vec<i64>,
+    },
+}
+
 /// The values of an initializer as `f64` (every float32 and float64 exactly), or why
 /// they cannot be read.
-pub(super) fn tensor_values(t: &TensorProto) -> Result<Vec<f64>, String> {
-    let name = &t.name;
+pub(super) fn tensor_values(t: &TensorProto) -> Result<Vec<f64>, InitializerError> {
+    let name = || t.name.clone();
     if !t.external_data.is_empty() {
-        return Err(format!(
-            "initializer {name:?} keeps its data in an external file (save the model with its data inside)"
-        ));
+        return Err(InitializerError::External { name: name() });
     }
     let count: usize = t
         .dims
@@ -19,15 +69,25 @@ pub(super) fn tensor_values(t: &TensorProto) -> Result<Vec<f64>, String> {
         .try_fold(1usize, |acc, &d| {
             usize::try_from(d).ok().and_then(|d| acc.checked_mul(d))
         })
-        .ok_or_else(|| format!("initializer {name:?} has invalid dims {:?}", t.dims))?;
+        .ok_or_else(|| InitializerError::Dims {
+            name: name(),
+            dims: t.dims.clone(),
+        })?;
+    let raw_bytes = |width: usize, dtype| {
+        if t.raw_data.len() == count.saturating_mul(width) {
+            Ok(())
+        } else {
+            Err(InitializerError::RawBytes {
+                name: name(),
+                bytes: t.raw_data.len(),
+                count,
+                dtype,
+            })
+        }
+    };
     let values: Vec<f64> = if t.data_type == DataType::FLOAT as i32 {
         if !t.raw_data.is_empty() {
-            if t.raw_data.len() != count.saturating_mul(4) {
-                return Err(format!(
-                    "initializer {name:?}: {} raw bytes for {count} float32 values",
-                    t.raw_data.len()
-                ));
-            }
+            raw_bytes(4, "float32")?;
             t.raw_data
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
@@ -37,12 +97,7 @@ pub(super) fn tensor_values(t: &TensorProto) -> Result<Vec<f64>, String> {
         }
     } else if t.data_type == DataType::DOUBLE as i32 {
         if !t.raw_data.is_empty() {
-            if t.raw_data.len() != count.saturating_mul(8) {
-                return Err(format!(
-                    "initializer {name:?}: {} raw bytes for {count} float64 values",
-                    t.raw_data.len()
-                ));
-            }
+            raw_bytes(8, "float64")?;
             t.raw_data
                 .chunks_exact(8)
                 .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
@@ -51,17 +106,17 @@ pub(super) fn tensor_values(t: &TensorProto) -> Result<Vec<f64>, String> {
             t.double_data.clone()
         }
     } else {
-        return Err(format!(
-            "initializer {name:?} has data type {}; only float32 and float64 are read",
-            t.data_type
-        ));
+        return Err(InitializerError::DataType {
+            name: name(),
+            data_type: t.data_type,
+        });
     };
     if values.len() != count {
-        return Err(format!(
-            "initializer {name:?} has {} values for dims {:?}",
-            values.len(),
-            t.dims
-        ));
+        return Err(InitializerError::Count {
+            name: name(),
+            values: values.len(),
+            dims: t.dims.clone(),
+        });
     }
     Ok(values)
 }

@@ -190,3 +190,53 @@ fn other_ops_are_refused_naming_the_node() {
     let e = read(b"not a model at all", "junk").unwrap_err().to_string();
     assert!(e.contains("m.onnx"), "{e}");
 }
+
+#[test]
+fn causes_are_kept_as_sources() {
+    use std::error::Error;
+    // not a protobuf message: the parser's error is the source
+    let e = read(b"not a model at all", "proto").unwrap_err();
+    assert!(matches!(e, OnnxImportError::Protobuf { .. }), "{e}");
+    assert!(e.source().is_some_and(|s| s.is::<protobuf::Error>()));
+    // a NaN initializer: which initializer, which entry, and the ScalarError
+    let bytes = model(
+        vec![node("Gemm", &["x", "W", "b"], "y")],
+        vec![
+            init_f32("W", &[1, 2], &[1.0, f32::NAN]),
+            init_f32("b", &[1], &[0.0]),
+        ],
+        "y",
+    );
+    let e = read(&bytes, "nan").unwrap_err();
+    assert!(
+        matches!(e, OnnxImportError::Value { ref name, index: 1, .. } if name == "W"),
+        "{e}"
+    );
+    assert!(e.source().is_some_and(|s| s.is::<ScalarError>()));
+    assert!(e.to_string().contains("initializer \"W\"[1]: "), "{e}");
+    // raw bytes of the wrong length: the initializer's facts
+    let mut w = init_f32("W", &[1, 1], &[1.0]);
+    w.float_data.clear();
+    w.raw_data = vec![0; 3];
+    let bytes = model(vec![node("Gemm", &["x", "W"], "y")], vec![w], "y");
+    let e = read(&bytes, "raw").unwrap_err();
+    assert!(
+        matches!(
+            e,
+            OnnxImportError::Initializer {
+                source: InitializerError::RawBytes {
+                    bytes: 3,
+                    count: 1,
+                    dtype: "float32",
+                    ..
+                },
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("3 raw bytes for 1 float32 values"),
+        "{e}"
+    );
+}

@@ -24,19 +24,55 @@
 //! read Python floats).
 
 use super::CheckpointState;
-use crate::io::weights::exact_from_json;
+use crate::io::tensors::TensorError;
+use crate::io::weights::{EntryError, exact_from_json};
 use crate::net::Arch;
-use crate::scalar::BigRational;
+use crate::scalar::{BigRational, ScalarError};
 use num_traits::{ToPrimitive, Zero};
 use serde_json::Value;
 
 /// Why a state document is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("optimizer state: {0}")]
-pub struct StateError(pub String);
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The document does not have PyTorch's layout (module docs): the reader's own words
+    /// for what does not fit (which key, group, parameter or buffer), no other error inside.
+    #[error("optimizer state: {0}")]
+    Layout(String),
+    /// A buffer entry or `step` that is not an exact number.
+    #[error("optimizer state: {what}: {source}")]
+    Entry {
+        /// Where (`state[3].exp_avg`).
+        what: String,
+        /// The cause.
+        source: EntryError,
+    },
+    /// A hyperparameter of a parameter group that is not an exact number.
+    #[error("optimizer state: {what}: {source}")]
+    Number {
+        /// Where (`param_groups[0].lr`).
+        what: String,
+        /// The cause.
+        source: ScalarError,
+    },
+    /// A safetensors state file that cannot be read.
+    #[error("optimizer state: {0}")]
+    File(#[from] TensorError),
+    /// The metadata entry `param_groups` of a safetensors state file is not JSON.
+    #[error("optimizer state: metadata param_groups: {0}")]
+    Metadata(#[source] serde_json::Error),
+}
 
 fn err<T>(text: impl Into<String>) -> Result<T, StateError> {
-    Err(StateError(text.into()))
+    Err(StateError::Layout(text.into()))
+}
+
+/// An entry of the document as an exact number, or [`StateError::Entry`] naming `what`.
+fn exact_entry(v: &Value, what: &str) -> Result<BigRational, StateError> {
+    exact_from_json(v).map_err(|source| StateError::Entry {
+        what: what.to_string(),
+        source,
+    })
 }
 
 /// Appends the entries of a (nested) list to `out`.
@@ -49,7 +85,7 @@ fn flatten(v: &Value, out: &mut Vec<BigRational>, what: &str) -> Result<(), Stat
             Ok(())
         }
         other => {
-            let x = exact_from_json(other).map_err(|e| StateError(format!("{what}: {e}")))?;
+            let x = exact_entry(other, what)?;
             out.push(x);
             Ok(())
         }
@@ -161,13 +197,14 @@ pub fn parse_torch_state(doc: &Value, arch: &Arch) -> Result<CheckpointState, St
             let what = format!("state[{index}].{name}");
             match name.as_str() {
                 "step" => {
-                    let x =
-                        exact_from_json(value).map_err(|e| StateError(format!("{what}: {e}")))?;
+                    let x = exact_entry(value, &what)?;
                     let step = x
                         .is_integer()
                         .then(|| x.to_integer().to_u64())
                         .flatten()
-                        .ok_or_else(|| StateError(format!("{what}: {x} is not a step count")))?;
+                        .ok_or_else(|| {
+                            StateError::Layout(format!("{what}: {x} is not a step count"))
+                        })?;
                     out.step[range.clone()].iter_mut().for_each(|s| *s = step);
                 }
                 "mu_product" => {
@@ -223,8 +260,7 @@ pub fn parse_torch_state(doc: &Value, arch: &Arch) -> Result<CheckpointState, St
 /// [`StateError`] for an unreadable file, a tensor name outside this layout or bad
 /// metadata.
 pub fn safetensors_state_document(path: &std::path::Path) -> Result<Value, StateError> {
-    let tensors =
-        crate::io::tensors::read_safetensors(path).map_err(|e| StateError(e.to_string()))?;
+    let tensors = crate::io::tensors::read_safetensors(path)?;
     let bytes_meta = std::fs::read(path).ok().and_then(|b| {
         safetensors::SafeTensors::read_metadata(&b)
             .ok()
@@ -266,8 +302,7 @@ pub fn safetensors_state_document(path: &std::path::Path) -> Result<Value, State
     }
     let mut doc = serde_json::json!({ "state": state });
     if let Some(text) = bytes_meta {
-        let groups = crate::io::strict_json::parse(&text)
-            .map_err(|e| StateError(format!("metadata param_groups: {e}")))?;
+        let groups = crate::io::strict_json::parse(&text).map_err(StateError::Metadata)?;
         doc["param_groups"] = groups;
     }
     Ok(doc)
@@ -300,11 +335,14 @@ pub fn group_hyper(
             Value::String(s) => s.clone(),
             other => return err(format!("{what}: expected a number, got {other}")),
         };
-        crate::scalar::parse_rational(&text).map_err(|e| StateError(format!("{what}: {e}")))
+        crate::scalar::parse_rational(&text).map_err(|source| StateError::Number {
+            what: what.to_string(),
+            source,
+        })
     };
     let flag = |v: &Value, what: &str| -> Result<bool, StateError> {
         v.as_bool()
-            .ok_or_else(|| StateError(format!("{what}: expected true or false")))
+            .ok_or_else(|| StateError::Layout(format!("{what}: expected true or false")))
     };
     groups
         .iter()
@@ -336,7 +374,7 @@ pub fn group_hyper(
                     "momentum_decay" => set(&mut h.momentum_decay, number(value, &what)?, key)?,
                     "betas" => {
                         let pair = value.as_array().filter(|a| a.len() == 2).ok_or_else(|| {
-                            StateError(format!("{what}: expected [beta1, beta2]"))
+                            StateError::Layout(format!("{what}: expected [beta1, beta2]"))
                         })?;
                         set(&mut h.beta1, number(&pair[0], &what)?, "betas[0]")?;
                         set(&mut h.beta2, number(&pair[1], &what)?, "betas[1]")?;
@@ -372,4 +410,44 @@ pub fn group_hyper(
             Ok(h)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::error::Error;
+
+    #[test]
+    fn refusals_name_the_entry_and_keep_the_cause() {
+        let arch = Arch::new(vec![1, 1, 1]).unwrap();
+        let doc = json!({"state": {"0": {"step": 3, "exp_avg": [["1/0"]]}}});
+        let e = parse_torch_state(&doc, &arch).unwrap_err();
+        assert!(
+            matches!(e, StateError::Entry { ref what, .. } if what == "state[0].exp_avg"),
+            "{e}"
+        );
+        assert!(e.source().is_some_and(|s| s.is::<EntryError>()));
+        let doc = json!({"state": {"0": {"step": 3, "exp_avg": [[1, 2]]}}});
+        let e = parse_torch_state(&doc, &arch).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "optimizer state: state[0].exp_avg has 2 entries, the parameter has 1"
+        );
+        let doc = json!({"state": {}, "param_groups": [{"lr": "one"}]});
+        let e = group_hyper(
+            &doc,
+            &crate::optim::Hyper::default(),
+            crate::optim::OptimizerKind::Sgd,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, StateError::Number { ref what, .. } if what == "param_groups[0].lr"),
+            "{e}"
+        );
+        assert!(e.source().is_some_and(|s| s.is::<ScalarError>()));
+        let missing = std::path::Path::new("/nonexistent/deadrelu/state.safetensors");
+        let e = safetensors_state_document(missing).unwrap_err();
+        assert!(matches!(e, StateError::File(TensorError::Io { .. })), "{e}");
+    }
 }
