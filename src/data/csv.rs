@@ -13,7 +13,7 @@ pub fn read_csv(
     inputs: usize,
     outputs: usize,
 ) -> Result<Dataset<BigRational>, DataError> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+    let text = std::fs::read(path).map_err(|source| DataError::Io {
         path: path.into(),
         source,
     })?;
@@ -21,7 +21,8 @@ pub fn read_csv(
         .has_headers(false)
         .trim(csv::Trim::All)
         .flexible(true)
-        .from_reader(file);
+        .from_reader(text.as_slice());
+    let mut lines = LineCounter::default();
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     let want = inputs + outputs;
     for (row_no, record) in reader.records().enumerate() {
@@ -32,13 +33,14 @@ pub fn read_csv(
             reason,
         };
         let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(row_no as u64 + 1);
+            let line = e
+                .position()
+                .map_or(row_no as u64 + 1, |p| lines.line(&text, p.byte()));
             csv_err(line, 0, e.into())
         })?;
         let line = record
             .position()
-            .map(|p| p.line())
-            .unwrap_or(row_no as u64 + 1);
+            .map_or(row_no as u64 + 1, |p| lines.line(&text, p.byte()));
         if record.iter().all(|c| c.is_empty()) {
             continue;
         }
@@ -75,6 +77,34 @@ pub fn read_csv(
         });
     }
     Dataset::from_rows(xs, ys)
+}
+
+/// The 1-based line of a record from its byte offset, counted in the text itself: the
+/// csv crate's own line numbers are off after blank lines and CRLF line ends
+/// (BurntSushi/rust-csv#208, #395). Offsets only grow, so lines are counted once.
+#[derive(Default)]
+struct LineCounter {
+    /// Bytes counted so far.
+    at: usize,
+    /// Newlines before `at`.
+    newlines: u64,
+}
+
+impl LineCounter {
+    fn line(&mut self, text: &[u8], byte: u64) -> u64 {
+        let mut b = usize::try_from(byte).unwrap_or(text.len()).min(text.len());
+        // a record starts at its first cell, never at the end of a blank line before it
+        while b < text.len() && matches!(text[b], b'\r' | b'\n') {
+            b += 1;
+        }
+        if b < self.at {
+            return self.newlines + 1
+                - memchr::memchr_iter(b'\n', &text[b..self.at]).count() as u64;
+        }
+        self.newlines += memchr::memchr_iter(b'\n', &text[self.at..b]).count() as u64;
+        self.at = b;
+        self.newlines + 1
+    }
 }
 
 /// Whether a CSV cell of the first row reads as a column name: not a number, and not a

@@ -84,3 +84,30 @@ fn uniform_data_is_seeded() {
     assert_ne!(a.x_matrix(), c.x_matrix());
     assert!(a.x_matrix().iter().all(|v| v >= &q(-1, 1) && v < &q(1, 1)));
 }
+
+/// Errors name the line of the file, after blank lines and CRLF line ends as well (the
+/// csv crate's own line numbers are off there), the same line as the `f64` reader.
+#[test]
+fn csv_errors_name_the_right_line() {
+    let dir = std::env::temp_dir().join(format!("deadrelu-csvlines-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("d.csv");
+    for (text, line) in [
+        ("\n\r\nx,y\r\n1,2\n3,x\n", 5),
+        ("\n\n1,2\n3,x\n", 4),
+        ("1,2\r\n3,4\r\n5,x\n", 3),
+        ("1,2\n\n3,x\n", 3),
+        ("1,2\r\n\n3,x\n", 3),
+        ("1,2\n\r\n3,x\n", 3),
+        ("1,2\r\n\r\n\r\n3,4\r\n5\r\n", 5),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let e = super::read_csv(&path, 1, 1).unwrap_err().to_string();
+        let f = crate::io::csv_f64::CsvF64::read(&path, 1, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!(".csv:{line}:")), "{text:?}: {e}");
+        assert_eq!(e, f, "{text:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -50,6 +50,13 @@ pub struct CsvInts {
     pub ints: Vec<i64>,
 }
 
+/// Appends up to [`CHUNK_BYTES`] of `file` to `buf` (into its spare capacity, not zeroed
+/// first); `true` at the end of the file.
+fn read_chunk(file: &mut std::fs::File, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    let n = file.take(CHUNK_BYTES as u64).read_to_end(buf)?;
+    Ok(n < CHUNK_BYTES)
+}
+
 /// Where the data rows of a CSV file are, to re-read them exactly.
 #[derive(Debug, Clone)]
 pub struct CsvRows {
@@ -99,88 +106,92 @@ impl CsvF64 {
             outputs,
         };
         let mut file = std::fs::File::open(path).map_err(io)?;
+        let file_bytes = file.metadata().map_or(0, |m| m.len());
         let (mut xs, mut ys) = (Vec::new(), Vec::new());
         let (mut row_exact, mut offsets, mut lines) = (Vec::new(), Vec::new(), Vec::new());
-        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_BYTES + 4096);
+        let mut row_ints = CsvInts::default();
+        // Two buffers: the next chunk is read while the current one is parsed.
+        let mut cur: Vec<u8> = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8);
+        let mut next: Vec<u8> = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 8);
         let (mut base_offset, mut base_line) = (0u64, 1u64);
         let mut seen_record = false;
-        let mut eof = false;
-        let mut row_ints = CsvInts::default();
-        while !eof {
-            let start = buf.len();
-            buf.resize(start + CHUNK_BYTES, 0);
-            let mut filled = start;
-            while filled < buf.len() {
-                let n = file.read(&mut buf[filled..]).map_err(io)?;
-                if n == 0 {
-                    eof = true;
-                    break;
-                }
-                filled += n;
-            }
-            buf.truncate(filled);
+        let mut eof = read_chunk(&mut file, &mut cur).map_err(io)?;
+        loop {
             // Complete lines only, unless at the end of the file.
             let end = if eof {
-                buf.len()
+                cur.len()
             } else {
-                match memchr::memrchr(b'\n', &buf) {
+                match memchr::memrchr(b'\n', &cur) {
                     Some(p) => p + 1,
-                    None => continue, // a line longer than the buffer: read more
+                    None => {
+                        // a line longer than the chunk: read more
+                        eof = read_chunk(&mut file, &mut cur).map_err(io)?;
+                        continue;
+                    }
                 }
             };
-            let text =
-                std::str::from_utf8(&buf[..end]).map_err(|e| csv_err(base_line, 0, e.into()))?;
-            let mut spans = Vec::new();
-            let mut pos = 0usize;
-            for nl in memchr::memchr_iter(b'\n', text.as_bytes())
-                .chain((end > 0 && !text.ends_with('\n')).then_some(end))
-            {
-                spans.push((pos, nl));
-                pos = nl + 1;
-            }
-            let parsed: Vec<Result<Parsed, LineError>> = spans
-                .par_iter()
-                .map(|&(a, b)| parse_line(text[a..b].trim_end_matches('\r'), want, ints))
-                .collect();
-            for (i, (p, &(a, _))) in parsed.into_iter().zip(&spans).enumerate() {
-                let line = base_line + i as u64;
-                match p {
-                    Ok(Parsed::Blank) => {}
-                    Ok(Parsed::Text(..)) if !seen_record => seen_record = true, // header
-                    Ok(Parsed::Text(n, reason)) => {
-                        return Err(if n != want {
-                            csv_err(line, 0, columns(n))
-                        } else {
-                            csv_err(line, 1, reason.into())
-                        });
-                    }
-                    Ok(Parsed::Row(values, exact, row)) => {
-                        seen_record = true;
-                        if ints {
-                            match row {
-                                Some((k, v)) => {
-                                    row_ints.k.push(k);
-                                    row_ints.ints.extend_from_slice(&v);
-                                }
-                                None => {
-                                    row_ints.k.push(u8::MAX);
-                                    row_ints.ints.resize(row_ints.ints.len() + want, 0);
-                                }
-                            }
+            next.clear();
+            next.extend_from_slice(&cur[end..]);
+            let text = &cur[..end];
+            let (read, blocks) = if eof {
+                (Ok(true), line::parse_chunk(text, want, ints))
+            } else {
+                rayon::join(
+                    || read_chunk(&mut file, &mut next),
+                    || line::parse_chunk(text, want, ints),
+                )
+            };
+            for block in blocks {
+                for (index, special) in &block.specials {
+                    let line = base_line + *index as u64;
+                    let record_before =
+                        seen_record || block.rows.first().is_some_and(|r| r.0 < *index);
+                    let reason = match special {
+                        Special::Text(..) if !record_before => {
+                            seen_record = true; // the header
+                            continue;
                         }
-                        xs.extend_from_slice(&values[..inputs]);
-                        ys.extend_from_slice(&values[inputs..]);
-                        row_exact.push(exact);
-                        offsets.push(base_offset + a as u64);
-                        lines.push(line);
-                    }
-                    Err(LineError::Columns(n)) => return Err(csv_err(line, 0, columns(n))),
-                    Err(LineError::Cell(col, e)) => return Err(csv_err(line, col, e.into())),
+                        Special::Text(n, _) if *n != want => (0, columns(*n)),
+                        Special::Text(_, reason) => (1, reason.clone().into()),
+                        Special::Error(LineError::Columns(n)) => (0, columns(*n)),
+                        Special::Error(LineError::Cell(col, e)) => (*col, e.clone().into()),
+                        Special::Error(LineError::NotUtf8(e)) => (0, (*e).into()),
+                    };
+                    return Err(csv_err(line, reason.0, reason.1));
                 }
+                if xs.is_empty() && !block.rows.is_empty() {
+                    // reserve for the whole file at the density of the first rows, with 2%
+                    // to spare (the rest of a file is rarely denser than its start)
+                    let seen = u128::from(base_offset + block.bytes as u64).max(1);
+                    let rows = (u128::from(file_bytes) * block.rows.len() as u128 * 51)
+                        .div_ceil(seen * 50);
+                    let rows = usize::try_from(rows).unwrap_or(usize::MAX);
+                    let cap = usize::try_from(file_bytes).unwrap_or(usize::MAX);
+                    xs.reserve(rows.saturating_mul(inputs).min(cap));
+                    ys.reserve(rows.saturating_mul(outputs).min(cap));
+                    if ints {
+                        row_ints.ints.reserve(rows.saturating_mul(want).min(cap));
+                    }
+                }
+                seen_record |= !block.rows.is_empty();
+                for (r, &(index, pos)) in block.rows.iter().enumerate() {
+                    let v = &block.values[r * want..(r + 1) * want];
+                    xs.extend_from_slice(&v[..inputs]);
+                    ys.extend_from_slice(&v[inputs..]);
+                    offsets.push(base_offset + pos as u64);
+                    lines.push(base_line + index as u64);
+                }
+                row_exact.extend_from_slice(&block.row_exact);
+                row_ints.k.extend_from_slice(&block.k);
+                row_ints.ints.extend_from_slice(&block.ints);
+                base_line += block.lines as u64;
+                base_offset += block.bytes as u64;
             }
-            base_line += spans.len() as u64;
-            base_offset += end as u64;
-            buf.drain(..end);
+            if eof {
+                break;
+            }
+            eof = read.map_err(io)?;
+            std::mem::swap(&mut cur, &mut next);
         }
         let m = row_exact.len();
         if m == 0 {
@@ -234,7 +245,9 @@ impl CsvRows {
 
 mod line;
 pub use line::MAX_ROW_DIGITS;
+#[cfg(test)]
 use line::*;
+use line::{LineError, Special, cells};
 
 #[cfg(test)]
 mod tests;

@@ -320,14 +320,13 @@ impl DataF64 {
                 return None;
             }
             let (d, w) = (self.x.ncols(), self.x.ncols() + self.y.ncols());
-            let row = &ints.ints[m * w..(m + 1) * w];
-            let cells: Vec<ShiftedInt> = row.iter().map(|&v| ShiftedInt::from_i64(v)).collect();
-            let (x, y) = cells.split_at(d);
+            let (x, y) = ints.ints[m * w..(m + 1) * w].split_at(d);
+            let cells = |v: &[i64]| v.iter().map(|&v| ShiftedInt::from_i64(v)).collect();
             return Some(RowInts {
                 p: -i64::from(k),
                 d: 5u64.checked_pow(u32::from(k))?,
-                x: x.to_vec(),
-                y: y.to_vec(),
+                x: cells(x),
+                y: cells(y),
             });
         }
         if !self.row_exact[m] || !self.y_exact {

@@ -11,6 +11,28 @@ pub(super) struct Decimal {
     pub(super) scale: i64,
 }
 
+/// `10^i` for `i <= 18` (the powers of ten that are `i64`).
+const POW10_I64: [i64; 19] = {
+    let mut t = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// `5^i` for `i <= 27` (the powers of five that are `u64`).
+const POW5: [u64; 28] = {
+    let mut t = [1u64; 28];
+    let mut i = 1;
+    while i < 28 {
+        t[i] = t[i - 1] * 5;
+        i += 1;
+    }
+    t
+};
+
 /// Most fractional digits `K` of a row kept as integers (`5^K < 2^63`).
 pub const MAX_ROW_DIGITS: i64 = 27;
 
@@ -42,10 +64,10 @@ pub(super) fn row_integers(cells: &[Decimal], out: &mut Vec<i64>) -> Option<u8> 
             out.push(0);
             continue;
         }
-        let up = (c.scale + k) as u32; // >= 0
-        let v = 10i64
-            .checked_pow(up)
-            .and_then(|p| i64::try_from(c.sig).ok()?.checked_mul(p));
+        let up = (c.scale + k) as usize; // >= 0
+        let v = POW10_I64
+            .get(up)
+            .and_then(|&p| i64::try_from(c.sig).ok()?.checked_mul(p));
         match v {
             Some(v) => out.push(if c.neg { -v } else { v }),
             None => return fail(out),
@@ -58,51 +80,22 @@ pub(super) fn row_integers(cells: &[Decimal], out: &mut Vec<i64>) -> Option<u8> 
 /// or not a number: the caller falls back to [`parse_rational`]).
 pub(super) fn decimal(cell: &str) -> Option<(f64, bool)> {
     let b = cell.as_bytes();
-    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
-    let (mut digits, mut frac, mut sig) = (0usize, 0usize, 0u64);
-    let mut sig_digits = 0usize; // significant digits (leading zeros skipped)
-    let mut dropped = false; // a nonzero digit beyond 19 significant ones
-    let mut trailing_zero_run = 0usize;
-    let mut seen_dot = false;
-    while i < b.len() {
-        match b[i] {
-            d @ b'0'..=b'9' => {
-                digits += 1;
-                if seen_dot {
-                    frac += 1;
-                }
-                let v = u64::from(d - b'0');
-                if sig_digits > 0 || v != 0 {
-                    if sig_digits < 19 {
-                        sig = sig * 10 + v;
-                        sig_digits += 1;
-                    } else if v != 0 {
-                        dropped = true;
-                    } else {
-                        trailing_zero_run += 1;
-                    }
-                }
-            }
-            b'.' if !seen_dot => seen_dot = true,
-            b'e' | b'E' => break,
-            _ => return None,
-        }
-        i += 1;
-    }
+    let i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    let (sig, frac, dropped, zero_run, digits, end) = cell_digits(b, i);
     if digits == 0 {
         return None;
     }
-    let exponent: i64 = if i < b.len() {
-        cell[i + 1..].parse().ok()?
-    } else {
-        0
+    let exponent: i64 = match b.get(end) {
+        None => 0,
+        Some(b'e' | b'E') => cell[end + 1..].parse().ok()?,
+        Some(_) => return None,
     };
     if exponent.abs() > 100_000 {
         return None; // parse_rational reports it
     }
     let value: f64 = cell.parse().ok()?;
     // value = sig * 10^scale exactly (when nothing was dropped)
-    let scale = exponent - frac as i64 + trailing_zero_run as i64;
+    let scale = exponent - frac + zero_run;
     Some((value, exact_decimal(sig, scale, dropped)))
 }
 
@@ -119,7 +112,7 @@ pub(super) fn exact_decimal(sig: u64, scale: i64, dropped: bool) -> bool {
         let k = (-scale) as u32;
         // most significands are not multiples of 5: one multiply-by-constant test first
         k <= 27 && sig.is_multiple_of(5) && {
-            let five = 5u64.pow(k);
+            let five = POW5[k as usize];
             sig.is_multiple_of(five) && sig / five <= 1 << 53
         }
     }
@@ -345,10 +338,11 @@ pub(super) fn cells(line: &str) -> Vec<String> {
     line.split(',').map(|c| c.trim().to_string()).collect()
 }
 
+/// What a line is, its values (if any) appended to a [`Block`].
 pub(super) enum Parsed {
     Blank,
-    /// Values, all exact, and (when asked) the row as integers ([`row_integers`]).
-    Row(Vec<f64>, bool, Option<(u8, Vec<i64>)>),
+    /// A data row (appended).
+    Row,
     /// A row none of whose cells is a number (a header when it is the first): its
     /// number of cells and the first cell's error.
     Text(usize, ScalarError),
@@ -360,20 +354,105 @@ pub(super) enum LineError {
     Columns(usize),
     /// The cell in this 1-based column is not a number.
     Cell(usize, ScalarError),
+    /// The line is not UTF-8 text.
+    NotUtf8(std::str::Utf8Error),
 }
 
-pub(super) fn parse_line(line: &str, want: usize, ints: bool) -> Result<Parsed, LineError> {
-    let mut values = Vec::with_capacity(want);
-    let mut dec = Vec::new();
-    if let Some(exact) = fast_line(line.as_bytes(), want, &mut values, ints.then_some(&mut dec)) {
-        let row = if ints {
-            let mut out = Vec::with_capacity(want);
-            row_integers(&dec, &mut out).map(|k| (k, out))
-        } else {
-            None
-        };
-        return Ok(Parsed::Row(values, exact, row));
+/// A line that is not blank and not a data row: [`Parsed::Text`] or a [`LineError`].
+pub(super) enum Special {
+    Text(usize, ScalarError),
+    Error(LineError),
+}
+
+/// The data rows of a block of lines, in flat buffers, and its other lines.
+#[derive(Default)]
+pub(super) struct Block {
+    /// `want` values per data row.
+    pub(super) values: Vec<f64>,
+    /// Per data row: all its values exact.
+    pub(super) row_exact: Vec<bool>,
+    /// Per data row (when integers are asked for): `K`, or `u8::MAX` ([`CsvInts`]).
+    pub(super) k: Vec<u8>,
+    /// `want` integers per data row (when asked for).
+    pub(super) ints: Vec<i64>,
+    /// Per data row: the index of its line in the block and its byte offset.
+    pub(super) rows: Vec<(usize, usize)>,
+    /// Lines that are neither blank nor data rows, with their index in the block.
+    pub(super) specials: Vec<(usize, Special)>,
+    /// Lines in the block.
+    pub(super) lines: usize,
+    /// Bytes of the block.
+    pub(super) bytes: usize,
+}
+
+/// Bytes of a block of lines: the unit of parallel parsing (the results do not depend on
+/// it).
+const BLOCK_BYTES: usize = 1 << 16;
+
+/// The complete lines `text` (ending with a newline, or the end of the file) in blocks of
+/// about [`BLOCK_BYTES`], parsed in parallel, in file order.
+pub(super) fn parse_chunk(text: &[u8], want: usize, ints: bool) -> Vec<Block> {
+    let mut bounds = vec![0];
+    let mut p = 0;
+    while p < text.len() {
+        let q = (p + BLOCK_BYTES).min(text.len());
+        p = memchr::memchr(b'\n', &text[q..]).map_or(text.len(), |i| q + i + 1);
+        bounds.push(p);
     }
+    bounds
+        .par_windows(2)
+        .map(|w| parse_block(&text[w[0]..w[1]], want, ints))
+        .collect()
+}
+
+/// The lines of `text` into a [`Block`].
+fn parse_block(text: &[u8], want: usize, ints: bool) -> Block {
+    let mut block = Block {
+        bytes: text.len(),
+        ..Block::default()
+    };
+    let mut dec = Vec::new();
+    let mut pos = 0;
+    while pos < text.len() {
+        let nl = memchr::memchr(b'\n', &text[pos..]).map_or(text.len(), |i| pos + i);
+        let mut line = &text[pos..nl];
+        while let Some(l) = line.strip_suffix(b"\r") {
+            line = l;
+        }
+        let index = block.lines;
+        match parse_line(line, want, ints, &mut block, &mut dec) {
+            Ok(Parsed::Row) => block.rows.push((index, pos)),
+            Ok(Parsed::Blank) => {}
+            Ok(Parsed::Text(n, e)) => block.specials.push((index, Special::Text(n, e))),
+            Err(e) => block.specials.push((index, Special::Error(e))),
+        }
+        block.lines += 1;
+        pos = nl + 1;
+    }
+    block
+}
+
+/// One line; a data row's values (and integers, when `ints`) are appended to `block`.
+/// `dec` is scratch space.
+pub(super) fn parse_line(
+    line: &[u8],
+    want: usize,
+    ints: bool,
+    block: &mut Block,
+    dec: &mut Vec<Decimal>,
+) -> Result<Parsed, LineError> {
+    if let Some(exact) = fast_line(line, want, &mut block.values, ints.then_some(&mut *dec)) {
+        block.row_exact.push(exact);
+        if ints {
+            let k = row_integers(dec, &mut block.ints).unwrap_or_else(|| {
+                block.ints.resize(block.ints.len() + want, 0);
+                u8::MAX
+            });
+            block.k.push(k);
+        }
+        return Ok(Parsed::Row);
+    }
+    let line = std::str::from_utf8(line).map_err(LineError::NotUtf8)?;
     let fast = !line.contains('"');
     let owned;
     let parts: Vec<&str> = if fast {
@@ -411,5 +490,11 @@ pub(super) fn parse_line(line: &str, want: usize, ints: bool) -> Result<Parsed, 
     if let Some((col, e)) = first_err {
         return Err(LineError::Cell(col, e));
     }
-    Ok(Parsed::Row(values, all_exact, None))
+    block.values.extend_from_slice(&values);
+    block.row_exact.push(all_exact);
+    if ints {
+        block.k.push(u8::MAX);
+        block.ints.resize(block.ints.len() + want, 0);
+    }
+    Ok(Parsed::Row)
 }

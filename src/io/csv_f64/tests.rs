@@ -188,3 +188,97 @@ fn fast_line_decimals_are_the_exact_cell_values() {
         check(&cells.join(","), 5);
     }
 }
+
+/// A file of several chunks and many line blocks (long lines, CRLF, blank lines, a
+/// header after blank lines, quoted cells and ratios far from the start): the same values
+/// as the exact reader, rows re-read exactly at the right offsets, integers as the exact
+/// values, and errors at their exact line in a later chunk.
+#[test]
+fn reads_many_chunks_like_the_exact_reader() {
+    use rand::{Rng, SeedableRng};
+    let dir = std::env::temp_dir().join(format!("deadrelu-csvf64-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("d.csv");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let (inputs, outputs) = (40, 2);
+    let mut text = String::from("\n\r\nx,y\r\n");
+    let mut line = 4u64;
+    let mut special = Vec::new(); // (row, line) of rows off the fast path
+    let rows = (CHUNK_BYTES * 2 + CHUNK_BYTES / 3) / 500;
+    for m in 0..rows {
+        let cells: Vec<String> = (0..inputs + outputs)
+            .map(|_| format!("{:.9}", rng.gen_range(-1.0..1.0f64)))
+            .collect();
+        let mut row = cells.join(",");
+        if m % 997 == 5 {
+            row = format!("1/3,\"2\",{}", cells[2..].join(","));
+            special.push((m, line));
+        }
+        text.push_str(&row);
+        text.push_str(if m % 2 == 0 { "\n" } else { "\r\n" });
+        line += 1;
+        if m % 1000 == 7 {
+            text.push('\n');
+            line += 1;
+        }
+    }
+    assert!(text.len() > 2 * CHUNK_BYTES, "{}", text.len());
+    std::fs::write(&path, &text).unwrap();
+    let d = CsvF64::read_with(&path, inputs, outputs, true).unwrap();
+    let exact = crate::data::read_csv(&path, inputs, outputs).unwrap();
+    assert_eq!(d.x.nrows(), rows);
+    assert_eq!(exact.len(), rows);
+    let ints = d.ints.as_ref().unwrap();
+    for m in (0..rows).step_by(97).chain(special.iter().map(|s| s.0)) {
+        let want: Vec<BigRational> = exact.x(m).iter().chain(exact.y(m)).cloned().collect();
+        assert_eq!(d.rows.exact_row(m).unwrap(), want, "row {m}");
+        for (v, q) in d.x.row(m).iter().chain(d.y.row(m)).zip(&want) {
+            assert_eq!(*v, num_traits::ToPrimitive::to_f64(q).unwrap(), "row {m}");
+        }
+        let k = ints.k[m];
+        if special.iter().any(|s| s.0 == m) {
+            assert_eq!(k, u8::MAX);
+            assert!(!d.row_exact[m]);
+            continue;
+        }
+        assert_eq!(k, 9, "row {m}");
+        let w = inputs + outputs;
+        for (i, q) in ints.ints[m * w..(m + 1) * w].iter().zip(&want) {
+            let scaled = q * BigRational::from_integer(10.into()).pow(9);
+            assert_eq!(BigRational::from_integer((*i).into()), scaled, "row {m}");
+        }
+    }
+    assert_eq!(d.rows.lines[special[3].0], special[3].1);
+    // an error far into the file is reported at its line, as by the exact reader
+    let (m, l) = *special.last().unwrap();
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    let row = format!("{},x", vec!["0.5"; inputs + outputs - 1].join(","));
+    lines[usize::try_from(l).unwrap() - 1] = &row;
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let e = CsvF64::read(&path, inputs, outputs)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(&format!(":{l}:{}:", inputs + outputs)),
+        "row {m}: {e}"
+    );
+    let e2 = crate::data::read_csv(&path, inputs, outputs)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, e2, "row {m}");
+    // a line that is not UTF-8, at its line
+    let mut bytes = text.into_bytes();
+    let at = bytes.len() - 10;
+    bytes[at] = 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    let e = CsvF64::read(&path, inputs, outputs)
+        .unwrap_err()
+        .to_string();
+    let nl = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    assert!(e.contains(&format!(":{nl}:0:")), "{e}");
+    // a second header is an error
+    std::fs::write(&path, "a,b\n1,2\nc,d\n").unwrap();
+    let e = CsvF64::read(&path, 1, 1).unwrap_err().to_string();
+    assert!(e.contains(":3:"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
