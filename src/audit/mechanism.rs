@@ -13,6 +13,7 @@ use crate::optim::train::TrainConfig;
 use crate::optim::{Hyper, OptimError, OptimizerKind, Resolved};
 use crate::scalar::{BigRational, DyadicInterval, F64Interval, Real, Scalar};
 use num_traits::Zero;
+use rayon::prelude::*;
 
 /// Errors of the audit.
 #[derive(Debug, thiserror::Error)]
@@ -314,7 +315,8 @@ fn cross_check<S: Real>(
     progress: &mut impl FnMut(&str),
 ) -> Result<Vec<OptimizerRun>, AuditError> {
     let check: CrossCheck<'_, S> = CrossCheck::new(net, data, k, dead_at_start, v)?;
-    let mut runs = Vec::new();
+    // the runs, in report order: every optimizer at full batch, then at mini-batch size
+    let mut jobs = Vec::new();
     for kind in &options.optimizers {
         let resolved = options
             .hyper
@@ -327,31 +329,30 @@ fn cross_check<S: Real>(
             optimizer: kind.name(),
             source,
         })?;
-        let mut configs = vec![TrainConfig {
-            steps: options.steps,
-            batch: None,
-            batch_seed: options.batch_seed,
-        }];
+        let mut batches = vec![None];
         if let Some(b) = options.batch.filter(|&b| b < data.len()) {
-            configs.push(TrainConfig {
-                steps: options.steps,
-                batch: Some(b),
-                batch_seed: options.batch_seed,
-            });
+            batches.push(Some(b));
         }
-        for config in configs {
-            crate::cancel::point();
-            progress(&format!(
-                "optimizer cross-check in {}: {} ({})",
-                S::NAME,
-                kind.name(),
-                config
-                    .batch
-                    .map(|b| format!("mini-batch {b}"))
-                    .unwrap_or_else(|| "full batch".into())
-            ));
-            runs.push(check.run(&resolved, &opt, &config)?);
+        for batch in batches {
+            let config = TrainConfig {
+                steps: options.steps,
+                batch,
+                batch_seed: options.batch_seed,
+            };
+            jobs.push((resolved.clone(), opt.clone(), config));
         }
     }
-    Ok(runs)
+    progress(&format!(
+        "optimizer cross-check in {}: {} runs of {} steps",
+        S::NAME,
+        jobs.len(),
+        options.steps
+    ));
+    // independent runs, in parallel; results in job order (deterministic)
+    jobs.par_iter()
+        .map(|(resolved, opt, config)| {
+            crate::cancel::point();
+            check.run(resolved, opt, config)
+        })
+        .collect()
 }
