@@ -29,6 +29,7 @@
 //! multipliers: the independent checker re-derives the bounds and the rows and re-checks
 //! each inequality (`deadrelu-check`, `boxlp`).
 
+pub mod alpha;
 pub mod lp;
 pub mod quick;
 pub mod tighten;
@@ -223,13 +224,39 @@ impl Search<'_> {
             let problem = FloatProblem::new(&rel);
             let mut still = Vec::new();
             duals.clear();
+            let mut dense: Option<alpha::Dense> = None;
+            let iters = alpha::knob("DEADRELU_ALPHA_ITERS", 20);
             for &j in &rest {
                 let objective = &rel.objectives[j];
-                let (ys, b) = tighten::safe(&rel, objective, &tighten::crown(&rel, objective, &nb));
-                if b <= 0.0 {
-                    self.stats.proofs += 1;
-                    proofs.push((j, NeuronProof::Dual(named(&rel, ys))));
-                    continue;
+                if iters > 0 {
+                    let dense =
+                        dense.get_or_insert_with(|| alpha::Dense::new(&self.fnet, &rel, &nb));
+                    let found = dense.optimize(objective, iters);
+                    if found.bound <= SAFE_SLACK {
+                        let (ys, b) = tighten::safe(&rel, objective, &found.multipliers);
+                        if b <= 0.0 {
+                            self.stats.proofs += 1;
+                            proofs.push((j, NeuronProof::Dual(named(&rel, ys))));
+                            continue;
+                        }
+                    }
+                    if self.input_splits && alpha::knob("DEADRELU_NOLP", 1) > 0 {
+                        if let Some((x, n, value)) =
+                            witness_at(self.net, &self.fnet, self.k, &found.corner, &self.region)
+                        {
+                            return Err(Stop::Alive(x, n, value));
+                        }
+                        still.push(j);
+                        continue;
+                    }
+                } else {
+                    let (ys, b) =
+                        tighten::safe(&rel, objective, &tighten::crown(&rel, objective, &nb));
+                    if b <= 0.0 {
+                        self.stats.proofs += 1;
+                        proofs.push((j, NeuronProof::Dual(named(&rel, ys))));
+                        continue;
+                    }
                 }
                 let sol = problem.maximize(objective);
                 self.stats.lps += 1;
@@ -450,6 +477,10 @@ pub struct LpSettings<'a> {
     /// rather than a neuron's phase.
     pub input_splits: bool,
 }
+
+/// How far above 0 a floating-point bound of optimized slopes may be for its safe bound
+/// to be evaluated (the safe bound is the proof; this only saves evaluating hopeless ones).
+const SAFE_SLACK: f64 = 1e-9;
 
 /// Most LPs the root's tightening solves ([`Tightening::CrownLp`]).
 pub const ROOT_LPS: usize = 400;

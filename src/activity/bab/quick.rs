@@ -80,6 +80,13 @@ fn root(
         for &j in &open {
             let objective = &rel.objectives[j];
             let (ys, b) = tighten::safe(&rel, objective, &tighten::crown(&rel, objective, &nb));
+            let (ys, b) = if b > 0.0 && super::alpha::knob("DEADRELU_ALPHA_ITERS", 20) > 0 {
+                let dense = super::alpha::Dense::new(fnet, &rel, &nb);
+                let it = super::alpha::knob("DEADRELU_ALPHA_ITERS", 20);
+                tighten::safe(&rel, objective, &dense.optimize(objective, it).multipliers)
+            } else {
+                (ys, b)
+            };
             let ys = if b <= 0.0 {
                 ys
             } else {

@@ -171,6 +171,7 @@ pub fn tighten(
     for l in 2..k {
         let rel = lp::relax(net, l, fix, nb);
         let mut problem: Option<FloatProblem> = None;
+        let mut dense: Option<super::alpha::Dense> = None;
         for n in 0..net.widths[l] {
             if fix[l - 1][n].is_some() {
                 continue;
@@ -188,7 +189,21 @@ pub fn tighten(
                     Side::Upper => hi,
                     Side::Lower => -lo,
                 };
-                let (mut ys, mut b) = safe(&rel, &objective, &crown(&rel, &objective, nb));
+                let iters = super::alpha::knob("DEADRELU_ALPHA_TIGHT", 10);
+                let (mut ys, mut b) = if iters > 0 {
+                    // CROWN's slopes first, then better ones; the safe bound only if the
+                    // floating-point one improves
+                    let dense =
+                        dense.get_or_insert_with(|| super::alpha::Dense::new(net, &rel, nb));
+                    let found = dense.optimize(&objective, iters);
+                    if found.bound < current {
+                        safe(&rel, &objective, &found.multipliers)
+                    } else {
+                        (Vec::new(), f64::INFINITY)
+                    }
+                } else {
+                    safe(&rel, &objective, &crown(&rel, &objective, nb))
+                };
                 if b > 0.0 && solved < lps {
                     solved += 1;
                     let sol = problem
