@@ -81,8 +81,9 @@ impl Dense {
             w.push(wl);
             b.push(bl);
         }
-        let mut rows: Vec<Vec<NeuronRows>> =
-            (1..=h).map(|l| vec![NeuronRows::default(); widths[l]]).collect();
+        let mut rows: Vec<Vec<NeuronRows>> = (1..=h)
+            .map(|l| vec![NeuronRows::default(); widths[l]])
+            .collect();
         for (r, row) in rel.rows.iter().enumerate() {
             let slot = &mut rows[row.layer - 1][row.neuron];
             match row.kind {
@@ -326,10 +327,8 @@ impl Dense {
     }
 }
 
-/// A numeric setting from the environment (experiments).
-pub fn knob(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+/// Slope steps per neuron of layer `k` on a node.
+pub const NODE_STEPS: usize = 20;
+
+/// Slope steps per bound tightened ([`super::tighten::tighten`]).
+pub const TIGHT_STEPS: usize = 10;

@@ -10,6 +10,7 @@
 //! caller then goes on as before (witness search, then branch and bound), unless the
 //! LP's maximizer there is already an exactly confirmed witness.
 
+use super::alpha;
 use super::lp::{self, FloatProblem, relax};
 use super::tighten::{self, Stopped};
 use super::{
@@ -77,13 +78,15 @@ fn root(
     if !open.is_empty() {
         let rel = relax(fnet, k, &fix, &nb);
         let mut problem: Option<FloatProblem> = None;
+        let mut dense: Option<alpha::Dense> = None;
         for &j in &open {
             let objective = &rel.objectives[j];
             let (ys, b) = tighten::safe(&rel, objective, &tighten::crown(&rel, objective, &nb));
-            let (ys, b) = if b > 0.0 && super::alpha::knob("DEADRELU_ALPHA_ITERS", 20) > 0 {
-                let dense = super::alpha::Dense::new(fnet, &rel, &nb);
-                let it = super::alpha::knob("DEADRELU_ALPHA_ITERS", 20);
-                tighten::safe(&rel, objective, &dense.optimize(objective, it).multipliers)
+            // CROWN failing, optimized slopes ([`alpha`]), and only then the LP
+            let (ys, b) = if b > 0.0 {
+                let dense = dense.get_or_insert_with(|| alpha::Dense::new(fnet, &rel, &nb));
+                let found = dense.optimize(objective, alpha::NODE_STEPS);
+                tighten::safe(&rel, objective, &found.multipliers)
             } else {
                 (ys, b)
             };
