@@ -544,7 +544,8 @@ pub fn decide_by_lp_with(
     let mut stats = Stats::default();
     if tightening != Tightening::Off {
         let decision;
-        (decision, stats) = quick::root_by_bounds(net, &fnet, k, region);
+        let lp = !(settings.input_splits && region.len() <= INPUT_SPLIT_MAX_DIM);
+        (decision, stats) = quick::root_by_bounds(net, &fnet, k, region, lp);
         if let Some(decision) = decision {
             return (decision, stats);
         }
