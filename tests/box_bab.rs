@@ -432,3 +432,55 @@ fn input_splits_checked_and_tampering_rejected() {
         );
     }
 }
+
+/// -relu(x) + relu(x + 2)/2 - 11/10 on [-1, 1] (max -1/10 at x = 0): CROWN's slope 0 or 1
+/// for relu(x) bounds it by 2/5, the optimized slope 1/2 by -1/10. Proven with no LP by
+/// the slope's multiplier on `gez` (the existing proof form); forged slopes are rejected.
+#[test]
+fn optimized_slopes_prove_what_crown_does_not_and_forgeries_fail() {
+    let q = |n: i64, d: i64| BigRational::new(n.into(), d.into());
+    let widths = [1, 2, 1, 1];
+    let theta = vec![
+        q(1, 1),
+        q(1, 1),
+        q(0, 1),
+        q(2, 1),
+        q(-1, 1),
+        q(1, 2),
+        q(-11, 10),
+        q(1, 1),
+        q(0, 1),
+    ];
+    let net =
+        deadrelu::net::Network::new(Arch::new(widths.to_vec()).unwrap(), theta.clone()).unwrap();
+    let region = unit_box(1);
+    let (decision, stats) = decide_by_lp(&net, 2, &region, settings());
+    let LpDecision::Dead(tree) = decision else {
+        panic!("{decision:?}")
+    };
+    assert_eq!(stats.lps, 0, "proven without an LP");
+    let proof = DeadProof::Lp(tree).to_json();
+    assert_eq!(check_box_proof(&widths, &theta, 2, &region, &proof), Ok(1));
+    // the gez multiplier (the slope) forged to 1, to 0, and to 0.9
+    for forged in ["1", "0", "9/10"] {
+        let mut p = proof.clone();
+        let mut found = false;
+        for node in nodes_mut(&mut p) {
+            if let Some(proofs) = node.get_mut("proofs").and_then(Value::as_array_mut) {
+                for entry in proofs {
+                    for y in entry[1].as_array_mut().into_iter().flatten() {
+                        if y[0] == "gez" {
+                            y[3] = json!(forged);
+                            found = true;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(found, "the proof uses gez: {proof}");
+        assert!(
+            check_box_proof(&widths, &theta, 2, &region, &p).is_err(),
+            "accepted slope {forged}"
+        );
+    }
+}

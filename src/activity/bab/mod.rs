@@ -17,8 +17,12 @@
 //!    Before the LPs, the bounds of layers `2..k-1` are tightened ([`tighten`]: CROWN
 //!    back-substitution on every node, the LP too at the root), each tighter bound proven
 //!    by multipliers like a neuron of layer `k`; a node's bounds hold on every node below
-//!    it, which intersects its own intervals with them. CROWN is also tried on each
-//!    neuron of layer `k` before its LP.
+//!    it, which intersects its own intervals with them. CROWN with optimized lower
+//!    slopes ([`alpha`]: projected sign-gradient steps; any slope in `[0, 1]` is the same
+//!    kind of multipliers, so proofs keep their form) is tried on each neuron of layer
+//!    `k` before its LP, and tightens the intermediate bounds; with input splits
+//!    (`d <= 8`) nodes solve no LP at all (a neuron the slopes leave open is checked at
+//!    the bound's maximizing corner, then the box is split).
 //! 3. A node with every phase fixed is one linear piece of the network: its relaxation is
 //!    exact, so only an LP maximum of exactly 0 (or float trouble) leaves it open; such
 //!    leaves are reported and the caller falls back to the exact phase method
@@ -29,6 +33,7 @@
 //! multipliers: the independent checker re-derives the bounds and the rows and re-checks
 //! each inequality (`deadrelu-check`, `boxlp`).
 
+pub mod alpha;
 pub mod lp;
 pub mod quick;
 pub mod tighten;
@@ -223,13 +228,41 @@ impl Search<'_> {
             let problem = FloatProblem::new(&rel);
             let mut still = Vec::new();
             duals.clear();
+            let mut dense: Option<alpha::Dense> = None;
             for &j in &rest {
                 let objective = &rel.objectives[j];
-                let (ys, b) = tighten::safe(&rel, objective, &tighten::crown(&rel, objective, &nb));
-                if b <= 0.0 {
-                    self.stats.proofs += 1;
-                    proofs.push((j, NeuronProof::Dual(named(&rel, ys))));
-                    continue;
+                if self.tighten != Tightening::Off {
+                    let dense =
+                        dense.get_or_insert_with(|| alpha::Dense::new(&self.fnet, &rel, &nb));
+                    let found = dense.optimize(objective, alpha::NODE_STEPS);
+                    if found.bound <= SAFE_SLACK {
+                        let (ys, b) = tighten::safe(&rel, objective, &found.multipliers);
+                        if b <= 0.0 {
+                            self.stats.proofs += 1;
+                            proofs.push((j, NeuronProof::Dual(named(&rel, ys))));
+                            continue;
+                        }
+                    }
+                    // with input splits the LP is not solved on nodes: on the benchmark's
+                    // queries it proved nothing the optimized slopes did not (the same
+                    // trees) and took two thirds of the time
+                    if self.input_splits {
+                        if let Some((x, n, value)) =
+                            witness_at(self.net, &self.fnet, self.k, &found.corner, &self.region)
+                        {
+                            return Err(Stop::Alive(x, n, value));
+                        }
+                        still.push(j);
+                        continue;
+                    }
+                } else {
+                    let (ys, b) =
+                        tighten::safe(&rel, objective, &tighten::crown(&rel, objective, &nb));
+                    if b <= 0.0 {
+                        self.stats.proofs += 1;
+                        proofs.push((j, NeuronProof::Dual(named(&rel, ys))));
+                        continue;
+                    }
                 }
                 let sol = problem.maximize(objective);
                 self.stats.lps += 1;
@@ -451,6 +484,10 @@ pub struct LpSettings<'a> {
     pub input_splits: bool,
 }
 
+/// How far above 0 a floating-point bound of optimized slopes may be for its safe bound
+/// to be evaluated (the safe bound is the proof; this only saves evaluating hopeless ones).
+const SAFE_SLACK: f64 = 1e-9;
+
 /// Most LPs the root's tightening solves ([`Tightening::CrownLp`]).
 pub const ROOT_LPS: usize = 400;
 
@@ -507,7 +544,8 @@ pub fn decide_by_lp_with(
     let mut stats = Stats::default();
     if tightening != Tightening::Off {
         let decision;
-        (decision, stats) = quick::root_by_bounds(net, &fnet, k, region);
+        let lp = !(settings.input_splits && region.len() <= INPUT_SPLIT_MAX_DIM);
+        (decision, stats) = quick::root_by_bounds(net, &fnet, k, region, lp);
         if let Some(decision) = decision {
             return (decision, stats);
         }

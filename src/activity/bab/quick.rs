@@ -10,7 +10,8 @@
 //! caller then goes on as before (witness search, then branch and bound), unless the
 //! LP's maximizer there is already an exactly confirmed witness.
 
-use super::lp::{self, FloatProblem, relax};
+use super::alpha;
+use super::lp::{FloatProblem, relax};
 use super::tighten::{self, Stopped};
 use super::{
     FloatNet, LpDecision, LpTree, NeuronProof, Phase, Stats, named, node_bounds, witness_at,
@@ -21,18 +22,21 @@ use crate::scalar::BigRational;
 /// The root proven by its bounds alone (see the module docs): `Dead` with a one-node
 /// tree (`Empty` cannot occur at the root, which fixes nothing, but is passed on if it
 /// does), `Alive` when an LP's maximizer is a witness, `None` when some neuron of layer
-/// `k` stays open (or a bound overflows); with the counters.
+/// `k` stays open (or a bound overflows); with the counters. Without `lp`, a neuron of
+/// layer `k` that CROWN with optimized slopes leaves open ends it (with input splits:
+/// on the benchmark's queries the root's LP proved nothing the slopes did not).
 pub fn root_by_bounds(
     net: &Network<BigRational>,
     fnet: &FloatNet,
     k: usize,
     region: &[(BigRational, BigRational)],
+    lp: bool,
 ) -> (Option<LpDecision>, Stats) {
     let mut stats = Stats {
         nodes: 1,
         ..Stats::default()
     };
-    let decision = root(net, fnet, k, region, &mut stats);
+    let decision = root(net, fnet, k, region, lp, &mut stats);
     (decision, stats)
 }
 
@@ -41,6 +45,7 @@ fn root(
     fnet: &FloatNet,
     k: usize,
     region: &[(BigRational, BigRational)],
+    lp: bool,
     stats: &mut Stats,
 ) -> Option<LpDecision> {
     let fix: Vec<Vec<Option<Phase>>> = (1..k).map(|l| vec![None; fnet.widths[l]]).collect();
@@ -77,9 +82,21 @@ fn root(
     if !open.is_empty() {
         let rel = relax(fnet, k, &fix, &nb);
         let mut problem: Option<FloatProblem> = None;
+        let mut dense: Option<alpha::Dense> = None;
         for &j in &open {
             let objective = &rel.objectives[j];
             let (ys, b) = tighten::safe(&rel, objective, &tighten::crown(&rel, objective, &nb));
+            // CROWN failing, optimized slopes ([`alpha`]), and only then the LP
+            let (ys, b) = if b > 0.0 {
+                let dense = dense.get_or_insert_with(|| alpha::Dense::new(fnet, &rel, &nb));
+                let found = dense.optimize(objective, alpha::NODE_STEPS);
+                tighten::safe(&rel, objective, &found.multipliers)
+            } else {
+                (ys, b)
+            };
+            if b > 0.0 && !lp {
+                return None;
+            }
             let ys = if b <= 0.0 {
                 ys
             } else {
@@ -87,7 +104,7 @@ fn root(
                     .get_or_insert_with(|| FloatProblem::new(&rel))
                     .maximize(objective);
                 stats.lps += 1;
-                match lp::prove(&rel, j, &sol) {
+                match super::lp::prove(&rel, j, &sol) {
                     Some(ys) => ys,
                     None => {
                         if let Some((x, neuron, value)) = witness_at(net, fnet, k, &sol.x, region) {

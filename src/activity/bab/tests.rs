@@ -113,3 +113,41 @@ fn maximum_exactly_zero_is_reported_not_guessed() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn optimized_slopes_are_never_worse_than_crowns() {
+    use crate::net::init::{BiasInit, InitScheme, init_network};
+    let arch = Arch::new(vec![3, 10, 10, 10, 1]).unwrap();
+    let scheme: InitScheme = "he-normal".parse().unwrap();
+    let bias: BiasInit = "const:-0.5".parse().unwrap();
+    let region = vec![(q(-1, 1), q(1, 1)); 3];
+    let mut better = 0;
+    for seed in 0..8 {
+        let n = init_network::<BigRational>(&arch, &scheme, &bias, seed).unwrap();
+        let fnet = FloatNet::new(&n, 3, &region).unwrap();
+        let fix: Vec<Vec<Option<Phase>>> = vec![vec![None; 10]; 2];
+        let nb = node_bounds(&fnet, 3, &fix, None).unwrap().unwrap();
+        let rel = lp::relax(&fnet, 3, &fix, &nb);
+        let dense = alpha::Dense::new(&fnet, &rel, &nb);
+        for objective in &rel.objectives {
+            let (_, crown) = tighten::safe(&rel, objective, &tighten::crown(&rel, objective, &nb));
+            let found = dense.optimize(objective, alpha::NODE_STEPS);
+            let (ys, safe) = tighten::safe(&rel, objective, &found.multipliers);
+            assert!(ys.iter().all(|&(_, y)| y > 0.0));
+            // the safe bound of the optimized slopes is a bound (at most the float one
+            // plus rounding) and no worse than CROWN's beyond rounding
+            assert!(
+                safe <= crown + 1e-9 * (1.0 + crown.abs()),
+                "{safe} > {crown}"
+            );
+            assert!((safe - found.bound).abs() <= 1e-6 * (1.0 + safe.abs()));
+            // the LP optimum is a lower limit for any multipliers
+            let sol = FloatProblem::new(&rel).maximize(objective);
+            assert!(sol.value <= safe + 1e-6, "{} > {safe}", sol.value);
+            if safe < crown - 1e-9 {
+                better += 1;
+            }
+        }
+    }
+    assert!(better > 0, "the slopes never improved on CROWN");
+}

@@ -11,7 +11,8 @@
 //!   coefficient on an unstable `a` is replaced by the triangle's upper side (row `tri`),
 //!   a negative one by `a >= z` (row `gez`) when `U > -L`, else by `a >= 0` (the variable
 //!   bound); an on neuron's `a = z` uses `eq_up` or `eq_down`. No solver, `O(width^2)` per
-//!   layer and neuron.
+//!   layer and neuron. [`tighten`] starts from these slopes and optimizes them
+//!   ([`super::alpha`]).
 //! - the floating-point LP of [`super::lp`] (its duals), for the neurons the first leaves
 //!   unstable.
 //!
@@ -21,6 +22,7 @@
 //! every node intersects its interval bounds with them; the checker re-verifies the
 //! multipliers at the root and does the same.
 
+use super::alpha;
 use super::lp::{self, FloatProblem, Form, Relaxation, RowKind, State};
 use super::{FloatNet, NodeBounds, Phase, node_bounds};
 use crate::scalar::iv::Iv;
@@ -171,6 +173,7 @@ pub fn tighten(
     for l in 2..k {
         let rel = lp::relax(net, l, fix, nb);
         let mut problem: Option<FloatProblem> = None;
+        let mut dense: Option<alpha::Dense> = None;
         for n in 0..net.widths[l] {
             if fix[l - 1][n].is_some() {
                 continue;
@@ -188,7 +191,15 @@ pub fn tighten(
                     Side::Upper => hi,
                     Side::Lower => -lo,
                 };
-                let (mut ys, mut b) = safe(&rel, &objective, &crown(&rel, &objective, nb));
+                // CROWN's slopes first, then better ones ([`alpha`]); the safe bound only
+                // if the floating-point one improves
+                let dense = dense.get_or_insert_with(|| alpha::Dense::new(net, &rel, nb));
+                let found = dense.optimize(&objective, alpha::TIGHT_STEPS);
+                let (mut ys, mut b) = if found.bound < current {
+                    safe(&rel, &objective, &found.multipliers)
+                } else {
+                    (Vec::new(), f64::INFINITY)
+                };
                 if b > 0.0 && solved < lps {
                     solved += 1;
                     let sol = problem
