@@ -110,6 +110,19 @@ pub struct BlockExact {
     pub out: Vec<Vec<BigInt>>,
 }
 
+/// The constant column `C_1 = d 2^-p` of `rows` (`None` when `-p` does not fit a shift).
+fn constant_column(rows: &[RowInts]) -> Option<Vec<ShiftedInt>> {
+    rows.iter()
+        .map(|r| {
+            Some(ShiftedInt {
+                neg: false,
+                mant: r.d,
+                shift: u32::try_from(-r.p).ok()?,
+            })
+        })
+        .collect()
+}
+
 /// Bits of `|v|` (0 for zero).
 fn bits(v: &ShiftedInt) -> u64 {
     if v.mant == 0 {
@@ -258,16 +271,7 @@ impl LimbNet {
         let rb = rows.len();
         let n0 = self.arch.inputs();
         // constant column C_1 = d 2^-p
-        let mut constant: Vec<ShiftedInt> = rows
-            .iter()
-            .map(|r| {
-                Some(ShiftedInt {
-                    neg: false,
-                    mant: r.d,
-                    shift: u32::try_from(-r.p).ok()?,
-                })
-            })
-            .collect::<Option<_>>()?;
+        let mut constant = constant_column(rows)?;
         let ba0 = self.layers[0].ba;
         let t0 = rows
             .iter()

@@ -341,16 +341,7 @@ pub(super) fn block(net: &LimbNet, layers: &[IfmaLayer], rows: &[RowInts]) -> Op
     let rb = rows.len();
     let n0 = net.arch.inputs();
     // C_1 = d 2^-p
-    let mut constant: Vec<ShiftedInt> = rows
-        .iter()
-        .map(|r| {
-            Some(ShiftedInt {
-                neg: false,
-                mant: r.d,
-                shift: u32::try_from(-r.p).ok()?,
-            })
-        })
-        .collect::<Option<_>>()?;
+    let mut constant = super::constant_column(rows)?;
     let signed = rows
         .iter()
         .any(|r| r.x.iter().any(|v| v.neg && v.mant != 0));
