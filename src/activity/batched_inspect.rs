@@ -25,7 +25,7 @@ use crate::io::DataF64;
 use crate::net::batch::{BatchNet, BoundKind, LayerPass, forward_map};
 use crate::net::batch_exact::{EXACT_BLOCK_ROWS, LimbNet, ShiftedInt, scaled};
 use crate::net::{Arch, NetError, Network};
-use crate::scalar::{BigRational, Sign, rational_from_f64};
+use crate::scalar::{BigRational, rational_from_f64};
 use ndarray::{Array2, Axis};
 use num_bigint::BigInt;
 use num_traits::Zero;

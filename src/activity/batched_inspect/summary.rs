@@ -22,36 +22,42 @@ pub(super) fn float_summary(layers: &[LayerPass]) -> FloatSummary {
     let mut open = vec![false; rows];
     let mut open_count = 0;
     let mut positive = Vec::new();
+    // First pass: which rows have an open sign, and which neurons are proven positive
+    // somewhere. Rows are read as contiguous slices (the pass is row-major).
     for l in hidden {
         let mut pos = vec![false; l.z.ncols()];
-        for (r, open_r) in open.iter_mut().enumerate() {
-            for (j, p) in pos.iter_mut().enumerate() {
-                match l.sign(r, j) {
-                    Sign::Positive => *p = true,
-                    Sign::Undecided => {
-                        *open_r = true;
-                        open_count += 1;
-                    }
-                    _ => {}
-                }
+        let (z, e) = (l.z.as_standard_layout(), l.e.as_standard_layout());
+        for ((z, e), open_r) in rows_of(&z).zip(rows_of(&e)).zip(open.iter_mut()) {
+            let mut undecided = 0usize;
+            for ((&z, &e), p) in z.iter().zip(e.iter()).zip(pos.iter_mut()) {
+                let (positive, open_sign) = flags(z, e);
+                *p |= positive;
+                undecided += open_sign as usize;
             }
+            *open_r |= undecided > 0;
+            open_count += undecided;
         }
         positive.extend(pos);
     }
+    // Second pass over the closed rows only: positives and exact zeros there.
     let mut closed_positive = vec![false; positive.len()];
     let mut closed_zeros = 0;
     let mut at = 0;
     for l in hidden {
-        for r in (0..rows).filter(|&r| !open[r]) {
-            for j in 0..l.z.ncols() {
-                match l.sign(r, j) {
-                    Sign::Positive => closed_positive[at + j] = true,
-                    Sign::Zero => closed_zeros += 1,
-                    _ => {}
-                }
+        let width = l.z.ncols();
+        let cp = &mut closed_positive[at..at + width];
+        let (z, e) = (l.z.as_standard_layout(), l.e.as_standard_layout());
+        for ((z, e), _) in rows_of(&z)
+            .zip(rows_of(&e))
+            .zip(open.iter())
+            .filter(|(_, open_r)| !**open_r)
+        {
+            for ((&z, &e), p) in z.iter().zip(e.iter()).zip(cp.iter_mut()) {
+                *p |= z - e > 0.0;
+                closed_zeros += (z == 0.0 && e == 0.0) as usize;
             }
         }
-        at += l.z.ncols();
+        at += width;
     }
     FloatSummary {
         positive,
@@ -62,6 +68,25 @@ pub(super) fn float_summary(layers: &[LayerPass]) -> FloatSummary {
         out_z: last[0].z.clone(),
         out_e: last[0].e.clone(),
     }
+}
+
+/// `(proven positive, open)` for `z~` with bound `e`, the same tests as
+/// [`decide`](crate::net::batch::decide) without branches: the signs of a layer are as
+/// good as random, and a branch per sign costs more than the tests.
+#[inline(always)]
+fn flags(z: f64, e: f64) -> (bool, bool) {
+    let positive = z - e > 0.0;
+    let negative = z + e < 0.0;
+    let zero = (z == 0.0) & (e == 0.0);
+    (positive, !(positive | negative | zero))
+}
+
+/// The rows of a standard-layout pass, as slices.
+fn rows_of<'a>(
+    a: &'a ndarray::CowArray<'_, f64, ndarray::Ix2>,
+) -> std::slice::ChunksExact<'a, f64> {
+    let width = a.ncols().max(1);
+    a.as_slice().expect("standard layout").chunks_exact(width)
 }
 
 impl FloatSummary {

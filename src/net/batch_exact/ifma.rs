@@ -335,6 +335,31 @@ pub(super) fn places_to_bigint(limbs: &[u64], negative: bool) -> BigInt {
     }
 }
 
+/// Adds `v` (below `2^128`) as places `q, q + 1, q + 2` (base `2^52`) to column `j` of
+/// `places` (place-major, `width` columns).
+fn add_places(places: &mut [i64], width: usize, j: usize, q: usize, v: u128) {
+    for (k, d) in [v & MASK as u128, (v >> 52) & MASK as u128, v >> 104]
+        .into_iter()
+        .enumerate()
+    {
+        if d != 0 {
+            places[(q + k) * width + j] += d as i64;
+        }
+    }
+}
+
+/// Subtracts `v` as [`add_places`] adds it.
+fn sub_places(places: &mut [i64], width: usize, j: usize, q: usize, v: u128) {
+    for (k, d) in [v & MASK as u128, (v >> 52) & MASK as u128, v >> 104]
+        .into_iter()
+        .enumerate()
+    {
+        if d != 0 {
+            places[(q + k) * width + j] -= d as i64;
+        }
+    }
+}
+
 /// The exact pass over `rows` on this engine (same result as the `f64` digit engine).
 /// `None` when an integer needs more than [`MAX_DIGITS`] digits.
 pub(super) fn block(net: &LimbNet, layers: &[IfmaLayer], rows: &[RowInts]) -> Option<BlockExact> {
@@ -417,92 +442,152 @@ pub(super) fn block(net: &LimbNet, layers: &[IfmaLayer], rows: &[RowInts]) -> Op
         let mut sign = Array2::<i8>::zeros((rb, width));
         let mut out: Vec<Vec<BigInt>> = Vec::with_capacity(if last { rb } else { 0 });
         let mut used = 0usize;
-        let mut acc = vec![0i128; SUB * width * places];
+        // the offset terms of every entry, as places (module docs): per neuron
+        // - o_A RU^(s) 2^{52 s} + (n + 1) o_W o_A (when the inputs are offset), per point
+        // - o_W CV^(t) 2^{52 t}
+        let mut offsets = vec![0i64; if offset_in { places * width } else { 0 }];
+        if offset_in {
+            for j in 0..width {
+                for s in 0..dw {
+                    sub_places(
+                        &mut offsets,
+                        width,
+                        j,
+                        s + t_count - 1,
+                        layer.row_sums[s * width + j] << 51,
+                    );
+                }
+                add_places(
+                    &mut offsets,
+                    width,
+                    j,
+                    dw + t_count - 1,
+                    (cols as u128) << 50,
+                );
+            }
+        }
+        let mut point_offsets = vec![0i64; places];
+        let mut acc = vec![0i64; SUB * places * width];
         let mut lo = vec![0u64; SUB * ldc];
         let mut hi = vec![0u64; SUB * ldc];
+        let mut carry = vec![0i64; width];
+        let mut high = vec![0u64; width];
+        let mut keep = vec![0u64; width];
+        let mut signs_row = vec![0i8; width];
         let mut cell = vec![0u64; places];
+        let runs = cols.div_ceil(FLUSH);
         for r0 in (0..rb).step_by(SUB) {
             let rs = SUB.min(rb - r0);
-            let acc = &mut acc[..rs * width * places];
+            let acc = &mut acc[..rs * places * width];
             acc.fill(0);
-            for t in 0..t_count {
-                let a = &input[t * plane + r0 * lda..t * plane + (r0 + rs) * lda];
-                if a.iter().all(|&v| v == 0) {
-                    continue;
-                }
-                for s in 0..dw {
-                    let panels =
-                        &layer.panels[s * npanels * cols * NR..(s + 1) * npanels * cols * NR];
-                    let mut k0 = 0;
-                    while k0 < cols {
-                        let k1 = (k0 + FLUSH).min(cols);
+            for run in 0..runs {
+                let (k0, k1) = (run * FLUSH, ((run + 1) * FLUSH).min(cols));
+                for t in 0..t_count {
+                    let a = &input[t * plane + r0 * lda..t * plane + (r0 + rs) * lda];
+                    if a.iter().all(|&v| v == 0) {
+                        continue;
+                    }
+                    for s in 0..dw {
+                        let panels =
+                            &layer.panels[s * npanels * cols * NR..(s + 1) * npanels * cols * NR];
                         // SAFETY: `layers` exist only where `available()` held
                         // (LimbNet::with_engine)
                         unsafe { product(a, rs, lda, (k0, k1), panels, npanels, &mut lo, &mut hi) };
+                        // HI 2^52 + LO, each below 2^64, as three places below 2^52
                         for m in 0..rs {
-                            let (l, h) = (&lo[m * ldc..m * ldc + width], &hi[m * ldc..]);
-                            let row = &mut acc[m * width * places..(m + 1) * width * places];
-                            for (j, c) in row.chunks_exact_mut(places).enumerate() {
-                                c[s + t] += i128::from(l[j]);
-                                c[s + t + 1] += i128::from(h[j]);
+                            let (l, h) =
+                                (&lo[m * ldc..m * ldc + width], &hi[m * ldc..m * ldc + width]);
+                            let row = &mut acc
+                                [(m * places + s + t) * width..(m * places + s + t + 3) * width];
+                            let (p0, rest) = row.split_at_mut(width);
+                            let (p1, p2) = rest.split_at_mut(width);
+                            for ((((a0, a1), a2), &l), &h) in
+                                p0.iter_mut().zip(p1).zip(p2).zip(l).zip(h)
+                            {
+                                *a0 += (l & MASK) as i64;
+                                *a1 += ((l >> 52) + (h & MASK)) as i64;
+                                *a2 += (h >> 52) as i64;
                             }
                         }
-                        k0 = k1;
+                    }
+                }
+                if run + 1 < runs {
+                    // carries between runs keep every place below 2^63 (module docs)
+                    for m in 0..rs {
+                        let row = &mut acc[m * places * width..(m + 1) * places * width];
+                        for q in 0..places - 1 {
+                            let (this, next) = row[q * width..(q + 2) * width].split_at_mut(width);
+                            for (a, b) in this.iter_mut().zip(next) {
+                                *b += *a >> 52;
+                                *a &= MASK as i64;
+                            }
+                        }
                     }
                 }
             }
             for m in 0..rs {
-                let row = &mut acc[m * width * places..(m + 1) * width * places];
-                // - o_W CV^(t) 2^{52 t}: out of place t + D - 1
-                let cvs: Vec<i128> = (0..t_count)
-                    .map(|t| (cv[t * rb + r0 + m] << 51) as i128)
-                    .collect();
-                for (j, c) in row.chunks_exact_mut(places).enumerate() {
-                    for (t, &v) in cvs.iter().enumerate() {
-                        c[t + dw - 1] -= v;
-                    }
-                    if offset_in {
-                        // - o_A RU^(s) 2^{52 s} and + (n + 1) o_W o_A
-                        for s in 0..dw {
-                            c[s + t_count - 1] -= (layer.row_sums[s * width + j] << 51) as i128;
-                        }
-                        c[dw + t_count - 1] += (cols as i128) << 50;
-                    }
+                let mm = r0 + m;
+                let row = &mut acc[m * places * width..(m + 1) * places * width];
+                point_offsets.fill(0);
+                for t in 0..t_count {
+                    sub_places(&mut point_offsets, 1, 0, t + dw - 1, cv[t * rb + mm] << 51);
                 }
                 // carries: places in [0, 2^52) and a final carry in {0, -1}
-                let mm = r0 + m;
-                let mut outs = Vec::with_capacity(if last { width } else { 0 });
-                for (j, c) in row.chunks_exact(places).enumerate() {
-                    let mut carry = 0i128;
-                    let mut high = 0usize;
-                    for (q, (a, l)) in c.iter().zip(cell.iter_mut()).enumerate() {
-                        let v = a + carry;
-                        *l = (v as u64) & MASK;
-                        carry = v >> 52;
-                        if *l != 0 {
-                            high = q + 1;
+                carry.fill(0);
+                high.fill(0);
+                for (q, place) in row.chunks_exact_mut(width).enumerate() {
+                    let po = point_offsets[q];
+                    if offset_in {
+                        let off = &offsets[q * width..(q + 1) * width];
+                        for (((a, c), h), &o) in
+                            place.iter_mut().zip(&mut carry).zip(&mut high).zip(off)
+                        {
+                            let v = *a + po + o + *c;
+                            *a = v & MASK as i64;
+                            *c = v >> 52;
+                            *h = if *a != 0 { q as u64 + 1 } else { *h };
                         }
-                    }
-                    debug_assert!(carry == 0 || carry == -1);
-                    let sg = if carry == -1 {
-                        -1
-                    } else if high > 0 {
-                        1
                     } else {
-                        0
-                    };
-                    sign[[mm, j]] = sg;
-                    if last {
-                        outs.push(places_to_bigint(&cell, carry == -1));
-                    } else if sg > 0 {
-                        used = used.max(high);
-                        for (t, &l) in cell.iter().enumerate().take(high) {
-                            next[(t * rb + mm) * nlda + j] = l;
+                        for ((a, c), h) in place.iter_mut().zip(&mut carry).zip(&mut high) {
+                            let v = *a + po + *c;
+                            *a = v & MASK as i64;
+                            *c = v >> 52;
+                            *h = if *a != 0 { q as u64 + 1 } else { *h };
                         }
                     }
                 }
+                debug_assert!(carry.iter().all(|&c| c == 0 || c == -1));
+                // keep: all ones where Z > 0 (final carry 0, some place nonzero), else 0
+                for ((k, &c), &h) in keep.iter_mut().zip(&carry).zip(&high) {
+                    *k = u64::from((c == 0) & (h != 0)).wrapping_neg();
+                }
+                for ((g, &c), &k) in signs_row.iter_mut().zip(&carry).zip(&keep) {
+                    *g = (c as i8) | (k & 1) as i8;
+                }
+                sign.row_mut(mm)
+                    .iter_mut()
+                    .zip(&signs_row)
+                    .for_each(|(d, &g)| *d = g);
                 if last {
+                    let outs = (0..width)
+                        .map(|j| {
+                            for (q, c) in cell.iter_mut().enumerate() {
+                                *c = row[q * width + j] as u64;
+                            }
+                            places_to_bigint(&cell, carry[j] == -1)
+                        })
+                        .collect();
                     out.push(outs);
+                } else {
+                    let row_used = keep.iter().zip(&high).map(|(&k, &h)| k & h).max();
+                    used = used.max(row_used.unwrap_or(0) as usize);
+                    // the places of ReLU(Z) are the next input's digits
+                    for (t, place) in row.chunks_exact(width).enumerate() {
+                        let dst = &mut next[(t * rb + mm) * nlda..(t * rb + mm) * nlda + width];
+                        for ((d, &v), &k) in dst.iter_mut().zip(place).zip(&keep) {
+                            *d = v as u64 & k;
+                        }
+                    }
                 }
             }
         }

@@ -189,16 +189,20 @@ fn digits_of_shifted_integers() {
 #[test]
 fn wide_fan_in_odd_widths_and_single_rows() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(23);
-    for (widths, nrows) in [
-        (vec![5000, 3, 1], 3),
-        (vec![4200, 17, 2], 1),
-        (vec![7, 1, 33, 5], 9),
+    // the last case: many digits on both sides (weights and inputs down to 2^-190) with
+    // two lane runs, the most place terms between carries
+    for (widths, nrows, spread) in [
+        (vec![5000, 3, 1], 3, false),
+        (vec![4200, 17, 2], 1, false),
+        (vec![7, 1, 33, 5], 9, false),
+        (vec![4300, 6, 2], 2, true),
     ] {
         let arch = Arch::new(widths.clone()).unwrap();
         let params: Vec<f64> = (0..arch.num_params())
             .map(|i| match i % 7 {
                 0 => -(rng.gen_range(0.0f64..1.0) as f32 as f64),
                 1 => (1u64 << 50) as f64 - 1.0,
+                2 if spread => rng.gen_range(-1.0f64..1.0) * 2f64.powi(-190),
                 _ => rng.gen_range(-1.0f64..1.0) as f32 as f64,
             })
             .collect();
@@ -209,6 +213,7 @@ fn wide_fan_in_odd_widths_and_single_rows() {
                         0 => -((1u64 << 52) as f64 - 1.0),
                         1 => (1u64 << 52) as f64 - 1.0,
                         2 => 0.0,
+                        3 if spread => rng.gen_range(-1.0f64..1.0) * 2f64.powi(-170),
                         _ => rng.gen_range(-3.0f64..3.0),
                     })
                     .collect();
