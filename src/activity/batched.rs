@@ -3,7 +3,9 @@
 
 use super::{Activity, MAX_LISTED_TIES, NearTie, NeuronStatus};
 use crate::net::NetError;
-use crate::net::batch::{BatchNet, BatchPass, BoundKind, InputExactness, LayerPass, decide};
+use crate::net::batch::{
+    BatchNet, BatchPass, BoundKind, InputExactness, LayerPass, decide, row_slices, sign_flags,
+};
 use crate::scalar::Sign;
 use ndarray::{Array2, ArrayView2, s};
 
@@ -32,19 +34,31 @@ impl Summary {
             let width = l.z.ncols();
             let (mut positive, mut nan) = (vec![false; width], vec![false; width]);
             let mut listed = Vec::new();
-            for (m, (zrow, erow)) in l.z.outer_iter().zip(l.e.outer_iter()).enumerate() {
-                for (j, (&z, &e)) in zrow.iter().zip(erow).enumerate() {
-                    if z > 0.0 {
-                        positive[j] = true;
-                    } else if z == 0.0 {
-                        out.exact_ties += 1;
-                    } else if z.is_nan() {
-                        nan[j] = true;
-                    }
-                    if decide(z, e) == Sign::Undecided {
-                        out.near_tie_count += 1;
-                        if listed.len() < MAX_LISTED_TIES {
-                            listed.push((first_row + m, li + 1, j, z));
+            let (z, e) = (l.z.as_standard_layout(), l.e.as_standard_layout());
+            let rows = |a| row_slices(a).expect("standard layout");
+            for (m, (zrow, erow)) in rows(&z).zip(rows(&e)).enumerate() {
+                // branch-free flags (the signs are as good as random); the rare near ties
+                // are listed on a branch
+                let mut undecided_row = false;
+                let mut ties = 0usize;
+                for ((&z, &e), (p, n)) in zrow
+                    .iter()
+                    .zip(erow)
+                    .zip(positive.iter_mut().zip(nan.iter_mut()))
+                {
+                    *p |= z > 0.0;
+                    *n |= z.is_nan();
+                    ties += usize::from(z == 0.0);
+                    undecided_row |= sign_flags(z, e).1;
+                }
+                out.exact_ties += ties;
+                if undecided_row {
+                    for (j, (&z, &e)) in zrow.iter().zip(erow).enumerate() {
+                        if decide(z, e) == Sign::Undecided {
+                            out.near_tie_count += 1;
+                            if listed.len() < MAX_LISTED_TIES {
+                                listed.push((first_row + m, li + 1, j, z));
+                            }
                         }
                     }
                 }

@@ -467,7 +467,9 @@ pub fn a_priori(
 }
 
 mod pass;
-pub use pass::{BatchPass, LayerPass, decide, forward, forward_map, forward_with};
+pub use pass::{
+    BatchPass, LayerPass, decide, forward, forward_map, forward_with, row_slices, sign_flags,
+};
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,12 @@
 //! The float summary of a batched pass: per neuron, the float decision `z~ <= 0` and the near ties (undecided signs), merged block by block.
 
 use super::*;
+use crate::net::batch::{row_slices, sign_flags};
+
+/// The rows of a pass as slices.
+fn slices<'a>(a: &'a ndarray::CowArray<'_, f64, ndarray::Ix2>) -> std::slice::ChunksExact<'a, f64> {
+    row_slices(a).expect("standard layout")
+}
 
 /// What the bound decides, block by block: per hidden neuron (layers concatenated)
 /// whether it is proven positive at some row, and the same over the rows where every
@@ -27,10 +33,10 @@ pub(super) fn float_summary(layers: &[LayerPass]) -> FloatSummary {
     for l in hidden {
         let mut pos = vec![false; l.z.ncols()];
         let (z, e) = (l.z.as_standard_layout(), l.e.as_standard_layout());
-        for ((z, e), open_r) in rows_of(&z).zip(rows_of(&e)).zip(open.iter_mut()) {
+        for ((z, e), open_r) in slices(&z).zip(slices(&e)).zip(open.iter_mut()) {
             let mut undecided = 0usize;
             for ((&z, &e), p) in z.iter().zip(e.iter()).zip(pos.iter_mut()) {
-                let (positive, open_sign) = flags(z, e);
+                let (positive, open_sign) = sign_flags(z, e);
                 *p |= positive;
                 undecided += open_sign as usize;
             }
@@ -47,8 +53,8 @@ pub(super) fn float_summary(layers: &[LayerPass]) -> FloatSummary {
         let width = l.z.ncols();
         let cp = &mut closed_positive[at..at + width];
         let (z, e) = (l.z.as_standard_layout(), l.e.as_standard_layout());
-        for ((z, e), _) in rows_of(&z)
-            .zip(rows_of(&e))
+        for ((z, e), _) in slices(&z)
+            .zip(slices(&e))
             .zip(open.iter())
             .filter(|(_, open_r)| !**open_r)
         {
@@ -68,25 +74,6 @@ pub(super) fn float_summary(layers: &[LayerPass]) -> FloatSummary {
         out_z: last[0].z.clone(),
         out_e: last[0].e.clone(),
     }
-}
-
-/// `(proven positive, open)` for `z~` with bound `e`, the same tests as
-/// [`decide`](crate::net::batch::decide) without branches: the signs of a layer are as
-/// good as random, and a branch per sign costs more than the tests.
-#[inline(always)]
-fn flags(z: f64, e: f64) -> (bool, bool) {
-    let positive = z - e > 0.0;
-    let negative = z + e < 0.0;
-    let zero = (z == 0.0) & (e == 0.0);
-    (positive, !(positive | negative | zero))
-}
-
-/// The rows of a standard-layout pass, as slices.
-fn rows_of<'a>(
-    a: &'a ndarray::CowArray<'_, f64, ndarray::Ix2>,
-) -> std::slice::ChunksExact<'a, f64> {
-    let width = a.ncols().max(1);
-    a.as_slice().expect("standard layout").chunks_exact(width)
 }
 
 impl FloatSummary {

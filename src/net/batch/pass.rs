@@ -33,6 +33,25 @@ pub fn decide(z: f64, e: f64) -> Sign {
     }
 }
 
+/// `(proven positive, undecided)` for `z~` with bound `e`: the tests of [`decide`]
+/// without branches, for loops over whole layers (the signs of a layer are as good as
+/// random, and a mispredicted branch per sign costs more than the tests).
+#[inline(always)]
+pub fn sign_flags(z: f64, e: f64) -> (bool, bool) {
+    let positive = z - e > 0.0;
+    let negative = z + e < 0.0;
+    let zero = (z == 0.0) & (e == 0.0);
+    (positive, !(positive | negative | zero))
+}
+
+/// The rows of a row-major `M x l` array as slices (`None` if it is not row-major;
+/// `as_standard_layout` first makes it so, copying only when it is not).
+pub fn row_slices<S: ndarray::Data<Elem = f64>>(
+    a: &ndarray::ArrayBase<S, ndarray::Ix2>,
+) -> Option<std::slice::ChunksExact<'_, f64>> {
+    Some(a.as_slice()?.chunks_exact(a.ncols().max(1)))
+}
+
 /// A batched pass: `layers[k-1]` for `k = 1..=L` (the last is the output layer).
 #[derive(Debug, Clone)]
 pub struct BatchPass {

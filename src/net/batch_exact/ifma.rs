@@ -25,15 +25,23 @@
 //! Each digit product `V U < 2^104` is `H 2^52 + L` with `L, H < 2^52`: `vpmadd52luq`
 //! adds `L`, `vpmadd52huq` adds `H` to a 64-bit lane. A lane holding at most
 //! [`FLUSH`]` = 4096` such terms stays below `4096 (2^52 - 1) < 2^64`: no overflow, so
-//! each run of at most 4096 columns gives `P = HI 2^52 + LO` exactly, and the runs are
-//! added up in `i128`. The value is assembled per entry in `i128` base-`2^52` places
-//! `acc[q]`: `LO` into place `s + t`, `HI` into `s + t + 1`, `CV^(t) 2^51` out of
-//! `t + D - 1`, `RU^(s) 2^51` out of `s + T - 1` and `(n + 1) 2^50` into `D + T - 1`.
-//! With `n + 1 <= 2^20` ([`MAX_COLUMNS`]) every place stays below `2^126` in magnitude
-//! (one `CV` and one `RU` term below `(n + 1) 2^{103}`, at most `2 min(D, T)` `LO`/`HI`
-//! terms below `2^64` per run, at most 256 runs). Carries then give places in
-//! `[0, 2^52)` and a final carry in `{0, -1}`, since `|Z| < (n + 1) 2^{52 D - 1}
-//! 2^{52 T} < 2^{52 (D + T + 1) - 1}` (`D + T + 1` places). The places of `ReLU(Z)` are
+//! each run of at most 4096 columns gives `P = HI 2^52 + LO` exactly. The value is
+//! assembled per entry in `i64` base-`2^52` places `acc[q]`, stored place-major (for a
+//! point, place `q` of every neuron is contiguous, so every step below is a vector loop
+//! over neurons): `LO` and `HI`, each below `2^64`, go in as three parts below `2^52`
+//! (`LO mod 2^52` into place `s + t`, `LO >> 52` plus `HI mod 2^52` into `s + t + 1`,
+//! `HI >> 52` into `s + t + 2`). A place gets such parts from at most `3 min(D, T) <= 192`
+//! digit pairs per run, each below `2^53`, so it stays below `2^61`; between runs a carry
+//! pass brings places `0 .. D + T` back into `[0, 2^52)` (the top place keeps the rest,
+//! below `2^20` plus one run's parts, as `P < (n + 1) 2^{52 (D + T)}`). The offset terms,
+//! split into parts below `2^52` the same way, are then subtracted: `CV^(t) 2^51`
+//! (below `2^123`) out of places `t + D - 1 ..= t + D + 1`, `RU^(s) 2^51` out of
+//! `s + T - 1 ..= s + T + 1` and `(n + 1) 2^50` added into `D + T - 1 ..= D + T`, at
+//! most eight parts per place; with `n + 1 <= 2^20` ([`MAX_COLUMNS`]) every place stays
+//! far inside `i64`. The carry pass (`v = acc[q] + carry`, place `v mod 2^52`, carry
+//! `v >> 52`, arithmetic) then gives places in `[0, 2^52)` and a final carry in
+//! `{0, -1}`, since `|Z| < (n + 1) 2^{52 D - 1} 2^{52 T} < 2^{52 (D + T + 1) - 1}`
+//! (`D + T + 1` places). The places of `ReLU(Z)` are
 //! directly the next layer's input digits.
 
 use super::{BlockExact, LimbNet, MAX_DIGITS, RowInts, ShiftedInt};
@@ -363,6 +371,30 @@ fn sub_places(places: &mut [i64], width: usize, j: usize, q: usize, v: u128) {
 /// The exact pass over `rows` on this engine (same result as the `f64` digit engine).
 /// `None` when an integer needs more than [`MAX_DIGITS`] digits.
 pub(super) fn block(net: &LimbNet, layers: &[IfmaLayer], rows: &[RowInts]) -> Option<BlockExact> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `layers` exist only where `available()` held (LimbNet::with_engine)
+        unsafe { block_avx512(net, layers, rows) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (net, layers, rows);
+        unreachable!("the engine is only chosen where available() holds")
+    }
+}
+
+/// [`block`], compiled for AVX-512 so that the assembly's loops over neurons (64-bit
+/// adds, masks and arithmetic shifts) are vector loops.
+///
+/// # Safety
+/// The processor supports `avx512f` and `avx512ifma`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512ifma")]
+unsafe fn block_avx512(
+    net: &LimbNet,
+    layers: &[IfmaLayer],
+    rows: &[RowInts],
+) -> Option<BlockExact> {
     let rb = rows.len();
     let n0 = net.arch.inputs();
     // C_1 = d 2^-p
