@@ -62,10 +62,46 @@ enum RowOut {
     Exact(Vec<BigRational>),
 }
 
-/// The exact results of one row: hidden signs (layers concatenated) and the output.
+/// The exact results of one row: its output.
 struct RowExact {
-    signs: Vec<i8>,
     out: RowOut,
+}
+
+/// The exact results of some rows: per row the output, and the tally of their hidden
+/// signs (layers concatenated): which neurons are positive at some row, how many signs
+/// are exact zeros.
+struct ExactRows {
+    rows: Vec<(usize, RowExact)>,
+    positive: Vec<bool>,
+    ties: usize,
+}
+
+impl ExactRows {
+    fn new(hidden: usize) -> Self {
+        Self {
+            rows: Vec::new(),
+            positive: vec![false; hidden],
+            ties: 0,
+        }
+    }
+
+    /// Tallies `signs`, the signs of neurons `at ..` at one row.
+    fn tally(&mut self, signs: &[i8], at: usize) {
+        for (p, &g) in self.positive[at..at + signs.len()].iter_mut().zip(signs) {
+            *p |= g > 0;
+        }
+        self.ties += signs.iter().map(|&g| usize::from(g == 0)).sum::<usize>();
+    }
+
+    /// Appends the results of later rows.
+    fn merge(&mut self, later: ExactRows) {
+        self.rows.extend(later.rows);
+        self.positive
+            .iter_mut()
+            .zip(later.positive)
+            .for_each(|(a, b)| *a |= b);
+        self.ties += later.ties;
+    }
 }
 
 /// Sums per row denominator `d`: `sum_d value_d / d^power`.
@@ -110,8 +146,9 @@ impl Engine<'_> {
         })
     }
 
-    /// One row through the one-point integer engine.
-    fn one_point(&self, m: usize) -> Result<RowExact, NetError> {
+    /// One row through the one-point integer engine, and its hidden signs (layers
+    /// concatenated).
+    fn one_point(&self, m: usize) -> Result<(RowExact, Vec<i8>), NetError> {
         let (x, _) = self.exact_xy(m)?;
         let (_, exact) = self.exact_net();
         let mut p = exact.start(&x);
@@ -122,10 +159,12 @@ impl Engine<'_> {
         }
         exact.advance(&mut p);
         let out = (0..self.arch.outputs()).map(|o| p.value(o)).collect();
-        Ok(RowExact {
+        Ok((
+            RowExact {
+                out: RowOut::Exact(out),
+            },
             signs,
-            out: RowOut::Exact(out),
-        })
+        ))
     }
 
     fn exact_xy(&self, m: usize) -> Result<(Vec<BigRational>, Vec<BigRational>), NetError> {
@@ -145,8 +184,9 @@ impl Engine<'_> {
         &self,
         rows: &[usize],
         progress: &(impl Fn(usize) + Sync),
-    ) -> Result<Vec<(usize, RowExact)>, NetError> {
-        let blocks: Vec<Result<Vec<(usize, RowExact)>, NetError>> = rows
+    ) -> Result<ExactRows, NetError> {
+        let hidden: usize = (1..self.arch.depth()).map(|k| self.arch.width(k)).sum();
+        let blocks: Vec<Result<ExactRows, NetError>> = rows
             .par_chunks(EXACT_BLOCK_ROWS)
             .map(|block| {
                 let mut ms = Vec::with_capacity(block.len());
@@ -161,43 +201,46 @@ impl Engine<'_> {
                         None => slow.push(m),
                     }
                 }
-                let mut done = Vec::with_capacity(block.len());
+                let mut done = ExactRows::new(hidden);
+                done.rows.reserve(block.len());
                 match self.limbs.block(&ints) {
                     Some(b) => {
-                        let widths: Vec<usize> =
-                            (1..self.arch.depth()).map(|k| self.arch.width(k)).collect();
-                        for (r, ((m, row), z)) in ms.into_iter().zip(ints).zip(b.out).enumerate() {
-                            let mut signs = Vec::with_capacity(widths.iter().sum());
-                            for (li, w) in widths.iter().enumerate() {
-                                signs.extend(b.signs[li].row(r).iter().take(*w));
+                        let mut at = 0;
+                        for layer in &b.signs {
+                            let width = layer.ncols();
+                            let layer = layer.as_standard_layout();
+                            let signs = layer.as_slice().expect("standard layout");
+                            for row in signs.chunks_exact(width.max(1)) {
+                                done.tally(row, at);
                             }
-                            done.push((
-                                m,
-                                RowExact {
-                                    signs,
-                                    out: RowOut::Ints {
-                                        z,
-                                        y: row.y,
-                                        p: row.p,
-                                        d: row.d,
-                                    },
-                                },
-                            ));
+                            at += width;
+                        }
+                        for ((m, row), z) in ms.into_iter().zip(ints).zip(b.out) {
+                            let out = RowOut::Ints {
+                                z,
+                                y: row.y,
+                                p: row.p,
+                                d: row.d,
+                            };
+                            done.rows.push((m, RowExact { out }));
                         }
                     }
                     None => slow.extend(ms),
                 }
                 for m in slow {
-                    done.push((m, self.one_point(m)?));
+                    let (row, signs) = self.one_point(m)?;
+                    done.tally(&signs, 0);
+                    done.rows.push((m, row));
                 }
-                done.sort_by_key(|(m, _)| *m);
+                done.rows.sort_by_key(|(m, _)| *m);
                 progress(block.len());
                 Ok(done)
             })
             .collect();
-        let mut all = Vec::with_capacity(rows.len());
+        let mut all = ExactRows::new(hidden);
+        all.rows.reserve(rows.len());
         for b in blocks {
-            all.extend(b?);
+            all.merge(b?);
         }
         Ok(all)
     }
@@ -380,17 +423,14 @@ pub fn inspect_exact_batched(
         engine.rows(&all, &progress)?
     };
     // signs: exact where computed, else the bound's (all decided there)
-    let mut positive = vec![false; decided_positive.len()];
-    let mut ties = 0usize;
-    if exact_rows.len() < m {
-        positive.copy_from_slice(&closed_positive);
-        ties = closed_zeros;
-    }
-    for (_, row) in &exact_rows {
-        for (p, &s) in positive.iter_mut().zip(&row.signs) {
-            *p |= s > 0;
-            ties += usize::from(s == 0);
-        }
+    let mut positive = exact_rows.positive.clone();
+    let mut ties = exact_rows.ties;
+    if exact_rows.rows.len() < m {
+        positive
+            .iter_mut()
+            .zip(&closed_positive)
+            .for_each(|(a, &b)| *a |= b);
+        ties += closed_zeros;
     }
     let status: Vec<Vec<NeuronStatus>> = starts
         .iter()
@@ -415,7 +455,7 @@ pub fn inspect_exact_batched(
         near_ties: Vec::new(),
         outputs_identical: true,
     };
-    let (s, t) = engine.target_sums(&exact_rows)?;
+    let (s, t) = engine.target_sums(&exact_rows.rows)?;
     let mm = BigRational::from_integer(BigInt::from(m));
     let v = s
         .iter()
@@ -455,7 +495,7 @@ pub fn inspect_exact_batched(
             total / &mm
         }
         None => {
-            if exact_rows.len() < m {
+            if exact_rows.rows.len() < m {
                 exact_rows = engine.rows(&all, &|_| {})?;
             }
             // outputs identical: as the rational path, stopping at the first point the
@@ -465,7 +505,7 @@ pub fn inspect_exact_batched(
                 let hi = (zb + eb).next_up();
                 lo.is_finite() && hi.is_finite() && lo > hi
             };
-            let first = engine.output_values(&exact_rows[0].1.out);
+            let first = engine.output_values(&exact_rows.rows[0].1.out);
             let mut identical = true;
             for r in 1..m {
                 let separated = (0..out_z.ncols()).any(|o| {
@@ -478,13 +518,13 @@ pub fn inspect_exact_batched(
                     break;
                 }
                 fallbacks += 1;
-                if engine.output_values(&exact_rows[r].1.out) != first {
+                if engine.output_values(&exact_rows.rows[r].1.out) != first {
                     identical = false;
                     break;
                 }
             }
             activity.outputs_identical = identical;
-            engine.squared_error(&exact_rows)? / &mm
+            engine.squared_error(&exact_rows.rows)? / &mm
         }
     };
     Ok(Some(ExactInspection {

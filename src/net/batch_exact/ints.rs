@@ -91,6 +91,7 @@ impl ShiftedInt {
 }
 
 /// `v = (-1)^neg m 2^e` with `m` odd (`None` for zero or a value that is not finite).
+#[inline]
 pub fn dyadic_f64(v: f64) -> Option<(bool, u64, i64)> {
     if !v.is_finite() || v == 0.0 {
         return None;
@@ -124,35 +125,32 @@ impl RowInts {
     /// A row of doubles (`d = 1`); `None` if a value is not finite or the spread of
     /// exponents is beyond [`MAX_DIGITS`].
     pub fn from_f64(x: &[f64], y: &[f64]) -> Option<Self> {
-        let mut parts = Vec::with_capacity(x.len() + y.len());
+        // two passes over the bits (no intermediate list): the lowest exponent, then the
+        // integers at that scale
         let mut p = 0i64;
         for &v in x.iter().chain(y) {
             if !v.is_finite() {
                 return None;
             }
-            let part = dyadic_f64(v);
-            if let Some((_, _, e)) = part {
+            if let Some((_, _, e)) = dyadic_f64(v) {
                 p = p.min(e);
             }
-            parts.push(part);
         }
-        let mut cells = Vec::with_capacity(parts.len());
-        for part in parts {
-            cells.push(match part {
+        let int = |v: f64| -> Option<ShiftedInt> {
+            Some(match dyadic_f64(v) {
                 None => ShiftedInt::default(),
                 Some((neg, mant, e)) => ShiftedInt {
                     neg,
                     mant,
                     shift: u32::try_from(e - p).ok().filter(|&s| s <= 64 * 32)?,
                 },
-            });
-        }
-        let y = cells.split_off(x.len());
+            })
+        };
         Some(Self {
             p,
             d: 1,
-            x: cells,
-            y,
+            x: x.iter().map(|&v| int(v)).collect::<Option<_>>()?,
+            y: y.iter().map(|&v| int(v)).collect::<Option<_>>()?,
         })
     }
 
