@@ -125,32 +125,35 @@ impl RowInts {
     /// A row of doubles (`d = 1`); `None` if a value is not finite or the spread of
     /// exponents is beyond [`MAX_DIGITS`].
     pub fn from_f64(x: &[f64], y: &[f64]) -> Option<Self> {
-        // two passes over the bits (no intermediate list): the lowest exponent, then the
-        // integers at that scale
-        let mut p = 0i64;
+        // two passes over the bits (no intermediate list): the lowest and highest
+        // exponents, then the integers at the lowest (every shift checked in advance, so
+        // the second pass cannot fail and allocates once)
+        let (mut p, mut top) = (0i64, 0i64);
         for &v in x.iter().chain(y) {
             if !v.is_finite() {
                 return None;
             }
             if let Some((_, _, e)) = dyadic_f64(v) {
                 p = p.min(e);
+                top = top.max(e);
             }
         }
-        let int = |v: f64| -> Option<ShiftedInt> {
-            Some(match dyadic_f64(v) {
-                None => ShiftedInt::default(),
-                Some((neg, mant, e)) => ShiftedInt {
-                    neg,
-                    mant,
-                    shift: u32::try_from(e - p).ok().filter(|&s| s <= 64 * 32)?,
-                },
-            })
+        if top - p > 64 * 32 {
+            return None;
+        }
+        let int = |&v: &f64| match dyadic_f64(v) {
+            None => ShiftedInt::default(),
+            Some((neg, mant, e)) => ShiftedInt {
+                neg,
+                mant,
+                shift: (e - p) as u32, // in 0 ..= 2048 (checked above)
+            },
         };
         Some(Self {
             p,
             d: 1,
-            x: x.iter().map(|&v| int(v)).collect::<Option<_>>()?,
-            y: y.iter().map(|&v| int(v)).collect::<Option<_>>()?,
+            x: x.iter().map(int).collect(),
+            y: y.iter().map(int).collect(),
         })
     }
 
