@@ -507,3 +507,40 @@ fn long_flag_values_are_not_echoed_in_full() {
         );
     }
 }
+
+/// `DEADRELU_EXACT_ENGINE` with a value that names no engine is refused with exit 2 and
+/// one line before any work (it used to be ignored); `f64` and `auto` in any case run,
+/// with the same answer.
+#[test]
+fn an_unknown_exact_engine_is_refused() {
+    let run = |value: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_deadrelu"))
+            .args(["inspect", "--arch", "2,3,3,1", "--seed", "5", "--json"])
+            .env("DEADRELU_EXACT_ENGINE", value)
+            .output()
+            .expect("binary runs")
+    };
+    let bad = run("ifma2");
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("DEADRELU_EXACT_ENGINE") && err.contains("ifma2"),
+        "{err}"
+    );
+    assert!(bad.stdout.is_empty());
+    let outputs: Vec<Vec<u8>> = [" F64 ", "auto", ""]
+        .iter()
+        .map(|v| {
+            let out = run(v);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{v:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        })
+        .collect();
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]));
+}

@@ -225,8 +225,10 @@ where
         }
     };
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
-    let result = crate::cancel::run(|| dispatch(cli.command))
-        .unwrap_or_else(|crate::cancel::Cancelled| Err(CliError::Interrupted));
+    let result = check_environment().and_then(|()| {
+        crate::cancel::run(|| dispatch(cli.command))
+            .unwrap_or_else(|crate::cancel::Cancelled| Err(CliError::Interrupted))
+    });
     match result {
         Ok(()) => 0,
         Err(e) => {
@@ -254,6 +256,7 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
         words.push("--json".into());
     }
     let cli = Cli::try_parse_from(&words).map_err(|e| CliError::Input(clap_line(&e)))?;
+    check_environment()?;
     // a library call (a notebook, a script) shows notes such as "N trials in T s" only on
     // a terminal or when asked; warnings unless --quiet
     use std::io::IsTerminal;
@@ -275,6 +278,16 @@ pub fn run_json(args: &[String]) -> Result<serde_json::Value, CliError> {
             "this command prints no JSON object".to_string(),
         )),
     }
+}
+
+/// Refuses environment variables that name nothing (today [`ENGINE_VAR`]), before any
+/// work starts, rather than ignoring them.
+///
+/// [`ENGINE_VAR`]: crate::net::batch_exact::ENGINE_VAR
+fn check_environment() -> Result<(), CliError> {
+    crate::net::batch_exact::ExactEngine::try_from_env()
+        .map(|_| ())
+        .map_err(|e| CliError::Input(e.to_string()))
 }
 
 /// The one line of a command-line error: for a value its parser refused, `FLAG: why`

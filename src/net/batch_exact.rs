@@ -44,7 +44,7 @@
 //! base `2^52` with offsets for signed values, `vpmadd52luq`/`vpmadd52huq` products summed
 //! exactly in 64-bit lanes (proof there), usually one digit per weight and per layer-1
 //! input. Both engines give the same integers; [`ExactEngine`] picks one, and the
-//! environment variable `DEADRELU_EXACT_ENGINE=f64` forces the `f64` digit engine above
+//! environment variable `DEADRELU_EXACT_ENGINE=f64` ([`ENGINE_VAR`]) forces the `f64` digit engine above
 //! (the tests run both).
 //!
 //! The pass runs over fixed blocks of rows in parallel; everything is exact, so the
@@ -89,15 +89,45 @@ pub enum ExactEngine {
     F64,
 }
 
+/// The environment variable that chooses the [`ExactEngine`].
+pub const ENGINE_VAR: &str = "DEADRELU_EXACT_ENGINE";
+
+/// A value of [`ENGINE_VAR`] that names no engine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{ENGINE_VAR}={value:?} names no engine (expected f64 or auto)")]
+pub struct UnknownEngine {
+    /// The value found.
+    pub value: String,
+}
+
 impl ExactEngine {
-    /// [`ExactEngine::F64`] when the environment variable `DEADRELU_EXACT_ENGINE` is
-    /// `f64`, else [`ExactEngine::Auto`]. Both engines give the same results; the
-    /// variable only exists to run (and test) the fallback on a processor with IFMA.
-    pub fn from_env() -> Self {
-        match std::env::var("DEADRELU_EXACT_ENGINE") {
-            Ok(v) if v.trim().eq_ignore_ascii_case("f64") => Self::F64,
-            _ => Self::Auto,
+    /// The engine [`ENGINE_VAR`] names: `f64` gives [`ExactEngine::F64`]; `auto`, an
+    /// empty value or no variable give [`ExactEngine::Auto`] (case and surrounding spaces
+    /// ignored). Both engines give the same results; the variable only exists to run (and
+    /// test) the fallback on a processor with IFMA.
+    ///
+    /// # Errors
+    /// [`UnknownEngine`] for any other value (the command line refuses it with exit 2).
+    pub fn try_from_env() -> Result<Self, UnknownEngine> {
+        match std::env::var_os(ENGINE_VAR) {
+            None => Ok(Self::Auto),
+            Some(v) => {
+                let v = v.to_string_lossy();
+                match v.trim().to_ascii_lowercase().as_str() {
+                    "f64" => Ok(Self::F64),
+                    "auto" | "" => Ok(Self::Auto),
+                    _ => Err(UnknownEngine {
+                        value: v.into_owned(),
+                    }),
+                }
+            }
         }
+    }
+
+    /// [`ExactEngine::try_from_env`], with [`ExactEngine::Auto`] for a value that names no
+    /// engine (the command line has refused such a value before any exact pass runs).
+    pub fn from_env() -> Self {
+        Self::try_from_env().unwrap_or(Self::Auto)
     }
 }
 
