@@ -145,8 +145,9 @@ fn read_data<'a>(cert: &'a Value, widths: &[usize]) -> Result<Data<'a>, CheckErr
     let mut xf = Vec::with_capacity(rows.len() * d);
     let mut xe = Vec::with_capacity(rows.len() * d);
     for (m, row) in rows.iter().enumerate() {
+        let label = format!("data.x[{m}]");
         for v in list(row, "data.x")? {
-            let (f, e) = float(v, &format!("data.x[{m}]"))?;
+            let (f, e) = float(v, &label)?;
             xf.push(f);
             xe.push(e);
         }
@@ -208,13 +209,57 @@ fn first_active(
 fn risk(net: Net<'_>, data: &Data<'_>, meter: &mut Meter) -> Result<BigRational, CheckError> {
     let sparse = Sparse::new(net, net.depth());
     let read = sparse.inputs_read();
-    let mut total = BigRational::zero();
-    for (m, y) in data.ys.iter().enumerate() {
+    let total = sum_points(data.ys.len(), meter, |m, meter| {
         let x = data.exact_x(m, Some(&read))?;
         let pre = sparse.forward(&x, meter)?;
-        total += squared_error(&pre[net.depth() - 1], y, meter)?;
-    }
+        squared_error(&pre[net.depth() - 1], &data.ys[m], meter)
+    })?;
     Ok(mean(total, data.ys.len()))
+}
+
+/// `sum_m f(m)` over `points` points, on all cores in contiguous chunks. The sum is exact,
+/// so it is the same for any thread count; an error is the one of the first failing
+/// point, as in a serial loop. Each chunk meters its own work against the budget left at
+/// the start, and all of it is charged to `meter` afterwards: a certificate too large for
+/// the budget is refused either way, after at most one budget's work per thread.
+fn sum_points(
+    points: usize,
+    meter: &mut Meter,
+    f: impl Fn(usize, &mut Meter) -> Result<BigRational, CheckError> + Sync,
+) -> Result<BigRational, CheckError> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 64);
+    let per = points.div_ceil(threads).max(1);
+    let start = meter.used();
+    let f = &f;
+    let parts: Vec<Result<(BigRational, u64), CheckError>> = std::thread::scope(|scope| {
+        let chunks: Vec<_> = (0..points)
+            .step_by(per)
+            .map(|lo| {
+                scope.spawn(move || {
+                    let mut own = Meter::starting_at(start);
+                    let mut total = BigRational::zero();
+                    for m in lo..(lo + per).min(points) {
+                        total += f(m, &mut own)?;
+                    }
+                    Ok((total, own.used() - start))
+                })
+            })
+            .collect();
+        chunks
+            .into_iter()
+            .map(|c| c.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut total = BigRational::zero();
+    for part in parts {
+        let (t, used) = part?;
+        meter.charge(used)?;
+        total += t;
+    }
+    Ok(total)
 }
 
 /// Verifies every claim of a certificate (version 1 or 2) with exact arithmetic, signs
@@ -320,10 +365,9 @@ pub fn check_certificate_value(cert: &Value) -> Result<Checked, CheckError> {
             constant.iter().map(brief).collect::<Vec<_>>().join(", ")
         )
     })?;
-    let mut total = BigRational::zero();
-    for y in &data.ys {
-        total += squared_error(&constant, y, &mut meter)?;
-    }
+    let total = sum_points(points, &mut meter, |m, meter| {
+        squared_error(&constant, &data.ys[m], meter)
+    })?;
     let r0 = mean(total, points);
     let claimed = number(field(cert, "risk_theta0")?, "risk_theta0")?;
     // claim: risk_theta0
@@ -340,10 +384,9 @@ pub fn check_certificate_value(cert: &Value) -> Result<Checked, CheckError> {
             acc
         });
     let mean_y: Vec<BigRational> = sum_y.into_iter().map(|s| mean(s, points)).collect();
-    let mut total = BigRational::zero();
-    for y in &data.ys {
-        total += squared_error(&mean_y, y, &mut meter)?;
-    }
+    let total = sum_points(points, &mut meter, |m, meter| {
+        squared_error(&mean_y, &data.ys[m], meter)
+    })?;
     let v = mean(total, points);
     let claimed = number(field(cert, "best_constant_risk")?, "best_constant_risk")?;
     // claim: best_constant_risk

@@ -90,6 +90,12 @@ impl Meter {
         Self::default()
     }
 
+    /// A meter that has already spent `used` (a share of the work run on another
+    /// thread, charged back to the main meter afterwards).
+    pub fn starting_at(used: u64) -> Self {
+        Self { used }
+    }
+
     /// Work spent so far.
     pub fn used(&self) -> u64 {
         self.used
