@@ -35,8 +35,7 @@ impl Summary {
             let (mut positive, mut nan) = (vec![false; width], vec![false; width]);
             let mut listed = Vec::new();
             let (z, e) = (l.z.as_standard_layout(), l.e.as_standard_layout());
-            let rows = |a| row_slices(a).expect("standard layout");
-            for (m, (zrow, erow)) in rows(&z).zip(rows(&e)).enumerate() {
+            for (m, (zrow, erow)) in row_slices(&z).zip(row_slices(&e)).enumerate() {
                 // branch-free flags (the signs are as good as random); the rare near ties
                 // are listed on a branch
                 let mut undecided_row = false;

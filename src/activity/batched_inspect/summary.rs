@@ -3,11 +3,6 @@
 use super::*;
 use crate::net::batch::{row_slices, sign_flags};
 
-/// The rows of a pass as slices.
-fn slices<'a>(a: &'a ndarray::CowArray<'_, f64, ndarray::Ix2>) -> std::slice::ChunksExact<'a, f64> {
-    row_slices(a).expect("standard layout")
-}
-
 /// What the bound decides, block by block: per hidden neuron (layers concatenated)
 /// whether it is proven positive at some row, and the same over the rows where every
 /// sign is decided ("closed" rows), with the exact zeros there; per row whether some sign
@@ -33,7 +28,7 @@ pub(super) fn float_summary(layers: &[LayerPass]) -> FloatSummary {
     for l in hidden {
         let mut pos = vec![false; l.z.ncols()];
         let (z, e) = (l.z.as_standard_layout(), l.e.as_standard_layout());
-        for ((z, e), open_r) in slices(&z).zip(slices(&e)).zip(open.iter_mut()) {
+        for ((z, e), open_r) in row_slices(&z).zip(row_slices(&e)).zip(open.iter_mut()) {
             let mut undecided = 0usize;
             for ((&z, &e), p) in z.iter().zip(e.iter()).zip(pos.iter_mut()) {
                 let (positive, open_sign) = sign_flags(z, e);
@@ -53,14 +48,14 @@ pub(super) fn float_summary(layers: &[LayerPass]) -> FloatSummary {
         let width = l.z.ncols();
         let cp = &mut closed_positive[at..at + width];
         let (z, e) = (l.z.as_standard_layout(), l.e.as_standard_layout());
-        for ((z, e), _) in slices(&z)
-            .zip(slices(&e))
+        for ((z, e), _) in row_slices(&z)
+            .zip(row_slices(&e))
             .zip(open.iter())
             .filter(|(_, open_r)| !**open_r)
         {
             for ((&z, &e), p) in z.iter().zip(e.iter()).zip(cp.iter_mut()) {
-                *p |= z - e > 0.0;
-                closed_zeros += (z == 0.0 && e == 0.0) as usize;
+                *p |= sign_flags(z, e).0;
+                closed_zeros += usize::from((z == 0.0) & (e == 0.0));
             }
         }
         at += width;

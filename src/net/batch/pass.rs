@@ -44,12 +44,14 @@ pub fn sign_flags(z: f64, e: f64) -> (bool, bool) {
     (positive, !(positive | negative | zero))
 }
 
-/// The rows of a row-major `M x l` array as slices (`None` if it is not row-major;
-/// `as_standard_layout` first makes it so, copying only when it is not).
+/// The rows of an `M x l` array in standard (row-major) layout, as slices: callers pass
+/// `as_standard_layout()`, which copies only an array that is not.
 pub fn row_slices<S: ndarray::Data<Elem = f64>>(
     a: &ndarray::ArrayBase<S, ndarray::Ix2>,
-) -> Option<std::slice::ChunksExact<'_, f64>> {
-    Some(a.as_slice()?.chunks_exact(a.ncols().max(1)))
+) -> std::slice::ChunksExact<'_, f64> {
+    a.as_slice()
+        .expect("standard layout")
+        .chunks_exact(a.ncols().max(1))
 }
 
 /// A batched pass: `layers[k-1]` for `k = 1..=L` (the last is the output layer).

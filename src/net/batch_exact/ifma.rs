@@ -343,27 +343,15 @@ pub(super) fn places_to_bigint(limbs: &[u64], negative: bool) -> BigInt {
     }
 }
 
-/// Adds `v` (below `2^128`) as places `q, q + 1, q + 2` (base `2^52`) to column `j` of
-/// `places` (place-major, `width` columns).
-fn add_places(places: &mut [i64], width: usize, j: usize, q: usize, v: u128) {
+/// Adds `sign v` (`v` below `2^128`, `sign` 1 or -1) as places `q, q + 1, q + 2` (base
+/// `2^52`) to column `j` of `places` (place-major, `width` columns).
+fn add_places(places: &mut [i64], width: usize, j: usize, q: usize, v: u128, sign: i64) {
     for (k, d) in [v & MASK as u128, (v >> 52) & MASK as u128, v >> 104]
         .into_iter()
         .enumerate()
     {
         if d != 0 {
-            places[(q + k) * width + j] += d as i64;
-        }
-    }
-}
-
-/// Subtracts `v` as [`add_places`] adds it.
-fn sub_places(places: &mut [i64], width: usize, j: usize, q: usize, v: u128) {
-    for (k, d) in [v & MASK as u128, (v >> 52) & MASK as u128, v >> 104]
-        .into_iter()
-        .enumerate()
-    {
-        if d != 0 {
-            places[(q + k) * width + j] -= d as i64;
+            places[(q + k) * width + j] += sign * d as i64;
         }
     }
 }
@@ -477,25 +465,16 @@ unsafe fn block_avx512(
         // the offset terms of every entry, as places (module docs): per neuron
         // - o_A RU^(s) 2^{52 s} + (n + 1) o_W o_A (when the inputs are offset), per point
         // - o_W CV^(t) 2^{52 t}
-        let mut offsets = vec![0i64; if offset_in { places * width } else { 0 }];
+        // (all zero when the inputs are not offset)
+        let mut offsets = vec![0i64; places * width];
         if offset_in {
             for j in 0..width {
                 for s in 0..dw {
-                    sub_places(
-                        &mut offsets,
-                        width,
-                        j,
-                        s + t_count - 1,
-                        layer.row_sums[s * width + j] << 51,
-                    );
+                    let ru = layer.row_sums[s * width + j] << 51;
+                    add_places(&mut offsets, width, j, s + t_count - 1, ru, -1);
                 }
-                add_places(
-                    &mut offsets,
-                    width,
-                    j,
-                    dw + t_count - 1,
-                    (cols as u128) << 50,
-                );
+                let n1 = (cols as u128) << 50;
+                add_places(&mut offsets, width, j, dw + t_count - 1, n1, 1);
             }
         }
         let mut point_offsets = vec![0i64; places];
@@ -505,7 +484,6 @@ unsafe fn block_avx512(
         let mut carry = vec![0i64; width];
         let mut high = vec![0u64; width];
         let mut keep = vec![0u64; width];
-        let mut signs_row = vec![0i8; width];
         let mut cell = vec![0u64; places];
         let runs = cols.div_ceil(FLUSH);
         for r0 in (0..rb).step_by(SUB) {
@@ -562,30 +540,31 @@ unsafe fn block_avx512(
                 let row = &mut acc[m * places * width..(m + 1) * places * width];
                 point_offsets.fill(0);
                 for t in 0..t_count {
-                    sub_places(&mut point_offsets, 1, 0, t + dw - 1, cv[t * rb + mm] << 51);
+                    add_places(
+                        &mut point_offsets,
+                        1,
+                        0,
+                        t + dw - 1,
+                        cv[t * rb + mm] << 51,
+                        -1,
+                    );
                 }
                 // carries: places in [0, 2^52) and a final carry in {0, -1}
                 carry.fill(0);
                 high.fill(0);
-                for (q, place) in row.chunks_exact_mut(width).enumerate() {
+                for (q, (place, off)) in row
+                    .chunks_exact_mut(width)
+                    .zip(offsets.chunks_exact(width))
+                    .enumerate()
+                {
                     let po = point_offsets[q];
-                    if offset_in {
-                        let off = &offsets[q * width..(q + 1) * width];
-                        for (((a, c), h), &o) in
-                            place.iter_mut().zip(&mut carry).zip(&mut high).zip(off)
-                        {
-                            let v = *a + po + o + *c;
-                            *a = v & MASK as i64;
-                            *c = v >> 52;
-                            *h = if *a != 0 { q as u64 + 1 } else { *h };
-                        }
-                    } else {
-                        for ((a, c), h) in place.iter_mut().zip(&mut carry).zip(&mut high) {
-                            let v = *a + po + *c;
-                            *a = v & MASK as i64;
-                            *c = v >> 52;
-                            *h = if *a != 0 { q as u64 + 1 } else { *h };
-                        }
+                    for (((a, c), h), &o) in
+                        place.iter_mut().zip(&mut carry).zip(&mut high).zip(off)
+                    {
+                        let v = *a + po + o + *c;
+                        *a = v & MASK as i64;
+                        *c = v >> 52;
+                        *h = if *a != 0 { q as u64 + 1 } else { *h };
                     }
                 }
                 debug_assert!(carry.iter().all(|&c| c == 0 || c == -1));
@@ -593,13 +572,10 @@ unsafe fn block_avx512(
                 for ((k, &c), &h) in keep.iter_mut().zip(&carry).zip(&high) {
                     *k = u64::from((c == 0) & (h != 0)).wrapping_neg();
                 }
-                for ((g, &c), &k) in signs_row.iter_mut().zip(&carry).zip(&keep) {
+                let signs = sign.row_mut(mm).into_slice().expect("standard layout");
+                for ((g, &c), &k) in signs.iter_mut().zip(&carry).zip(&keep) {
                     *g = (c as i8) | (k & 1) as i8;
                 }
-                sign.row_mut(mm)
-                    .iter_mut()
-                    .zip(&signs_row)
-                    .for_each(|(d, &g)| *d = g);
                 if last {
                     let outs = (0..width)
                         .map(|j| {

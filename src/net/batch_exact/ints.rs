@@ -128,7 +128,7 @@ impl RowInts {
         // two passes over the bits (no intermediate list): the lowest and highest
         // exponents, then the integers at the lowest (every shift checked in advance, so
         // the second pass cannot fail and allocates once)
-        let (mut p, mut top) = (0i64, 0i64);
+        let (mut p, mut top) = (0i64, i64::MIN);
         for &v in x.iter().chain(y) {
             if !v.is_finite() {
                 return None;
@@ -138,7 +138,8 @@ impl RowInts {
                 top = top.max(e);
             }
         }
-        if top - p > 64 * 32 {
+        // top is i64::MIN (no nonzero value) or an exponent; p >= -1074 - 52
+        if top > p + 64 * 32 {
             return None;
         }
         let int = |&v: &f64| match dyadic_f64(v) {
