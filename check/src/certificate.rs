@@ -227,11 +227,7 @@ fn sum_points(
     meter: &mut Meter,
     f: impl Fn(usize, &mut Meter) -> Result<BigRational, CheckError> + Sync,
 ) -> Result<BigRational, CheckError> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 64);
-    let per = points.div_ceil(threads).max(1);
+    let per = points.div_ceil(crate::filter::threads()).max(1);
     let start = meter.used();
     let f = &f;
     let parts: Vec<Result<(BigRational, u64), CheckError>> = std::thread::scope(|scope| {

@@ -326,15 +326,19 @@ fn rows(v: &[f64], first: usize, len: usize, d: usize) -> Vec<&[f64]> {
         .collect()
 }
 
+/// The threads the checker's loops over points use: one per core, at most 64.
+pub(crate) fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 64)
+}
+
 /// [`verdict`] for every point (`x` holds `points` rows of `d`), on all cores, in blocks
 /// of [`BLOCK`] points; the result is the same for any thread count.
 pub fn verdicts(layers: &[FloatLayer], d: usize, x: &[f64], xe: Option<&[f64]>) -> Vec<Verdict> {
     let points = x.len().checked_div(d).unwrap_or(0);
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 64);
-    let per = points.div_ceil(threads).max(1);
+    let per = points.div_ceil(threads()).max(1);
     let mut out = vec![Verdict::Undecided; points];
     std::thread::scope(|scope| {
         for (c, chunk) in out.chunks_mut(per).enumerate() {
