@@ -387,16 +387,13 @@ unsafe fn block_avx512(
     let n0 = net.arch.inputs();
     // C_1 = d 2^-p
     let mut constant = super::constant_column(rows)?;
-    let signed = rows
-        .iter()
-        .any(|r| r.x.iter().any(|v| v.neg && v.mant != 0));
-    let bits = rows
-        .iter()
-        .flat_map(|r| r.x.iter())
-        .chain(&constant)
-        .map(magnitude_bits)
-        .max()
-        .unwrap_or(0);
+    // one pass over the inputs: whether any is negative, and the widest magnitude
+    let (mut signed, mut bits) = (false, 0u64);
+    for v in rows.iter().flat_map(|r| r.x.iter()) {
+        signed |= v.neg & (v.mant != 0);
+        bits = bits.max(magnitude_bits(v));
+    }
+    let bits = constant.iter().map(magnitude_bits).fold(bits, u64::max);
     let mut t_count = digits_for(bits, signed);
     if t_count > MAX_DIGITS {
         return None;

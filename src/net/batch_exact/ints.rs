@@ -125,36 +125,51 @@ impl RowInts {
     /// A row of doubles (`d = 1`); `None` if a value is not finite or the spread of
     /// exponents is beyond [`MAX_DIGITS`].
     pub fn from_f64(x: &[f64], y: &[f64]) -> Option<Self> {
-        // two passes over the bits (no intermediate list): the lowest and highest
-        // exponents, then the integers at the lowest (every shift checked in advance, so
-        // the second pass cannot fail and allocates once)
+        // one pass over the bits writes every value's sign, odd mantissa and exponent
+        // (the exponent parked in `shift`, offset by EXP_BIAS so that it is
+        // non-negative), finding the lowest and highest exponents; a second pass over
+        // the written integers turns exponents into shifts from the lowest (every shift
+        // checked in advance, so it cannot fail). The second pass stays in cache and
+        // does not decode the doubles again.
+        const EXP_BIAS: i64 = 2048; // exponents are in -1074 ..= 971
         let (mut p, mut top) = (0i64, i64::MIN);
-        for &v in x.iter().chain(y) {
-            if !v.is_finite() {
-                return None;
+        let mut decode = |vals: &[f64]| -> Option<Vec<ShiftedInt>> {
+            let mut out = Vec::with_capacity(vals.len());
+            for &v in vals {
+                if !v.is_finite() {
+                    return None;
+                }
+                out.push(match dyadic_f64(v) {
+                    None => ShiftedInt::default(),
+                    Some((neg, mant, e)) => {
+                        p = p.min(e);
+                        top = top.max(e);
+                        ShiftedInt {
+                            neg,
+                            mant,
+                            shift: (e + EXP_BIAS) as u32,
+                        }
+                    }
+                });
             }
-            if let Some((_, _, e)) = dyadic_f64(v) {
-                p = p.min(e);
-                top = top.max(e);
-            }
-        }
+            Some(out)
+        };
+        let mut xs = decode(x)?;
+        let mut ys = decode(y)?;
         // top is i64::MIN (no nonzero value) or an exponent; p >= -1074 - 52
         if top > p + 64 * 32 {
             return None;
         }
-        let int = |&v: &f64| match dyadic_f64(v) {
-            None => ShiftedInt::default(),
-            Some((neg, mant, e)) => ShiftedInt {
-                neg,
-                mant,
-                shift: (e - p) as u32, // in 0 ..= 2048 (checked above)
-            },
-        };
+        let base = (p + EXP_BIAS) as u32;
+        for v in xs.iter_mut().chain(ys.iter_mut()) {
+            // a zero keeps shift 0; otherwise e - p, in 0 ..= 2048 (checked above)
+            v.shift = if v.mant == 0 { 0 } else { v.shift - base };
+        }
         Some(Self {
             p,
             d: 1,
-            x: x.iter().map(int).collect(),
-            y: y.iter().map(int).collect(),
+            x: xs,
+            y: ys,
         })
     }
 

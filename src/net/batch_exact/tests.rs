@@ -308,3 +308,81 @@ proptest::proptest! {
         check(&widths, &params, &rows);
     }
 }
+
+/// `RowInts::from_f64` gives `x_i = X_i 2^p` exactly (zeros, signed zeros, subnormals,
+/// both ends of the range), with `p` the lowest exponent and every shift non-negative;
+/// a value that is not finite gives `None`.
+#[test]
+fn row_ints_from_f64_are_the_values() {
+    let specials = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.5,
+        f64::from_bits(1),
+        -f64::from_bits(3),
+        f64::MIN_POSITIVE,
+        0.1,
+        -(1.0 / 3.0),
+        1e300,
+        12345.678,
+    ];
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    for case in 0..400 {
+        let len = rng.gen_range(1..9);
+        let mut pick = |_| {
+            if rng.gen_bool(0.3) {
+                specials[rng.gen_range(0..specials.len())]
+            } else {
+                let v = rng.gen_range(-1.0f64..1.0) as f32 as f64;
+                v * 2f64.powi(rng.gen_range(-40..40))
+            }
+        };
+        let x: Vec<f64> = (0..len).map(&mut pick).collect();
+        let y: Vec<f64> = (0..2).map(&mut pick).collect();
+        let spread = x
+            .iter()
+            .chain(&y)
+            .filter_map(|&v| dyadic_f64(v).map(|(_, _, e)| e))
+            .fold((i64::MAX, i64::MIN), |(lo, hi), e| (lo.min(e), hi.max(e)));
+        let Some(row) = RowInts::from_f64(&x, &y) else {
+            assert!(spread.1 - spread.0 > 64 * 32, "case {case}: {x:?} {y:?}");
+            continue;
+        };
+        assert_eq!(row.d, 1);
+        assert_eq!(row.p, spread.0.min(0), "case {case}");
+        for (i, v) in x.iter().enumerate() {
+            assert_eq!(
+                row.x_value(i),
+                rational_from_f64(*v).unwrap(),
+                "case {case}"
+            );
+        }
+        for (o, v) in y.iter().enumerate() {
+            assert_eq!(
+                row.y_value(o),
+                rational_from_f64(*v).unwrap(),
+                "case {case}"
+            );
+        }
+        for v in row.x.iter().chain(&row.y) {
+            if v.mant == 0 {
+                assert_eq!(
+                    (v.shift, v.neg),
+                    (0, false),
+                    "case {case}: a zero is plain 0"
+                );
+            }
+        }
+    }
+    assert!(RowInts::from_f64(&[1.0, f64::NAN], &[0.0]).is_none());
+    assert!(RowInts::from_f64(&[1.0], &[f64::INFINITY]).is_none());
+    // the widest spread a double allows (2^971 down to 2^-1074) still fits the engine
+    let wide = RowInts::from_f64(&[f64::MAX, f64::from_bits(1)], &[-0.0]).unwrap();
+    assert_eq!(wide.p, -1074);
+    assert_eq!(wide.x_value(0), rational_from_f64(f64::MAX).unwrap());
+    assert_eq!(
+        wide.x_value(1),
+        rational_from_f64(f64::from_bits(1)).unwrap()
+    );
+}
