@@ -153,15 +153,6 @@ fn constant_column(rows: &[RowInts]) -> Option<Vec<ShiftedInt>> {
         .collect()
 }
 
-/// Bits of `|v|` (0 for zero).
-fn bits(v: &ShiftedInt) -> u64 {
-    if v.mant == 0 {
-        0
-    } else {
-        u64::from(64 - v.mant.leading_zeros()) + u64::from(v.shift)
-    }
-}
-
 /// Bits `[lo, lo + width)` of the non-negative integer with base-`2^32` limbs `limbs`
 /// (`width <= 64`).
 fn bits_at(limbs: &[u32], lo: u64, width: u32) -> u64 {
@@ -232,7 +223,7 @@ impl LimbNet {
                     None => ifma_layers = None,
                 }
             }
-            let wbits = ints.iter().map(bits).max().unwrap_or(0);
+            let wbits = ints.iter().map(ShiftedInt::bits).max().unwrap_or(0);
             let half = u64::from(budget / 2);
             let dw = wbits.div_ceil(half).max(1);
             let bw = u32::try_from(wbits.div_ceil(dw).max(1)).ok()?;

@@ -102,15 +102,6 @@ fn magnitude_digit(v: &ShiftedInt, t: usize) -> u64 {
     }
 }
 
-/// Bits of `|v|`.
-fn magnitude_bits(v: &ShiftedInt) -> u64 {
-    if v.mant == 0 {
-        0
-    } else {
-        u64::from(64 - v.mant.leading_zeros()) + u64::from(v.shift)
-    }
-}
-
 /// Calls `put(t, digit)` for the `count` base-`2^52` digits of `v + offset`, `offset =
 /// 2^{52 count - 1}` when `offset` (then `|v| < offset`), else 0 (then `v >= 0`, `v <
 /// 2^{52 count}`).
@@ -158,7 +149,7 @@ impl IfmaLayer {
         if cols > MAX_COLUMNS {
             return None;
         }
-        let bits = ints.iter().map(magnitude_bits).max().unwrap_or(0);
+        let bits = ints.iter().map(ShiftedInt::bits).max().unwrap_or(0);
         let digits = digits_for(bits, true);
         if digits > MAX_DIGITS {
             return None;
@@ -391,9 +382,9 @@ unsafe fn block_avx512(
     let (mut signed, mut bits) = (false, 0u64);
     for v in rows.iter().flat_map(|r| r.x.iter()) {
         signed |= v.neg & (v.mant != 0);
-        bits = bits.max(magnitude_bits(v));
+        bits = bits.max(v.bits());
     }
-    let bits = constant.iter().map(magnitude_bits).fold(bits, u64::max);
+    let bits = constant.iter().map(ShiftedInt::bits).fold(bits, u64::max);
     let mut t_count = digits_for(bits, signed);
     if t_count > MAX_DIGITS {
         return None;
@@ -448,7 +439,7 @@ unsafe fn block_avx512(
             for c in &mut constant {
                 c.shift = c.shift.checked_add(net.layers[li].shift)?;
             }
-            let cbits = constant.iter().map(magnitude_bits).max().unwrap_or(0);
+            let cbits = constant.iter().map(ShiftedInt::bits).max().unwrap_or(0);
             next_planes = digits_for(cbits, false).max(places);
             if next_planes > MAX_DIGITS + places {
                 return None;
@@ -606,7 +597,7 @@ unsafe fn block_avx512(
         }
         let cdigits = constant
             .iter()
-            .map(|c| digits_for(magnitude_bits(c), false))
+            .map(|c| digits_for(c.bits(), false))
             .max()
             .unwrap_or(1);
         let t_next = cdigits.max(used).max(1);

@@ -23,13 +23,18 @@ impl ShiftedInt {
         }
     }
 
+    /// Bits of `|self|` (0 for zero).
+    pub(super) fn bits(&self) -> u64 {
+        if self.mant == 0 {
+            0
+        } else {
+            u64::from(64 - self.mant.leading_zeros()) + u64::from(self.shift)
+        }
+    }
+
     /// Number of base-`2^beta` digits of `|self|` (0 for zero).
     pub(super) fn digits(&self, beta: u32) -> usize {
-        if self.mant == 0 {
-            return 0;
-        }
-        let bits = u64::from(64 - self.mant.leading_zeros()) + u64::from(self.shift);
-        bits.div_ceil(u64::from(beta)) as usize
+        self.bits().div_ceil(u64::from(beta)) as usize
     }
 
     /// Digit `t` of `|self|` in base `2^beta`, with the sign of `self`.
@@ -156,7 +161,7 @@ impl RowInts {
         };
         let mut xs = decode(x)?;
         let mut ys = decode(y)?;
-        // top is i64::MIN (no nonzero value) or an exponent; p >= -1074 - 52
+        // top is i64::MIN (no nonzero value) or an exponent; p >= -1074
         if top > p + 64 * 32 {
             return None;
         }
